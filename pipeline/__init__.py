@@ -1,0 +1,3 @@
+"""Tartan: reproducible benchmarking reports for regional children's-services groups."""
+
+__version__ = "0.1.0"

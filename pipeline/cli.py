@@ -1,0 +1,196 @@
+"""The command line: ``tartan <command>`` or ``python -m pipeline <command>``.
+
+Exit codes: 0 success; 1 data problems found (a return rejected, a report failed);
+2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.core.errors import TartanError
+
+DEFAULT_DATA = Path("data/demo")
+DEFAULT_OUT = Path("outputs")
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="dataset folder holding reference/ and returns/ (default: %(default)s)",
+    )
+    p.add_argument(
+        "--contracts",
+        type=Path,
+        default=None,
+        help="folder of data contracts and the indicator catalogue "
+        "(default: the project's data_contracts/)",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tartan",
+        description=(
+            "Validate LA returns and build regional children's-services benchmarking reports."
+        ),
+        epilog="Exit codes: 0 success, 1 data problems found, 2 usage or configuration error.",
+    )
+    parser.add_argument("--version", action="version", version=f"tartan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = sub.add_parser(
+        "demo-data",
+        help="write the fictional demonstration dataset",
+        description="Write the seeded, fictional demonstration dataset. Same seed, same bytes.",
+    )
+    demo.add_argument(
+        "--out", type=Path, default=DEFAULT_DATA, help="folder (default: %(default)s)"
+    )
+    demo.add_argument("--seed", type=int, default=2026, help="random seed (default: %(default)s)")
+
+    sub.add_parser(
+        "kernel",
+        help="register the project's Jupyter kernel in this environment",
+        description="Register the 'tartan' Jupyter kernel inside this environment "
+        "(not in your home folder). Reports do this themselves.",
+    )
+
+    val = sub.add_parser(
+        "validate",
+        help="check LA returns against the data contract",
+        description="Validate the returns in a dataset against the data contract "
+        "and write the validation report. Exit 1 if any return "
+        "is rejected.",
+    )
+    _add_common(val)
+    val.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)"
+    )
+
+    rep = sub.add_parser(
+        "report",
+        help="validate, benchmark and build every report",
+        description="Validate the returns, then build the regional benchmarking "
+        "report for every region and period, the index and manifest.",
+    )
+    _add_common(rep)
+    rep.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)"
+    )
+    rep.add_argument(
+        "--region", action="append", metavar="CODE", help="only this region (repeatable), e.g. ZR1"
+    )
+    rep.add_argument(
+        "--period",
+        action="append",
+        metavar="PERIOD",
+        help="only this period (repeatable): a slug like 2026-27-Q2, or 'latest'",
+    )
+    rep.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="notebooks run at once (default: number of CPU cores)",
+    )
+    rep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rep.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 if any return was not accepted (default: only failed reports do)",
+    )
+    return parser
+
+
+def _settings(args):
+    from pipeline.orchestration.run import PROJECT, Settings
+
+    return Settings(
+        data=args.data,
+        out=args.out,
+        contracts=args.contracts or PROJECT / "data_contracts",
+        regions=getattr(args, "region", None),
+        periods=getattr(args, "period", None),
+        workers=getattr(args, "workers", None),
+        progress=False if getattr(args, "no_progress", False) else None,
+    )
+
+
+def _print_validation(v) -> None:
+    s = v.to_json()["summary"]
+    print(
+        f"Validation: {s['returns']} returns, {s['accepted']} accepted, "
+        f"{s['quarantined']} not accepted ({s['errors']} errors, {s['warnings']} warnings)."
+    )
+    for o in v.rejected:
+        print(f"  not accepted: {o.file} ({o.errors} errors)")
+        mine = v.findings[v.findings["source_file"] == o.file].head(5)
+        for f in mine.itertuples():
+            print(f"    line {f.source_line}, column {f.column}: {f.message}")
+        if o.errors > 5:
+            print(f"    ... and {o.errors - 5} more in the validation report")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo-data":
+            from pipeline.edges import demo
+
+            files = demo.write(args.out, seed=args.seed)
+            print(f"Demonstration data: {len(files)} files in {args.out}")
+            return 0
+        if args.command == "kernel":
+            from pipeline.orchestration.jobs import ensure_kernel
+
+            print(f"Kernel 'tartan' registered in {ensure_kernel()}")
+            return 0
+        if args.command == "validate":
+            from pipeline.edges.files import write_text_atomic
+            from pipeline.edges.render import stylesheet
+            from pipeline.orchestration.run import validate
+            from pipeline.orchestration.site import dumps_json, validation_html
+
+            v, _, _, reference = validate(_settings(args))
+            vjson = v.to_json()
+            banners = [(reference.banner, "demo")] if reference.banner else []
+            write_text_atomic(args.out / "validation" / "validation.json", dumps_json(vjson))
+            write_text_atomic(
+                args.out / "validation" / "index.html",
+                validation_html(stylesheet(), banners, vjson, ""),
+            )
+            _print_validation(v)
+            print(f"Validation report: {args.out / 'validation' / 'index.html'}")
+            return 1 if v.rejected else 0
+        if args.command == "report":
+            from pipeline.orchestration.run import report
+
+            summary = report(_settings(args))
+            _print_validation(summary.validation)
+            ok = len(summary.results) - len(summary.failed)
+            print(f"Reports: {ok} of {len(summary.results)} built in {args.out}")
+            for r in summary.failed:
+                where = f" (cell {r.cell})" if r.cell is not None else ""
+                print(f"  failed: {r.id}{where}: {r.error}", file=sys.stderr)
+            print(f"Open {args.out / 'index.html'}")
+            if summary.failed or (args.strict and summary.validation.rejected):
+                return 1
+            return 0
+    except TartanError as exc:
+        print(f"tartan: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(
+            "tartan: interrupted; outputs already written are complete, nothing half-written "
+            "was left",
+            file=sys.stderr,
+        )
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return 2

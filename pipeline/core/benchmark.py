@@ -1,0 +1,170 @@
+"""Comparators, quartile bands and ranks, computed once for every LA, indicator and period.
+
+Conventions (stated in every report):
+- Region and England figures are a ratio of sums: the sum of numerators over the sum of
+  denominators, times the indicator's scale; never a mean of LA rates. Only LAs with both a
+  numerator and a denominator contribute.
+- Quartile bands follow DfE's LAIT: quartiles of all LAs with a value, by R's default (type 7)
+  quantile, i.e. numpy's "linear" method. Band A is the best quarter by polarity; a value on a
+  quartile boundary takes the better band. Neutral indicators are not banded.
+- Ranks: 1 is best by polarity; tied values share the lowest rank; missing values get no rank;
+  neutral indicators are ranked highest value first.
+- Suppressed, missing and not-accepted values stay missing with their status, never zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.core.catalogue import Catalogue
+
+#: status of a figure that holds a number
+OK = ""
+MISSING = "missing"
+NOT_ACCEPTED = "not accepted"
+#: suppression and availability symbols an LA may return (EES conventions)
+STATUS_SYMBOLS = {
+    "c": "suppressed (confidential)",
+    "x": "not available",
+    "z": "not applicable",
+    "low": "suppressed (low numbers)",
+    "k": "rounds to zero",
+    "u": "low reliability",
+}
+BANDS = ("A", "B", "C", "D")
+FIGURE_COLUMNS = [
+    "la_code",
+    "period",
+    "indicator_id",
+    "numerator",
+    "denominator",
+    "value",
+    "status",
+]
+
+
+def quartiles(values: pd.Series) -> tuple[float, float, float] | None:
+    """Lower quartile, median and upper quartile by R's type-7 quantile; None without values."""
+    v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    if v.size == 0:
+        return None
+    q1, q2, q3 = np.quantile(v, [0.25, 0.5, 0.75], method="linear")
+    return float(q1), float(q2), float(q3)
+
+
+def bands(values: pd.Series, polarity: str) -> pd.Series:
+    """Band A-D for each value among all the values given; None for missing or neutral."""
+    out = pd.Series([None] * len(values), index=values.index, dtype=object)
+    q = quartiles(values)
+    if polarity == "neutral" or q is None:
+        return out
+    q1, q2, q3 = q
+    v = pd.to_numeric(values, errors="coerce")
+    if polarity == "high":
+        conds = [v >= q3, v >= q2, v >= q1, v < q1]
+    elif polarity == "low":
+        conds = [v <= q1, v <= q2, v <= q3, v > q3]
+    else:
+        raise ValueError(f"unknown polarity {polarity!r}")
+    for band, cond in zip(reversed(BANDS), reversed(conds), strict=True):
+        out[cond.fillna(False).to_numpy()] = band
+    return out
+
+
+def ranks(values: pd.Series, polarity: str) -> pd.Series:
+    """Rank 1 = best by polarity (highest first for neutral); ties share the lowest rank."""
+    v = pd.to_numeric(values, errors="coerce")
+    r = v.rank(method="min", ascending=(polarity == "low"), na_option="keep")
+    return r.astype("Int64")
+
+
+def aggregate(figures: pd.DataFrame, area_of: pd.Series, catalogue: Catalogue) -> pd.DataFrame:
+    """Ratio-of-sums figures for each area: one row per (area_code, period, indicator_id).
+
+    `area_of` maps la_code to an area code (a region, or one code for England). Returns columns
+    area_code, period, indicator_id, numerator, denominator, value, status, las_contributing,
+    las_in_area.
+    """
+    f = figures.assign(area_code=figures["la_code"].map(area_of)).dropna(subset=["area_code"])
+    usable = f["numerator"].notna() & f["denominator"].notna() & (f["denominator"] > 0)
+    usable &= f["status"].eq(OK)
+    keys = ["area_code", "period", "indicator_id"]
+    sums = (
+        f[usable]
+        .groupby(keys, sort=True)
+        .agg(
+            numerator=("numerator", "sum"),
+            denominator=("denominator", "sum"),
+            las_contributing=("la_code", "nunique"),
+        )
+    )
+    size = area_of.dropna().groupby(area_of.dropna()).size().rename("las_in_area")
+    grid = f.groupby(keys, sort=True).size().to_frame("_n").drop(columns="_n")
+    out = grid.join(sums).reset_index()
+    out["las_contributing"] = out["las_contributing"].fillna(0).astype(int)
+    out = out.join(size, on="area_code")
+    scale = out["indicator_id"].map({i.id: i.scale for i in catalogue})
+    decimals = out["indicator_id"].map({i.id: i.decimals for i in catalogue})
+    raw = out["numerator"] / out["denominator"] * scale
+    out["value"] = [
+        round(x, int(d)) if pd.notna(x) else np.nan for x, d in zip(raw, decimals, strict=True)
+    ]
+    out["status"] = np.where(out["value"].notna(), OK, MISSING)
+    return out[
+        [
+            "area_code",
+            "period",
+            "indicator_id",
+            "numerator",
+            "denominator",
+            "value",
+            "status",
+            "las_contributing",
+            "las_in_area",
+        ]
+    ]
+
+
+def benchmark(
+    figures: pd.DataFrame, las: pd.DataFrame, catalogue: Catalogue
+) -> dict[str, pd.DataFrame]:
+    """Everything the reports compare, for all LAs, indicators and periods at once.
+
+    `figures` has FIGURE_COLUMNS, one row per (LA, period, indicator) including missing and
+    not-accepted cells; `las` has la_code and region_code. Returns two frames:
+    ``las``: the figures with band, rank_national, rank_region, las_ranked_national,
+    las_ranked_region; ``areas``: region and England ratio-of-sums rows (area_type 'region' or
+    'england').
+    """
+    region_of = las.set_index("la_code")["region_code"]
+    f = figures.copy()
+    f["region_code"] = f["la_code"].map(region_of)
+    f["band"] = None
+    f["rank_national"] = pd.array([pd.NA] * len(f), dtype="Int64")
+    f["rank_region"] = pd.array([pd.NA] * len(f), dtype="Int64")
+    pol = {i.id: i.polarity for i in catalogue}
+    valued = f["value"].where(f["status"].eq(OK))
+    for (_period, ind), idx in f.groupby(["period", "indicator_id"], sort=False).groups.items():
+        p = pol.get(ind, "neutral")
+        v = valued.loc[idx]
+        f.loc[idx, "band"] = bands(v, p)
+        f.loc[idx, "rank_national"] = ranks(v, p)
+        for _, ridx in f.loc[idx].groupby("region_code").groups.items():
+            f.loc[ridx, "rank_region"] = ranks(valued.loc[ridx], p)
+    ranked = f["rank_national"].notna()
+    f["las_ranked_national"] = (
+        ranked.groupby([f["period"], f["indicator_id"]]).transform("sum").astype(int)
+    )
+    f["las_ranked_region"] = (
+        ranked.groupby([f["period"], f["indicator_id"], f["region_code"]])
+        .transform("sum")
+        .astype(int)
+    )
+
+    regions = aggregate(figures, region_of, catalogue).assign(area_type="region")
+    england = aggregate(figures, pd.Series("england", index=region_of.index), catalogue).assign(
+        area_type="england"
+    )
+    areas = pd.concat([regions, england], ignore_index=True)
+    return {"las": f, "areas": areas}

@@ -1,0 +1,131 @@
+"""The indicator catalogue: what each measure is, how it is computed and which way is better."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from pipeline.core.errors import ConfigError
+
+POLARITIES = ("high", "low", "neutral")
+#: unit -> (scale the value is computed with, whether numerator <= denominator must hold)
+UNITS: dict[str, tuple[int, bool]] = {
+    "percentage": (100, True),
+    "rate per 10,000": (10_000, False),
+    "ratio": (1, False),
+}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    label: str
+    short_label: str
+    theme: str
+    unit: str
+    polarity: str
+    decimals: int
+    scale: int
+    valid_min: float
+    valid_max: float | None
+    description: str
+    source: str
+
+    @property
+    def numerator_within_denominator(self) -> bool:
+        return UNITS[self.unit][1]
+
+    @property
+    def judged(self) -> bool:
+        """Whether a higher or lower value is better (neutral indicators are not banded)."""
+        return self.polarity != "neutral"
+
+    def compute(self, numerator: float, denominator: float) -> float:
+        """The value as published: numerator / denominator x scale, rounded to `decimals`."""
+        return round(numerator / denominator * self.scale, self.decimals)
+
+    def format(self, value: float | None) -> str:
+        if value is None or value != value:  # NaN
+            return ""
+        text = f"{value:,.{self.decimals}f}"
+        return f"{text}%" if self.unit == "percentage" else text
+
+    @property
+    def unit_suffix(self) -> str:
+        return {"percentage": "%", "rate per 10,000": "per 10,000 children"}.get(self.unit, "")
+
+
+def _indicator(raw: Mapping[str, object], where: str) -> Indicator:
+    required = ("id", "label", "theme", "unit", "polarity", "decimals", "valid_range")
+    missing = [k for k in required if k not in raw]
+    if missing:
+        raise ConfigError(f"{where}: missing {', '.join(missing)}")
+    unit = str(raw["unit"])
+    if unit not in UNITS:
+        raise ConfigError(f"{where}: unit {unit!r} is not one of {', '.join(UNITS)}")
+    polarity = str(raw["polarity"])
+    if polarity not in POLARITIES:
+        raise ConfigError(f"{where}: polarity {polarity!r} is not one of {', '.join(POLARITIES)}")
+    scale = int(raw.get("scale", UNITS[unit][0]))  # type: ignore[call-overload]
+    if scale != UNITS[unit][0]:
+        raise ConfigError(f"{where}: scale {scale} does not match unit {unit!r}")
+    rng = raw["valid_range"]
+    if not isinstance(rng, list | tuple) or len(rng) != 2:
+        raise ConfigError(f"{where}: valid_range must be [min, max] (max may be null)")
+    lo, hi = rng
+    return Indicator(
+        id=str(raw["id"]),
+        label=str(raw["label"]),
+        short_label=str(raw.get("short_label", raw["label"])),
+        theme=str(raw["theme"]),
+        unit=unit,
+        polarity=polarity,
+        decimals=int(raw["decimals"]),  # type: ignore[call-overload]
+        scale=scale,
+        valid_min=float(lo),  # type: ignore[arg-type]
+        valid_max=None if hi is None else float(hi),  # type: ignore[arg-type]
+        description=str(raw.get("description", "")).strip(),
+        source=str(raw.get("source", "")).strip(),
+    )
+
+
+class Catalogue:
+    """Indicators in catalogue order, grouped into themes in order of first appearance."""
+
+    def __init__(self, indicators: Iterable[Indicator], version: str = ""):
+        self._by_id: dict[str, Indicator] = {}
+        for ind in indicators:
+            if ind.id in self._by_id:
+                raise ConfigError(f"indicator catalogue: id {ind.id!r} appears twice")
+            self._by_id[ind.id] = ind
+        self.version = version
+
+    @classmethod
+    def from_records(cls, records: Iterable[Mapping[str, object]], version: str = "") -> Catalogue:
+        return cls(
+            (_indicator(r, f"indicator catalogue entry {i + 1}") for i, r in enumerate(records)),
+            version,
+        )
+
+    def __iter__(self) -> Iterator[Indicator]:
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, indicator_id: object) -> bool:
+        return indicator_id in self._by_id
+
+    def __getitem__(self, indicator_id: str) -> Indicator:
+        return self._by_id[indicator_id]
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._by_id)
+
+    @property
+    def themes(self) -> list[str]:
+        return list(dict.fromkeys(i.theme for i in self))
+
+    def in_theme(self, theme: str) -> list[Indicator]:
+        return [i for i in self if i.theme == theme]

@@ -1,0 +1,93 @@
+"""HTML building blocks shared by every page: escaping, the page shell, tables, band cells.
+
+Pure string building. Everything an LA supplied passes through `esc` before it reaches HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+
+#: band -> (background, text colour). A blue-to-red scale readable with the common colour-vision
+#: deficiencies; the band letter is always printed in the cell, so colour is never the only signal.
+BAND_COLOURS = {
+    "A": ("#2166ac", "#ffffff"),
+    "B": ("#d1e5f0", "#0b0c0c"),
+    "C": ("#fddbc7", "#0b0c0c"),
+    "D": ("#b2182b", "#ffffff"),
+}
+
+
+def esc(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def attrs(**kw: object) -> str:
+    return "".join(
+        f' {k.rstrip("_").replace("_", "-")}="{esc(v)}"' for k, v in kw.items() if v is not None
+    )
+
+
+def table(
+    caption: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    row_headers: bool = True,
+    numeric: Sequence[bool] | None = None,
+    class_: str = "tartan-table",
+) -> str:
+    """A table with a caption, column headers (scope=col) and row headers (scope=row)."""
+    numeric = numeric or [False] * len(columns)
+    head = "".join(
+        f'<th scope="col"{" class=num" if n else ""}>{esc(c)}</th>'
+        for c, n in zip(columns, numeric, strict=True)
+    )
+    body = []
+    for row in rows:
+        cells = []
+        for i, (v, n) in enumerate(zip(row, numeric, strict=True)):
+            cls = ' class="num"' if n else ""
+            if i == 0 and row_headers:
+                cells.append(f'<th scope="row">{esc(v)}</th>')
+            else:
+                cells.append(f"<td{cls}>{esc(v)}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        f'<table class="{esc(class_)}"><caption>{esc(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def banner(text: str, kind: str = "demo") -> str:
+    return f'<p class="banner banner-{esc(kind)}" role="note"><strong>{esc(text)}</strong></p>'
+
+
+def page(
+    title: str,
+    body: str,
+    css: str,
+    banners: Sequence[tuple[str, str]] = (),
+    footer: str = "",
+    breadcrumbs: Sequence[tuple[str, str]] = (),
+) -> str:
+    """A complete, self-contained page: inline CSS, no scripts, no external requests."""
+    crumbs = ""
+    if breadcrumbs:
+        items = "".join(
+            f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for text, href in breadcrumbs
+        )
+        crumbs = f'<nav class="breadcrumbs" aria-label="Breadcrumb"><ol>{items}</ol></nav>'
+    tops = "".join(banner(text, kind) for text, kind in banners)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'; img-src data:\">\n"
+        f"<title>{esc(title)}</title>\n<style>\n{css}\n</style>\n</head>\n<body>\n"
+        '<a class="skip-link" href="#main">Skip to main content</a>\n'
+        f'<header class="site-header"><p class="service">Tartan: regional children\'s services '
+        f"benchmarking</p>{crumbs}</header>\n"
+        f'{tops}\n<main id="main">\n{body}\n</main>\n'
+        f'<footer class="site-footer">{footer}</footer>\n</body>\n</html>\n'
+    )

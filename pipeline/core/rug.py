@@ -1,0 +1,107 @@
+"""The tartan rug: every LA x every indicator for one period, coloured by quartile band.
+
+Rows are the region's LAs (by name), then the region and England as comparators. Columns are
+indicators grouped by theme. Each cell shows the value and its band letter; neutral indicators
+are uncoloured; suppressed, missing and not-accepted cells say so in words.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.core.benchmark import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS
+from pipeline.core.catalogue import Catalogue
+from pipeline.core.html import esc
+
+STATUS_TEXT = {MISSING: "no figure", NOT_ACCEPTED: "return not accepted", **STATUS_SYMBOLS}
+
+
+def _cell(ind, value, status, band) -> str:
+    if status == OK and pd.notna(value):
+        text = f'<span class="v">{esc(ind.format(value))}</span>'
+        if isinstance(band, str) and band:
+            return f'<td class="band-{esc(band)}">{text}<span class="b">{esc(band)}</span></td>'
+        return f"<td>{text}</td>"
+    if status == NOT_ACCEPTED:
+        return '<td class="na">not accepted</td>'
+    label = status if status in STATUS_SYMBOLS else "–"
+    return f'<td class="st">{esc(label)}</td>'
+
+
+def rug_table(
+    las: pd.DataFrame,
+    la_figures: pd.DataFrame,
+    area_figures: pd.DataFrame,
+    catalogue: Catalogue,
+    period_label: str,
+    comparators: list[tuple[str, str]],
+) -> str:
+    """HTML for the rug.
+
+    `las`: la_code, la_name (row order). `la_figures`: la_code, indicator_id, value, status, band
+    for the period. `area_figures`: area_code, indicator_id, value, status for the period.
+    `comparators`: (area_code, row label) in order, e.g. the region then England.
+    """
+    inds = [i for t in catalogue.themes for i in catalogue.in_theme(t)]
+    theme_row = "".join(
+        f'<th scope="colgroup" colspan="{len(catalogue.in_theme(t))}" class="theme">{esc(t)}</th>'
+        for t in catalogue.themes
+    )
+    ind_row = "".join(
+        f'<th scope="col" class="ind">{esc(i.short_label)}'
+        f"{'' if i.judged else ' <small>(no judgement)</small>'}</th>"
+        for i in inds
+    )
+    colgroups = "<col>" + "".join(
+        f'<colgroup span="{len(catalogue.in_theme(t))}"></colgroup>' for t in catalogue.themes
+    )
+    f = la_figures.set_index(["la_code", "indicator_id"])
+    body = []
+    for la_code, la_name in zip(las["la_code"], las["la_name"], strict=True):
+        cells = []
+        for ind in inds:
+            key = (la_code, ind.id)
+            if key in f.index:
+                r = f.loc[key]
+                cells.append(_cell(ind, r["value"], r["status"], r["band"]))
+            else:
+                cells.append(_cell(ind, None, MISSING, None))
+        body.append(f'<tr><th scope="row">{esc(la_name)}</th>{"".join(cells)}</tr>')
+    a = area_figures.set_index(["area_code", "indicator_id"])
+    for code, label in comparators:
+        cells = []
+        for ind in inds:
+            r = a.loc[(code, ind.id)] if (code, ind.id) in a.index else None
+            value = r["value"] if r is not None else None
+            status = r["status"] if r is not None else MISSING
+            cells.append(_cell(ind, value, status, None))
+        body.append(
+            f'<tr class="comparator"><th scope="row">{esc(label)}</th>{"".join(cells)}</tr>'
+        )
+    return (
+        '<div class="rug-wrap" role="region" aria-label="Tartan rug" tabindex="0">'
+        f'<table class="rug"><caption>Tartan rug, {esc(period_label)}: each LA\'s value and '
+        "quartile band (A best to D worst) for every indicator</caption>"
+        f"{colgroups}<thead><tr><td></td>{theme_row}</tr>"
+        f'<tr><th scope="col">Local authority</th>{ind_row}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def rug_key() -> str:
+    bands = "".join(
+        f'<li class="band-{b}"><strong>{b}</strong> {esc(t)}</li>'
+        for b, t in (
+            ("A", "best quarter of all LAs"),
+            ("B", "second quarter"),
+            ("C", "third quarter"),
+            ("D", "worst quarter"),
+        )
+    )
+    statuses = "; ".join(f"<strong>{esc(k)}</strong> {esc(v)}" for k, v in STATUS_SYMBOLS.items())
+    return (
+        f'<ul class="key" aria-label="Band key">{bands}</ul>'
+        f"<p>Other cells: {statuses}; <strong>–</strong> no figure returned; "
+        "<strong>not accepted</strong> the LA's return for this period failed validation, so "
+        "none of its figures are used. Indicators marked (no judgement) are not banded.</p>"
+    )

@@ -1,0 +1,1 @@
+"""Edges: each module owns one outside thing (files, contracts, charts, rendering, reference)."""

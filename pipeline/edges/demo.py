@@ -1,0 +1,311 @@
+"""The embedded demonstration dataset: fictional regions and LAs, seeded, same seed same bytes.
+
+Levels are set from England's published figures (DfE children in need, children looked after
+and workforce statistics, 2024-25): referrals about 520 per 10,000 children a year, 22% of them
+re-referrals, children looked after about 67 per 10,000, and so on. Each fictional LA has its own
+level of need, a persistent distance from England, a trend and quarter-to-quarter noise. Codes
+are ``ZR1``-``ZR3`` for regions and ``ZL101``... for LAs so they cannot be taken for ONS codes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.core.catalogue import Catalogue
+from pipeline.core.periods import Period, window
+from pipeline.edges.files import write_text_atomic
+
+LATEST = Period(2026, 2)
+N_PERIODS = 8
+FAULTY_LA = "ZL203"
+
+REGIONS = [
+    ("ZR1", "Northmoor Demonstration Region", 10),
+    ("ZR2", "Midvale Demonstration Region", 8),
+    ("ZR3", "Southdown Demonstration Region", 12),
+]
+LA_NAMES = [
+    "Aldermoor",
+    "Brackenford",
+    "Carrowdale",
+    "Dunmere Vale",
+    "Elmsworth",
+    "Fallowby",
+    "Greyhollow",
+    "Harrowmere",
+    "Islingbrook",
+    "Juniper Fells",
+    "Kestrelwick",
+    "Larkspur Downs",
+    "Marrowgate",
+    "Netherfold",
+    "Oakenshaw Vale",
+    "Pennyridge",
+    "Quarrington Moor",
+    "Rookhaven",
+    "Saltmarsh Cross",
+    "Thistlecombe",
+    "Underbarrow Heath",
+    "Vennford",
+    "Willowmere",
+    "Yarrowfield",
+    "Ashcombe Fen",
+    "Bramblewick",
+    "Coldharbour Reach",
+    "Dovecote Hills",
+    "Emberley",
+    "Foxhollow",
+]
+CLOSENESS = ["Very close", "Close", "Somewhat close", "Not close"]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one indicator is simulated.
+
+    kind: 'rate' (per 10,000 children), 'pct' (numerator of a denominator) or 'ratio'.
+    base: England's level (a proportion for pct). spread: LA-to-LA spread on the logit or log
+    scale. need: how strongly the LA's level of need moves it. base_of: what the denominator is
+    (the numerator of another indicator, or children per 10,000 a year for 'per_pop').
+    """
+
+    kind: str
+    base: float
+    spread: float
+    need: float = 0.0
+    den_of: str | None = None
+    den_per_10k: float = 0.0
+    den_factor: float = 1.0
+
+
+SPECS: dict[str, Spec] = {
+    "referrals_rate": Spec("rate", 520, 0.15, need=0.35),
+    "rereferrals_pct": Spec("pct", 0.22, 0.25, den_of="referrals_rate"),
+    "referrals_nfa_pct": Spec("pct", 0.065, 0.6, den_of="referrals_rate"),
+    "assessments_45_days_pct": Spec("pct", 0.83, 0.55, den_per_10k=480, need=0.3),
+    "s47_rate": Spec("rate", 175, 0.2, need=0.35),
+    "icpc_15_days_pct": Spec("pct", 0.78, 0.5, den_per_10k=62, need=0.3),
+    "cpp_rate": Spec("rate", 41, 0.2, need=0.3),
+    "cpp_second_time_pct": Spec("pct", 0.24, 0.25, den_per_10k=55, need=0.3),
+    "cpp_2_years_pct": Spec("pct", 0.035, 0.45, den_of="cpp_rate"),
+    "cin_rate": Spec("rate", 330, 0.15, need=0.3),
+    "cin_plan_up_to_date_pct": Spec("pct", 0.86, 0.5, den_per_10k=120, need=0.3),
+    "cin_visits_pct": Spec("pct", 0.88, 0.5, den_per_10k=120, need=0.3),
+    "cla_rate": Spec("rate", 67, 0.2, need=0.35),
+    "cla_3_placements_pct": Spec("pct", 0.10, 0.25, den_of="cla_rate"),
+    "cla_long_term_stability_pct": Spec("pct", 0.70, 0.3, den_of="cla_rate", den_factor=0.3),
+    "cla_health_assessment_pct": Spec("pct", 0.89, 0.5, den_of="cla_rate", den_factor=0.75),
+    "cla_missing_pct": Spec("pct", 0.11, 0.35, den_of="cla_rate", den_factor=1.3),
+    "care_leavers_eet_pct": Spec("pct", 0.56, 0.25, den_of="cla_rate", den_factor=0.45),
+    "care_leavers_accommodation_pct": Spec("pct", 0.88, 0.4, den_of="cla_rate", den_factor=0.45),
+    "care_leavers_in_touch_pct": Spec("pct", 0.93, 0.5, den_of="cla_rate", den_factor=0.45),
+    "sw_vacancy_pct": Spec("pct", 0.17, 0.35, den_per_10k=26),
+    "sw_agency_pct": Spec("pct", 0.16, 0.4, den_per_10k=22),
+    "sw_turnover_pct": Spec("pct", 0.16, 0.3, den_per_10k=22),
+    "sw_caseload": Spec("ratio", 16.5, 0.12, den_per_10k=17),
+}
+NOTES = [
+    "Provisional: figures to be confirmed after the data cleanse.",
+    "Includes a change of case management system during the quarter.",
+    "Rolling 12 months as defined in the regional return guidance.",
+]
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+def generate(seed: int = 2026, catalogue: Catalogue | None = None) -> dict[str, pd.DataFrame]:
+    """All demo frames: local_authorities, statistical_neighbours, population, returns."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    names = iter(LA_NAMES)
+    for r_i, (rcode, rname, n) in enumerate(REGIONS, start=1):
+        for k in range(1, n + 1):
+            rows.append((f"ZL{r_i}{k:02d}", next(names), rcode, rname))
+    las = pd.DataFrame(rows, columns=["la_code", "la_name", "region_code", "region_name"])
+    n_la = len(las)
+    pop = np.round(np.exp(rng.normal(math.log(62_000), 0.45, n_la))).astype(int)
+    pop = np.clip(pop, 18_000, 210_000)
+    need = rng.normal(0, 1, n_la)
+
+    # Statistical neighbours: nearest 10 on need and size, across all regions.
+    feats = np.column_stack([need, (np.log(pop) - np.log(pop).mean()) / np.log(pop).std()])
+    dist = np.sqrt(((feats[:, None, :] - feats[None, :, :]) ** 2).sum(-1))
+    cut = np.quantile(dist[dist > 0], [0.08, 0.2, 0.4])
+    sn_rows = []
+    for i in range(n_la):
+        order = [j for j in np.argsort(dist[i], kind="stable") if j != i][:10]
+        for rank, j in enumerate(order, start=1):
+            label = CLOSENESS[int(np.searchsorted(cut, dist[i, j]))]
+            sn_rows.append((las.la_code[i], rank, las.la_code[j], label))
+    sns = pd.DataFrame(
+        sn_rows, columns=["la_code", "neighbour_rank", "neighbour_la_code", "closeness"]
+    )
+
+    periods = window(LATEST, N_PERIODS)
+    years = sorted({p.start_year for p in periods})
+    pop_rows = []
+    growth = rng.normal(0.002, 0.006, n_la)
+    for y in years:
+        for i in range(n_la):
+            pop_rows.append((las.la_code[i], y, round(pop[i] * (1 + growth[i]) ** (y - years[0]))))
+    population = pd.DataFrame(pop_rows, columns=["la_code", "year", "population_0_17"])
+    pop_by = population.set_index(["la_code", "year"])["population_0_17"]
+
+    # Per-LA persistent effect and trend per indicator, then each quarter.
+    t = np.arange(N_PERIODS)
+    recs = []
+    for ind_id, spec in SPECS.items():
+        effect = rng.normal(0, spec.spread, n_la) + spec.need * need
+        trend = rng.normal(0, 0.03, n_la)
+        noise = rng.normal(0, 0.04, (n_la, N_PERIODS))
+        latent = effect[:, None] + trend[:, None] * t[None, :] + noise
+        for i in range(n_la):
+            for k, p in enumerate(periods):
+                recs.append((ind_id, i, k, p, float(latent[i, k])))
+    latent_of = {(r[0], r[1], r[2]): r[4] for r in recs}
+
+    nums: dict[tuple[str, int, int], float] = {}
+    out = []
+    for ind_id, spec in SPECS.items():  # SPECS order puts every den_of before its users
+        for i in range(n_la):
+            for k, p in enumerate(periods):
+                popn = int(pop_by[(las.la_code[i], p.start_year)])
+                lat = latent_of[(ind_id, i, k)]
+                if spec.kind == "rate":
+                    den = popn
+                    num = int(rng.poisson(popn * spec.base / 10_000 * math.exp(lat)))
+                elif spec.kind == "pct":
+                    if spec.den_of:
+                        den = round(nums[(spec.den_of, i, k)] * spec.den_factor)
+                    else:
+                        mu = popn * spec.den_per_10k / 10_000 * math.exp(0.3 * need[i])
+                        den = int(rng.poisson(mu))
+                    prob = float(_expit(np.array(_logit(spec.base) + lat)))
+                    num = int(rng.binomial(max(den, 0), prob))
+                else:  # ratio: cases per case-holding social worker (FTE, one decimal)
+                    den = round(popn * spec.den_per_10k / 10_000 * float(rng.normal(1, 0.03)), 1)
+                    num = round(den * spec.base * math.exp(lat))
+                nums[(ind_id, i, k)] = num
+                out.append((las.la_code[i], p, ind_id, num, den))
+
+    cat_decimals = {i.id: i.decimals for i in catalogue} if catalogue else {}
+    scale = {"rate": 10_000, "pct": 100, "ratio": 1}
+    rows = []
+    for la_code, p, ind_id, num, den in out:
+        spec = SPECS[ind_id]
+        value = round(num / den * scale[spec.kind], cat_decimals.get(ind_id, 1)) if den else None
+        status = ""
+        if spec.kind != "ratio" and 1 <= num <= 5:  # small numbers suppressed as DfE does
+            status = "c"
+        rows.append(
+            {
+                "la_code": la_code,
+                "time_period": p.time_period,
+                "time_identifier": p.time_identifier,
+                "indicator_id": ind_id,
+                "numerator": "" if status else _fmt(num),
+                "denominator": _fmt(den),
+                "value": "" if status or value is None else _fmt(value),
+                "status": status,
+                "note": "",
+                "_period": p,
+            }
+        )
+    returns = pd.DataFrame(rows)
+    # One LA could not supply CIN visits for its first two quarters: returned as 'x'.
+    gap = (
+        returns["la_code"].eq("ZL305")
+        & returns["indicator_id"].eq("cin_visits_pct")
+        & returns["_period"].isin(periods[:2])
+    )
+    returns.loc[gap, ["numerator", "denominator", "value"]] = ""
+    returns.loc[gap, "status"] = "x"
+    returns.loc[gap, "note"] = "Visits not recorded in the old case management system."
+    for j, idx in enumerate(rng.choice(len(returns), 6, replace=False)):
+        returns.loc[returns.index[idx], "note"] = NOTES[j % len(NOTES)]
+    return {
+        "local_authorities": las,
+        "statistical_neighbours": sns,
+        "population": population,
+        "returns": returns,
+    }
+
+
+def _fmt(x: float | int) -> str:
+    if isinstance(x, float) and not x.is_integer():
+        return repr(x)
+    return str(int(x))
+
+
+def _break(ret: pd.DataFrame) -> pd.DataFrame:
+    """The deliberately faulty return: the errors LAs really make."""
+    ret = ret.copy()
+    ass = ret.index[ret["indicator_id"].eq("assessments_45_days_pct")][0]
+    den = int(ret.at[ass, "denominator"])
+    ret.at[ass, "numerator"] = str(den + 37)  # more completed in time than completed at all
+    ret.at[ass, "value"] = _fmt(round((den + 37) / den * 100, 1))
+    typo = ret.index[ret["indicator_id"].eq("cla_3_placements_pct")][0]
+    ret.at[typo, "indicator_id"] = "cla_placements_3plus"  # not in the catalogue
+    dup = ret[ret["indicator_id"].eq("cpp_rate")]
+    return pd.concat([ret, dup], ignore_index=True)
+
+
+DATASET_YAML = """\
+# Tartan demonstration data: generated by `tartan demo-data`; every name and code is fictional.
+name: Tartan demonstration data
+demonstration: true
+banner: "Demonstration data: fictional local authorities"
+seed: {seed}
+"""
+
+README = """\
+# Demonstration data (fictional)
+
+Generated by `tartan demo-data --seed {seed}`. Three fictional regions (ZR1-ZR3) of 8 to 12
+fictional local authorities (ZL101...), their 0-17 populations, 10 statistical neighbours each and
+8 financial quarters of returns ({first} to {last}) for the indicators in
+`data_contracts/indicators.yaml`. Levels follow England's published figures; the places do not
+exist. The {faulty} return for {last} has deliberate errors so validation has something to report.
+Regenerating with the same seed gives the same bytes.
+"""
+
+
+def write(out_dir: Path, seed: int = 2026, catalogue: Catalogue | None = None) -> list[Path]:
+    """Write the demo dataset under `out_dir`; files whose bytes are unchanged are not rewritten."""
+    frames = generate(seed, catalogue)
+    periods = window(LATEST, N_PERIODS)
+    written = []
+
+    def put(rel: str, text: str) -> None:
+        path = out_dir / rel
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            write_text_atomic(path, text)
+        written.append(path)
+
+    put("dataset.yaml", DATASET_YAML.format(seed=seed))
+    put(
+        "README.md",
+        README.format(seed=seed, first=periods[0].label, last=periods[-1].label, faulty=FAULTY_LA),
+    )
+    for name in ("local_authorities", "statistical_neighbours", "population"):
+        put(f"reference/{name}.csv", frames[name].to_csv(index=False, lineterminator="\n"))
+    ret = frames["returns"]
+    for (la_code, p), one in ret.groupby(["la_code", "_period"], sort=True):
+        one = one.drop(columns="_period").reset_index(drop=True)
+        if la_code == FAULTY_LA and p == LATEST:
+            one = _break(one)
+        put(
+            f"returns/{p.slug}/{la_code}_{p.slug}.csv", one.to_csv(index=False, lineterminator="\n")
+        )
+    return written

@@ -1,0 +1,76 @@
+"""Rendering: an executed notebook to one self-contained HTML page, and deterministic notebooks.
+
+nbconvert renders the notebook body with Tartan's own template (``pipeline/templates/tartan``: no
+code, prompts or tracebacks, nothing from a CDN); the page shell and stylesheet are shared with
+every other page Tartan writes.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import nbformat
+
+from pipeline.core.html import page
+
+TEMPLATES = Path(str(resources.files("pipeline") / "templates"))
+
+
+@cache
+def stylesheet() -> str:
+    return (TEMPLATES / "tartan" / "tartan.css").read_text(encoding="utf-8")
+
+
+@cache
+def _exporter():
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="tartan",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        anchor_link_text="",
+    )
+    return exporter
+
+
+def normalise(nb: nbformat.NotebookNode, input_path: str) -> nbformat.NotebookNode:
+    """Strip what changes between identical runs: timings, kernel and run ids, random cell ids."""
+    nb = copy.deepcopy(nb)
+    pm = nb.metadata.get("papermill", {})
+    for key in ("start_time", "end_time", "duration", "exception", "environment_variables"):
+        pm.pop(key, None)
+    pm["input_path"] = input_path
+    pm["output_path"] = None
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+        cell.metadata.pop("execution", None)
+        for key in ("start_time", "end_time", "duration", "exception", "status"):
+            cell.metadata.get("papermill", {}).pop(key, None)
+        if cell.metadata.get("papermill") == {}:
+            cell.metadata.pop("papermill")
+    return nb
+
+
+def dumps(nb: nbformat.NotebookNode) -> str:
+    return nbformat.writes(nb) + "\n"
+
+
+def notebook_body(nb: nbformat.NotebookNode) -> str:
+    body, _ = _exporter().from_notebook_node(nb)
+    return body.strip()
+
+
+def to_html(
+    nb: nbformat.NotebookNode,
+    title: str,
+    banners: list[tuple[str, str]],
+    footer: str,
+    breadcrumbs: list[tuple[str, str]],
+) -> str:
+    return page(title, notebook_body(nb), stylesheet(), banners, footer, breadcrumbs)

@@ -1,0 +1,1 @@
+"""Orchestration: validate once, benchmark once, plan jobs, execute them, write the site."""

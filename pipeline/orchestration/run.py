@@ -1,0 +1,329 @@
+"""The flow, end to end: ingest -> validate -> benchmark -> plan -> execute -> site."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+import pipeline
+from pipeline.core.benchmark import MISSING, NOT_ACCEPTED, benchmark
+from pipeline.core.catalogue import Catalogue
+from pipeline.core.errors import ConfigError
+from pipeline.core.periods import parse_slug
+from pipeline.edges import contracts as ct
+from pipeline.edges import reference as ref_io
+from pipeline.edges.files import sha256_file, write_text_atomic
+from pipeline.edges.render import stylesheet
+from pipeline.orchestration import provenance as prov
+from pipeline.orchestration.jobs import Job, JobResult, execute
+from pipeline.orchestration.site import dumps_json, index_html, validation_html
+from pipeline.orchestration.validation import (
+    ACCEPTED,
+    QUARANTINED,
+    Validation,
+    canonical_figures,
+    validate_returns,
+)
+
+PROJECT = Path(__file__).resolve().parents[2]
+TREND_PERIODS = 8
+WORK = ".tartan-work"
+
+
+@dataclass
+class Settings:
+    data: Path
+    out: Path
+    contracts: Path = PROJECT / "data_contracts"
+    notebooks: Path = PROJECT / "notebooks"
+    regions: list[str] | None = None
+    periods: list[str] | None = None  # slugs, or ["latest"]
+    workers: int | None = None
+    progress: bool | None = None
+
+
+@dataclass
+class RunSummary:
+    validation: Validation
+    results: list[JobResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[JobResult]:
+        return [r for r in self.results if r.status != "ok"]
+
+
+def load_inputs(s: Settings) -> tuple[Catalogue, ct.Contract, ref_io.Reference]:
+    catalogue = ct.load_catalogue(s.contracts / "indicators.yaml")
+    contract = ct.load_contract(s.contracts / "la_return.yaml")
+    reference = ref_io.load(s.data)
+    return catalogue, contract, reference
+
+
+def validate(s: Settings) -> tuple[Validation, Catalogue, ct.Contract, ref_io.Reference]:
+    catalogue, contract, reference = load_inputs(s)
+    returns = s.data / "returns"
+    if not returns.is_dir():
+        raise ConfigError(f"{returns}: no returns folder (expected one file per LA per period)")
+    v = validate_returns([returns], catalogue, contract, reference, root=s.data)
+    return v, catalogue, contract, reference
+
+
+def figures_grid(v: Validation, catalogue: Catalogue, reference: ref_io.Reference) -> pd.DataFrame:
+    """Every (LA, period, indicator): accepted figures, else 'not accepted' or 'missing'."""
+    figs = canonical_figures(v.accepted_rows)
+    figs = figs[figs["indicator_id"].isin(catalogue.ids)]
+    periods = sorted({o.period for o in v.outcomes if o.period}, key=parse_slug)
+    grid = pd.MultiIndex.from_product(
+        [sorted(reference.local_authorities["la_code"]), periods, catalogue.ids],
+        names=["la_code", "period", "indicator_id"],
+    ).to_frame(index=False)
+    out = grid.merge(figs, how="left", on=["la_code", "period", "indicator_id"])
+    rejected = {(o.la_code, o.period) for o in v.outcomes if o.status == QUARANTINED}
+    accepted = {(o.la_code, o.period) for o in v.outcomes if o.status == ACCEPTED}
+    keys = list(zip(out["la_code"], out["period"], strict=True))
+    no_row = out["status"].isna()
+    is_rejected = pd.Series([k in rejected and k not in accepted for k in keys], index=out.index)
+    out.loc[no_row & is_rejected, "status"] = NOT_ACCEPTED
+    out.loc[no_row & ~is_rejected, "status"] = MISSING
+    return out
+
+
+def _select_periods(available: list[str], wanted: list[str] | None) -> list[str]:
+    if not wanted:
+        return available
+    out = []
+    for w in wanted:
+        if w == "latest":
+            out.append(available[-1])
+            continue
+        slug = parse_slug(w).slug
+        if slug not in available:
+            raise ConfigError(
+                f"period {w!r} has no returns; periods with returns: {', '.join(available)}"
+            )
+        out.append(slug)
+    return sorted(set(out), key=parse_slug)
+
+
+def report(s: Settings) -> RunSummary:
+    v, catalogue, contract, reference = validate(s)
+    out = s.out
+    out.mkdir(parents=True, exist_ok=True)
+    css = stylesheet()
+    banners = [(reference.banner, "demo")] if reference.banner else []
+    code = prov.code_version(PROJECT)
+    ref_files = sorted((s.data / "reference").glob("*.csv"))
+    accepted_inputs = [(o.file, o.sha256) for o in v.outcomes if o.status == ACCEPTED]
+    input_hash = prov.combined_hash(
+        accepted_inputs + [(f"reference/{p.name}", sha256_file(p)) for p in ref_files]
+    )
+    contract_versions = f"{contract.label}; indicator catalogue {catalogue.version}"
+    site_footer = prov.footer_html(
+        [
+            ("Data", reference.name),
+            ("Input SHA-256 (accepted returns and reference)", input_hash),
+            ("Contracts", contract_versions),
+            ("Code", code),
+        ]
+    )
+
+    # Validation outputs first: they stand even if every report fails.
+    vjson = v.to_json()
+    write_text_atomic(out / "validation" / "validation.json", dumps_json(vjson))
+    write_text_atomic(
+        out / "validation" / "index.html", validation_html(css, banners, vjson, site_footer)
+    )
+
+    grid = figures_grid(v, catalogue, reference)
+    bench = benchmark(grid, reference.local_authorities, catalogue)
+    available = sorted(grid["period"].unique(), key=parse_slug)
+    if not available:
+        raise ConfigError(f"{s.data / 'returns'}: no returns found")
+    periods = _select_periods(available, s.periods)
+    regions = reference.regions
+    if s.regions:
+        unknown = sorted(set(s.regions) - set(regions["region_code"]))
+        if unknown:
+            raise ConfigError(
+                f"region {', '.join(unknown)} is not in the reference data; regions: "
+                f"{', '.join(regions['region_code'])}"
+            )
+        regions = regions[regions["region_code"].isin(s.regions)]
+
+    work = out / WORK
+    jobs = []
+    status_of = {(o.la_code, o.period): o.status for o in v.outcomes}
+    cat_records = [vars(i) | {"valid_range": [i.valid_min, i.valid_max]} for i in catalogue]
+    for rec in cat_records:
+        rec.pop("valid_min")
+        rec.pop("valid_max")
+    for period in periods:
+        p = parse_slug(period)
+        window = [q.slug for q in (p.shifted(-k) for k in range(TREND_PERIODS - 1, -1, -1))]
+        window = [w for w in window if w in available]
+        for region_code, region_name in regions.itertuples(index=False):
+            las = reference.local_authorities[
+                reference.local_authorities["region_code"] == region_code
+            ]
+            slice_dir = work / period / region_code
+            la_rows = bench["las"][
+                bench["las"]["la_code"].isin(las["la_code"]) & bench["las"]["period"].isin(window)
+            ]
+            areas = bench["areas"][
+                bench["areas"]["area_code"].isin([region_code, "england"])
+                & bench["areas"]["period"].isin(window)
+            ]
+            las_ctx = [
+                {
+                    "la_code": c,
+                    "la_name": n,
+                    "return_status": {ACCEPTED: "accepted", QUARANTINED: NOT_ACCEPTED}.get(
+                        status_of.get((c, period), ""), "missing"
+                    ),
+                }
+                for c, n in zip(las["la_code"], las["la_name"], strict=True)
+            ]
+            context = {
+                "region": {"code": region_code, "name": region_name},
+                "period": period,
+                "periods": window,
+                "las": las_ctx,
+                "catalogue": cat_records,
+                "catalogue_version": catalogue.version,
+                "contract": contract.label,
+                "england_label": "England (all demonstration LAs)"
+                if reference.demonstration
+                else "England",
+            }
+            write_text_atomic(slice_dir / "context.json", dumps_json(context))
+            write_text_atomic(
+                slice_dir / "figures.csv", la_rows.to_csv(index=False, lineterminator="\n")
+            )
+            write_text_atomic(
+                slice_dir / "areas.csv", areas.to_csv(index=False, lineterminator="\n")
+            )
+            slice_hash = prov.combined_hash(
+                [(f.name, sha256_file(f)) for f in sorted(slice_dir.iterdir())]
+            )
+            params = {"region_code": region_code, "period": period, "slice_dir": "."}
+            footer = prov.footer_html(
+                [
+                    ("Period", p.label),
+                    ("Comparators as at", f"{p.label} (region and England, ratio of sums)"),
+                    ("Data", reference.name),
+                    ("Input SHA-256 (accepted returns and reference)", input_hash),
+                    ("Report data SHA-256", slice_hash),
+                    ("Contracts", contract_versions),
+                    ("Code", code),
+                    ("Packages", ", ".join(f"{k} {v}" for k, v in prov.package_versions().items())),
+                    (
+                        "Parameters",
+                        ", ".join(f"{k}={v}" for k, v in params.items() if k != "slice_dir"),
+                    ),
+                ]
+            )
+            names = dict(
+                zip(
+                    reference.local_authorities["la_code"],
+                    reference.local_authorities["la_name"],
+                    strict=True,
+                )
+            )
+            csv = _figures_csv(la_rows, areas, names, region_code, region_name, catalogue)
+            jobs.append(
+                Job(
+                    id=f"{period}/{region_code}/regional-benchmark",
+                    notebook=str(s.notebooks / "regional_benchmark.ipynb"),
+                    notebook_display="notebooks/regional_benchmark.ipynb",
+                    parameters=params,
+                    slice_dir=str(slice_dir.resolve()),
+                    out_stem=str(out / period / region_code / "regional-benchmark"),
+                    title=f"{region_name}: quarterly benchmarking, {p.label}",
+                    banners=banners,
+                    footer=footer,
+                    breadcrumbs=[("All reports", "../../index.html")],
+                    csv=csv,
+                )
+            )
+    results = execute(jobs, s.workers, s.progress)
+    shutil.rmtree(work, ignore_errors=True)
+
+    reports = []
+    for job, res in zip(jobs, results, strict=True):
+        period, region_code, _ = job.id.split("/")
+        reports.append(
+            {
+                "period": period,
+                "region_code": region_code,
+                "region_name": job.title.split(":")[0],
+                "href": f"{period}/{region_code}/regional-benchmark.html",
+                "status": res.status,
+                "detail": res.error,
+            }
+        )
+    write_text_atomic(
+        out / "index.html",
+        index_html(css, reference.name, banners, reports, vjson["summary"], site_footer),
+    )
+    manifest = {
+        "tartan": pipeline.__version__,
+        "code": code,
+        "packages": prov.package_versions(),
+        "contracts": contract_versions,
+        "input_sha256": input_hash,
+        "inputs": [{"file": o.file, "sha256": o.sha256, "status": o.status} for o in v.outcomes],
+        "jobs": [
+            {
+                **res.to_json(),
+                "notebook": job.notebook_display,
+                "parameters": job.parameters,
+                "outputs": [Path(o).relative_to(out).as_posix() for o in res.outputs],
+            }
+            for job, res in zip(jobs, results, strict=True)
+        ],
+    }
+    write_text_atomic(out / "manifest.json", dumps_json(manifest))
+    return RunSummary(v, results)
+
+
+def _figures_csv(
+    la_rows: pd.DataFrame,
+    areas: pd.DataFrame,
+    names: dict[str, str],
+    region_code: str,
+    region_name: str,
+    catalogue: Catalogue,
+) -> str:
+    """The figures a regional report shows, tidy: one row per area, period and indicator."""
+    la = la_rows.assign(area_type="la", area_name=la_rows["la_code"].map(names)).rename(
+        columns={"la_code": "area_code"}
+    )
+    ar = areas.assign(
+        area_name=areas["area_code"].map({region_code: region_name, "england": "England"})
+    )
+    cols = [
+        "period",
+        "area_type",
+        "area_code",
+        "area_name",
+        "indicator_id",
+        "numerator",
+        "denominator",
+        "value",
+        "status",
+    ]
+    extra = ["band", "rank_region", "las_ranked_region", "rank_national", "las_ranked_national"]
+    df = pd.concat([la[cols + extra], ar[cols]], ignore_index=True)
+    df.insert(5, "indicator", df["indicator_id"].map({i.id: i.label for i in catalogue}))
+    order = {"la": 0, "region": 1, "england": 2}
+    df["_o"] = df["area_type"].map(order)
+    df["_p"] = df["period"].map(lambda x: parse_slug(x).ordinal)
+    df = df.sort_values(["_p", "_o", "area_code", "indicator_id"], kind="stable").drop(
+        columns=["_o", "_p"]
+    )
+    for col in ("numerator", "denominator", "value"):
+        df[col] = [format(x, ".12g") if pd.notna(x) else "" for x in df[col]]
+    return df.to_csv(index=False, lineterminator="\n")
