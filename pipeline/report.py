@@ -32,6 +32,9 @@ class HTML:
     def __str__(self) -> str:
         return self.html
 
+    def __repr__(self) -> str:  # the text/plain fallback: stable, so notebooks are deterministic
+        return f"<HTML fragment, {len(self.html):,} characters>"
+
 
 def _read_csv(path: Path) -> pd.DataFrame:
     df = pd.read_csv(

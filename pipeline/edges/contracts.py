@@ -134,10 +134,12 @@ def _compile(
 ) -> list[tuple[Rule, Any]]:
     """Each contract rule to one or more GX expectations, each tagged with its rule."""
     _, gxe = _gx()
+    from great_expectations.expectations.row_conditions import Column
+
     out: list[tuple[Rule, Any]] = []
-    for rule in contract.rules:
+    for index, rule in enumerate(contract.rules):
         a = rule.arguments
-        meta = {"rule": rule.id}
+        meta = {"rule": rule.id, "rule_index": index}
         if rule.metric == "invalidValues" and "pattern" in a:
             out.append(
                 (
@@ -186,8 +188,7 @@ def _compile(
                             column="value_n",
                             min_value=lo,
                             max_value=hi,
-                            row_condition=f"indicator_id in {ids!r}",
-                            condition_parser="pandas",
+                            row_condition=Column("indicator_id").is_in(ids),
                             meta={
                                 **meta,
                                 "expected": f"{lo:g} to {hi:g}"
@@ -207,8 +208,7 @@ def _compile(
                         column_B="numerator_n",
                         or_equal=True,
                         ignore_row_if="either_value_is_missing",
-                        row_condition=f"indicator_id in {ids!r}",
-                        condition_parser="pandas",
+                        row_condition=Column("indicator_id").is_in(ids),
                         meta=meta,
                     ),
                 )
@@ -219,8 +219,7 @@ def _compile(
                     rule,
                     gxe.ExpectColumnValuesToNotBeNull(
                         column="value_n",
-                        row_condition='status == ""',
-                        condition_parser="pandas",
+                        row_condition=Column("status") == "",
                         meta=meta,
                     ),
                 )
@@ -266,7 +265,6 @@ def validate(
     suite = context.suites.add(gx.ExpectationSuite(name=contract.id))
     for _, exp in compiled:
         suite.add_expectation(exp)
-    rule_of = {r.id: r for r in contract.rules}
     result = batch_def.get_batch(batch_parameters={"dataframe": df}).validate(
         suite,
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]},
@@ -274,7 +272,7 @@ def validate(
     findings = []
     for res in result.results:
         meta = res.expectation_config.meta or {}
-        rule = rule_of[meta["rule"]]
+        rule = contract.rules[int(meta["rule_index"])]
         if res.exception_info and res.exception_info.get("raised_exception"):
             raise ConfigError(
                 f"contract {contract.label}: rule {rule.id} could not run: "

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.edges import demo
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLIC_DATA = ROOT.parent / "shared" / "public-data"
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory) -> Path:
+    """The full demonstration dataset, written once per test session (read-only by convention)."""
+    out = tmp_path_factory.mktemp("demo")
+    demo.write(out)
+    return out

@@ -1,0 +1,392 @@
+"""Comparators, quartile bands and ranks, checked against numbers worked out by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.core.benchmark import (
+    FIGURE_COLUMNS,
+    MISSING,
+    NOT_ACCEPTED,
+    OK,
+    aggregate,
+    bands,
+    benchmark,
+    quartiles,
+    ranks,
+)
+from pipeline.core.catalogue import Catalogue
+
+NAN = np.nan
+PERIOD = "2026-27-Q1"
+
+CATALOGUE = Catalogue.from_records(
+    [
+        {
+            "id": "visits_pct",
+            "label": "Visits in time (%)",
+            "theme": "Children in need",
+            "unit": "percentage",
+            "polarity": "high",
+            "decimals": 1,
+            "valid_range": [0, 100],
+        },
+        {
+            "id": "cla_rate",
+            "label": "Children looked after per 10,000",
+            "theme": "Looked-after children",
+            "unit": "rate per 10,000",
+            "polarity": "neutral",
+            "decimals": 1,
+            "valid_range": [0, None],
+        },
+        {
+            "id": "caseload",
+            "label": "Average caseload",
+            "theme": "Workforce",
+            "unit": "ratio",
+            "polarity": "low",
+            "decimals": 2,
+            "valid_range": [0, 60],
+        },
+    ]
+)
+
+
+def figures(rows) -> pd.DataFrame:
+    """rows: (la_code, indicator_id, numerator, denominator, value, status), all in PERIOD."""
+    frame = pd.DataFrame(
+        [(la, PERIOD, ind, num, den, val, st) for la, ind, num, den, val, st in rows],
+        columns=FIGURE_COLUMNS,
+    )
+    return frame.astype({"numerator": float, "denominator": float, "value": float})
+
+
+def one(frame: pd.DataFrame, **where) -> pd.Series:
+    mask = np.logical_and.reduce([frame[k].eq(v) for k, v in where.items()])
+    hits = frame[mask]
+    assert len(hits) == 1, f"expected one row for {where}, got {len(hits)}"
+    return hits.iloc[0]
+
+
+# ----------------------------------------------------------------------------- quartiles
+
+
+def test_quartiles_match_r_type_7():
+    # type 7: position h = (n - 1) * p, interpolate between sorted values v[floor(h)], v[ceil(h)]
+    # n = 10: q1 h = 2.25 -> 3 + 0.25 * (4 - 3) = 3.25
+    #         q2 h = 4.5  -> 5 + 0.5 * (6 - 5)  = 5.5
+    #         q3 h = 6.75 -> 7 + 0.75 * (8 - 7) = 7.75
+    # (type 6, SPSS/Excel QUARTILE.EXC, would give 2.75 and 8.25)
+    assert quartiles(pd.Series([10, 9, 8, 7, 6, 5, 4, 3, 2, 1])) == (3.25, 5.5, 7.75)
+
+
+def test_quartiles_of_uneven_values():
+    # n = 3 sorted [10, 20, 40]: q1 h = 0.5 -> 10 + 0.5 * 10 = 15; q2 = 20;
+    # q3 h = 1.5 -> 20 + 0.5 * (40 - 20) = 30
+    assert quartiles(pd.Series([40, 10, 20])) == (15.0, 20.0, 30.0)
+
+
+def test_quartiles_ignore_missing_and_non_numbers():
+    # same as [10, 20, 40] above: NaN, None and the symbol 'c' are not zeros
+    assert quartiles(pd.Series([NAN, 10, "c", 20, None, 40], dtype=object)) == (15.0, 20.0, 30.0)
+
+
+def test_quartiles_none_without_values():
+    assert quartiles(pd.Series([NAN, NAN])) is None
+    assert quartiles(pd.Series([], dtype=float)) is None
+
+
+# ----------------------------------------------------------------------------- bands
+
+ONE_TO_TEN = pd.Series([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], dtype=float)
+
+
+def test_bands_high_polarity():
+    # q1 = 3.25, median = 5.5, q3 = 7.75 (see test_quartiles_match_r_type_7)
+    # A: >= 7.75 -> 8, 9, 10; B: >= 5.5 -> 6, 7; C: >= 3.25 -> 4, 5; D: < 3.25 -> 1, 2, 3
+    assert list(bands(ONE_TO_TEN, "high")) == list("DDDCCBBAAA")
+
+
+def test_bands_low_polarity():
+    # A: <= 3.25 -> 1, 2, 3; B: <= 5.5 -> 4, 5; C: <= 7.75 -> 6, 7; D: > 7.75 -> 8, 9, 10
+    assert list(bands(ONE_TO_TEN, "low")) == list("AAABBCCDDD")
+
+
+def test_bands_neutral_gives_no_band():
+    assert list(bands(ONE_TO_TEN, "neutral")) == [None] * 10
+
+
+def test_value_on_a_quartile_boundary_takes_the_better_band():
+    # n = 5 sorted [10, 20, 30, 40, 50]: h = 1, 2, 3 land on values -> q1 = 20, q2 = 30, q3 = 40
+    values = pd.Series([10, 20, 30, 40, 50], dtype=float)
+    assert quartiles(values) == (20.0, 30.0, 40.0)
+    # high: 40 == q3 -> A (not B); 30 == q2 -> B (not C); 20 == q1 -> C (not D)
+    assert list(bands(values, "high")) == ["D", "C", "B", "A", "A"]
+    # low: 20 == q1 -> A (not B); 30 == q2 -> B; 40 == q3 -> C (not D)
+    assert list(bands(values, "low")) == ["A", "A", "B", "C", "D"]
+
+
+def test_missing_values_get_no_band_and_do_not_move_the_quartiles():
+    # with the NaNs ignored the quartiles stay 20 / 30 / 40 as above, so 20 stays in C.
+    # Were the three NaNs counted as 0: sorted [0, 0, 0, 10, 20, 30, 40, 50], median
+    # h = 3.5 -> 10 + 0.5 * 10 = 15 and 20 would move up to B.
+    values = pd.Series([10, NAN, 20, 30, NAN, 40, 50, NAN], index=list("abcdefgh"))
+    got = bands(values, "high")
+    assert list(got.index) == list("abcdefgh")
+    assert got.to_dict() == {
+        "a": "D",
+        "b": None,
+        "c": "C",
+        "d": "B",
+        "e": None,
+        "f": "A",
+        "g": "A",
+        "h": None,
+    }
+
+
+def test_bands_all_missing():
+    assert list(bands(pd.Series([NAN, NAN]), "high")) == [None, None]
+
+
+# ----------------------------------------------------------------------------- ranks
+
+
+def test_ranks_high_polarity_best_first_ties_share_lowest_rank():
+    values = pd.Series([50, 70, 70, 10, NAN])
+    got = ranks(values, "high")
+    # descending: 70, 70 share 1; 50 is 3rd (not 2nd); 10 is 4th; NaN unranked
+    assert list(got[:4]) == [3, 1, 1, 4]
+    assert got[4] is pd.NA
+    assert str(got.dtype) == "Int64"
+
+
+def test_ranks_low_polarity_lowest_first():
+    values = pd.Series([50, 70, 70, 10, NAN])
+    got = ranks(values, "low")
+    # ascending: 10 -> 1; 50 -> 2; 70, 70 share 3
+    assert list(got[:4]) == [2, 3, 3, 1]
+    assert got[4] is pd.NA
+
+
+def test_ranks_neutral_highest_first():
+    assert list(ranks(pd.Series([5.0, 9.0, 1.0]), "neutral")) == [2, 1, 3]
+
+
+# ----------------------------------------------------------------------------- aggregate
+
+REGION_OF = pd.Series({"E1": "R1", "E2": "R1", "E3": "R1", "E4": "R2", "E5": "R2"})
+
+
+def test_aggregate_is_ratio_of_sums_not_mean_of_rates():
+    f = figures(
+        [
+            ("E1", "visits_pct", 1, 10, 10.0, OK),  # 10%
+            ("E2", "visits_pct", 50, 100, 50.0, OK),  # 50%
+        ]
+    )
+    row = one(aggregate(f, REGION_OF, CATALOGUE), area_code="R1", indicator_id="visits_pct")
+    # (1 + 50) / (10 + 100) * 100 = 51 / 110 * 100 = 46.3636.. -> 46.4 (1 decimal);
+    # the mean of rates would be (10 + 50) / 2 = 30.0
+    assert row["value"] == 46.4
+    assert (row["numerator"], row["denominator"]) == (51, 110)
+    assert row["status"] == OK
+    assert row["las_contributing"] == 2
+
+
+def test_aggregate_applies_each_indicators_scale_and_decimals():
+    f = figures(
+        [
+            ("E1", "cla_rate", 30, 20_000, 15.0, OK),  # 15 per 10,000
+            ("E2", "cla_rate", 5, 500, 100.0, OK),  # 100 per 10,000
+            ("E1", "caseload", 190, 11, 17.27, OK),
+            ("E2", "caseload", 40, 2, 20.0, OK),
+        ]
+    )
+    out = aggregate(f, REGION_OF, CATALOGUE)
+    # 35 / 20,500 * 10,000 = 17.0731.. -> 17.1 (mean of rates would be 57.5)
+    assert one(out, area_code="R1", indicator_id="cla_rate")["value"] == 17.1
+    # 230 / 13 * 1 = 17.6923.. -> 17.69 (mean of ratios would be 18.64)
+    assert one(out, area_code="R1", indicator_id="caseload")["value"] == 17.69
+
+
+def test_aggregate_excludes_suppressed_rows_rather_than_counting_zero():
+    f = figures(
+        [
+            ("E1", "visits_pct", 1, 10, 10.0, OK),
+            ("E2", "visits_pct", 50, 100, 50.0, OK),
+            ("E3", "visits_pct", NAN, 40, NAN, "c"),  # suppressed
+        ]
+    )
+    row = one(aggregate(f, REGION_OF, CATALOGUE), area_code="R1", indicator_id="visits_pct")
+    # still 51 / 110 * 100 = 46.4; counting E3 as 0 of 40 would give 51 / 150 * 100 = 34.0
+    assert row["value"] == 46.4
+    assert row["denominator"] == 110
+    assert row["las_contributing"] == 2
+    assert row["las_in_area"] == 3
+
+
+def test_aggregate_excludes_rows_whose_status_is_not_ok_even_with_numbers():
+    f = figures(
+        [
+            ("E1", "visits_pct", 1, 10, 10.0, OK),
+            ("E2", "visits_pct", 50, 100, 50.0, OK),
+            ("E3", "visits_pct", 90, 100, 90.0, NOT_ACCEPTED),
+        ]
+    )
+    row = one(aggregate(f, REGION_OF, CATALOGUE), area_code="R1", indicator_id="visits_pct")
+    # 51 / 110 * 100 = 46.4; including E3 would give 141 / 210 * 100 = 67.1
+    assert row["value"] == 46.4
+    assert row["las_contributing"] == 2
+
+
+def test_aggregate_needs_both_numerator_and_a_positive_denominator():
+    f = figures(
+        [
+            ("E1", "visits_pct", 1, 10, 10.0, OK),
+            ("E2", "visits_pct", 50, 100, 50.0, OK),
+            ("E3", "visits_pct", NAN, 100, 80.0, OK),  # a rate without its numerator
+            ("E4", "visits_pct", 0, 0, NAN, OK),  # nothing to divide by
+        ]
+    )
+    out = aggregate(f, REGION_OF, CATALOGUE)
+    row = one(out, area_code="R1", indicator_id="visits_pct")
+    # 51 / 110 * 100 = 46.4; E3 read as 0 of 100 would give 51 / 210 * 100 = 24.3
+    assert row["value"] == 46.4
+    assert row["las_contributing"] == 2
+    r2 = one(out, area_code="R2", indicator_id="visits_pct")
+    assert r2["status"] == MISSING
+    assert r2["las_contributing"] == 0
+
+
+def test_aggregate_region_with_nothing_usable_is_missing():
+    f = figures(
+        [
+            ("E1", "visits_pct", 1, 10, 10.0, OK),
+            ("E4", "visits_pct", NAN, 30, NAN, "c"),
+            ("E5", "visits_pct", NAN, NAN, NAN, "x"),
+        ]
+    )
+    row = one(aggregate(f, REGION_OF, CATALOGUE), area_code="R2", indicator_id="visits_pct")
+    assert row["status"] == MISSING
+    assert math.isnan(row["value"])
+    assert row["las_contributing"] == 0
+    assert row["las_in_area"] == 2
+
+
+# ----------------------------------------------------------------------------- benchmark
+
+LAS = pd.DataFrame(
+    {
+        "la_code": ["E1", "E2", "E3", "E4"],
+        "region_code": ["North", "North", "North", "Solo"],  # Solo has one LA
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def result() -> dict[str, pd.DataFrame]:
+    f = figures(
+        [
+            ("E1", "visits_pct", 30, 100, 30.0, OK),
+            ("E2", "visits_pct", 10, 50, 20.0, OK),
+            ("E3", "visits_pct", 45, 50, 90.0, NOT_ACCEPTED),
+            ("E4", "visits_pct", 40, 100, 40.0, OK),
+            ("E1", "cla_rate", 300, 10_000, 300.0, OK),
+            ("E2", "cla_rate", 100, 5_000, 200.0, OK),
+            ("E3", "cla_rate", NAN, 8_000, NAN, "c"),
+            ("E4", "cla_rate", 60, 1_000, 600.0, OK),
+        ]
+    )
+    return benchmark(f, LAS, CATALOGUE)
+
+
+def test_benchmark_bands_and_national_ranks(result):
+    las = result["las"]
+    # visits_pct values with status OK: E1 30, E2 20, E4 40 (E3 is not accepted)
+    # quartiles of [20, 30, 40]: q1 h = 0.5 -> 25, median 30, q3 h = 1.5 -> 35
+    # high: E4 40 >= 35 -> A; E1 30 == median -> B (better band); E2 20 < 25 -> D
+    got = {
+        r.la_code: (r.band, r.rank_national)
+        for r in las[las.indicator_id == "visits_pct"].itertuples()
+    }
+    assert got["E4"] == ("A", 1)
+    assert got["E1"] == ("B", 2)
+    assert got["E2"] == ("D", 3)
+    assert (las[las.indicator_id == "visits_pct"]["las_ranked_national"] == 3).all()
+
+
+def test_benchmark_not_accepted_cell_keeps_status_without_band_or_rank(result):
+    e3 = one(result["las"], la_code="E3", indicator_id="visits_pct")
+    assert e3["status"] == NOT_ACCEPTED
+    assert e3["band"] is None
+    assert e3["rank_national"] is pd.NA
+    assert e3["rank_region"] is pd.NA
+
+
+def test_benchmark_region_ranks_including_a_one_la_region(result):
+    las = result["las"]
+    solo = one(las, la_code="E4", indicator_id="visits_pct")
+    assert solo["rank_region"] == 1
+    assert solo["las_ranked_region"] == 1
+    # North: E1 30 beats E2 20; E3 (not accepted) is not ranked, so 2 ranked
+    assert one(las, la_code="E1", indicator_id="visits_pct")["rank_region"] == 1
+    assert one(las, la_code="E2", indicator_id="visits_pct")["rank_region"] == 2
+    assert one(las, la_code="E2", indicator_id="visits_pct")["las_ranked_region"] == 2
+
+
+def test_benchmark_neutral_indicator_is_ranked_highest_first_but_not_banded(result):
+    rate = result["las"][result["las"].indicator_id == "cla_rate"].set_index("la_code")
+    assert rate["band"].isna().all()
+    # E4 600 > E1 300 > E2 200; E3 suppressed
+    assert rate.loc[["E4", "E1", "E2"], "rank_national"].tolist() == [1, 2, 3]
+    assert rate.loc["E3", "rank_national"] is pd.NA
+    assert rate.loc["E3", "status"] == "c"
+
+
+def test_benchmark_areas_are_ratio_of_sums(result):
+    areas = result["areas"]
+    north = one(areas, area_code="North", indicator_id="visits_pct")
+    # (30 + 10) / (100 + 50) * 100 = 26.666.. -> 26.7; E3 not accepted so excluded
+    assert north["value"] == 26.7
+    assert north["area_type"] == "region"
+    assert (north["las_contributing"], north["las_in_area"]) == (2, 3)
+
+    solo = one(areas, area_code="Solo", indicator_id="visits_pct")
+    assert solo["value"] == 40.0  # 40 / 100 * 100
+    assert (solo["las_contributing"], solo["las_in_area"]) == (1, 1)
+
+    england = one(areas, area_type="england", indicator_id="visits_pct")
+    # (30 + 10 + 40) / (100 + 50 + 100) * 100 = 80 / 250 * 100 = 32.0
+    # (the mean of the three LA rates would be (30 + 20 + 40) / 3 = 30.0)
+    assert england["value"] == 32.0
+    assert (england["numerator"], england["denominator"]) == (80, 250)
+    assert (england["las_contributing"], england["las_in_area"]) == (3, 4)
+
+    england_rate = one(areas, area_type="england", indicator_id="cla_rate")
+    # (300 + 100 + 60) / (10,000 + 5,000 + 1,000) * 10,000 = 460 / 16,000 * 10,000 = 287.5
+    assert england_rate["value"] == 287.5
+    assert england_rate["las_contributing"] == 3
+
+
+def test_benchmark_ranks_each_period_separately():
+    f = pd.concat(
+        [
+            figures([("E1", "visits_pct", 9, 10, 90.0, OK), ("E2", "visits_pct", 1, 10, 10.0, OK)]),
+            figures(
+                [("E1", "visits_pct", 1, 10, 10.0, OK), ("E2", "visits_pct", 9, 10, 90.0, OK)]
+            ).assign(period="2026-27-Q2"),
+        ],
+        ignore_index=True,
+    )
+    las = benchmark(f, LAS, CATALOGUE)["las"]
+    # each period alone: [90, 10] -> q1 = 10 + 0.25 * 80 = 30, median 50, q3 = 70
+    assert one(las, la_code="E1", period=PERIOD)["rank_national"] == 1
+    assert one(las, la_code="E1", period="2026-27-Q2")["rank_national"] == 2
+    assert one(las, la_code="E1", period=PERIOD)["band"] == "A"
+    assert one(las, la_code="E1", period="2026-27-Q2")["band"] == "D"

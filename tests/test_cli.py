@@ -1,0 +1,64 @@
+"""The command line: help everywhere, clear errors, exit codes 0 / 1 data problems / 2 usage."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+COMMANDS = ["demo-data", "validate", "report", "kernel"]
+
+
+def tartan(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, timeout=600,
+    )
+
+
+def test_top_level_help_lists_commands():
+    r = tartan("--help")
+    assert r.returncode == 0
+    for c in COMMANDS:
+        assert c in r.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    r = tartan(command, "--help")
+    assert r.returncode == 0
+    assert "usage: tartan" in r.stdout
+
+
+def test_unknown_option_is_a_usage_error():
+    r = tartan("report", "--no-such-option")
+    assert r.returncode == 2
+    assert "unrecognized arguments" in r.stderr
+
+
+def test_missing_data_folder_is_a_usage_error(tmp_path):
+    r = tartan("report", "--data", tmp_path / "nowhere", "--out", tmp_path / "out")
+    assert r.returncode == 2
+    assert "no such data folder" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_validate_reports_the_faulty_demo_return_and_exits_1(demo_data, tmp_path):
+    r = tartan("validate", "--data", demo_data, "--out", tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert "ZL203_2026-27-Q2.csv" in r.stdout
+    assert "line 15, column indicator_id" in r.stdout
+    assert (tmp_path / "validation" / "validation.json").exists()
+    assert "Traceback" not in r.stderr
+
+
+def test_unknown_region_and_period_are_refused_before_any_report(demo_data, tmp_path):
+    out = tmp_path / "out"
+    r = tartan("report", "--data", demo_data, "--out", out, "--region", "ZR9")
+    assert r.returncode == 2
+    assert "region ZR9 is not in the reference data" in r.stderr
+    r = tartan("report", "--data", demo_data, "--out", out, "--period", "2030-31-Q1")
+    assert r.returncode == 2
+    assert "period '2030-31-Q1' has no returns" in r.stderr
+    assert not list(out.glob("*/*/regional-benchmark.html"))
