@@ -13,7 +13,10 @@ COMMANDS = ["demo-data", "validate", "report", "kernel"]
 def tartan(*args, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "pipeline", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd, timeout=600,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
     )
 
 

@@ -18,8 +18,19 @@ REGIONS = ["ZR1", "ZR2"]
 
 
 def _run(data, out):
-    args = [sys.executable, "-m", "pipeline", "report", "--data", data, "--out", out,
-            "--period", "latest", "--no-progress"]
+    args = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "report",
+        "--data",
+        data,
+        "--out",
+        out,
+        "--period",
+        "latest",
+        "--no-progress",
+    ]
     for r in REGIONS:
         args += ["--region", r]
     return subprocess.run(list(map(str, args)), capture_output=True, text=True, timeout=900)
@@ -52,7 +63,9 @@ def test_report_shows_rug_chart_banner_and_no_code(run, region):
     assert html.count("<h1") == 1 and "quarterly benchmarking, 2026-27 Q2" in html
     rug = re.search(r'<table class="rug">.*?</table>', html, re.S)
     assert rug, "the rug is an HTML table"
-    assert re.search(r'class="band-[ABCD]"><span class="v">[\d.,]+%?</span><span class="b">[ABCD]', rug.group(0))
+    assert re.search(
+        r'class="band-[ABCD]"><span class="v">[\d.,]+%?</span><span class="b">[ABCD]', rug.group(0)
+    )
     assert "England (all demonstration LAs)" in rug.group(0)
     assert html.count("<svg") >= 6, "a chart per theme, inline SVG"
     assert "Show the figures for Workforce" in html
@@ -80,7 +93,9 @@ def test_executed_notebook_kept_without_volatile_metadata(run):
     out, _ = run
     nb = nbformat.read(out / PERIOD / "ZR1" / "regional-benchmark.ipynb", as_version=4)
     assert nb.metadata.papermill.parameters == {
-        "region_code": "ZR1", "period": PERIOD, "slice_dir": "."
+        "region_code": "ZR1",
+        "period": PERIOD,
+        "slice_dir": ".",
     }
     assert "start_time" not in nb.metadata.papermill
     assert any(o.get("data", {}).get("text/html") for c in nb.cells for o in c.get("outputs", []))
@@ -106,7 +121,8 @@ def test_same_inputs_same_bytes(run, tmp_path, demo_data):
     def digests(folder):
         return {
             p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
         }
 
     first, second = digests(out), digests(again)

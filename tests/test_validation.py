@@ -9,12 +9,14 @@ import pandas as pd
 import pytest
 
 from pipeline.edges import contracts as ct
-from pipeline.edges import reference as ref_io
 from pipeline.edges import demo
+from pipeline.edges import reference as ref_io
 from pipeline.orchestration.validation import QUARANTINED, validate_returns
 from tests.conftest import ROOT
 
-HEADER = "la_code,time_period,time_identifier,indicator_id,numerator,denominator,value,status,note\n"
+HEADER = (
+    "la_code,time_period,time_identifier,indicator_id,numerator,denominator,value,status,note\n"
+)
 GOOD = [
     "ZL101,202627,Financial year Q2,rereferrals_pct,476,1870,25.5,,",
     "ZL101,202627,Financial year Q2,cla_rate,400,60000,66.7,,",
@@ -48,29 +50,71 @@ def test_good_return_is_accepted(setup, tmp_path):
 @pytest.mark.parametrize(
     ("bad_line", "check", "column", "words"),
     [
-        ("ZZ999,202627,Financial year Q2,cla_rate,400,60000,66.7,,", "la_code_known",
-         "la_code", "'ZZ999' is not in the reference list"),
-        ("ZL101,2026-27,Financial year Q2,cla_rate,400,60000,66.7,,", "time_period_format",
-         "time_period", "expected six digits"),
-        ("ZL101,202627,Quarter 2,cla_rate,400,60000,66.7,,", "time_identifier_known",
-         "time_identifier", "'Quarter 2' is not recognised"),
-        ("ZL101,202627,Financial year Q2,cla_rates,400,60000,66.7,,", "indicator_known",
-         "indicator_id", "'cla_rates' is not in the indicator catalogue"),
-        ("ZL101,202627,Financial year Q2,cla_rate,four hundred,60000,66.7,,", "number_format",
-         "numerator", "'four hundred' is not a number"),
-        ("ZL101,202627,Financial year Q2,cla_rate,400,60000,66.7,?,", "status_known",
-         "status", "status '?' is not recognised"),
-        ("ZL101,202627,Financial year Q2,sw_vacancy_pct,30,20,150.0,,", "value_in_range",
-         "value", "value 150.0 is outside the valid range for this indicator; expected 0 to 100"),
-        ("ZL101,202627,Financial year Q2,sw_vacancy_pct,30,20,150.0,,",
-         "numerator_within_denominator", "numerator", "numerator 30 is larger than the denominator"),
-        ("ZL101,202627,Financial year Q2,sw_caseload,,,,,", "value_or_status", "value",
-         "value is blank but status is blank too"),
-        ("ZL101,202627,Financial year Q2,cla_rate,401,60000,66.8,,", "no_duplicates",
-         "indicator_id", "'cla_rate' appears more than once"),
+        (
+            "ZZ999,202627,Financial year Q2,cla_rate,400,60000,66.7,,",
+            "la_code_known",
+            "la_code",
+            "'ZZ999' is not in the reference list",
+        ),
+        (
+            "ZL101,2026-27,Financial year Q2,cla_rate,400,60000,66.7,,",
+            "time_period_format",
+            "time_period",
+            "expected six digits",
+        ),
+        (
+            "ZL101,202627,Quarter 2,cla_rate,400,60000,66.7,,",
+            "time_identifier_known",
+            "time_identifier",
+            "'Quarter 2' is not recognised",
+        ),
+        (
+            "ZL101,202627,Financial year Q2,cla_rates,400,60000,66.7,,",
+            "indicator_known",
+            "indicator_id",
+            "'cla_rates' is not in the indicator catalogue",
+        ),
+        (
+            "ZL101,202627,Financial year Q2,cla_rate,four hundred,60000,66.7,,",
+            "number_format",
+            "numerator",
+            "'four hundred' is not a number",
+        ),
+        (
+            "ZL101,202627,Financial year Q2,cla_rate,400,60000,66.7,?,",
+            "status_known",
+            "status",
+            "status '?' is not recognised",
+        ),
+        (
+            "ZL101,202627,Financial year Q2,sw_vacancy_pct,30,20,150.0,,",
+            "value_in_range",
+            "value",
+            "value 150.0 is outside the valid range for this indicator; expected 0 to 100",
+        ),
+        (
+            "ZL101,202627,Financial year Q2,sw_vacancy_pct,30,20,150.0,,",
+            "numerator_within_denominator",
+            "numerator",
+            "numerator 30 is larger than the denominator",
+        ),
+        (
+            "ZL101,202627,Financial year Q2,sw_caseload,,,,,",
+            "value_or_status",
+            "value",
+            "value is blank but status is blank too",
+        ),
+        (
+            "ZL101,202627,Financial year Q2,cla_rate,401,60000,66.8,,",
+            "no_duplicates",
+            "indicator_id",
+            "'cla_rate' appears more than once",
+        ),
     ],
 )
-def test_each_rule_names_line_column_value_and_expectation(setup, tmp_path, bad_line, check, column, words):
+def test_each_rule_names_line_column_value_and_expectation(
+    setup, tmp_path, bad_line, check, column, words
+):
     v, findings = _check(setup, tmp_path, [*GOOD, bad_line])
     hit = findings[findings["check_id"] == check]
     assert len(hit) >= 1, findings
@@ -123,7 +167,12 @@ def test_demo_validation_rejects_only_the_faulty_return_and_leaves_files_untouch
     assert [o.la_code for o in rejected] == [demo.FAULTY_LA]
     assert rejected[0].period == "2026-27-Q2"
     checks = set(v.findings["check_id"])
-    assert {"numerator_within_denominator", "value_in_range", "indicator_known", "no_duplicates"} <= checks
+    assert {
+        "numerator_within_denominator",
+        "value_in_range",
+        "indicator_known",
+        "no_duplicates",
+    } <= checks
     after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in src.rglob("*") if p.is_file()}
     assert before == after, "validation never modifies, moves or deletes an incoming file"
     assert len(v.outcomes) == 240
@@ -148,6 +197,8 @@ def test_contract_that_cannot_be_read_is_a_config_error(tmp_path):
 
 
 def test_findings_frame_shape(setup, tmp_path):
-    _, findings = _check(setup, tmp_path, ["ZZ999,202627,Financial year Q2,cla_rate,400,60000,66.7,,"])
+    _, findings = _check(
+        setup, tmp_path, ["ZZ999,202627,Financial year Q2,cla_rate,400,60000,66.7,,"]
+    )
     assert list(findings.columns) == ct.FINDING_COLUMNS
     assert isinstance(findings, pd.DataFrame)

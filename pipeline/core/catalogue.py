@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -41,11 +42,20 @@ class Indicator:
         return self.polarity != "neutral"
 
     def compute(self, numerator: float, denominator: float) -> float:
-        """The value as published: numerator / denominator x scale, rounded to `decimals`."""
+        """The value as published: numerator / denominator x scale, rounded to `decimals`.
+
+        NaN when the denominator is zero (there is no value to publish).
+        """
+        if not denominator:
+            return math.nan
         return round(numerator / denominator * self.scale, self.decimals)
 
     def format(self, value: float | None) -> str:
-        if value is None or value != value:  # NaN
+        """The value as a reader sees it: decimals, thousands separator, % for percentages."""
+        try:
+            if value is None or math.isnan(value):
+                return ""
+        except TypeError:  # pd.NA and other missing markers
             return ""
         text = f"{value:,.{self.decimals}f}"
         return f"{text}%" if self.unit == "percentage" else text
