@@ -52,6 +52,7 @@ def test_index_links_every_regional_report_and_the_validation(run):
         assert f'href="{href}"' in index
         assert (out / href).exists()
     assert 'href="validation/index.html"' in index
+    assert "Return not accepted: Marrowgate" in index
     assert "Reports: 2 of 2 built" in result.stdout
 
 

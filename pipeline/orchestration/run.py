@@ -251,9 +251,24 @@ def report(s: Settings) -> RunSummary:
     results = execute(jobs, s.workers, s.progress)
     shutil.rmtree(work, ignore_errors=True)
 
+    region_of = dict(
+        zip(
+            reference.local_authorities["la_code"],
+            reference.local_authorities["region_code"],
+            strict=True,
+        )
+    )
     reports = []
     for job, res in zip(jobs, results, strict=True):
         period, region_code, _ = job.id.split("/")
+        not_accepted = sorted(
+            reference.la_name(o.la_code)
+            for o in v.rejected
+            if o.period == period and region_of.get(o.la_code) == region_code
+        )
+        detail = res.error or (
+            f"Return not accepted: {', '.join(not_accepted)}" if not_accepted else ""
+        )
         reports.append(
             {
                 "period": period,
@@ -261,7 +276,7 @@ def report(s: Settings) -> RunSummary:
                 "region_name": job.title.split(":")[0],
                 "href": f"{period}/{region_code}/regional-benchmark.html",
                 "status": res.status,
-                "detail": res.error,
+                "detail": detail,
             }
         )
     write_text_atomic(
