@@ -57,7 +57,7 @@ class Rule:
     id: str
     severity: str
     message: str
-    column: str | None  # the column the LA should look at; None for whole-row rules
+    column: str | None  # the column a finding points the LA at
     metric: str | None
     arguments: dict[str, Any]
     implementation: str | None
@@ -80,6 +80,9 @@ class Contract:
 def _rule(raw: dict[str, Any], column: str | None, where: str) -> Rule:
     if "id" not in raw or "severity" not in raw:
         raise ConfigError(f"{where}: every quality rule needs an id and a severity")
+    # A whole-row rule names the column an LA should look at in customProperties (ODCS v3).
+    custom = {c.get("property"): c.get("value") for c in raw.get("customProperties") or []}
+    column = column or custom.get("column")
     if raw["severity"] not in ("error", "warning"):
         raise ConfigError(f"{where}: severity {raw['severity']!r} must be error or warning")
     return Rule(
@@ -291,12 +294,6 @@ def validate(
 
 def _finding(rule: Rule, row: pd.Series, expected: str) -> dict[str, Any]:
     column = rule.column
-    if rule.id == "value_in_range" or rule.id == "value_or_status":
-        column = "value"
-    elif rule.id == "numerator_within_denominator":
-        column = "numerator"
-    elif rule.id == "no_duplicates":
-        column = "indicator_id"
     value = row[column] if column in row.index else None
     value = "" if value is None or (isinstance(value, float) and value != value) else str(value)
     message = rule.message.replace("{value!r}", repr(value)).replace("{value}", value)
