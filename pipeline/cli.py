@@ -64,9 +64,17 @@ def _parser() -> argparse.ArgumentParser:
     val = sub.add_parser(
         "validate",
         help="check LA returns against the data contract",
-        description="Validate the returns in a dataset against the data contract "
-        "and write the validation report. Exit 1 if any return "
-        "is rejected.",
+        description="Check LA returns (CSV or .xlsx) against the data contract and write "
+        "validation/index.html, validation.json, junit.xml and feedback/<la_code>.html. "
+        "Exit 0 if every return is accepted, 1 if any is not, 2 on a usage or contract error.",
+    )
+    val.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="return files or folders to check (default: every return in DATA/returns); the "
+        "dataset's other returns are read as the LAs' earlier periods",
     )
     _add_common(val)
     val.add_argument(
@@ -115,25 +123,33 @@ def _settings(args):
         out=args.out,
         contracts=args.contracts or PROJECT / "data_contracts",
         regions=getattr(args, "region", None),
+        returns=getattr(args, "paths", None) or None,
         periods=getattr(args, "period", None),
         workers=getattr(args, "workers", None),
         progress=False if getattr(args, "no_progress", False) else None,
     )
 
 
-def _print_validation(v) -> None:
+def _print_validation(v, limit: int = 5) -> None:
+    from pipeline.orchestration.site import group_findings, row_ranges
+
     s = v.to_json()["summary"]
     print(
         f"Validation: {s['returns']} returns, {s['accepted']} accepted, "
         f"{s['quarantined']} not accepted ({s['errors']} errors, {s['warnings']} warnings)."
     )
+    errors = v.findings[v.findings["severity"] == "error"].to_dict("records")
     for o in v.rejected:
         print(f"  not accepted: {o.file} ({o.errors} errors)")
-        mine = v.findings[v.findings["source_file"] == o.file].head(5)
-        for f in mine.itertuples():
-            print(f"    line {f.source_line}, column {f.column}: {f.message}")
-        if o.errors > 5:
-            print(f"    ... and {o.errors - 5} more in the validation report")
+        groups = group_findings([f for f in errors if f["file"] == o.file])
+        for g in groups[:limit]:
+            where = row_ranges(g["rows"])
+            if where != "whole file":
+                where = f"{'row' if len(g['rows']) == 1 else 'rows'} {where}"
+            where += f", column {g['column']}" if g["column"] else ""
+            print(f"    {where}: {g['message']}")
+        if len(groups) > limit:
+            print(f"    ... and {len(groups) - limit} more in the validation report")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,19 +168,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Kernel 'tartan' registered in {ensure_kernel()}")
             return 0
         if args.command == "validate":
-            from pipeline.edges.files import write_text_atomic
-            from pipeline.edges.render import stylesheet
-            from pipeline.orchestration.run import validate
-            from pipeline.orchestration.site import dumps_json, validation_html
+            from pipeline.orchestration import provenance as prov
+            from pipeline.orchestration.run import PROJECT, validate, write_validation
 
-            v, _, _, reference = validate(_settings(args))
-            vjson = v.to_json()
-            banners = [(reference.banner, "demo")] if reference.banner else []
-            write_text_atomic(args.out / "validation" / "validation.json", dumps_json(vjson))
-            write_text_atomic(
-                args.out / "validation" / "index.html",
-                validation_html(stylesheet(), banners, vjson, ""),
+            settings = _settings(args)
+            v, inputs = validate(settings)
+            footer = prov.footer_html(
+                [
+                    ("Data", inputs.reference.name),
+                    ("Contracts", inputs.versions),
+                    ("Code", prov.code_version(PROJECT)),
+                ]
             )
+            write_validation(args.out, v, inputs.reference, footer, complete=not settings.returns)
             _print_validation(v)
             print(f"Validation report: {args.out / 'validation' / 'index.html'}")
             return 1 if v.rejected else 0

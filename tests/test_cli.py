@@ -51,7 +51,7 @@ def test_validate_reports_the_faulty_demo_return_and_exits_1(demo_data, tmp_path
     r = tartan("validate", "--data", demo_data, "--out", tmp_path)
     assert r.returncode == 1, r.stderr
     assert "ZL203_2026-27-Q2.csv" in r.stdout
-    assert "line 15, column indicator_id" in r.stdout
+    assert "row 15, column indicator_id" in r.stdout
     assert (tmp_path / "validation" / "validation.json").exists()
     assert "Traceback" not in r.stderr
 

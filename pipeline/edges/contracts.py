@@ -1,15 +1,24 @@
 """The contracts / Great Expectations bridge.
 
-Contracts are data (ODCS YAML in ``data_contracts/``). This module loads them, compiles the LA
-return contract into one Great Expectations suite and runs it once, in the driver, over every
-incoming return. Results come back as findings naming file, line, column, value and what was
-expected, collected for all rules at once (not first-failure-only).
+Contracts are data: ODCS v3 YAML in ``data_contracts/``, checked against the standard's JSON
+schema and parsed with the ``open-data-contract-standard`` model. Each schema object becomes a
+:class:`Table` of rules. Library rules (``metric``: missingValues, invalidValues, duplicateValues)
+compile to stock Great Expectations expectations; custom rules (``engine: tartan``) name an
+implementation in :data:`IMPLEMENTATIONS`, which compiles to expectations over columns that
+:mod:`pipeline.core.checks` derives. All suites run in one ephemeral GX context, in the driver,
+and every failure comes back as a finding naming file, row, column, value and what was expected:
+collected for all rules at once, never first-failure-only.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import itertools
+import json
 import logging
-import re
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,18 +27,10 @@ import pandas as pd
 import yaml
 
 from pipeline.core.catalogue import Catalogue
-from pipeline.core.errors import ConfigError, DataError
+from pipeline.core.errors import ConfigError
 
-FINDING_COLUMNS = [
-    "source_file",
-    "source_line",
-    "column",
-    "value",
-    "check_id",
-    "severity",
-    "message",
-]
-KEY_COLUMNS = ["la_code", "time_period", "time_identifier", "indicator_id"]
+FINDING_COLUMNS = ["file", "row", "column", "value", "check_id", "severity", "message"]
+SEVERITIES = ("error", "warning")
 
 
 def load_yaml(path: Path) -> Any:
@@ -38,29 +39,45 @@ def load_yaml(path: Path) -> Any:
             return yaml.safe_load(f)
     except FileNotFoundError:
         raise ConfigError(f"{path}: not found") from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
 
 
-def load_catalogue(path: Path) -> Catalogue:
-    doc = load_yaml(path)
-    if not isinstance(doc, dict) or not isinstance(doc.get("indicators"), list):
-        raise ConfigError(f"{path}: expected a mapping with 'version' and a list of 'indicators'")
-    try:
-        return Catalogue.from_records(doc["indicators"], version=str(doc.get("version", "")))
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+# --------------------------------------------------------------------------- the contract model
 
 
 @dataclass(frozen=True)
 class Rule:
+    """One quality rule of a contract: what is checked, how bad a failure is, what to say."""
+
     id: str
     severity: str
     message: str
     column: str | None  # the column a finding points the LA at
-    metric: str | None
-    arguments: dict[str, Any]
-    implementation: str | None
+    metric: str | None = None
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    implementation: str | None = None
+    value_from: str | None = None  # a derived column shown as the value instead of `column`
+    expected_from: str | None = None  # a derived column holding each row's expectation
+
+    def describe(self) -> str:
+        """The rule in a phrase, for the list of checks in the validation report."""
+        return (
+            self.message.replace("{value!r}", "…")
+            .replace("{value}", "…")
+            .replace("{expected}", "…")
+            .replace("{column}", self.column or "the column")
+        )
+
+
+@dataclass
+class Table:
+    """One schema object: the columns of one kind of file and the rules its rows must keep."""
+
+    name: str
+    columns: list[str]
+    header_required: list[str]  # columns the header must name
+    rules: list[Rule]
 
 
 @dataclass
@@ -68,59 +85,132 @@ class Contract:
     id: str
     name: str
     version: str
-    columns: list[str]
-    required: list[str]
-    rules: list[Rule] = field(default_factory=list)
+    path: Path
+    tables: dict[str, Table]
 
     @property
     def label(self) -> str:
         return f"{self.id} {self.version}"
 
+    @property
+    def table(self) -> Table:
+        """The first (for the LA return, the only) schema object."""
+        return next(iter(self.tables.values()))
 
-def _rule(raw: dict[str, Any], column: str | None, where: str) -> Rule:
-    if "id" not in raw or "severity" not in raw:
+    @property
+    def rules(self) -> list[Rule]:
+        return [r for t in self.tables.values() for r in t.rules]
+
+
+@functools.cache
+def _odcs_validator():
+    import importlib.resources
+
+    import jsonschema
+
+    schema = json.loads(
+        importlib.resources.files("open_data_contract_standard")
+        .joinpath("schema.json")
+        .read_text(encoding="utf-8")
+    )
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def _custom(items: Iterable[Any] | None) -> dict[str, Any]:
+    return {c.property: c.value for c in items or [] if c.property}
+
+
+def _rule(q: Any, column: str | None, where: str) -> Rule:
+    if not q.id or not q.severity:
         raise ConfigError(f"{where}: every quality rule needs an id and a severity")
-    # A whole-row rule names the column an LA should look at in customProperties (ODCS v3).
-    custom = {c.get("property"): c.get("value") for c in raw.get("customProperties") or []}
-    column = column or custom.get("column")
-    if raw["severity"] not in ("error", "warning"):
-        raise ConfigError(f"{where}: severity {raw['severity']!r} must be error or warning")
+    if q.severity not in SEVERITIES:
+        raise ConfigError(f"{where}: rule {q.id}: severity {q.severity!r} must be error or warning")
+    custom = _custom(q.customProperties)
+    if not q.metric and not q.implementation:
+        raise ConfigError(f"{where}: rule {q.id} has neither a metric nor an implementation")
+    if q.implementation and q.implementation not in IMPLEMENTATIONS:
+        raise ConfigError(
+            f"{where}: rule {q.id}: implementation {q.implementation!r} is not one Tartan has; "
+            f"known: {', '.join(sorted(IMPLEMENTATIONS))}"
+        )
+    if q.metric and q.metric not in LIBRARY_METRICS:
+        raise ConfigError(
+            f"{where}: rule {q.id}: metric {q.metric!r} is not supported; supported: "
+            f"{', '.join(LIBRARY_METRICS)}"
+        )
     return Rule(
-        id=str(raw["id"]),
-        severity=str(raw["severity"]),
-        message=str(raw.get("description", raw["id"])),
-        column=column,
-        metric=raw.get("metric"),
-        arguments=dict(raw.get("arguments") or {}),
-        implementation=raw.get("implementation"),
+        id=q.id,
+        severity=q.severity,
+        message=(q.description or q.id).strip(),
+        column=column or custom.get("column"),
+        metric=q.metric,
+        arguments=dict(q.arguments or {})
+        | {k: v for k, v in custom.items() if k not in ("column", "valueFrom", "expectedFrom")},
+        implementation=q.implementation if isinstance(q.implementation, str) else None,
+        value_from=custom.get("valueFrom"),
+        expected_from=custom.get("expectedFrom"),
     )
 
 
 def load_contract(path: Path) -> Contract:
+    """Read, check against the ODCS JSON schema, and parse one data contract."""
+    import pydantic
+    from open_data_contract_standard.model import OpenDataContractStandard
+
+    path = Path(path)
     doc = load_yaml(path)
-    try:
-        schema = doc["schema"][0]
-        props = schema["properties"]
-        contract = Contract(
-            id=str(doc["id"]),
-            name=str(doc.get("name", doc["id"])),
-            version=str(doc["version"]),
-            columns=[p["name"] for p in props],
-            required=[p["name"] for p in props if p.get("required")],
-        )
-    except (KeyError, IndexError, TypeError) as exc:
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: not an ODCS data contract (expected a YAML mapping)")
+    problems = sorted(_odcs_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if problems:
+        first = problems[0]
+        at = "/".join(str(p) for p in first.absolute_path) or "(top level)"
         raise ConfigError(
-            f"{path}: not an ODCS data contract with id, version and schema[0].properties ({exc})"
-        ) from None
-    for p in props:
-        for raw in p.get("quality") or []:
-            contract.rules.append(_rule(raw, p["name"], f"{path}: property {p['name']}"))
-    for raw in schema.get("quality") or []:
-        contract.rules.append(_rule(raw, None, f"{path}: schema quality"))
-    return contract
+            f"{path}: not a valid ODCS v3 data contract at {at}: {first.message}"
+            + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else "")
+        )
+    try:
+        model = OpenDataContractStandard.model_validate(doc)
+    except pydantic.ValidationError as exc:
+        raise ConfigError(f"{path}: not a valid ODCS v3 data contract ({exc})") from None
+    if not model.id or not model.version or not model.schema_:
+        raise ConfigError(f"{path}: a data contract needs an id, a version and a schema")
+    tables: dict[str, Table] = {}
+    for obj in model.schema_:
+        where = f"{path}: schema {obj.name}"
+        props = obj.properties or []
+        rules = []
+        for p in props:
+            for q in p.quality or []:
+                rules.append(_rule(q, p.name, f"{where}, property {p.name}"))
+        for q in obj.quality or []:
+            rules.append(_rule(q, None, where))
+        tables[str(obj.name)] = Table(
+            name=str(obj.name),
+            columns=[str(p.name) for p in props],
+            header_required=[
+                str(p.name) for p in props if not _custom(p.customProperties).get("optionalColumn")
+            ],
+            rules=rules,
+        )
+    return Contract(
+        id=model.id, name=model.name or model.id, version=model.version, path=path, tables=tables
+    )
 
 
-# --------------------------------------------------------------------------- Great Expectations
+# --------------------------------------------------------------------------- compiling
+
+
+@dataclass
+class Context:
+    """What rules may refer to: value lists, the indicator catalogue, the reporting window."""
+
+    lookups: Mapping[str, list[str]] = field(default_factory=dict)
+    catalogue: Catalogue | None = None
+    expected_columns: str = ""
+
+
+Compiled = list[tuple[str, Rule, Any, str]]  # (asset, rule, expectation, static expectation text)
 
 
 def _gx():
@@ -132,175 +222,285 @@ def _gx():
     return gx, gxe
 
 
-def _compile(
-    contract: Contract, catalogue: Catalogue, lookups: dict[str, list[str]]
-) -> list[tuple[Rule, Any]]:
-    """Each contract rule to one or more GX expectations, each tagged with its rule."""
+def _library(rule: Rule, ctx: Context) -> Compiled:
+    _, gxe = _gx()
+    a = rule.arguments
+    if rule.metric == "missingValues":
+        return [("rows", rule, gxe.ExpectColumnValuesToNotBeNull(column=rule.column), "")]
+    if rule.metric == "duplicateValues":
+        # Duplicates count within one file (one return, one reference table); the same LA and
+        # period in two files is the return-level rule only_return_for_la_and_period.
+        cols = ["file", *(a.get("properties") or [rule.column])]
+        exp = (
+            gxe.ExpectColumnValuesToBeUnique(column=cols[0])
+            if len(cols) == 1
+            else gxe.ExpectCompoundColumnsToBeUnique(column_list=cols)
+        )
+        return [("rows", rule, exp, "")]
+    if "pattern" in a:
+        return [
+            (
+                "rows",
+                rule,
+                gxe.ExpectColumnValuesToMatchRegex(column=rule.column, regex=a["pattern"]),
+                "",
+            )
+        ]
+    if "validValuesFrom" in a:
+        if a["validValuesFrom"] not in ctx.lookups:
+            raise ConfigError(
+                f"rule {rule.id} refers to {a['validValuesFrom']!r}, which Tartan does not know; "
+                f"known: {', '.join(sorted(ctx.lookups))}"
+            )
+        values = list(ctx.lookups[a["validValuesFrom"]])
+    elif "validValues" in a:
+        values = [str(v) for v in a["validValues"]]
+    else:
+        raise ConfigError(
+            f"rule {rule.id}: invalidValues needs validValues, validValuesFrom or pattern"
+        )
+    return [
+        ("rows", rule, gxe.ExpectColumnValuesToBeInSet(column=rule.column, value_set=values), "")
+    ]
+
+
+LIBRARY_METRICS = ("missingValues", "invalidValues", "duplicateValues")
+
+
+def _null(asset: str, column: str) -> Callable[[Rule, Context], Compiled]:
+    """A check whose derived column is None when all is well and says what is wrong otherwise."""
+
+    def build(rule: Rule, ctx: Context) -> Compiled:
+        _, gxe = _gx()
+        shown = dataclasses.replace(rule, value_from=rule.value_from or column)
+        return [(asset, shown, gxe.ExpectColumnValuesToBeNull(column=column), ctx.expected_columns)]
+
+    return build
+
+
+def _pair_equal(a: str, b: str) -> Callable[[Rule, Context], Compiled]:
+    def build(rule: Rule, ctx: Context) -> Compiled:
+        _, gxe = _gx()
+        from great_expectations.expectations.row_conditions import Column
+
+        condition = Column("la_known") == True if a == "la_code" else None  # noqa: E712
+        exp = gxe.ExpectColumnPairValuesToBeEqual(
+            column_A=a, column_B=b, ignore_row_if="either_value_is_missing", row_condition=condition
+        )
+        return [("rows", rule, exp, "")]
+
+    return build
+
+
+def _at_most(asset: str, column: str, minimum: float | None = None):
+    def build(rule: Rule, ctx: Context) -> Compiled:
+        _, gxe = _gx()
+        exp = gxe.ExpectColumnValuesToBeBetween(column=column, max_value=0, min_value=minimum)
+        return [(asset, rule, exp, "")]
+
+    return build
+
+
+def _has_rows(rule: Rule, ctx: Context) -> Compiled:
+    _, gxe = _gx()
+    return [
+        ("returns", rule, gxe.ExpectColumnValuesToBeBetween(column="data_rows", min_value=1), "")
+    ]
+
+
+def _complete(rule: Rule, ctx: Context) -> Compiled:
+    _, gxe = _gx()
+    exp = gxe.ExpectColumnValuesToBeBetween(column="rows_found", min_value=1)
+    return [("coverage", rule, exp, "")]
+
+
+def _in_window(rule: Rule, ctx: Context) -> Compiled:
+    _, gxe = _gx()
+    lo, hi = ctx.lookups["reporting_window"]
+    exp = gxe.ExpectColumnValuesToBeBetween(
+        column="period_ordinal", min_value=float(lo), max_value=float(hi)
+    )
+    return [("rows", rule, exp, "")]
+
+
+def _in_range(rule: Rule, ctx: Context) -> Compiled:
     _, gxe = _gx()
     from great_expectations.expectations.row_conditions import Column
 
-    out: list[tuple[Rule, Any]] = []
-    for index, rule in enumerate(contract.rules):
-        a = rule.arguments
-        meta = {"rule": rule.id, "rule_index": index}
-        if rule.metric == "invalidValues" and "pattern" in a:
-            out.append(
-                (
-                    rule,
-                    gxe.ExpectColumnValuesToMatchRegex(
-                        column=rule.column, regex=a["pattern"], meta=meta
-                    ),
-                )
-            )
-        elif rule.metric == "invalidValues":
-            if "validValuesFrom" in a:
-                if a["validValuesFrom"] not in lookups:
-                    raise ConfigError(
-                        f"contract {contract.label}: rule {rule.id} refers to "
-                        f"{a['validValuesFrom']!r}, which Tartan does not know"
-                    )
-                values = lookups[a["validValuesFrom"]]
-            else:
-                values = [str(v) for v in a["validValues"]]
-            out.append(
-                (
-                    rule,
-                    gxe.ExpectColumnValuesToBeInSet(
-                        column=rule.column, value_set=values, meta=meta
-                    ),
-                )
-            )
-        elif rule.metric == "duplicateValues":
-            out.append(
-                (
-                    rule,
-                    gxe.ExpectCompoundColumnsToBeUnique(
-                        column_list=list(a["properties"]), meta=meta
-                    ),
-                )
-            )
-        elif rule.implementation == "value_within_catalogue_valid_range":
-            groups: dict[tuple[float, float | None], list[str]] = {}
-            for ind in catalogue:
-                groups.setdefault((ind.valid_min, ind.valid_max), []).append(ind.id)
-            for (lo, hi), ids in groups.items():
-                out.append(
-                    (
-                        rule,
-                        gxe.ExpectColumnValuesToBeBetween(
-                            column="value_n",
-                            min_value=lo,
-                            max_value=hi,
-                            row_condition=Column("indicator_id").is_in(ids),
-                            meta={
-                                **meta,
-                                "expected": f"{lo:g} to {hi:g}"
-                                if hi is not None
-                                else f"{lo:g} or more",
-                            },
-                        ),
-                    )
-                )
-        elif rule.implementation == "numerator_at_most_denominator_for_percentages":
-            ids = [i.id for i in catalogue if i.numerator_within_denominator]
-            out.append(
-                (
-                    rule,
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="denominator_n",
-                        column_B="numerator_n",
-                        or_equal=True,
-                        ignore_row_if="either_value_is_missing",
-                        row_condition=Column("indicator_id").is_in(ids),
-                        meta=meta,
-                    ),
-                )
-            )
-        elif rule.implementation == "value_present_unless_status":
-            out.append(
-                (
-                    rule,
-                    gxe.ExpectColumnValuesToNotBeNull(
-                        column="value_n",
-                        row_condition=Column("status") == "",
-                        meta=meta,
-                    ),
-                )
-            )
-        else:
-            raise ConfigError(
-                f"contract {contract.label}: rule {rule.id} uses a metric or implementation "
-                "Tartan cannot compile"
-            )
+    assert ctx.catalogue is not None
+    groups: dict[tuple[float, float | None], list[str]] = {}
+    for ind in ctx.catalogue:
+        groups.setdefault((ind.valid_min, ind.valid_max), []).append(ind.id)
+    out: Compiled = []
+    for (lo, hi), ids in groups.items():
+        exp = gxe.ExpectColumnValuesToBeBetween(
+            column="value_n",
+            min_value=lo,
+            max_value=hi,
+            row_condition=Column("indicator_id").is_in(ids),
+        )
+        out.append(
+            ("rows", rule, exp, f"{lo:g} to {hi:g}" if hi is not None else f"{lo:g} or more")
+        )
     return out
 
 
-def _typed(rows: pd.DataFrame) -> pd.DataFrame:
-    """Returns as sent (strings) plus numeric columns the range rules read, and a row id."""
-    df = rows.copy()
-    for col in ("numerator", "denominator", "value"):
-        raw = df[col].astype(str).str.strip()
-        df[col] = raw.where(raw != "", None)
-        df[f"{col}_n"] = pd.to_numeric(df[col], errors="coerce")
-    df["status"] = df["status"].astype(str).str.strip()
-    df["row_id"] = range(len(df))
-    return df
+def _num_le_den(rule: Rule, ctx: Context) -> Compiled:
+    _, gxe = _gx()
+    from great_expectations.expectations.row_conditions import Column
+
+    assert ctx.catalogue is not None
+    ids = [i.id for i in ctx.catalogue if i.numerator_within_denominator]
+    exp = gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A="denominator_n",
+        column_B="numerator_n",
+        or_equal=True,
+        ignore_row_if="either_value_is_missing",
+        row_condition=Column("indicator_id").is_in(ids),
+    )
+    return [("rows", rule, exp, "")]
 
 
-def validate(
-    rows: pd.DataFrame, contract: Contract, catalogue: Catalogue, lookups: dict[str, list[str]]
-) -> pd.DataFrame:
-    """Run the compiled suite once over all rows; return one finding per failing cell."""
-    if rows.empty:
-        return pd.DataFrame(columns=FINDING_COLUMNS)
+def _value_or_status(rule: Rule, ctx: Context) -> Compiled:
+    _, gxe = _gx()
+    from great_expectations.expectations.row_conditions import Column
+
+    exp = gxe.ExpectColumnValuesToNotBeNull(
+        column="value", row_condition=Column("status").is_null()
+    )
+    return [("rows", rule, exp, "")]
+
+
+def _blank_when_suppressed(rule: Rule, ctx: Context) -> Compiled:
+    _, gxe = _gx()
+    from great_expectations.expectations.row_conditions import Column
+
+    statuses = [str(s) for s in rule.arguments.get("statuses", ["c", "x", "z", "low", "k"])]
+    exp = gxe.ExpectColumnValuesToBeNull(
+        column="value", row_condition=Column("status").is_in(statuses)
+    )
+    return [("rows", rule, exp, "")]
+
+
+#: Custom rule implementations: name -> compiler to (asset, rule, expectation, expected text).
+#: Assets: "returns" (one row per file), "rows" (one per return row), "coverage" (one per file and
+#: catalogue indicator), "changes" (one per value with a previous accepted value).
+IMPLEMENTATIONS: dict[str, Callable[[Rule, Context], Compiled]] = {
+    "file_readable": _null("returns", "read_error"),
+    "header_has_columns": _null("returns", "missing_columns"),
+    "header_columns_unique": _null("returns", "duplicate_columns"),
+    "header_columns_known": _null("returns", "unknown_columns"),
+    "header_not_repeated": _null("returns", "repeated_header"),
+    "return_has_rows": _has_rows,
+    "only_return_for_la_and_period": _null("returns", "other_return"),
+    "every_catalogue_indicator_present": _complete,
+    "row_fits_header": _null("rows", "extra_cells"),
+    "la_code_matches_return": _pair_equal("la_code", "return_la_code"),
+    "period_in_reporting_window": _in_window,
+    "period_matches_return": _pair_equal("period_slug", "return_period"),
+    "value_within_catalogue_valid_range": _in_range,
+    "numerator_at_most_denominator_for_percentages": _num_le_den,
+    "value_consistent_with_numerator_and_denominator": _at_most("rows", "value_gap"),
+    "value_present_unless_status": _value_or_status,
+    "value_blank_when_suppressed": _blank_when_suppressed,
+    "change_from_previous_accepted_return": _at_most("changes", "change_excess"),
+}
+#: Implementations that compare with earlier accepted returns: run once acceptance is decided.
+PHASE_TWO = {"change_from_previous_accepted_return"}
+
+
+def compile_rules(rules: Iterable[Rule], ctx: Context) -> Compiled:
+    out: Compiled = []
+    for rule in rules:
+        if rule.implementation:
+            out += IMPLEMENTATIONS[rule.implementation](rule, ctx)
+        else:
+            out += _library(rule, ctx)
+    return out
+
+
+# --------------------------------------------------------------------------- running
+
+
+@functools.cache
+def _context():
     gx, _ = _gx()
-    df = _typed(rows)
-    context = gx.get_context(mode="ephemeral")
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    batch_def = (
-        context.data_sources.add_pandas("returns")
-        .add_dataframe_asset("returns")
-        .add_batch_definition_whole_dataframe("all")
-    )
-    compiled = _compile(contract, catalogue, lookups)
-    suite = context.suites.add(gx.ExpectationSuite(name=contract.id))
-    for _, exp in compiled:
-        suite.add_expectation(exp)
-    result = batch_def.get_batch(batch_parameters={"dataframe": df}).validate(
-        suite,
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]},
-    )
-    findings = []
-    for res in result.results:
-        meta = res.expectation_config.meta or {}
-        rule = contract.rules[int(meta["rule_index"])]
-        if res.exception_info and res.exception_info.get("raised_exception"):
-            raise ConfigError(
-                f"contract {contract.label}: rule {rule.id} could not run: "
-                f"{res.exception_info.get('exception_message')}"
-            )
-        if res.success:
+    return context, context.data_sources.add_pandas("tartan")
+
+
+_RUNS = itertools.count()
+
+
+def run(compiled: Compiled, assets: Mapping[str, pd.DataFrame], suite_name: str) -> pd.DataFrame:
+    """Run compiled expectations over their assets; one finding per failing row.
+
+    Each asset frame must have ``file`` and ``row`` columns (the row a person sees, 0 for the
+    file as a whole). Assets without expectations or rows are skipped.
+    """
+    gx, _ = _gx()
+    _, source = _context()
+    findings: list[dict[str, Any]] = []
+    for asset_name, df in assets.items():
+        mine = [c for c in compiled if c[0] == asset_name]
+        if not mine or df.empty:
             continue
-        for hit in res.result.get("unexpected_index_list") or []:
-            row = df.iloc[int(hit["row_id"])]
-            findings.append(_finding(rule, row, meta.get("expected", "")))
-    out = pd.DataFrame(findings, columns=FINDING_COLUMNS)
-    return out.sort_values(["source_file", "source_line", "check_id"], kind="stable").reset_index(
-        drop=True
+        frame = df.reset_index(drop=True).assign(row_id=range(len(df)))
+        n = next(_RUNS)
+        batch_def = source.add_dataframe_asset(
+            f"{asset_name}-{n}"
+        ).add_batch_definition_whole_dataframe("all")
+        suite = gx.ExpectationSuite(name=f"{suite_name}-{asset_name}-{n}")
+        for k, (_, rule, exp, _text) in enumerate(mine):
+            exp.meta = {"rule": rule.id, "k": k}
+            suite.add_expectation(exp)
+        result = batch_def.get_batch(batch_parameters={"dataframe": frame}).validate(
+            suite,
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": ["row_id"],
+            },
+        )
+        for res in result.results:
+            _, rule, _, text = mine[int(res.expectation_config.meta["k"])]
+            if res.exception_info and res.exception_info.get("raised_exception"):
+                raise ConfigError(
+                    f"rule {rule.id} could not run: {res.exception_info.get('exception_message')}"
+                )
+            if res.success:
+                continue
+            for hit in res.result.get("unexpected_index_list") or []:
+                findings.append(finding(rule, frame.iloc[int(hit["row_id"])], text))
+    return findings_frame(findings)
+
+
+def _text(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def finding(rule: Rule, row: pd.Series, expected: str = "") -> dict[str, Any]:
+    """One failure, in words: the rule's message with the row's value and expectation."""
+    shown = rule.value_from or rule.column
+    value = _text(row.get(shown)) if shown else ""
+    if rule.expected_from:
+        expected = _text(row.get(rule.expected_from))
+    column = rule.column or ""
+    message = (
+        rule.message.replace("{value!r}", repr(value))
+        .replace("{value}", value)
+        .replace("{expected}", expected)
+        .replace("{column}", column)
     )
-
-
-def _finding(rule: Rule, row: pd.Series, expected: str) -> dict[str, Any]:
-    column = rule.column
-    value = row[column] if column in row.index else None
-    value = "" if value is None or (isinstance(value, float) and value != value) else str(value)
-    message = rule.message.replace("{value!r}", repr(value)).replace("{value}", value)
-    message = message.replace("{expected}", expected)
     return {
-        "source_file": row["source_file"],
-        "source_line": int(row["source_line"]),
+        "file": str(row["file"]),
+        "row": int(row["row"]),
         "column": column,
         "value": value,
         "check_id": rule.id,
@@ -309,35 +509,100 @@ def _finding(rule: Rule, row: pd.Series, expected: str) -> dict[str, Any]:
     }
 
 
-def structural_findings(rows: pd.DataFrame, contract: Contract) -> list[dict[str, Any]]:
-    """Checks that must pass before any row can be checked: the required columns are there."""
-    missing = [c for c in contract.required if c not in rows.columns]
-    if not missing:
-        return []
-    return [
-        {
-            "source_file": rows["source_file"].iloc[0] if len(rows) else "",
-            "source_line": 1,
-            "column": ", ".join(missing),
-            "value": "",
-            "check_id": "required_columns",
-            "severity": "error",
-            "message": (
-                f"the header row has no {', '.join(missing)} column"
-                f"{'s' if len(missing) > 1 else ''}; expected the columns "
-                f"{', '.join(contract.columns)}"
-            ),
-        }
+def findings_frame(findings: list[dict[str, Any]]) -> pd.DataFrame:
+    out = pd.DataFrame(findings, columns=FINDING_COLUMNS)
+    out["row"] = out["row"].astype(int)
+    return out.sort_values(["file", "row", "check_id", "column"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+# --------------------------------------------------------------------------- reference tables
+
+
+def check_tables(
+    contract: Contract, frames: Mapping[str, pd.DataFrame], ctx: Context
+) -> pd.DataFrame:
+    """Check tables (each with ``file`` and ``row``) against the contract's schema objects."""
+    findings = []
+    for name, table in contract.tables.items():
+        df = frames[name]
+        missing = [c for c in table.header_required if c not in df.columns]
+        if missing:
+            findings.append(
+                {
+                    "file": str(df.attrs.get("file", name)),
+                    "row": 1,
+                    "column": ", ".join(missing),
+                    "value": "",
+                    "check_id": "required_columns",
+                    "severity": "error",
+                    "message": f"the header row has no {', '.join(missing)} column; expected "
+                    f"the columns {', '.join(table.columns)}",
+                }
+            )
+            continue
+        typed = df.copy()
+        for c in table.columns:
+            if c in typed:
+                s = typed[c].astype(object)
+                typed[c] = s.where(s.notna() & (s.astype(str).str.strip() != ""), None)
+        found = run(compile_rules(table.rules, ctx), {"rows": typed}, f"{contract.id}-{name}")
+        findings += found.to_dict(orient="records")
+    return findings_frame(findings)
+
+
+def problems_text(findings: pd.DataFrame, limit: int = 20) -> str:
+    """Findings as lines for an error message: ``file, row N, column c: message``."""
+    lines = [
+        f"  {f.file}, row {f.row}, column {f.column}: {f.message}"
+        for f in findings.head(limit).itertuples()
     ]
+    if len(findings) > limit:
+        lines.append(f"  ... and {len(findings) - limit} more")
+    return "\n".join(lines)
 
 
-def unreadable_finding(path: Path, error: DataError) -> dict[str, Any]:
-    return {
-        "source_file": str(path),
-        "source_line": 0,
-        "column": "",
-        "value": "",
-        "check_id": "readable",
-        "severity": "error",
-        "message": re.sub(rf"^{re.escape(str(path))}:\s*", "", str(error)),
-    }
+def load_catalogue(path: Path, contract: Contract | None = None) -> Catalogue:
+    """The indicator catalogue, checked against its contract when one is given."""
+    path = Path(path)
+    doc = load_yaml(path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("indicators"), list):
+        raise ConfigError(f"{path}: expected a mapping with 'version' and a list of 'indicators'")
+    records = doc["indicators"]
+    if contract is not None:
+        lines = _entry_lines(path)
+        rows = []
+        for i, rec in enumerate(records):
+            rec = rec if isinstance(rec, dict) else {}
+            rng = rec.get("valid_range")
+            lo, hi = rng if isinstance(rng, list) and len(rng) == 2 else (None, None)
+            row = {k: _text(v) for k, v in rec.items() if k != "valid_range"}
+            row |= {"valid_min": _text(lo), "valid_max": _text(hi)}
+            row |= {"file": str(path), "row": lines[i] if i < len(lines) else i + 1}
+            rows.append(row)
+        frame = pd.DataFrame(rows)
+        frame.attrs["file"] = str(path)
+        found = check_tables(contract, {contract.table.name: frame}, Context())
+        errors = found[found["severity"] == "error"]
+        if len(errors):
+            raise ConfigError(
+                f"{path}: the indicator catalogue breaks its contract {contract.label}:\n"
+                + problems_text(errors)
+            )
+    try:
+        return Catalogue.from_records(records, version=str(doc.get("version", "")))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def _entry_lines(path: Path) -> list[int]:
+    """The line each entry of the catalogue's `indicators` list starts on."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        return []
+    for key, value in getattr(node, "value", []):
+        if getattr(key, "value", None) == "indicators":
+            return [item.start_mark.line + 1 for item in value.value]
+    return []

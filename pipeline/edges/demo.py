@@ -267,6 +267,8 @@ name: Tartan demonstration data
 demonstration: true
 banner: "Demonstration data: fictional local authorities"
 seed: {seed}
+# Returns for periods outside this window are not accepted.
+reporting_window: {{first: {first}, last: {last}}}
 """
 
 README = """\
@@ -293,7 +295,10 @@ def write(out_dir: Path, seed: int = 2026, catalogue: Catalogue | None = None) -
             write_text_atomic(path, text)
         written.append(path)
 
-    put("dataset.yaml", DATASET_YAML.format(seed=seed))
+    put(
+        "dataset.yaml",
+        DATASET_YAML.format(seed=seed, first=periods[0].slug, last=periods[-1].slug),
+    )
     put(
         "README.md",
         README.format(seed=seed, first=periods[0].label, last=periods[-1].label, faulty=FAULTY_LA),

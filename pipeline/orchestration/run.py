@@ -19,7 +19,13 @@ from pipeline.edges.files import sha256_file, write_text_atomic
 from pipeline.edges.render import stylesheet
 from pipeline.orchestration import provenance as prov
 from pipeline.orchestration.jobs import Job, JobResult, execute
-from pipeline.orchestration.site import dumps_json, index_html, validation_html
+from pipeline.orchestration.site import (
+    dumps_json,
+    feedback_html,
+    index_html,
+    junit_xml,
+    validation_html,
+)
 from pipeline.orchestration.validation import (
     ACCEPTED,
     QUARANTINED,
@@ -43,6 +49,7 @@ class Settings:
     periods: list[str] | None = None  # slugs, or ["latest"]
     workers: int | None = None
     progress: bool | None = None
+    returns: list[Path] | None = None  # check only these files or folders (default: all)
 
 
 @dataclass
@@ -55,20 +62,108 @@ class RunSummary:
         return [r for r in self.results if r.status != "ok"]
 
 
-def load_inputs(s: Settings) -> tuple[Catalogue, ct.Contract, ref_io.Reference]:
-    catalogue = ct.load_catalogue(s.contracts / "indicators.yaml")
-    contract = ct.load_contract(s.contracts / "la_return.yaml")
-    reference = ref_io.load(s.data)
-    return catalogue, contract, reference
+@dataclass
+class Inputs:
+    """Everything a run reads besides the returns, each checked against its contract."""
+
+    catalogue: Catalogue
+    contract: ct.Contract  # the LA return contract
+    reference: ref_io.Reference
+    versions: str  # every contract's version, as every page prints it
 
 
-def validate(s: Settings) -> tuple[Validation, Catalogue, ct.Contract, ref_io.Reference]:
-    catalogue, contract, reference = load_inputs(s)
+def load_inputs(s: Settings) -> Inputs:
+    contracts = s.contracts
+    return_contract = ct.load_contract(contracts / "la_return.yaml")
+    reference_contract = ct.load_contract(contracts / "reference.yaml")
+    catalogue_contract = ct.load_contract(contracts / "catalogue.yaml")
+    catalogue = ct.load_catalogue(contracts / "indicators.yaml", catalogue_contract)
+    reference = ref_io.load(s.data, reference_contract)
+    versions = (
+        f"{return_contract.label}; {reference_contract.label}; {catalogue_contract.label}; "
+        f"indicator catalogue {catalogue.version}"
+    )
+    return Inputs(catalogue, return_contract, reference, versions)
+
+
+def validate(s: Settings) -> tuple[Validation, Inputs]:
+    """Validate the dataset's returns (or only `s.returns`, with the rest as history)."""
+    inputs = load_inputs(s)
     returns = s.data / "returns"
-    if not returns.is_dir():
-        raise ConfigError(f"{returns}: no returns folder (expected one file per LA per period)")
-    v = validate_returns([returns], catalogue, contract, reference, root=s.data)
-    return v, catalogue, contract, reference
+    if s.returns:
+        paths, context = s.returns, [returns] if returns.is_dir() else []
+    else:
+        if not returns.is_dir():
+            raise ConfigError(f"{returns}: no returns folder (expected one file per LA per period)")
+        paths, context = [returns], []
+    v = validate_returns(
+        paths, inputs.catalogue, inputs.contract, inputs.reference, root=s.data, context=context
+    )
+    return v, inputs
+
+
+def missing_returns(v: Validation, reference: ref_io.Reference) -> dict[str, list[str]]:
+    """Per period that has any return: the LAs with none."""
+    periods = {o.period for o in v.outcomes if o.period}
+    las = reference.local_authorities.sort_values("la_name")
+    out = {}
+    for period in periods:
+        sent = {o.la_code for o in v.outcomes if o.period == period}
+        out[period] = [
+            f"{n} ({c})"
+            for c, n in zip(las["la_code"], las["la_name"], strict=True)
+            if c not in sent
+        ]
+    return out
+
+
+def write_validation(
+    out: Path,
+    v: Validation,
+    reference: ref_io.Reference,
+    footer: str,
+    complete: bool = True,
+) -> dict:
+    """validation/index.html, validation.json, junit.xml and feedback/<la_code>.html.
+
+    `complete`: whether every return of the dataset was checked (only then are LAs without a
+    return listed). Feedback pages of LAs that sent nothing this time are removed.
+    """
+    css = stylesheet()
+    banners = [(reference.banner, "demo")] if reference.banner else []
+    vjson = v.to_json()
+    names = dict(
+        zip(
+            reference.local_authorities["la_code"],
+            reference.local_authorities["la_name"],
+            strict=True,
+        )
+    )
+    folder = out / "validation"
+    write_text_atomic(folder / "validation.json", dumps_json(vjson))
+    write_text_atomic(folder / "junit.xml", junit_xml(vjson))
+    write_text_atomic(
+        folder / "index.html",
+        validation_html(
+            css,
+            banners,
+            vjson,
+            footer,
+            la_names=names,
+            missing_returns=missing_returns(v, reference) if complete else None,
+        ),
+    )
+    las = sorted({o.la_code for o in v.outcomes if o.la_code in names})
+    for la in las:
+        write_text_atomic(
+            folder / "feedback" / f"{la}.html",
+            feedback_html(css, banners, la, names[la], vjson, footer),
+        )
+    if (folder / "feedback").is_dir():
+        for old in (folder / "feedback").glob("*.html"):
+            if old.stem not in las:
+                old.unlink()
+    return vjson
 
 
 def figures_grid(v: Validation, catalogue: Catalogue, reference: ref_io.Reference) -> pd.DataFrame:
@@ -109,7 +204,8 @@ def _select_periods(available: list[str], wanted: list[str] | None) -> list[str]
 
 
 def report(s: Settings) -> RunSummary:
-    v, catalogue, contract, reference = validate(s)
+    v, inputs = validate(s)
+    catalogue, contract, reference = inputs.catalogue, inputs.contract, inputs.reference
     out = s.out
     out.mkdir(parents=True, exist_ok=True)
     css = stylesheet()
@@ -120,7 +216,7 @@ def report(s: Settings) -> RunSummary:
     input_hash = prov.combined_hash(
         accepted_inputs + [(f"reference/{p.name}", sha256_file(p)) for p in ref_files]
     )
-    contract_versions = f"{contract.label}; indicator catalogue {catalogue.version}"
+    contract_versions = inputs.versions
     site_footer = prov.footer_html(
         [
             ("Data", reference.name),
@@ -131,11 +227,7 @@ def report(s: Settings) -> RunSummary:
     )
 
     # Validation outputs first: they stand even if every report fails.
-    vjson = v.to_json()
-    write_text_atomic(out / "validation" / "validation.json", dumps_json(vjson))
-    write_text_atomic(
-        out / "validation" / "index.html", validation_html(css, banners, vjson, site_footer)
-    )
+    vjson = write_validation(out, v, reference, site_footer, complete=not s.returns)
 
     grid = figures_grid(v, catalogue, reference)
     bench = benchmark(grid, reference.local_authorities, catalogue)

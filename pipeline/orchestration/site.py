@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-
-import pandas as pd
+from collections.abc import Mapping, Sequence
 
 from pipeline.core.html import esc, page, table
 from pipeline.core.periods import parse_slug
 
+FINDING_KEYS = ["file", "row", "column", "value", "check_id", "severity", "message"]
 STATUS_LABEL = {"ok": "ok", "failed": "failed", "not accepted": "return not accepted"}
 
 
@@ -56,20 +55,122 @@ def index_html(
     return page(f"Tartan reports: {dataset_name}", "\n".join(body), css, banners, footer)
 
 
+def _by_file(findings: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for f in findings:
+        out.setdefault(f["file"], []).append(f)
+    return out
+
+
+def row_ranges(rows: Sequence[int]) -> str:
+    """[2, 3, 4, 9] -> '2-4, 9'; [0] -> 'whole file'."""
+    nums = sorted({int(r) for r in rows})
+    if nums == [0]:
+        return "whole file"
+    parts, start, prev = [], None, None
+    for n in [*nums, None]:
+        if start is not None and (n is None or n != prev + 1):
+            parts.append(str(start) if start == prev else f"{start}-{prev}")
+            start = None
+        if n is not None and start is None:
+            start = n
+        prev = n
+    return ", ".join(parts)
+
+
+def group_findings(findings: Sequence[dict]) -> list[dict]:
+    """Findings that say the same thing about the same column of one file, as one line."""
+    groups: dict[tuple, dict] = {}
+    for f in findings:
+        key = (f["file"], f["check_id"], f["severity"], f["column"], f["message"])
+        g = groups.setdefault(key, {**f, "rows": []})
+        g["rows"].append(f["row"])
+    return list(groups.values())
+
+
+def _findings_table(caption: str, group: list[dict], value_heading: str = "Value") -> str:
+    rows = [
+        [row_ranges(g["rows"]), g["column"], g["value"], g["message"], g["check_id"]]
+        for g in group_findings(group)
+    ]
+    return table(
+        caption,
+        ["Rows", "Column", value_heading, "What to fix", "Check"],
+        rows,
+        row_headers=True,
+    )
+
+
+def _row_label(row: object) -> str:
+    return "whole file" if not row or str(row) == "0" else str(row)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def validation_html(
-    css: str, banners: Sequence[tuple[str, str]], validation: dict, footer: str
+    css: str,
+    banners: Sequence[tuple[str, str]],
+    validation: dict,
+    footer: str,
+    la_names: Mapping[str, str] | None = None,
+    missing_returns: Mapping[str, list[str]] | None = None,
 ) -> str:
+    """The validation report: every return's outcome, what each must fix, and what is checked.
+
+    `missing_returns`: period slug -> names of LAs with no return for it.
+    """
+    names = la_names or {}
     s = validation["summary"]
     body = [
         "<h1>Validation of LA returns</h1>",
-        f'<p class="lede">{s["returns"]} returns checked against the data contract '
+        f'<p class="lede">{_plural(s["returns"], "return")} checked against the data contract '
         f"{esc(validation['contract'])}: {s['accepted']} accepted, {s['quarantined']} not "
-        f"accepted ({s['errors']} errors, {s['warnings']} warnings). A return with any error is "
-        "kept aside unchanged and none of its figures are used.</p>",
+        f"accepted ({_plural(s['errors'], 'error')}, {_plural(s['warnings'], 'warning')}). "
+        "A return with any error is kept aside unchanged and none of its figures are used; "
+        "warnings are worth checking but do not stop a return being used. The reporting window "
+        f"is {esc(validation.get('reporting_window', ''))}.</p>",
     ]
+    returns = validation["returns"]
+    has_feedback = {o["la_code"] for o in returns if o["la_code"] in names}
+
+    def la_cell(code: str) -> str:
+        return f"{names.get(code, code)} ({code})" if code else "not known"
+
+    rejected = [o for o in returns if o["status"] == "quarantined"]
+    if rejected:
+        body.append("<h2>Returns not accepted</h2>")
+        items = "".join(
+            f'<li><a href="feedback/{esc(o["la_code"])}.html">{esc(la_cell(o["la_code"]))}</a>, '
+            f"{esc(_period_label(o['period']))}: {esc(_plural(o['errors'], 'error'))} in "
+            f"{esc(o['file'])}</li>"
+            if o["la_code"] in has_feedback
+            else f"<li>{esc(o['file'])}: {esc(_plural(o['errors'], 'error'))}</li>"
+            for o in rejected
+        )
+        body.append(f"<ul>{items}</ul>")
+    if missing_returns:
+        body.append("<h2>Returns not received</h2>")
+        items = "".join(
+            f"<li>{esc(_period_label(p))}: {esc(', '.join(las))}</li>"
+            for p, las in sorted(
+                missing_returns.items(), key=lambda kv: parse_slug(kv[0]), reverse=True
+            )
+            if las
+        )
+        body.append(f"<ul>{items}</ul>" if items else "<p>Every LA sent a return.</p>")
+    body.append("<h2>Every return</h2>")
     rows = [
-        [o["file"], o["la_code"], o["period"], o["status"], o["errors"], o["warnings"]]
-        for o in validation["returns"]
+        [
+            o["file"],
+            la_cell(o["la_code"]),
+            _period_label(o["period"]),
+            "accepted" if o["status"] == "accepted" else "not accepted",
+            o["errors"],
+            o["warnings"],
+        ]
+        for o in returns
     ]
     body.append(
         table(
@@ -79,21 +180,22 @@ def validation_html(
             numeric=[False, False, False, False, True, True],
         )
     )
-    findings = pd.DataFrame(validation["findings"])
-    if len(findings):
-        body.append("<h2>What to fix</h2>")
-        for file, group in findings.groupby("source_file", sort=True):
+    findings = _by_file(validation["findings"])
+    if findings:
+        body.append("<h2>What to fix, return by return</h2>")
+        for file, group in sorted(findings.items()):
             body.append(f"<h3>{esc(file)}</h3>")
-            body.append(
-                table(
-                    f"Problems found in {file}",
-                    ["Line", "Column", "Value", "Check", "Severity", "What was expected"],
-                    group[["source_line", "column", "value", "check_id", "severity", "message"]]
-                    .astype(str)
-                    .values.tolist(),
-                    row_headers=True,
-                )
+            body.append(_findings_table(f"Problems found in {file}", group))
+    checks = validation.get("checks") or []
+    if checks:
+        body.append("<h2>What is checked</h2>")
+        body.append(
+            table(
+                f"The checks of contract {validation['contract']}",
+                ["Check", "Severity", "Column", "Rule"],
+                [[c["id"], c["severity"], c["column"], c["rule"]] for c in checks],
             )
+        )
     return page(
         "Validation of LA returns",
         "\n".join(body),
@@ -102,6 +204,127 @@ def validation_html(
         footer,
         breadcrumbs=[("All reports", "../index.html")],
     )
+
+
+def _period_label(slug: str) -> str:
+    try:
+        return parse_slug(slug).label
+    except Exception:  # an unreadable return has no period
+        return slug or "not known"
+
+
+def feedback_html(
+    css: str,
+    banners: Sequence[tuple[str, str]],
+    la_code: str,
+    la_name: str,
+    validation: dict,
+    footer: str,
+) -> str:
+    """One LA's feedback: for each of its returns, whether it was accepted and what to fix."""
+    mine = [o for o in validation["returns"] if o["la_code"] == la_code]
+    findings = _by_file(validation["findings"])
+    body = [
+        f"<h1>Return feedback: {esc(la_name)} ({esc(la_code)})</h1>",
+        f'<p class="lede">What the regional benchmarking group found in your '
+        f"{'return' if len(mine) == 1 else 'returns'}, checked against the data contract "
+        f"{esc(validation['contract'])}. A return with any problem under \u201cMust fix\u201d is "
+        "not used in this period's reports; correct it and send the whole return again. "
+        "Points under \u201cPlease check\u201d do not stop your return being used.</p>",
+    ]
+    for o in sorted(mine, key=lambda o: (_sort_key(o["period"]), o["file"]), reverse=True):
+        here = findings.get(o["file"], [])
+        errors = [f for f in here if f["severity"] == "error"]
+        warnings = [f for f in here if f["severity"] == "warning"]
+        body.append(f"<h2>{esc(_period_label(o['period']))}: {esc(o['file'])}</h2>")
+        if o["status"] == "accepted":
+            verdict = "Accepted." + (
+                f" {_plural(len(warnings), 'point')} to check below." if len(warnings) else ""
+            )
+            cls = "status-ok"
+        else:
+            verdict = (
+                f"Not accepted: fix the {_plural(len(errors), 'problem')} below and send the "
+                "return again."
+            )
+            cls = "status-failed"
+        body.append(f'<p class="{cls}"><strong>{esc(verdict)}</strong></p>')
+        if len(errors):
+            body.append(
+                _findings_table(f"Must fix in {o['file']}", errors, value_heading="What you sent")
+            )
+        if len(warnings):
+            body.append(
+                _findings_table(
+                    f"Please check in {o['file']}", warnings, value_heading="What you sent"
+                )
+            )
+    return page(
+        f"Return feedback: {la_name}",
+        "\n".join(body),
+        css,
+        banners,
+        footer,
+        breadcrumbs=[("All reports", "../../index.html"), ("Validation", "../index.html")],
+    )
+
+
+def _sort_key(slug: str) -> int:
+    try:
+        return parse_slug(slug).ordinal
+    except Exception:
+        return -1
+
+
+def junit_xml(validation: dict) -> str:
+    """Validation as JUnit XML for any CI: a suite per return, a test case per check.
+
+    Errors are failures; warnings are printed in the test case's output. No timings, so the
+    same inputs give the same bytes.
+    """
+    import xml.etree.ElementTree as ET
+
+    findings = _by_file(validation["findings"])
+    check_ids = [c["id"] for c in validation.get("checks") or []]
+    root = ET.Element("testsuites", name=f"tartan validate ({validation['contract']})")
+    total = failures = 0
+    for o in validation["returns"]:
+        here = findings.get(o["file"], [])
+        ids = check_ids + sorted({f["check_id"] for f in here} - set(check_ids))
+        suite = ET.SubElement(root, "testsuite", name=o["file"])
+        n_fail = 0
+        for cid in ids:
+            case = ET.SubElement(suite, "testcase", classname=o["file"], name=cid, time="0")
+            hits = [f for f in here if f["check_id"] == cid]
+            lines = [
+                f"row {_row_label(f['row'])}, column {f['column']}: {f['message']}" for f in hits
+            ]
+            n_errors = sum(f["severity"] == "error" for f in hits)
+            if n_errors:
+                n_fail += 1
+                fail = ET.SubElement(
+                    case,
+                    "failure",
+                    type="error",
+                    message=f"{_plural(n_errors, 'problem')}: {lines[0]}",
+                )
+                fail.text = "\n".join(lines)
+            elif lines:
+                out = ET.SubElement(case, "system-out")
+                out.text = "\n".join(f"warning: {ln}" for ln in lines)
+        suite.set("tests", str(len(ids)))
+        suite.set("failures", str(n_fail))
+        suite.set("errors", "0")
+        suite.set("skipped", "0")
+        suite.set("time", "0")
+        total += len(ids)
+        failures += n_fail
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("errors", "0")
+    root.set("time", "0")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def dumps_json(obj: object) -> str:

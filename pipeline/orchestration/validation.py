@@ -1,21 +1,44 @@
-"""Ingest and validate every incoming return once, in the driver."""
+"""Ingest and validate every incoming return once, in the driver.
+
+1. Read each file as sent (CSV or workbook); a file that cannot be read is a finding, not a crash.
+2. Derive the facts the checks read (:mod:`pipeline.core.checks`), decide which LA and period
+   each return is for.
+3. Run the return contract's rules in Great Expectations over three assets at once: the files,
+   their rows, and each file's coverage of the catalogue. A return with any error is quarantined.
+4. Then the rules that compare with the LA's previous accepted return (implausible change).
+
+Files are only read; nothing here writes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline.core import checks
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import DataError
-from pipeline.core.periods import from_ees
+from pipeline.core.periods import parse_slug
 from pipeline.edges import contracts as ct
 from pipeline.edges.files import find_returns, read_return, sha256_file
 from pipeline.edges.reference import Reference
 
 ACCEPTED = "accepted"
 QUARANTINED = "quarantined"
+FILE_COLUMNS = [
+    "file",
+    "row",
+    "read_error",
+    "missing_columns",
+    "duplicate_columns",
+    "unknown_columns",
+    "repeated_header",
+    "data_rows",
+    "other_return",
+]
 
 
 @dataclass
@@ -34,26 +57,41 @@ class ReturnOutcome:
 class Validation:
     outcomes: list[ReturnOutcome]
     findings: pd.DataFrame
-    accepted_rows: pd.DataFrame
+    accepted_rows: pd.DataFrame  # typed rows of the accepted returns
     contract: str
+    rules: list[ct.Rule]
+    window: str
 
     @property
     def rejected(self) -> list[ReturnOutcome]:
         return [o for o in self.outcomes if o.status == QUARANTINED]
 
     def to_json(self) -> dict:
+        f = self.findings
         return {
             "contract": self.contract,
+            "reporting_window": self.window,
+            "checks": [
+                {"id": r.id, "severity": r.severity, "column": r.column or "", "rule": r.describe()}
+                for r in _unique_rules(self.rules)
+            ],
             "returns": [asdict(o) for o in self.outcomes],
-            "findings": self.findings.to_dict(orient="records"),
+            "findings": f.to_dict(orient="records"),
             "summary": {
                 "returns": len(self.outcomes),
                 "accepted": len(self.outcomes) - len(self.rejected),
                 "quarantined": len(self.rejected),
-                "errors": int((self.findings["severity"] == "error").sum()),
-                "warnings": int((self.findings["severity"] == "warning").sum()),
+                "errors": int((f["severity"] == "error").sum()),
+                "warnings": int((f["severity"] == "warning").sum()),
             },
         }
+
+
+def _unique_rules(rules: Iterable[ct.Rule]) -> list[ct.Rule]:
+    seen: dict[str, ct.Rule] = {}
+    for r in rules:
+        seen.setdefault(r.id, r)
+    return list(seen.values())
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -65,116 +103,210 @@ def _display(path: Path, root: Path | None) -> str:
     return path.as_posix()
 
 
-def _identity(rows: pd.DataFrame, path: Path) -> tuple[str, str]:
-    """Which LA and period a return is for: the values most of its rows give."""
-    la = ""
-    if "la_code" in rows and len(rows):
-        la = str(rows["la_code"].mode().iloc[0])
-    period = ""
-    if {"time_period", "time_identifier"} <= set(rows.columns) and len(rows):
-        pairs = rows[["time_period", "time_identifier"]].value_counts()
-        for tp, ident in pairs.index:
-            try:
-                period = from_ees(tp, ident).slug
-                break
-            except DataError:
-                continue
-    if not la:
-        la = path.stem.split("_")[0]
-    return la, period
+def _without_path(message: str, path: Path) -> str:
+    prefix = f"{path}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def _read_all(
+    files: Sequence[tuple[Path, str]], table: ct.Table
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every file to (one row per file, one frame of all readable rows as strings)."""
+    per_file = []
+    data: dict[str, list] = {c: [] for c in [*table.columns, "file", "row", "extra_cells"]}
+    for path, shown in files:
+        rec: dict = dict.fromkeys(FILE_COLUMNS)
+        rec |= {"file": shown, "row": 0}
+        try:
+            sheet = read_return(path, table.columns)
+        except DataError as exc:
+            rec["read_error"] = _without_path(str(exc), path)
+            per_file.append(rec)
+            continue
+        rec["row"] = sheet.header_line
+        missing = [c for c in table.header_required if c not in sheet.header]
+        unknown = [c for c in dict.fromkeys(sheet.header) if c not in table.columns]
+        dup = sheet.duplicate_columns
+        rec["missing_columns"] = ", ".join(missing) or None
+        rec["duplicate_columns"] = ", ".join(dup) or None
+        rec["unknown_columns"] = ", ".join(unknown) or None
+        if sheet.repeated_header:
+            more = len(sheet.repeated_header) - 1
+            rec["repeated_header"] = str(sheet.repeated_header[0]) + (
+                f" (and {more} more)" if more else ""
+            )
+        per_file.append(rec)
+        if missing or dup:
+            continue
+        rec["data_rows"] = len(sheet.rows)
+        n = len(sheet.rows)
+        for c in table.columns:
+            if c in sheet.header:
+                j = sheet.header.index(c)
+                data[c] += [r[j] for r in sheet.rows]
+            else:
+                data[c] += [None] * n
+        data["file"] += [shown] * n
+        data["row"] += sheet.lines
+        data["extra_cells"] += [e or None for e in sheet.extra]
+    return pd.DataFrame(per_file, columns=FILE_COLUMNS), pd.DataFrame(data)
+
+
+def _identities(
+    files: pd.DataFrame, typed: pd.DataFrame, known: set[str]
+) -> dict[str, tuple[str | None, str, str | None, str]]:
+    groups = {f: g for f, g in typed.groupby("file", sort=False)} if len(typed) else {}
+    out = {}
+    for name in files["file"]:
+        g = groups.get(name)
+        out[name] = checks.return_identity(
+            name,
+            [] if g is None else g["la_code"].tolist(),
+            [] if g is None else g["period_slug"].tolist(),
+            known,
+        )
+    return out
 
 
 def validate_returns(
-    paths: list[Path],
+    paths: Iterable[Path],
     catalogue: Catalogue,
     contract: ct.Contract,
     reference: Reference,
     root: Path | None = None,
+    context: Iterable[Path] = (),
 ) -> Validation:
-    files = find_returns(paths)
-    frames, findings, meta = [], [], {}
-    for path in files:
-        shown = _display(path, root)
-        try:
-            rows = read_return(path)
-        except DataError as exc:
-            findings.append(
-                ct.unreadable_finding(Path(shown), DataError(str(exc).replace(str(path), shown)))
-            )
-            meta[shown] = (path, path.stem.split("_")[0], "", 0)
-            continue
-        rows["source_file"] = shown
-        la, period = _identity(rows, path)
-        meta[shown] = (path, la, period, len(rows))
-        structural = ct.structural_findings(rows, contract)
-        if structural:
-            findings += structural
-            continue
-        frames.append(rows)
-    lookups = {
-        "reference.local_authorities.la_code": sorted(reference.local_authorities["la_code"]),
-        "catalogue.id": catalogue.ids,
+    """Validate the returns in `paths` (files or folders).
+
+    `context`: further returns (files or folders) read only so that the checks comparing with an
+    LA's previous accepted return have it; they are not reported on.
+    """
+    table = contract.table
+    checked = find_returns(paths)
+    mine = {p.resolve() for p in checked}
+    extra = [p for p in find_returns(context) if p.resolve() not in mine]
+    files = [(p, _display(p, root)) for p in checked + extra]
+    shown_checked = {_display(p, root) for p in checked}
+    per_file, rows = _read_all(files, table)
+
+    known = set(reference.local_authorities["la_code"])
+    first, last = reference.window
+    typed = checks.typed_rows(rows, catalogue, known, (first, last), table.columns)
+    ident = _identities(per_file, typed, known)
+    typed["return_la_code"] = typed["file"].map(lambda f: ident[f][0])
+    typed["return_period"] = typed["file"].map(lambda f: ident[f][2])
+    typed["return_la_text"] = typed["file"].map(
+        lambda f: f"{ident[f][0]}, the LA this return is for (from its {ident[f][1]})"
+    )
+    typed["return_period_text"] = typed["file"].map(
+        lambda f: (
+            f"{parse_slug(ident[f][2]).label}, the period this return is for "
+            f"(from its {ident[f][3]})"
+            if ident[f][2]
+            else ""
+        )
+    )
+    # Two files for one LA and period: neither is used until one is withdrawn.
+    by_identity: dict[tuple, list[str]] = {}
+    for name, (la, _, period, _) in ident.items():
+        if la and period and name in shown_checked | set(per_file["file"]):
+            by_identity.setdefault((la, period), []).append(name)
+    per_file["other_return"] = [
+        ", ".join(o for o in by_identity.get((ident[f][0], ident[f][2]), []) if o != f) or None
+        for f in per_file["file"]
+    ]
+
+    ctx = ct.Context(
+        lookups={
+            "reference.local_authorities.la_code": sorted(known),
+            "catalogue.id": catalogue.ids,
+            "reporting_window": [first.ordinal, last.ordinal],
+        },
+        catalogue=catalogue,
+        expected_columns=", ".join(table.columns),
+    )
+    with_rows = typed[typed["file"].isin(per_file.loc[per_file["data_rows"].fillna(0) > 0, "file"])]
+    assets = {
+        "returns": per_file,
+        "rows": typed,
+        "coverage": checks.coverage(with_rows[["file", "indicator_id"]], catalogue),
     }
-    all_rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    gx_findings = ct.validate(all_rows, contract, catalogue, lookups) if frames else None
-    found = pd.DataFrame(findings, columns=ct.FINDING_COLUMNS)
-    if gx_findings is not None and len(gx_findings):
-        found = pd.concat([found, gx_findings], ignore_index=True) if len(found) else gx_findings
-    found = found.sort_values(
-        ["source_file", "source_line", "check_id"], kind="stable"
-    ).reset_index(drop=True)
+    phase_one = [r for r in table.rules if r.implementation not in ct.PHASE_TWO]
+    found = ct.run(ct.compile_rules(phase_one, ctx), assets, contract.id)
+    errors = found.loc[found["severity"] == "error", "file"].value_counts()
+    accepted_files = set(per_file["file"]) - set(errors.index)
+
+    accepted = typed[typed["file"].isin(accepted_files)]
+    for rule in table.rules:
+        if rule.implementation not in ct.PHASE_TWO:
+            continue
+        a = rule.arguments
+        changes = checks.changes(
+            accepted[accepted["file"].isin(shown_checked)],
+            accepted,
+            catalogue,
+            relative=float(a.get("relativeChange", 0.5)),
+            absolute={str(k): float(v) for k, v in (a.get("minimumChange") or {}).items()},
+            lookback=int(a.get("lookbackPeriods", 4)),
+        )
+        more = ct.run(ct.compile_rules([rule], ctx), {"changes": changes}, contract.id)
+        if len(more):
+            found = ct.findings_frame(found.to_dict("records") + more.to_dict("records"))
+
+    found = found[found["file"].isin(shown_checked)].reset_index(drop=True)
+    counts = found.groupby(["file", "severity"]).size().to_dict()
+    n_rows = typed["file"].value_counts().to_dict()
     outcomes = []
-    for shown, (path, la, period, n) in sorted(meta.items()):
-        mine = found[found["source_file"] == shown]
-        errors = int((mine["severity"] == "error").sum())
+    for path, shown in files[: len(checked)]:
+        la, _, period, _ = ident[shown]
+        n_err = int(counts.get((shown, "error"), 0))
         outcomes.append(
             ReturnOutcome(
                 file=shown,
                 sha256=sha256_file(path),
-                la_code=la,
-                period=period,
-                rows=n,
-                errors=errors,
-                warnings=int((mine["severity"] == "warning").sum()),
-                status=QUARANTINED if errors else ACCEPTED,
+                la_code=la or "",
+                period=period or "",
+                rows=int(n_rows.get(shown, 0)),
+                errors=n_err,
+                warnings=int(counts.get((shown, "warning"), 0)),
+                status=QUARANTINED if n_err else ACCEPTED,
             )
         )
-    ok_files = {o.file for o in outcomes if o.status == ACCEPTED}
-    accepted = (
-        all_rows[all_rows["source_file"].isin(ok_files)].reset_index(drop=True)
-        if len(all_rows)
-        else all_rows
+    outcomes.sort(key=lambda o: o.file)
+    ok = {o.file for o in outcomes if o.status == ACCEPTED}
+    return Validation(
+        outcomes=outcomes,
+        findings=found,
+        accepted_rows=typed[typed["file"].isin(ok)].reset_index(drop=True),
+        contract=contract.label,
+        rules=table.rules,
+        window=f"{first.label} to {last.label}",
     )
-    return Validation(outcomes, found, accepted, contract.label)
+
+
+FIGURE_COLUMNS = [
+    "la_code",
+    "period",
+    "indicator_id",
+    "numerator",
+    "denominator",
+    "value",
+    "status",
+]
 
 
 def canonical_figures(accepted: pd.DataFrame) -> pd.DataFrame:
-    """Accepted rows to the canonical figures frame (period as slug, numbers as floats)."""
+    """Accepted (typed) rows to the canonical figures frame: period as slug, numbers as floats."""
     if accepted.empty:
-        return pd.DataFrame(
-            columns=[
-                "la_code",
-                "period",
-                "indicator_id",
-                "numerator",
-                "denominator",
-                "value",
-                "status",
-            ]
-        )
-    out = pd.DataFrame(
+        return pd.DataFrame(columns=FIGURE_COLUMNS)
+    return pd.DataFrame(
         {
-            "la_code": accepted["la_code"].str.strip(),
-            "period": [
-                from_ees(tp, ti).slug
-                for tp, ti in zip(accepted["time_period"], accepted["time_identifier"], strict=True)
-            ],
-            "indicator_id": accepted["indicator_id"].str.strip(),
-            "status": accepted["status"].astype(str).str.strip(),
+            "la_code": accepted["la_code"].astype(str),
+            "period": accepted["period_slug"].astype(str),
+            "indicator_id": accepted["indicator_id"].astype(str),
+            "numerator": accepted["numerator_n"].astype(float),
+            "denominator": accepted["denominator_n"].astype(float),
+            "value": accepted["value_n"].astype(float),
+            "status": accepted["status"].fillna("").astype(str),
         }
-    )
-    for col in ("numerator", "denominator", "value"):
-        out[col] = pd.to_numeric(
-            accepted[col].astype(str).str.strip().replace("", None), errors="coerce"
-        )
-    return out
+    ).reset_index(drop=True)

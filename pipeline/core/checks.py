@@ -1,0 +1,189 @@
+"""The facts a return's checks read, derived from the return as sent. Pure pandas, no I/O.
+
+The contract (``data_contracts/la_return.yaml``) says what must hold; Great Expectations runs the
+checks (``pipeline.edges.contracts``). This module derives the columns those checks read: numbers
+parsed, periods placed in the reporting window, the value recomputed from numerator and
+denominator, each indicator's coverage, and the change since the LA's previous accepted return.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from pipeline.core.catalogue import Catalogue
+from pipeline.core.errors import DataError
+from pipeline.core.periods import Period, from_ees, parse_slug
+
+NUMBER_COLUMNS = ("numerator", "denominator", "value")
+_SLUG_IN_NAME = re.compile(r"(\d{4}-\d{2}-Q[1-4])", re.IGNORECASE)
+
+
+def _period_or_none(tp: object, ti: object) -> Period | None:
+    if tp is None or ti is None:
+        return None
+    try:
+        return from_ees(tp, ti)
+    except DataError:
+        return None
+
+
+def return_identity(
+    name: str, la_codes: Iterable[str | None], periods: Iterable[str | None], known: set[str]
+) -> tuple[str | None, str, str | None, str]:
+    """Which LA and period one return is for, and how that was decided.
+
+    The file's name says so when it follows the convention ``<la_code>_<period>.csv`` (the
+    period may instead be its folder's name); otherwise the LA code and period most of its rows
+    give. Returns (la_code, source, period slug, source), a source being "file name" or "rows".
+    """
+    path = name.replace("\\", "/")
+    token = re.split(r"[_\s.]+", path.rsplit("/", 1)[-1])[0].upper()
+    la, la_source = (token, "file name") if token in known else (None, "rows")
+    period, period_source = None, "rows"
+    for slug in reversed(_SLUG_IN_NAME.findall(path)):
+        try:
+            period, period_source = parse_slug(slug.upper()).slug, "file name"
+            break
+        except DataError:
+            continue
+    if la is None:
+        codes = pd.Series([c for c in la_codes if c in known], dtype=object)
+        la = str(codes.mode().sort_values().iloc[0]) if len(codes) else None
+    if period is None:
+        ps = pd.Series([p for p in periods if p], dtype=object)
+        period = str(ps.mode().sort_values().iloc[0]) if len(ps) else None
+    return la, la_source, period, period_source
+
+
+def typed_rows(
+    rows: pd.DataFrame,
+    catalogue: Catalogue,
+    known_las: set[str],
+    window: tuple[Period, Period] | None,
+    columns: Iterable[str],
+) -> pd.DataFrame:
+    """Rows as sent (blank cells as None) plus the derived columns the checks read.
+
+    ``rows`` has the contract's columns as strings plus ``file``, ``row``, ``return_la_code`` and
+    ``return_period``. Added: ``numerator_n``, ``denominator_n``, ``value_n`` (numbers or NaN),
+    ``la_known``, ``period_slug``, ``period_label``, ``period_ordinal`` (NaN when malformed),
+    ``has_status``, ``value_gap`` (how far the value is beyond rounding of numerator /
+    denominator x scale; NaN when it cannot be worked out) and ``value_expected``.
+    """
+    df = rows.copy()
+    for col in columns:
+        if col not in df:
+            df[col] = None
+        s = df[col].astype(object)
+        df[col] = s.where(s.notna() & (s.astype(str).str.strip() != ""), None)
+    for col in NUMBER_COLUMNS:
+        df[f"{col}_n"] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    df["la_known"] = df["la_code"].isin(known_las)
+    pairs = {
+        (tp, ti): _period_or_none(tp, ti)
+        for tp, ti in set(zip(df["time_period"], df["time_identifier"], strict=True))
+    }
+    per = [pairs[(tp, ti)] for tp, ti in zip(df["time_period"], df["time_identifier"], strict=True)]
+    df["period_slug"] = [p.slug if p else None for p in per]
+    df["period_ordinal"] = [float(p.ordinal) if p else math.nan for p in per]
+    df["period_label"] = [
+        p.label if p else " ".join(str(x) for x in (tp, ti) if x is not None)
+        for p, tp, ti in zip(per, df["time_period"], df["time_identifier"], strict=True)
+    ]
+    df["has_status"] = df["status"].notna()
+
+    by_id = {i.id: i for i in catalogue}
+    scale = df["indicator_id"].map({k: i.scale for k, i in by_id.items()}).astype(float)
+    decimals = df["indicator_id"].map({k: i.decimals for k, i in by_id.items()}).astype(float)
+    num, den, val = df["numerator_n"], df["denominator_n"], df["value_n"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = (num / den.where(den != 0)) * scale
+    tolerance = 0.5 * np.power(10.0, -decimals) + 1e-9
+    df["value_gap"] = ((val - exact).abs() - tolerance).where(exact.notna() & val.notna())
+    df["value_expected"] = [
+        ""
+        if math.isnan(e) or math.isnan(d)
+        else f"{e:.{int(d)}f} (numerator / denominator x {int(s):,}, to {_places(int(d))})"
+        for e, d, s in zip(exact, decimals.fillna(math.nan), scale.fillna(0), strict=True)
+    ]
+    if window is not None:
+        df["window_text"] = f"a period from {window[0].label} to {window[1].label}"
+    return df
+
+
+def coverage(returns: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """One row per (return file, catalogue indicator): how many rows the return gives it.
+
+    ``returns`` holds rows with ``file`` and ``indicator_id``; files listed in ``files`` with no
+    rows at all are still covered (each indicator counts zero).
+    """
+    files = sorted(returns["file"].unique())
+    grid = pd.MultiIndex.from_product([files, catalogue.ids], names=["file", "indicator_id"])
+    counts = returns.groupby(["file", "indicator_id"]).size()
+    out = counts.reindex(grid, fill_value=0).rename("rows_found").reset_index()
+    labels = {i.id: i.label for i in catalogue}
+    out["indicator"] = out["indicator_id"].map(labels)
+    out["row"] = 0
+    return out
+
+
+def changes(
+    current: pd.DataFrame,
+    history: pd.DataFrame,
+    catalogue: Catalogue,
+    relative: float,
+    absolute: dict[str, float],
+    lookback: int = 4,
+) -> pd.DataFrame:
+    """Each current value against the same LA's value in its previous accepted return.
+
+    ``current`` and ``history`` are typed rows (``la_code``, ``period_slug``, ``indicator_id``,
+    ``value_n``, plus ``file`` and ``row`` on ``current``). The previous value is the one from the
+    latest earlier period, at most ``lookback`` periods back, that history holds for that LA and
+    indicator. A change is implausible when it is larger than ``relative`` x the previous value
+    and larger than ``absolute[unit]``: ``change_excess`` > 0 then.
+    """
+    cols = ["file", "row", "la_code", "indicator_id", "value", "change_excess", "change_text"]
+    cur = current[current["value_n"].notna() & current["period_slug"].notna()].copy()
+    hist = history[history["value_n"].notna() & history["period_slug"].notna()]
+    if cur.empty or hist.empty:
+        return pd.DataFrame(columns=cols)
+    cur["_ord"] = cur["period_slug"].map(lambda s: parse_slug(s).ordinal)
+    h = hist[["la_code", "indicator_id", "period_slug", "value_n"]].copy()
+    h["_ord"] = h["period_slug"].map(lambda s: parse_slug(s).ordinal)
+    h = h.rename(columns={"period_slug": "prev_period", "value_n": "prev_value", "_ord": "_pord"})
+    m = cur.merge(h, on=["la_code", "indicator_id"], how="inner")
+    m = m[(m["_pord"] < m["_ord"]) & (m["_pord"] >= m["_ord"] - lookback)]
+    if m.empty:
+        return pd.DataFrame(columns=cols)
+    m = m.sort_values(["file", "row", "_pord"]).drop_duplicates(["file", "row"], keep="last")
+    units = {i.id: i.unit for i in catalogue}
+    fmt = {i.id: i for i in catalogue}
+    floor = m["indicator_id"].map(lambda i: absolute.get(units.get(i, ""), 0.0)).astype(float)
+    allowed = np.maximum(relative * m["prev_value"].abs(), floor)
+    m["change_excess"] = (m["value_n"] - m["prev_value"]).abs() - allowed
+    m["change_text"] = [
+        f"{_fmt(fmt.get(i), pv)} in {parse_slug(pp).label}; a change of more than "
+        f"{_fmt(fmt.get(i), a, change=True)} is unusual, so please check it"
+        for i, pv, pp, a in zip(
+            m["indicator_id"], m["prev_value"], m["prev_period"], allowed, strict=True
+        )
+    ]
+    return m[cols].reset_index(drop=True)
+
+
+def _fmt(ind, x: float, change: bool = False) -> str:
+    if ind is None:
+        return f"{x:g}"
+    if change and ind.unit == "percentage":
+        return f"{x:,.{ind.decimals}f} percentage points"
+    return ind.format(x)
+
+
+def _places(d: int) -> str:
+    return "whole numbers" if d == 0 else f"{d} decimal place{'' if d == 1 else 's'}"
