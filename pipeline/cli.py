@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 data problems found (a return rejected, a report failed
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -60,6 +61,17 @@ def _parser() -> argparse.ArgumentParser:
         description="Register the 'tartan' Jupyter kernel inside this environment "
         "(not in your home folder). Reports do this themselves.",
     )
+
+    tpl = sub.add_parser(
+        "template",
+        help="write the XLSX return template for one LA and period",
+        description="Write the Excel return template an LA fills in: one row per catalogue "
+        "indicator, pre-filled with the LA code and period, and a sheet defining each indicator.",
+    )
+    tpl.add_argument("--la", required=True, metavar="CODE", help="the LA's code, e.g. ZL101")
+    tpl.add_argument("--period", required=True, metavar="PERIOD", help="e.g. 2026-27-Q2")
+    tpl.add_argument("--out", type=Path, default=None, help="file (default: CODE_PERIOD.xlsx)")
+    _add_common(tpl)
 
     val = sub.add_parser(
         "validate",
@@ -120,7 +132,7 @@ def _settings(args):
 
     return Settings(
         data=args.data,
-        out=args.out,
+        out=getattr(args, "out", None) or DEFAULT_OUT,
         contracts=args.contracts or PROJECT / "data_contracts",
         regions=getattr(args, "region", None),
         returns=getattr(args, "paths", None) or None,
@@ -167,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"Kernel 'tartan' registered in {ensure_kernel()}")
             return 0
+        if args.command == "template":
+            from pipeline.orchestration.run import template
+
+            path = template(_settings(args), args.la, args.period, args.out)
+            print(f"Return template: {path}")
+            return 0
         if args.command == "validate":
             from pipeline.orchestration import provenance as prov
             from pipeline.orchestration.run import PROJECT, validate, write_validation
@@ -201,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     except TartanError as exc:
         print(f"tartan: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # output piped into head or less, which closed early
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
     except KeyboardInterrupt:
         print(
             "tartan: interrupted; outputs already written are complete, nothing half-written "

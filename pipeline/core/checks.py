@@ -73,28 +73,33 @@ def typed_rows(
     ``return_period``. Added: ``numerator_n``, ``denominator_n``, ``value_n`` (numbers or NaN),
     ``la_known``, ``period_slug``, ``period_label``, ``period_ordinal`` (NaN when malformed),
     ``has_status``, ``value_gap`` (how far the value is beyond rounding of numerator /
-    denominator x scale; NaN when it cannot be worked out) and ``value_expected``.
+    denominator x scale; NaN when it cannot be worked out), ``value_expected``, ``range_excess``
+    (how far the value is outside the indicator's valid range; > 0 outside) and
+    ``valid_range_text``.
     """
     df = rows.copy()
     for col in columns:
         if col not in df:
             df[col] = None
-        s = df[col].astype(object)
-        df[col] = s.where(s.notna() & (s.astype(str).str.strip() != ""), None)
+        df[col] = pd.Series(
+            [_cell(x) for x in df[col].to_numpy(dtype=object)], index=df.index, dtype=object
+        )
     for col in NUMBER_COLUMNS:
         df[f"{col}_n"] = pd.to_numeric(df[col], errors="coerce").astype(float)
     df["la_known"] = df["la_code"].isin(known_las)
-    pairs = {
-        (tp, ti): _period_or_none(tp, ti)
-        for tp, ti in set(zip(df["time_period"], df["time_identifier"], strict=True))
-    }
-    per = [pairs[(tp, ti)] for tp, ti in zip(df["time_period"], df["time_identifier"], strict=True)]
-    df["period_slug"] = [p.slug if p else None for p in per]
-    df["period_ordinal"] = [float(p.ordinal) if p else math.nan for p in per]
-    df["period_label"] = [
-        p.label if p else " ".join(str(x) for x in (tp, ti) if x is not None)
-        for p, tp, ti in zip(per, df["time_period"], df["time_identifier"], strict=True)
-    ]
+    # Periods are worked out once per distinct (time_period, time_identifier) pair.
+    key = pd.MultiIndex.from_arrays([df["time_period"], df["time_identifier"]])
+    codes, uniques = key.factorize()
+    found = [_period_or_none(tp, ti) for tp, ti in uniques]
+    df["period_slug"] = _take([p.slug if p else None for p in found], codes)
+    df["period_ordinal"] = _take([float(p.ordinal) if p else math.nan for p in found], codes)
+    df["period_label"] = _take(
+        [
+            p.label if p else " ".join(str(x) for x in (tp, ti) if isinstance(x, str))
+            for p, (tp, ti) in zip(found, uniques, strict=True)
+        ],
+        codes,
+    )
     df["has_status"] = df["status"].notna()
 
     by_id = {i.id: i for i in catalogue}
@@ -105,15 +110,44 @@ def typed_rows(
         exact = (num / den.where(den != 0)) * scale
     tolerance = 0.5 * np.power(10.0, -decimals) + 1e-9
     df["value_gap"] = ((val - exact).abs() - tolerance).where(exact.notna() & val.notna())
-    df["value_expected"] = [
-        ""
-        if math.isnan(e) or math.isnan(d)
-        else f"{e:.{int(d)}f} (numerator / denominator x {int(s):,}, to {_places(int(d))})"
-        for e, d, s in zip(exact, decimals.fillna(math.nan), scale.fillna(0), strict=True)
+    lo = df["indicator_id"].map({k: i.valid_min for k, i in by_id.items()}).astype(float)
+    hi = (
+        df["indicator_id"]
+        .map({k: math.inf if i.valid_max is None else i.valid_max for k, i in by_id.items()})
+        .astype(float)
+    )
+    df["range_excess"] = np.maximum(lo - val, val - hi).where(val.notna() & lo.notna())
+    df["valid_range_text"] = ""
+    out_of_range = df.index[df["range_excess"] > 0]
+    df.loc[out_of_range, "valid_range_text"] = [
+        f"{a:g} to {b:g}" if b != math.inf else f"{a:g} or more"
+        for a, b in zip(lo[out_of_range], hi[out_of_range], strict=True)
+    ]
+    df["value_expected"] = ""
+    off = df.index[df["value_gap"] > 0]  # the words are only needed where the check fails
+    df.loc[off, "value_expected"] = [
+        f"{e:.{int(d)}f} (numerator / denominator x {int(s):,}, to {_places(int(d))})"
+        for e, d, s in zip(exact[off], decimals[off], scale[off], strict=True)
     ]
     if window is not None:
         df["window_text"] = f"a period from {window[0].label} to {window[1].label}"
     return df
+
+
+def _cell(x: object) -> str | None:
+    """A cell as sent, stripped; blank or missing is None."""
+    if isinstance(x, str):
+        x = x.strip()
+        return x or None
+    return None if x is None or x != x else str(x)
+
+
+def _take(values: list, codes: np.ndarray) -> np.ndarray:
+    """values[code] for each code; a code of -1 (a missing key) gives None."""
+    arr = np.empty(len(values) + 1, dtype=object)
+    arr[: len(values)] = values
+    arr[-1] = None
+    return arr[codes]
 
 
 def coverage(returns: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
@@ -153,15 +187,25 @@ def changes(
     hist = history[history["value_n"].notna() & history["period_slug"].notna()]
     if cur.empty or hist.empty:
         return pd.DataFrame(columns=cols)
-    cur["_ord"] = cur["period_slug"].map(lambda s: parse_slug(s).ordinal)
+    ordinal = {p: parse_slug(p).ordinal for p in set(cur["period_slug"]) | set(hist["period_slug"])}
+    cur["_ord"] = cur["period_slug"].map(ordinal).astype(int)
     h = hist[["la_code", "indicator_id", "period_slug", "value_n"]].copy()
-    h["_ord"] = h["period_slug"].map(lambda s: parse_slug(s).ordinal)
-    h = h.rename(columns={"period_slug": "prev_period", "value_n": "prev_value", "_ord": "_pord"})
-    m = cur.merge(h, on=["la_code", "indicator_id"], how="inner")
-    m = m[(m["_pord"] < m["_ord"]) & (m["_pord"] >= m["_ord"] - lookback)]
+    h["_ord"] = h["period_slug"].map(ordinal).astype(int)
+    # Each current value meets the latest strictly earlier value history has for its LA and
+    # indicator (history holds accepted returns only, so a rejected quarter is skipped).
+    earlier = pd.merge_asof(
+        cur.sort_values("_ord"),
+        h[["la_code", "indicator_id", "_ord", "period_slug", "value_n"]]
+        .rename(columns={"period_slug": "prev_period", "value_n": "prev_value", "_ord": "_pord"})
+        .sort_values("_pord"),
+        left_on="_ord",
+        right_on="_pord",
+        by=["la_code", "indicator_id"],
+        allow_exact_matches=False,
+    )
+    m = earlier[earlier["_pord"].notna() & (earlier["_pord"] >= earlier["_ord"] - lookback)]
     if m.empty:
         return pd.DataFrame(columns=cols)
-    m = m.sort_values(["file", "row", "_pord"]).drop_duplicates(["file", "row"], keep="last")
     units = {i.id: i.unit for i in catalogue}
     fmt = {i.id: i for i in catalogue}
     floor = m["indicator_id"].map(lambda i: absolute.get(units.get(i, ""), 0.0)).astype(float)
@@ -170,8 +214,15 @@ def changes(
     m["change_text"] = [
         f"{_fmt(fmt.get(i), pv)} in {parse_slug(pp).label}; a change of more than "
         f"{_fmt(fmt.get(i), a, change=True)} is unusual, so please check it"
-        for i, pv, pp, a in zip(
-            m["indicator_id"], m["prev_value"], m["prev_period"], allowed, strict=True
+        if x > 0
+        else ""
+        for i, pv, pp, a, x in zip(
+            m["indicator_id"],
+            m["prev_value"],
+            m["prev_period"],
+            allowed,
+            m["change_excess"],
+            strict=True,
         )
     ]
     return m[cols].reset_index(drop=True)

@@ -73,6 +73,7 @@ def find_returns(paths: Iterable[Path]) -> list[Path]:
 
 HEADER_SEARCH_ROWS = 20  # how far down a sheet the header row may be (templates have titles)
 CSV_DELIMITERS = (",", ";")
+_TEXT_BYTES = bytes([9, 10, 11, 12, 13, *range(32, 256)])  # control characters are the rest
 WRONG_DELIMITERS = {"\t": "tabs", "|": "vertical bars (|)"}
 
 
@@ -139,11 +140,12 @@ def _sheet(
             header[j] = f"(unnamed column {j + 1})"
     out = Sheet(path, header, lines[at], [], [], [], sheet=sheet)
     beyond: list[list[str]] = []
+    first = header[0] if header else None
     for row, line in zip(grid[at + 1 :], lines[at + 1 :], strict=True):
-        cells = [str(c).strip() for c in row]
+        cells = [c.strip() for c in row]
         if not any(cells):
             continue
-        if width and [_norm(c) for c in cells[:width]] == header:
+        if cells[0].lower() == first and [_norm(c) for c in cells[:width]] == header:
             out.repeated_header.append(line)
             continue
         out.rows.append(cells[:width] + [""] * (width - len(cells)))
@@ -178,7 +180,7 @@ def _decode(path: Path, raw: bytes) -> str:
             "saved as 'CSV UTF-8 (comma delimited)'"
         )
     head = raw[:4096]
-    if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 100:
+    if b"\x00" in head or len(head.translate(None, _TEXT_BYTES)) > len(head) // 100:
         raise DataError(
             f"{path}: the file holds binary data, not text; expected a CSV file saved as "
             "'CSV UTF-8 (comma delimited)' or an Excel workbook (.xlsx)"
@@ -285,3 +287,56 @@ def read_return(path: Path, expected_columns: Iterable[str]) -> Sheet:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, expected)
     return _read_csv(path, raw, expected)
+
+
+# --------------------------------------------------------------------------- the return template
+
+
+def write_template(
+    path: Path,
+    columns: list[str],
+    rows: list[list[str]],
+    title: str,
+    notes: list[str],
+    definitions: list[tuple[str, ...]],
+    definition_headings: tuple[str, ...],
+) -> None:
+    """The XLSX return template: a title block, the header on row 4, one row per indicator, and
+    a second sheet defining each indicator. Written atomically; numbers are left for the LA."""
+    import openpyxl
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Return"
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([" ".join(notes)])
+    ws.append([])
+    ws.append(columns)
+    for cell in ws[4]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(row)
+    ws.freeze_panes = "A5"
+    for j, c in enumerate(columns, start=1):
+        ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width = max(12, len(c) + 4)
+    status_col = openpyxl.utils.get_column_letter(columns.index("status") + 1)
+    dv = DataValidation(type="list", formula1='"c,x,z,low,k,u"', allow_blank=True)
+    dv.error = "Leave blank for a value, or use c, x, z, low, k or u"
+    ws.add_data_validation(dv)
+    dv.add(f"{status_col}5:{status_col}{4 + len(rows)}")
+    defs = book.create_sheet("Indicators")
+    defs.append(list(definition_headings))
+    for cell in defs[1]:
+        cell.font = Font(bold=True)
+    for d in definitions:
+        defs.append(list(d))
+    # Fixed document dates: the same template twice is the same workbook.
+    stamp = datetime.datetime(2000, 1, 1)
+    book.properties.created = stamp
+    book.properties.modified = stamp
+    buf = io.BytesIO()
+    book.save(buf)
+    write_bytes_atomic(path, buf.getvalue())

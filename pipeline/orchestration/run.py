@@ -15,7 +15,7 @@ from pipeline.core.errors import ConfigError
 from pipeline.core.periods import parse_slug
 from pipeline.edges import contracts as ct
 from pipeline.edges import reference as ref_io
-from pipeline.edges.files import sha256_file, write_text_atomic
+from pipeline.edges.files import sha256_file, write_template, write_text_atomic
 from pipeline.edges.render import stylesheet
 from pipeline.orchestration import provenance as prov
 from pipeline.orchestration.jobs import Job, JobResult, execute
@@ -100,6 +100,70 @@ def validate(s: Settings) -> tuple[Validation, Inputs]:
         paths, inputs.catalogue, inputs.contract, inputs.reference, root=s.data, context=context
     )
     return v, inputs
+
+
+def template(s: Settings, la_code: str, period: str, out: Path | None = None) -> Path:
+    """Write the XLSX return template for one LA and period; returns its path."""
+    inputs = load_inputs(s)
+    names = dict(
+        zip(
+            inputs.reference.local_authorities["la_code"],
+            inputs.reference.local_authorities["la_name"],
+            strict=True,
+        )
+    )
+    if la_code not in names:
+        raise ConfigError(f"LA {la_code!r} is not in the reference data of {s.data}")
+    p = parse_slug(period)
+    first, last = inputs.reference.window
+    if not first <= p <= last:
+        raise ConfigError(
+            f"period {p.slug} is outside the reporting window ({first.slug} to {last.slug})"
+        )
+    table = inputs.contract.table
+    rows = []
+    for ind in inputs.catalogue:
+        fill = {
+            "la_code": la_code,
+            "time_period": str(p.time_period),
+            "time_identifier": p.time_identifier,
+            "indicator_id": ind.id,
+        }
+        rows.append([fill.get(c, "") for c in table.columns])
+    path = out or Path(f"{la_code}_{p.slug}.xlsx")
+    write_template(
+        path,
+        table.columns,
+        rows,
+        title=f"{names[la_code]} ({la_code}): quarterly return for {p.label}",
+        notes=[
+            f"Data contract {inputs.contract.label}. Fill in numerator, denominator and value",
+            "for each indicator (numbers only, no commas or % signs); when there is no value,",
+            "leave it blank and put c, x, z, low or k in status. Do not add or remove rows.",
+        ],
+        definitions=[
+            (
+                i.id,
+                i.label,
+                i.theme,
+                i.unit,
+                {"high": "higher is better", "low": "lower is better"}.get(i.polarity, "neither"),
+                i.decimals,
+                i.description,
+            )
+            for i in inputs.catalogue
+        ],
+        definition_headings=(
+            "indicator_id",
+            "label",
+            "theme",
+            "unit",
+            "polarity",
+            "decimals",
+            "numerator and denominator",
+        ),
+    )
+    return path
 
 
 def missing_returns(v: Validation, reference: ref_io.Reference) -> dict[str, list[str]]:

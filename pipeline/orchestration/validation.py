@@ -12,6 +12,7 @@ Files are only read; nothing here writes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -95,11 +96,11 @@ def _unique_rules(rules: Iterable[ct.Rule]) -> list[ct.Rule]:
 
 
 def _display(path: Path, root: Path | None) -> str:
+    """The file's name as reports show it: relative to the dataset folder when inside it."""
     if root is not None:
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
+        rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+        if not rel.startswith(".."):
+            return Path(rel).as_posix()
     return path.as_posix()
 
 
@@ -149,22 +150,26 @@ def _read_all(
         data["file"] += [shown] * n
         data["row"] += sheet.lines
         data["extra_cells"] += [e or None for e in sheet.extra]
-    return pd.DataFrame(per_file, columns=FILE_COLUMNS), pd.DataFrame(data)
+    return pd.DataFrame(per_file, columns=FILE_COLUMNS), pd.DataFrame(data, dtype=object)
 
 
 def _identities(
     files: pd.DataFrame, typed: pd.DataFrame, known: set[str]
 ) -> dict[str, tuple[str | None, str, str | None, str]]:
-    groups = {f: g for f, g in typed.groupby("file", sort=False)} if len(typed) else {}
+    """Which LA and period each file is for: from its name, else from its rows."""
     out = {}
+    need_rows = []
     for name in files["file"]:
-        g = groups.get(name)
-        out[name] = checks.return_identity(
-            name,
-            [] if g is None else g["la_code"].tolist(),
-            [] if g is None else g["period_slug"].tolist(),
-            known,
-        )
+        ident = checks.return_identity(name, [], [], known)
+        out[name] = ident
+        if ident[0] is None or ident[2] is None:
+            need_rows.append(name)
+    if need_rows and len(typed):
+        sub = typed[typed["file"].isin(need_rows)]
+        for name, g in sub.groupby("file", sort=False):
+            out[name] = checks.return_identity(
+                name, g["la_code"].tolist(), g["period_slug"].tolist(), known
+            )
     return out
 
 
@@ -183,33 +188,38 @@ def validate_returns(
     """
     table = contract.table
     checked = find_returns(paths)
-    mine = {p.resolve() for p in checked}
-    extra = [p for p in find_returns(context) if p.resolve() not in mine]
+    mine = {os.path.abspath(p) for p in checked}
+    extra = [p for p in find_returns(context) if os.path.abspath(p) not in mine]
     files = [(p, _display(p, root)) for p in checked + extra]
-    shown_checked = {_display(p, root) for p in checked}
+    shown_checked = {shown for _, shown in files[: len(checked)]}
     per_file, rows = _read_all(files, table)
 
     known = set(reference.local_authorities["la_code"])
     first, last = reference.window
     typed = checks.typed_rows(rows, catalogue, known, (first, last), table.columns)
     ident = _identities(per_file, typed, known)
-    typed["return_la_code"] = typed["file"].map(lambda f: ident[f][0])
-    typed["return_period"] = typed["file"].map(lambda f: ident[f][2])
-    typed["return_la_text"] = typed["file"].map(
-        lambda f: f"{ident[f][0]}, the LA this return is for (from its {ident[f][1]})"
+    file_of = typed["file"].to_numpy(dtype=object)
+
+    def by_file(values: dict) -> pd.Series:
+        return pd.Series([values[f] for f in file_of], index=typed.index, dtype=object)
+
+    typed["return_la_code"] = by_file({f: i[0] for f, i in ident.items()})
+    typed["return_period"] = by_file({f: i[2] for f, i in ident.items()})
+    typed["return_la_text"] = by_file(
+        {f: f"{i[0]}, the LA this return is for (from its {i[1]})" for f, i in ident.items()}
     )
-    typed["return_period_text"] = typed["file"].map(
-        lambda f: (
-            f"{parse_slug(ident[f][2]).label}, the period this return is for "
-            f"(from its {ident[f][3]})"
-            if ident[f][2]
+    typed["return_period_text"] = by_file(
+        {
+            f: f"{parse_slug(i[2]).label}, the period this return is for (from its {i[3]})"
+            if i[2]
             else ""
-        )
+            for f, i in ident.items()
+        }
     )
     # Two files for one LA and period: neither is used until one is withdrawn.
     by_identity: dict[tuple, list[str]] = {}
     for name, (la, _, period, _) in ident.items():
-        if la and period and name in shown_checked | set(per_file["file"]):
+        if la and period:
             by_identity.setdefault((la, period), []).append(name)
     per_file["other_return"] = [
         ", ".join(o for o in by_identity.get((ident[f][0], ident[f][2]), []) if o != f) or None
