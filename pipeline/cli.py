@@ -142,17 +142,22 @@ def _settings(args):
     )
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def _print_validation(v, limit: int = 5) -> None:
     from pipeline.orchestration.site import group_findings, row_ranges
 
     s = v.to_json()["summary"]
     print(
-        f"Validation: {s['returns']} returns, {s['accepted']} accepted, "
-        f"{s['quarantined']} not accepted ({s['errors']} errors, {s['warnings']} warnings)."
+        f"Validation: {_n(s['returns'], 'return')}, {s['accepted']} accepted, "
+        f"{s['quarantined']} not accepted ({_n(s['errors'], 'error')}, "
+        f"{_n(s['warnings'], 'warning')})."
     )
     errors = v.findings[v.findings["severity"] == "error"].to_dict("records")
     for o in v.rejected:
-        print(f"  not accepted: {o.file} ({o.errors} errors)")
+        print(f"  not accepted: {o.file} ({_n(o.errors, 'error')})")
         groups = group_findings([f for f in errors if f["file"] == o.file])
         for g in groups[:limit]:
             where = row_ranges(g["rows"])

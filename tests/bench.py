@@ -62,15 +62,15 @@ def national_dataset(folder: Path, seed: int = 7) -> dict[str, int]:
     for i, (c, _, _) in enumerate(las):
         for r in range(1, 11):
             lines.append(f"{c},{r},{las[(i + r) % N_LAS][0]},Close")
-    (data / "reference" / "statistical_neighbours.csv").write_text(
-        "\n".join(lines) + "\n", "utf-8"
-    )
+    (data / "reference" / "statistical_neighbours.csv").write_text("\n".join(lines) + "\n", "utf-8")
     lines = ["la_code,year,population_0_17"]
     pops = rng.integers(20_000, 300_000, N_LAS)
     lines += [f"{c},2025,{p}" for (c, _, _), p in zip(las, pops, strict=True)]
     (data / "reference" / "population.csv").write_text("\n".join(lines) + "\n", "utf-8")
 
-    header = "la_code,time_period,time_identifier,indicator_id,numerator,denominator,value,status,note"
+    header = (
+        "la_code,time_period,time_identifier,indicator_id,numerator,denominator,value,status,note"
+    )
     # Each LA has a level per indicator that drifts a little each quarter, as real figures do.
     level = rng.uniform(0.15, 0.85, (N_LAS, N_INDICATORS))
     size = rng.integers(40, 2000, (N_LAS, N_INDICATORS))
@@ -88,7 +88,7 @@ def national_dataset(folder: Path, seed: int = 7) -> dict[str, int]:
                     num = int(drift[i, k] * den * 0.01)
                 elif ind["unit"] == "percentage":
                     den = int(size[i, k])
-                    num = int(round(drift[i, k] * den))
+                    num = round(float(drift[i, k]) * den)
                 else:
                     den = int(size[i, k] // 10 + 5)
                     num = int(den * (10 + 10 * drift[i, k]))

@@ -24,12 +24,17 @@ _SLUG_IN_NAME = re.compile(r"(\d{4}-\d{2}-Q[1-4])", re.IGNORECASE)
 
 
 def _period_or_none(tp: object, ti: object) -> Period | None:
+    return _period(tp, ti)[0]
+
+
+def _period(tp: object, ti: object) -> tuple[Period | None, str | None]:
+    """(period, None), or (None, why not) when both cells are there but do not make a quarter."""
     if tp is None or ti is None:
-        return None
+        return None, None
     try:
-        return from_ees(tp, ti)
-    except DataError:
-        return None
+        return from_ees(tp, ti), None
+    except DataError as exc:
+        return None, str(exc)
 
 
 def return_identity(
@@ -90,7 +95,17 @@ def typed_rows(
     # Periods are worked out once per distinct (time_period, time_identifier) pair.
     key = pd.MultiIndex.from_arrays([df["time_period"], df["time_identifier"]])
     codes, uniques = key.factorize()
-    found = [_period_or_none(tp, ti) for tp, ti in uniques]
+    parsed = [_period(tp, ti) for tp, ti in uniques]
+    found = [p for p, _ in parsed]
+    # Only a time_period that does not fit a known quarter is this check's to report; an
+    # unknown time_identifier or malformed time_period has its own check.
+    df["period_error"] = _take(
+        [
+            why if why and str(ti).startswith("Financial year Q") and str(tp).isdigit() else None
+            for (_, why), (tp, ti) in zip(parsed, uniques, strict=True)
+        ],
+        codes,
+    )
     df["period_slug"] = _take([p.slug if p else None for p in found], codes)
     df["period_ordinal"] = _take([float(p.ordinal) if p else math.nan for p in found], codes)
     df["period_label"] = _take(
@@ -182,7 +197,16 @@ def changes(
     indicator. A change is implausible when it is larger than ``relative`` x the previous value
     and larger than ``absolute[unit]``: ``change_excess`` > 0 then.
     """
-    cols = ["file", "row", "la_code", "indicator_id", "value", "change_excess", "change_text"]
+    cols = [
+        "file",
+        "row",
+        "la_code",
+        "indicator_id",
+        "value",
+        "value_text",
+        "change_excess",
+        "change_text",
+    ]
     cur = current[current["value_n"].notna() & current["period_slug"].notna()].copy()
     hist = history[history["value_n"].notna() & history["period_slug"].notna()]
     if cur.empty or hist.empty:
@@ -211,6 +235,10 @@ def changes(
     floor = m["indicator_id"].map(lambda i: absolute.get(units.get(i, ""), 0.0)).astype(float)
     allowed = np.maximum(relative * m["prev_value"].abs(), floor)
     m["change_excess"] = (m["value_n"] - m["prev_value"]).abs() - allowed
+    m["value_text"] = [
+        _fmt(fmt.get(i), v) if x > 0 else ""
+        for i, v, x in zip(m["indicator_id"], m["value_n"], m["change_excess"], strict=True)
+    ]
     m["change_text"] = [
         f"{_fmt(fmt.get(i), pv)} in {parse_slug(pp).label}; a change of more than "
         f"{_fmt(fmt.get(i), a, change=True)} is unusual, so please check it"

@@ -59,6 +59,7 @@ class Rule:
     implementation: str | None = None
     value_from: str | None = None  # a derived column shown as the value instead of `column`
     expected_from: str | None = None  # a derived column holding each row's expectation
+    row_from: str | None = None  # a derived column holding the row to point at
 
     def describe(self) -> str:
         """The rule in a phrase, for the list of checks in the validation report."""
@@ -120,6 +121,9 @@ def _custom(items: Iterable[Any] | None) -> dict[str, Any]:
     return {c.property: c.value for c in items or [] if c.property}
 
 
+_SHOWN = ("column", "valueFrom", "expectedFrom", "rowFrom")  # customProperties about the message
+
+
 def _rule(q: Any, column: str | None, where: str) -> Rule:
     if not q.id or not q.severity:
         raise ConfigError(f"{where}: every quality rule needs an id and a severity")
@@ -145,10 +149,15 @@ def _rule(q: Any, column: str | None, where: str) -> Rule:
         column=column or custom.get("column"),
         metric=q.metric,
         arguments=dict(q.arguments or {})
-        | {k: v for k, v in custom.items() if k not in ("column", "valueFrom", "expectedFrom")},
+        | {
+            k: v
+            for k, v in custom.items()
+            if k not in ("column", "valueFrom", "expectedFrom", "rowFrom")
+        },
         implementation=q.implementation if isinstance(q.implementation, str) else None,
         value_from=custom.get("valueFrom"),
         expected_from=custom.get("expectedFrom"),
+        row_from=custom.get("rowFrom"),
     )
 
 
@@ -272,8 +281,9 @@ def _null(asset: str, column: str) -> Callable[[Rule, Context], Compiled]:
 
     def build(rule: Rule, ctx: Context) -> Compiled:
         _, gxe = _gx()
-        shown = dataclasses.replace(rule, value_from=rule.value_from or column)
-        return [(asset, shown, gxe.ExpectColumnValuesToBeNull(column=column), ctx.expected_columns)]
+        if rule.value_from is None:  # show what the derived column says
+            rule = dataclasses.replace(rule, value_from=column)
+        return [(asset, rule, gxe.ExpectColumnValuesToBeNull(column=column), ctx.expected_columns)]
 
     return build
 
@@ -382,6 +392,7 @@ IMPLEMENTATIONS: dict[str, Callable[[Rule, Context], Compiled]] = {
     "row_fits_header": _null("rows", "extra_cells"),
     "la_code_matches_return": _pair_equal("la_code", "return_la_code"),
     "period_in_reporting_window": _in_window,
+    "period_is_a_real_quarter": _null("rows", "period_error"),
     "period_matches_return": _pair_equal("period_slug", "return_period"),
     "value_within_catalogue_valid_range": _in_range,
     "numerator_at_most_denominator_for_percentages": _num_le_den,
@@ -493,15 +504,16 @@ def _text(v: Any) -> str:
 
 def failures(rule: Rule, rows: pd.DataFrame, expected: str = "") -> list[dict[str, Any]]:
     """The failing rows of one rule, in words: its message with each row's value and expectation."""
-    shown = rule.value_from or rule.column
+    shown = rule.value_from if rule.value_from is not None else rule.column
     column = rule.column or ""
     values = rows[shown] if shown and shown in rows else [None] * len(rows)
+    row_numbers = rows[rule.row_from] if rule.row_from in rows else rows["row"]
     if rule.expected_from and rule.expected_from in rows:
         expects = rows[rule.expected_from]
     else:
         expects = [expected] * len(rows)
     out = []
-    for file, row, v, e in zip(rows["file"], rows["row"], values, expects, strict=True):
+    for file, row, v, e in zip(rows["file"], row_numbers, values, expects, strict=True):
         value, exp = _text(v), _text(e)
         message = (
             rule.message.replace("{value!r}", repr(value))
@@ -566,10 +578,10 @@ def check_tables(
     return findings_frame(findings)
 
 
-def problems_text(findings: pd.DataFrame, limit: int = 20) -> str:
+def problems_text(findings: pd.DataFrame, limit: int = 20, row_word: str = "row") -> str:
     """Findings as lines for an error message: ``file, row N, column c: message``."""
     lines = [
-        f"  {f.file}, row {f.row}, column {f.column}: {f.message}"
+        f"  {f.file}, {row_word} {f.row}, column {f.column}: {f.message}"
         for f in findings.head(limit).itertuples()
     ]
     if len(findings) > limit:
@@ -602,7 +614,7 @@ def load_catalogue(path: Path, contract: Contract | None = None) -> Catalogue:
         if len(errors):
             raise ConfigError(
                 f"{path}: the indicator catalogue breaks its contract {contract.label}:\n"
-                + problems_text(errors)
+                + problems_text(errors, row_word="line")
             )
     try:
         return Catalogue.from_records(records, version=str(doc.get("version", "")))

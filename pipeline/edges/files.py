@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.core.errors import DataError
+from pipeline.core.errors import ConfigError, DataError
 
 RETURN_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 
@@ -65,7 +65,7 @@ def find_returns(paths: Iterable[Path]) -> list[Path]:
         elif p.is_file():
             found.append(p)
         else:
-            raise DataError(f"{p}: no such file or folder")
+            raise ConfigError(f"{p}: no such file or folder")
     return sorted(dict.fromkeys(found))
 
 
@@ -156,7 +156,11 @@ def _sheet(
     lengths = [len(b) for b in beyond]
     usual = max(sorted(set(lengths)), key=lengths.count) if lengths else 0
     out.extra = [
-        (", ".join(repr(c) for c in b if c) if any(b) else f"{len(b)} empty")
+        (
+            ", ".join(repr(c) for c in b if c) + " beyond the last column"
+            if any(b)
+            else f"{width + len(b)} cells where the header has {width} columns"
+        )
         if len(b) > usual or any(b)
         else ""
         for b in beyond
@@ -174,12 +178,13 @@ def _sheet(
 
 
 def _decode(path: Path, raw: bytes) -> str:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    head = raw[:4096]
+    utf16 = head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or utf16:
         raise DataError(
             f"{path}: the file is saved as UTF-16 ('Unicode text'); expected a CSV file "
             "saved as 'CSV UTF-8 (comma delimited)'"
         )
-    head = raw[:4096]
     if b"\x00" in head or len(head.translate(None, _TEXT_BYTES)) > len(head) // 100:
         raise DataError(
             f"{path}: the file holds binary data, not text; expected a CSV file saved as "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,8 +63,23 @@ def _read(path: Path, columns: list[str]) -> pd.DataFrame:
         )
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ConfigError(f"{path}: not a readable UTF-8 CSV file ({exc})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save it as 'CSV UTF-8'") from None
+    except pd.errors.EmptyDataError:
+        raise ConfigError(
+            f"{path}: the file is empty; expected columns {', '.join(columns)}"
+        ) from None
+    except pd.errors.ParserError as exc:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        where = (
+            f"line {m.group(2)} has {m.group(3)} cells but the header has {m.group(1)} columns"
+            if m
+            else str(exc).strip()
+        )
+        raise ConfigError(
+            f"{path}: {where}; a value probably contains a comma: write 12345, not 12,345, and "
+            "put text containing commas in quotes"
+        ) from None
     df.columns = [str(c).strip() for c in df.columns]
     for c in df.columns:
         df[c] = df[c].str.strip()

@@ -160,26 +160,6 @@ def validation_html(
             if las
         )
         body.append(f"<ul>{items}</ul>" if items else "<p>Every LA sent a return.</p>")
-    body.append("<h2>Every return</h2>")
-    rows = [
-        [
-            o["file"],
-            la_cell(o["la_code"]),
-            _period_label(o["period"]),
-            "accepted" if o["status"] == "accepted" else "not accepted",
-            o["errors"],
-            o["warnings"],
-        ]
-        for o in returns
-    ]
-    body.append(
-        table(
-            "Returns received",
-            ["File", "LA", "Period", "Outcome", "Errors", "Warnings"],
-            rows,
-            numeric=[False, False, False, False, True, True],
-        )
-    )
     findings = _by_file(validation["findings"])
     if findings:
         body.append("<h2>What to fix, return by return</h2>")
@@ -196,6 +176,26 @@ def validation_html(
                 [[c["id"], c["severity"], c["column"], c["rule"]] for c in checks],
             )
         )
+    body.append("<h2>Every return, newest period first</h2>")
+    rows = [
+        [
+            o["file"],
+            la_cell(o["la_code"]),
+            _period_label(o["period"]),
+            "accepted" if o["status"] == "accepted" else "not accepted",
+            o["errors"],
+            o["warnings"],
+        ]
+        for o in sorted(returns, key=lambda o: (-_sort_key(o["period"]), o["file"]))
+    ]
+    body.append(
+        table(
+            "Returns received",
+            ["File", "LA", "Period", "Outcome", "Errors", "Warnings"],
+            rows,
+            numeric=[False, False, False, False, True, True],
+        )
+    )
     return page(
         "Validation of LA returns",
         "\n".join(body),
@@ -239,13 +239,15 @@ def feedback_html(
         body.append(f"<h2>{esc(_period_label(o['period']))}: {esc(o['file'])}</h2>")
         if o["status"] == "accepted":
             verdict = "Accepted." + (
-                f" {_plural(len(warnings), 'point')} to check below." if len(warnings) else ""
+                f" {_plural(len(group_findings(warnings)), 'point')} to check below."
+                if warnings
+                else ""
             )
             cls = "status-ok"
         else:
             verdict = (
-                f"Not accepted: fix the {_plural(len(errors), 'problem')} below and send the "
-                "return again."
+                f"Not accepted: fix the {_plural(len(group_findings(errors)), 'problem')} below "
+                "and send the return again."
             )
             cls = "status-failed"
         body.append(f'<p class="{cls}"><strong>{esc(verdict)}</strong></p>')

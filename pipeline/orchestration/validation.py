@@ -37,6 +37,7 @@ FILE_COLUMNS = [
     "duplicate_columns",
     "unknown_columns",
     "repeated_header",
+    "repeated_header_row",
     "data_rows",
     "other_return",
 ]
@@ -136,6 +137,7 @@ def _read_all(
             rec["repeated_header"] = str(sheet.repeated_header[0]) + (
                 f" (and {more} more)" if more else ""
             )
+            rec["repeated_header_row"] = sheet.repeated_header[0]
         per_file.append(rec)
         if missing or dup:
             continue
@@ -216,15 +218,24 @@ def validate_returns(
             for f, i in ident.items()
         }
     )
-    # Two files for one LA and period: neither is used until one is withdrawn.
+    # Two returns being checked for one LA and period: neither is used until one is withdrawn.
+    # A checked return replaces any copy for its LA and period among the context (a resubmission).
     by_identity: dict[tuple, list[str]] = {}
-    for name, (la, _, period, _) in ident.items():
+    for name in shown_checked:
+        la, _, period, _ = ident[name]
         if la and period:
             by_identity.setdefault((la, period), []).append(name)
     per_file["other_return"] = [
-        ", ".join(o for o in by_identity.get((ident[f][0], ident[f][2]), []) if o != f) or None
+        ", ".join(sorted(o for o in by_identity.get((ident[f][0], ident[f][2]), []) if o != f))
+        or None
         for f in per_file["file"]
     ]
+    replaced = {
+        f for f in ident if f not in shown_checked and (ident[f][0], ident[f][2]) in by_identity
+    }
+    if replaced:
+        per_file = per_file[~per_file["file"].isin(replaced)].reset_index(drop=True)
+        typed = typed[~typed["file"].isin(replaced)].reset_index(drop=True)
 
     ctx = ct.Context(
         lookups={
