@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-COMMANDS = ["demo-data", "validate", "report", "kernel"]
+COMMANDS = ["demo-data", "validate", "report", "kernel", "template"]
 
 
 def tartan(*args, cwd=None):
@@ -65,3 +65,51 @@ def test_unknown_region_and_period_are_refused_before_any_report(demo_data, tmp_
     assert r.returncode == 2
     assert "period '2030-31-Q1' has no returns" in r.stderr
     assert not list(out.glob("*/*/regional-benchmark.html"))
+
+
+def test_template_filled_in_by_an_la_is_accepted_in_place_of_its_csv(demo_data, tmp_path):
+    """The XLSX template: header below a title block, one row per indicator, pre-filled keys.
+
+    Filled in with the LA's figures and checked beside the dataset, it replaces the LA's CSV for
+    that period (a resubmission) and is accepted.
+    """
+    import csv
+
+    import openpyxl
+
+    xlsx = tmp_path / "ZL105_2026-27-Q2.xlsx"
+    r = tartan(
+        "template", "--data", demo_data, "--la", "ZL105", "--period", "2026-27-Q2", "--out", xlsx
+    )
+    assert r.returncode == 0, r.stderr
+    book = openpyxl.load_workbook(xlsx)
+    ws = book["Return"]
+    header_row = next(
+        i for i, row in enumerate(ws.iter_rows(values_only=True), 1) if "la_code" in row
+    )
+    assert header_row > 1, "the template has a title block above the header"
+    header = [c.value for c in ws[header_row]]
+    sent = {
+        row["indicator_id"]: row
+        for row in csv.DictReader(
+            (demo_data / "returns/2026-27-Q2/ZL105_2026-27-Q2.csv").open(encoding="utf-8")
+        )
+    }
+    body = list(ws.iter_rows(min_row=header_row + 1))
+    assert len(body) == len(sent) and {r[0].value for r in body} == {"ZL105"}
+    for cells in body:
+        ind = cells[header.index("indicator_id")].value
+        for col in ("numerator", "denominator", "value", "status"):
+            text = sent[ind][col]
+            cells[header.index(col)].value = float(text) if col != "status" and text else text
+    book.save(xlsx)
+
+    out = tmp_path / "out"
+    r = tartan("validate", xlsx, "--data", demo_data, "--out", out)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 return, 1 accepted, 0 not accepted" in r.stdout
+
+    r = tartan("template", "--data", demo_data, "--la", "ZZ999", "--period", "2026-27-Q2")
+    assert r.returncode == 2 and "'ZZ999' is not in the reference data" in r.stderr
+    r = tartan("template", "--data", demo_data, "--la", "ZL105", "--period", "2031-32-Q1")
+    assert r.returncode == 2 and "outside the reporting window" in r.stderr
