@@ -8,6 +8,18 @@ from pipeline.edges import demo
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC_DATA = ROOT.parent / "shared" / "public-data"
+#: The columns of an LA return, in the order the demo writes them.
+RETURN_COLUMNS = [
+    "la_code",
+    "time_period",
+    "time_identifier",
+    "indicator_id",
+    "numerator",
+    "denominator",
+    "value",
+    "status",
+    "note",
+]
 
 
 @pytest.fixture(scope="session")

@@ -27,19 +27,10 @@ import pytest
 from pipeline.cli import main
 from pipeline.edges.files import read_return
 from pipeline.orchestration.run import PROJECT
+from tests.conftest import RETURN_COLUMNS
 
 LATEST = "2026-27-Q2"
-COLUMNS = [
-    "la_code",
-    "time_period",
-    "time_identifier",
-    "indicator_id",
-    "numerator",
-    "denominator",
-    "value",
-    "status",
-    "note",
-]
+COLUMNS = RETURN_COLUMNS
 NUMERIC = {"time_period", "numerator", "denominator", "value"}
 
 

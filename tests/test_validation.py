@@ -26,6 +26,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.orchestration.run import PROJECT, Settings, load_inputs
 from pipeline.orchestration.validation import validate_returns
+from tests.conftest import RETURN_COLUMNS
 
 LATEST = "2026-27-Q2"
 PREVIOUS = "2026-27-Q1"
@@ -34,22 +35,7 @@ ALL_COLUMNS = (
     "la_code, time_period, time_identifier, indicator_id, numerator, denominator, value, "
     "status, note"
 )
-COLUMN = {
-    c: i
-    for i, c in enumerate(
-        [
-            "la_code",
-            "time_period",
-            "time_identifier",
-            "indicator_id",
-            "numerator",
-            "denominator",
-            "value",
-            "status",
-            "note",
-        ]
-    )
-}
+COLUMN = {c: i for i, c in enumerate(RETURN_COLUMNS)}
 FAULTY = f"returns/{LATEST}/ZL203_{LATEST}.csv"
 FAULTY_CHECKS = {
     "complete",

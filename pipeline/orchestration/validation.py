@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core import checks
+from pipeline.core.benchmark import FIGURE_COLUMNS
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import DataError
 from pipeline.core.periods import parse_slug
@@ -303,17 +304,6 @@ def validate_returns(
         rules=table.rules,
         window=f"{first.label} to {last.label}",
     )
-
-
-FIGURE_COLUMNS = [
-    "la_code",
-    "period",
-    "indicator_id",
-    "numerator",
-    "denominator",
-    "value",
-    "status",
-]
 
 
 def canonical_figures(accepted: pd.DataFrame) -> pd.DataFrame:
