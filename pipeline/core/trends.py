@@ -1,0 +1,98 @@
+"""Statistical-neighbour comparators, change since earlier periods, and trends. Pure pandas.
+
+Conventions (stated in every report that shows them):
+- The SN mean and median are of the values of the LA's statistical neighbours that have one for
+  that period (suppressed, missing and not-accepted neighbours are left out; ``sn_count`` says how
+  many counted), as DfE's LAIT does; the LA itself never counts.
+- Change is against the previous period and the same period a year earlier, each only where
+  both values exist.
+- Trend compares the latest value with the value three periods earlier (four periods in all):
+  within ``threshold`` (5%) of the earlier value it is stable; otherwise it is improving or
+  worsening by polarity, or rising / falling for a neutral indicator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.core.benchmark import OK
+from pipeline.core.catalogue import Catalogue
+from pipeline.core.periods import parse_slug
+
+KEYS = ["la_code", "period", "indicator_id"]
+TREND_PERIODS = 4
+TREND_THRESHOLD = 0.05
+IMPROVING, WORSENING, STABLE = "improving", "worsening", "stable"
+RISING, FALLING = "rising", "falling"
+
+
+def _values(figures: pd.DataFrame) -> pd.DataFrame:
+    """Only the figures that hold a number."""
+    ok = figures["status"].eq(OK) & figures["value"].notna()
+    return figures.loc[ok, [*KEYS, "value"]]
+
+
+def sn_comparators(figures: pd.DataFrame, neighbours: pd.DataFrame) -> pd.DataFrame:
+    """For every row of `figures` (KEYS, value, status): its neighbours' mean, median and count.
+
+    `neighbours` has la_code and neighbour_la_code (one row per pair).
+    """
+    vals = _values(figures).rename(columns={"la_code": "neighbour_la_code"})
+    pairs = neighbours[["la_code", "neighbour_la_code"]].drop_duplicates()
+    pairs = pairs[pairs["la_code"] != pairs["neighbour_la_code"]]
+    m = pairs.merge(vals, on="neighbour_la_code")
+    agg = (
+        m.groupby(KEYS, sort=False)["value"]
+        .agg(sn_mean="mean", sn_median="median", sn_count="size")
+        .reset_index()
+    )
+    out = figures[KEYS].merge(agg, on=KEYS, how="left")
+    out["sn_count"] = out["sn_count"].fillna(0).astype(int)
+    return out
+
+
+def movement(
+    figures: pd.DataFrame,
+    catalogue: Catalogue,
+    threshold: float = TREND_THRESHOLD,
+) -> pd.DataFrame:
+    """For every row of `figures`: previous and year-earlier values, changes, and the trend.
+
+    Columns added to KEYS: previous_value, change_previous, year_earlier_value, change_year,
+    trend_from (the value three periods earlier) and trend (None when either end is missing).
+    """
+    out = figures[KEYS].copy()
+    vals = _values(figures).copy()
+    slugs = set(figures["period"]) | set(vals["period"])
+    periods = {s: parse_slug(s) for s in slugs}
+    for name, steps in (("previous_value", 1), ("year_earlier_value", None), ("trend_from", 3)):
+        shifted = vals.copy()
+        # A value for period p is the previous (or year-earlier) value of the period after it.
+        shifted["period"] = [
+            periods[p].shifted(steps if steps else (4 if periods[p].is_quarter else 1)).slug
+            for p in shifted["period"]
+        ]
+        out = out.merge(shifted.rename(columns={"value": name}), on=KEYS, how="left")
+    current = out[KEYS].merge(vals, on=KEYS, how="left")["value"]
+    out["change_previous"] = current - out["previous_value"]
+    out["change_year"] = current - out["year_earlier_value"]
+    polarity = out["indicator_id"].map({i.id: i.polarity for i in catalogue}).fillna("neutral")
+    out["trend"] = [
+        _trend(now, then, pol, threshold)
+        for now, then, pol in zip(current, out["trend_from"], polarity, strict=True)
+    ]
+    return out
+
+
+def _trend(now: float, then: float, polarity: str, threshold: float) -> str | None:
+    if np.isnan(now) or np.isnan(then):
+        return None
+    base = abs(then)
+    moved = now - then
+    if (base and abs(moved) / base < threshold) or (not base and moved == 0):
+        return STABLE
+    up = moved > 0
+    if polarity == "neutral":
+        return RISING if up else FALLING
+    return IMPROVING if up == (polarity == "high") else WORSENING

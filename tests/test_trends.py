@@ -1,0 +1,131 @@
+"""SN comparators, changes and trends against hand-worked numbers."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from pipeline.core.benchmark import MISSING, NOT_ACCEPTED, OK
+from pipeline.core.catalogue import Catalogue
+from pipeline.core.trends import movement, sn_comparators
+
+
+def _cat(polarity: str = "low") -> Catalogue:
+    return Catalogue.from_records(
+        [
+            {
+                "id": "ind",
+                "label": "An indicator",
+                "theme": "T",
+                "unit": "percentage",
+                "polarity": polarity,
+                "decimals": 1,
+                "valid_range": [0, 100],
+            }
+        ]
+    )
+
+
+def _fig(rows):
+    return pd.DataFrame(rows, columns=["la_code", "period", "indicator_id", "value", "status"])
+
+
+NEIGHBOURS = pd.DataFrame(
+    {
+        "la_code": ["A", "A", "A", "A", "B"],
+        "neighbour_la_code": ["B", "C", "D", "E", "A"],
+    }
+)
+
+
+def test_sn_mean_and_median_count_only_neighbours_with_a_value():
+    f = _fig(
+        [
+            ("A", "2026-27-Q2", "ind", 50.0, OK),
+            ("B", "2026-27-Q2", "ind", 10.0, OK),
+            ("C", "2026-27-Q2", "ind", 20.0, OK),
+            ("D", "2026-27-Q2", "ind", 60.0, OK),
+            ("E", "2026-27-Q2", "ind", None, "c"),  # suppressed: not a zero, not counted
+        ]
+    )
+    out = sn_comparators(f, NEIGHBOURS).set_index("la_code")
+    # A's neighbours with values: 10, 20, 60 -> mean 30, median 20
+    assert out.loc["A", "sn_mean"] == pytest.approx(30.0)
+    assert out.loc["A", "sn_median"] == pytest.approx(20.0)
+    assert out.loc["A", "sn_count"] == 3
+    # B's only neighbour is A (50)
+    assert out.loc["B", "sn_mean"] == 50.0 and out.loc["B", "sn_count"] == 1
+    # C has no neighbours listed: no comparator rather than zero
+    assert math.isnan(out.loc["C", "sn_mean"]) and out.loc["C", "sn_count"] == 0
+
+
+def test_sn_median_of_an_even_count_is_the_mean_of_the_middle_two():
+    f = _fig(
+        [
+            ("B", "p", "ind", 10.0, OK),
+            ("C", "p", "ind", 20.0, OK),
+            ("D", "p", "ind", 30.0, OK),
+            ("E", "p", "ind", 100.0, OK),
+            ("A", "p", "ind", None, NOT_ACCEPTED),
+        ]
+    )
+    out = sn_comparators(f, NEIGHBOURS).set_index("la_code")
+    assert out.loc["A", "sn_median"] == pytest.approx(25.0)
+    assert out.loc["A", "sn_mean"] == pytest.approx(40.0)
+
+
+def test_changes_against_previous_period_and_a_year_earlier():
+    f = _fig(
+        [
+            ("A", "2025-26-Q2", "ind", 20.0, OK),
+            ("A", "2026-27-Q1", "ind", 22.0, OK),
+            ("A", "2026-27-Q2", "ind", 25.5, OK),
+        ]
+    )
+    out = movement(f, _cat()).set_index("period")
+    row = out.loc["2026-27-Q2"]
+    assert row["previous_value"] == 22.0 and row["change_previous"] == pytest.approx(3.5)
+    assert row["year_earlier_value"] == 20.0 and row["change_year"] == pytest.approx(5.5)
+    assert math.isnan(out.loc["2026-27-Q1", "year_earlier_value"])
+
+
+@pytest.mark.parametrize(
+    ("then", "now", "polarity", "trend"),
+    [
+        (20.0, 24.0, "low", "worsening"),  # up 20% where lower is better
+        (20.0, 24.0, "high", "improving"),
+        (20.0, 24.0, "neutral", "rising"),
+        (20.0, 16.0, "low", "improving"),
+        (20.0, 16.0, "neutral", "falling"),
+        (20.0, 20.9, "low", "stable"),  # 4.5% < 5%
+        (20.0, 21.0, "low", "worsening"),  # 5% is a move
+        (0.0, 0.0, "high", "stable"),
+        (0.0, 3.0, "high", "improving"),
+    ],
+)
+def test_trend_over_four_periods_by_polarity(then, now, polarity, trend):
+    f = _fig(
+        [
+            ("A", "2025-26-Q3", "ind", then, OK),
+            ("A", "2025-26-Q4", "ind", 99.0, OK),  # the middle periods do not decide
+            ("A", "2026-27-Q1", "ind", 1.0, OK),
+            ("A", "2026-27-Q2", "ind", now, OK),
+        ]
+    )
+    out = movement(f, _cat(polarity)).set_index("period")
+    assert out.loc["2026-27-Q2", "trend"] == trend
+
+
+def test_no_trend_or_change_when_an_end_is_missing_or_suppressed():
+    f = _fig(
+        [
+            ("A", "2025-26-Q3", "ind", None, "c"),
+            ("A", "2026-27-Q1", "ind", None, MISSING),
+            ("A", "2026-27-Q2", "ind", 30.0, OK),
+        ]
+    )
+    row = movement(f, _cat()).set_index("period").loc["2026-27-Q2"]
+    assert row["trend"] is None
+    assert math.isnan(row["change_previous"])
