@@ -23,10 +23,6 @@ NUMBER_COLUMNS = ("numerator", "denominator", "value")
 _SLUG_IN_NAME = re.compile(r"(\d{4}-\d{2}-Q[1-4])", re.IGNORECASE)
 
 
-def _period_or_none(tp: object, ti: object) -> Period | None:
-    return _period(tp, ti)[0]
-
-
 def _period(tp: object, ti: object) -> tuple[Period | None, str | None]:
     """(period, None), or (None, why not) when both cells are there but do not make a quarter."""
     if tp is None or ti is None:
@@ -86,9 +82,7 @@ def typed_rows(
     for col in columns:
         if col not in df:
             df[col] = None
-        df[col] = pd.Series(
-            [_cell(x) for x in df[col].to_numpy(dtype=object)], index=df.index, dtype=object
-        )
+        df[col] = cells(df[col])
     for col in NUMBER_COLUMNS:
         df[f"{col}_n"] = pd.to_numeric(df[col], errors="coerce").astype(float)
     df["la_known"] = df["la_code"].isin(known_las)
@@ -147,6 +141,13 @@ def typed_rows(
     if window is not None:
         df["window_text"] = f"a period from {window[0].label} to {window[1].label}"
     return df
+
+
+def cells(column: pd.Series) -> pd.Series:
+    """Cells as sent, stripped, with blank or missing as None (what the checks call missing)."""
+    return pd.Series(
+        [_cell(x) for x in column.to_numpy(dtype=object)], index=column.index, dtype=object
+    )
 
 
 def _cell(x: object) -> str | None:

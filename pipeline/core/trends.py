@@ -21,7 +21,6 @@ from pipeline.core.catalogue import Catalogue
 from pipeline.core.periods import parse_slug
 
 KEYS = ["la_code", "period", "indicator_id"]
-TREND_PERIODS = 4
 TREND_THRESHOLD = 0.05
 IMPROVING, WORSENING, STABLE = "improving", "worsening", "stable"
 RISING, FALLING = "rising", "falling"

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from pipeline.core import checks
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError
 
@@ -571,8 +572,7 @@ def check_tables(
         typed = df.copy()
         for c in table.columns:
             if c in typed:
-                s = typed[c].astype(object)
-                typed[c] = s.where(s.notna() & (s.astype(str).str.strip() != ""), None)
+                typed[c] = checks.cells(typed[c])
         found = run(compile_rules(table.rules, ctx), {"rows": typed}, f"{contract.id}-{name}")
         findings += found.to_dict(orient="records")
     return findings_frame(findings)

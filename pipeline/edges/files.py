@@ -26,10 +26,6 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
     path = Path(path)

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from pipeline.core.html import esc, page, table
 from pipeline.core.periods import parse_slug
 
-FINDING_KEYS = ["file", "row", "column", "value", "check_id", "severity", "message"]
 STATUS_LABEL = {"ok": "ok", "failed": "failed", "not accepted": "return not accepted"}
 
 
