@@ -18,6 +18,7 @@ from pipeline.core.benchmark import (
     benchmark,
     quartiles,
     ranks,
+    worst_band_runs,
 )
 from pipeline.core.catalogue import Catalogue
 
@@ -390,3 +391,66 @@ def test_benchmark_ranks_each_period_separately():
     assert one(las, la_code="E1", period="2026-27-Q2")["rank_national"] == 2
     assert one(las, la_code="E1", period=PERIOD)["band"] == "A"
     assert one(las, la_code="E1", period="2026-27-Q2")["band"] == "D"
+
+
+# ----------------------------------------------------------------------------- runs in band D
+
+
+def test_worst_band_runs_count_consecutive_quarters_in_band_d():
+    periods = ["2025-26-Q3", "2025-26-Q4", "2026-27-Q1", "2026-27-Q2", "2026-27-Q3"]
+    bands_of = {"E1": ["D", "D", "C", "D", "D"], "E2": ["D", None, "D", "D", "D"]}
+    rows = [
+        (la, p, "visits_pct", b)
+        for la, bs in bands_of.items()
+        for p, b in zip(periods, bs, strict=True)
+    ]
+    f = pd.DataFrame(rows, columns=["la_code", "period", "indicator_id", "band"])
+    f = f.sample(frac=1, random_state=1)  # row order must not matter
+    got = f.assign(run=worst_band_runs(f)).set_index(["la_code", "period"])["run"]
+    assert [got[("E1", p)] for p in periods] == [1, 2, 0, 1, 2]
+    # a quarter with no figure (no band) ends the run
+    assert [got[("E2", p)] for p in periods] == [1, 0, 1, 2, 3]
+
+
+def test_worst_band_run_is_broken_by_a_missing_quarter():
+    f = pd.DataFrame(
+        [("E1", "2026-27-Q1", "visits_pct", "D"), ("E1", "2026-27-Q3", "visits_pct", "D")],
+        columns=["la_code", "period", "indicator_id", "band"],
+    )
+    assert worst_band_runs(f).tolist() == [1, 1]
+
+
+# ----------------------------------------------------------------------------- all at once
+
+
+def test_benchmark_adds_sn_comparators_and_movement_for_every_la():
+    """Two quarters, three LAs; E1's neighbours are E2 and E3 (E3 suppressed this quarter)."""
+    earlier = figures(
+        [
+            ("E1", "visits_pct", 50, 100, 50.0, OK),
+            ("E2", "visits_pct", 60, 100, 60.0, OK),
+            ("E3", "visits_pct", 70, 100, 70.0, OK),
+        ]
+    ).assign(period="2026-27-Q1")
+    later = figures(
+        [
+            ("E1", "visits_pct", 55, 100, 55.0, OK),
+            ("E2", "visits_pct", 80, 100, 80.0, OK),
+            ("E3", "visits_pct", NAN, NAN, NAN, "c"),
+        ]
+    ).assign(period="2026-27-Q2")
+    neighbours = pd.DataFrame(
+        {"la_code": ["E1", "E1", "E2"], "neighbour_la_code": ["E2", "E3", "E1"]}
+    )
+    out = benchmark(pd.concat([earlier, later], ignore_index=True), LAS, CATALOGUE, neighbours)
+    e1 = one(out["las"], la_code="E1", period="2026-27-Q2")
+    # only E2 counts: E3 is suppressed, never zero
+    assert (e1["sn_mean"], e1["sn_median"], e1["sn_count"]) == (80.0, 80.0, 1)
+    assert e1["previous_value"] == 50.0 and e1["change_previous"] == 5.0
+    e1_before = one(out["las"], la_code="E1", period="2026-27-Q1")
+    assert (e1_before["sn_mean"], e1_before["sn_median"], e1_before["sn_count"]) == (65.0, 65.0, 2)
+    e3 = one(out["las"], la_code="E3", period="2026-27-Q2")
+    assert math.isnan(e3["change_previous"]) and e3["status"] == "c"
+    # the region moves too: North (E1-E3) (50+60+70)/300 = 60.0 -> (55+80)/200 = 67.5
+    north = one(out["areas"], area_code="North", period="2026-27-Q2", indicator_id="visits_pct")
+    assert (north["value"], north["previous_value"], north["change_previous"]) == (67.5, 60.0, 7.5)

@@ -10,6 +10,7 @@ Conventions (stated in every report):
 - Ranks: 1 is best by polarity; tied values share the lowest rank; missing values get no rank;
   neutral indicators are ranked highest value first.
 - Suppressed, missing and not-accepted values stay missing with their status, never zero.
+- SN comparators, changes and trends: see ``pipeline.core.trends``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.catalogue import Catalogue
+from pipeline.core.periods import parse_slug
 
 #: status of a figure that holds a number
 OK = ""
@@ -126,17 +128,44 @@ def aggregate(figures: pd.DataFrame, area_of: pd.Series, catalogue: Catalogue) -
     ]
 
 
+def worst_band_runs(f: pd.DataFrame) -> pd.Series:
+    """For each row (la_code, period, indicator_id, band): how many consecutive periods, ending
+    with this one, the LA has been in band D. 0 when not in band D; a period with no figure, or a
+    gap between periods, ends a run."""
+    order = {p: parse_slug(p).ordinal for p in f["period"].unique()}
+    s = f.assign(_o=f["period"].map(order)).sort_values(
+        ["la_code", "indicator_id", "_o"], kind="stable"
+    )
+    d = s["band"].eq("D")
+    new_series = (
+        s["la_code"].ne(s["la_code"].shift())
+        | s["indicator_id"].ne(s["indicator_id"].shift())
+        | s["_o"].diff().ne(1)
+    )
+    block = (new_series | d.ne(d.shift())).cumsum()
+    run = d.astype(int).groupby(block).cumsum()
+    return run.reindex(f.index).astype(int)
+
+
 def benchmark(
-    figures: pd.DataFrame, las: pd.DataFrame, catalogue: Catalogue
+    figures: pd.DataFrame,
+    las: pd.DataFrame,
+    catalogue: Catalogue,
+    neighbours: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Everything the reports compare, for all LAs, indicators and periods at once.
 
     `figures` has FIGURE_COLUMNS, one row per (LA, period, indicator) including missing and
-    not-accepted cells; `las` has la_code and region_code. Returns two frames:
+    not-accepted cells; `las` has la_code and region_code; `neighbours` (la_code,
+    neighbour_la_code) gives the statistical neighbours. Returns two frames:
     ``las``: the figures with band, rank_national, rank_region, las_ranked_national,
-    las_ranked_region; ``areas``: region and England ratio-of-sums rows (area_type 'region' or
-    'england').
+    las_ranked_region, worst_band_run, the SN comparators (sn_mean, sn_median, sn_count) and
+    movement (previous_value, change_previous, year_earlier_value, change_year, trend_from,
+    trend); ``areas``: region and England ratio-of-sums rows (area_type 'region' or 'england')
+    with the same movement columns.
     """
+    from pipeline.core.trends import KEYS, movement, sn_comparators  # trends imports OK from here
+
     region_of = las.set_index("la_code")["region_code"]
     f = figures.copy()
     f["region_code"] = f["la_code"].map(region_of)
@@ -162,9 +191,18 @@ def benchmark(
         .astype(int)
     )
 
+    f["worst_band_run"] = worst_band_runs(f)
+    if neighbours is None:
+        neighbours = pd.DataFrame(columns=["la_code", "neighbour_la_code"])
+    f = f.merge(sn_comparators(f, neighbours), on=KEYS, how="left", validate="one_to_one")
+    f = f.merge(movement(f, catalogue), on=KEYS, how="left", validate="one_to_one")
+
     regions = aggregate(figures, region_of, catalogue).assign(area_type="region")
     england = aggregate(figures, pd.Series("england", index=region_of.index), catalogue).assign(
         area_type="england"
     )
     areas = pd.concat([regions, england], ignore_index=True)
+    as_las = areas.rename(columns={"area_code": "la_code"})
+    moved = movement(as_las, catalogue).rename(columns={"la_code": "area_code"})
+    areas = areas.merge(moved, on=["area_code", "period", "indicator_id"], how="left")
     return {"las": f, "areas": areas}
