@@ -60,6 +60,13 @@ class Indicator:
         text = f"{value:,.{self.decimals}f}"
         return f"{text}%" if self.unit == "percentage" else text
 
+    def with_unit(self, value: float | None) -> str:
+        """The value with its unit when it has one beyond %: '67.0 per 10,000 children'."""
+        text = self.format(value)
+        if not text or self.unit == "percentage" or not self.unit_suffix:
+            return text
+        return f"{text} {self.unit_suffix}"
+
     @property
     def unit_suffix(self) -> str:
         return {"percentage": "%", "rate per 10,000": "per 10,000 children"}.get(self.unit, "")

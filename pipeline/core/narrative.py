@@ -1,0 +1,325 @@
+"""The benchmarking narrative: deterministic, polarity-aware sentences about a region's quarter.
+
+Every sentence states its figures, and its direction of judgement comes from the indicator's
+polarity (``high``: higher is better; ``low``: lower is better). Neutral indicators are described
+("rose", "fell") but never called better or worse. The rules, stated in the report:
+
+- **Movers**: the LA figures that changed most since the previous period, among changes of at
+  least ``MOVE_THRESHOLD`` (5%) of the earlier value. Changes in different units are made
+  comparable by dividing by the indicator's national interquartile range that period (the spread
+  between the quarter-boundaries of all LAs), so "most" means "furthest relative to how much LAs
+  differ". Ties are broken by LA name then indicator, so the wording never depends on row order.
+- **Persistently in band D**: LAs in the worst quartile band for ``PERSISTENT_PERIODS`` (3) or
+  more consecutive periods up to this one.
+- **Region against England**: the judged indicators where the region's figure differs most from
+  England's, relative to England's figure.
+- **Data gaps**: LAs with no return or a return not accepted, and figures left without a value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from pipeline.core.benchmark import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS, quartiles
+from pipeline.core.catalogue import Catalogue, Indicator
+from pipeline.core.periods import parse_slug
+
+MOVE_THRESHOLD = 0.05
+PERSISTENT_PERIODS = 3
+TOP = 3
+
+
+@dataclass
+class Paragraph:
+    """One part of the narrative: a heading, an opening sentence and the points under it."""
+
+    key: str
+    heading: str
+    lead: str
+    points: list[str] = field(default_factory=list)
+    count: int = 0  # how many things the part found (figures moved, LAs in band D, ...)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- wording
+
+
+def better_phrase(ind: Indicator) -> str:
+    return {"high": "a higher value is better", "low": "a lower value is better"}.get(
+        ind.polarity, "no judgement is made on this measure"
+    )
+
+
+def is_better(ind: Indicator, difference: float) -> bool | None:
+    """Whether a positive-or-negative `difference` (new minus old, or us minus them) is better;
+    None for neutral indicators or no difference."""
+    if not ind.judged or difference == 0 or math.isnan(difference):
+        return None
+    return (difference > 0) == (ind.polarity == "high")
+
+
+def _moved(difference: float) -> str:
+    return "rose" if difference > 0 else "fell"
+
+
+def _change(ind: Indicator, old: float, new: float) -> str:
+    """'fell from 24.1% to 19.0%'."""
+    return f"{_moved(new - old)} from {ind.format(old)} to {ind.with_unit(new)}"
+
+
+# --------------------------------------------------------------------------- the parts
+
+
+def movers(
+    las: pd.DataFrame,
+    catalogue: Catalogue,
+    period: str,
+    names: Mapping[str, str],
+    spread: Mapping[str, float],
+    top: int = TOP,
+) -> tuple[Paragraph, Paragraph]:
+    """The biggest improvements and deteriorations since the previous period.
+
+    `las` has la_code, period, indicator_id, value, previous_value (from the benchmark core);
+    `spread` maps indicator_id to its national interquartile range this period.
+    """
+    now = las[(las["period"] == period) & las["value"].notna() & las["previous_value"].notna()]
+    prev_label = parse_slug(period).previous().label
+    scored = []
+    for r in now.itertuples():
+        if r.indicator_id not in catalogue:
+            continue
+        ind = catalogue[r.indicator_id]
+        diff = r.value - r.previous_value
+        better = is_better(ind, diff)
+        base = abs(r.previous_value)
+        if better is None or (base and abs(diff) / base < MOVE_THRESHOLD):
+            continue
+        iqr = spread.get(ind.id, math.nan)
+        size = abs(diff) / iqr if iqr and not math.isnan(iqr) else abs(diff) / (base or 1.0)
+        scored.append((better, -size, names.get(r.la_code, r.la_code), ind.label, ind, r))
+    scored.sort(key=lambda t: (t[1], t[2], t[3]))
+    out = []
+    for better, word in ((True, "improvement"), (False, "deterioration")):
+        picked = [t for t in scored if t[0] is better][:top]
+        points = [
+            f"{name}: {ind.label} {_change(ind, r.previous_value, r.value)}, "
+            f"{'an' if word[0] in 'aeiou' else 'a'} {word} ({better_phrase(ind)})."
+            for _, _, name, _, ind, r in picked
+        ]
+        n = sum(1 for t in scored if t[0] is better)
+        heading = "Biggest improvements" if better else "Biggest deteriorations"
+        if n:
+            lead = (
+                f"{n} LA figure{'s' if n != 1 else ''} {'improved' if better else 'deteriorated'} "
+                f"by 5% or more since {prev_label}"
+                + (
+                    f"; the {min(top, n)} largest, relative to how much LAs differ nationally:"
+                    if n > 1
+                    else ":"
+                )
+            )
+        else:
+            lead = (
+                f"No LA figure {'improved' if better else 'deteriorated'} by 5% or more since "
+                f"{prev_label}."
+            )
+        key = "improvements" if better else "deteriorations"
+        out.append(Paragraph(key, heading, lead, points, n))
+    return out[0], out[1]
+
+
+def persistent_worst_band(
+    las: pd.DataFrame,
+    catalogue: Catalogue,
+    period: str,
+    names: Mapping[str, str],
+    periods: int = PERSISTENT_PERIODS,
+) -> Paragraph:
+    """LAs in band D for `periods` or more consecutive periods up to `period`, one point per LA.
+
+    `las` has la_code, period, indicator_id, value, worst_band_run.
+    """
+    now = las[(las["period"] == period) & (las["worst_band_run"] >= periods)]
+    p = parse_slug(period)
+    by_la: dict[str, list[tuple[int, Indicator, float]]] = {}
+    for r in now.itertuples():
+        if r.indicator_id in catalogue:
+            by_la.setdefault(r.la_code, []).append(
+                (int(r.worst_band_run), catalogue[r.indicator_id], r.value)
+            )
+    points = []
+    for code in sorted(by_la, key=lambda c: (names.get(c, c), c)):
+        items = sorted(by_la[code], key=lambda t: (-t[0], t[1].label))
+        points.append(
+            f"{names.get(code, code)}: "
+            + "; ".join(
+                f"{ind.label}, {ind.with_unit(value)}, for {run} quarters since "
+                f"{p.shifted(1 - run).label}"
+                for run, ind, value in items
+            )
+            + "."
+        )
+    n = sum(len(v) for v in by_la.values())
+    lead = (
+        f"{len(by_la)} LA{'s' if len(by_la) != 1 else ''} had {n} figure{'s' if n != 1 else ''} "
+        f"in the worst quartile band (D, worst by each indicator's polarity among all LAs) for "
+        f"{periods} or more consecutive quarters up to {p.label}:"
+        if points
+        else f"No LA has been in the worst quartile band (D) for {periods} or more consecutive "
+        f"quarters up to {p.label} on any indicator."
+    )
+    return Paragraph("persistent", f"In band D for {periods} quarters or more", lead, points, n)
+
+
+def region_against_england(
+    areas: pd.DataFrame,
+    catalogue: Catalogue,
+    period: str,
+    region_code: str,
+    region_name: str,
+    england_name: str = "England",
+    top: int = TOP,
+) -> Paragraph:
+    """Where the region's figure differs most from England's (judged indicators only).
+
+    `areas` has area_code ('england' for England), period, indicator_id, value.
+    """
+    a = areas[(areas["period"] == period) & areas["value"].notna()]
+    region = a[a["area_code"] == region_code].set_index("indicator_id")["value"]
+    england = a[a["area_code"] == "england"].set_index("indicator_id")["value"]
+    label = parse_slug(period).label
+    rows = []
+    for ind in catalogue:
+        if not ind.judged or ind.id not in region.index or ind.id not in england.index:
+            continue
+        r, e = float(region[ind.id]), float(england[ind.id])
+        rel = (r - e) / abs(e) if e else math.inf if r != e else 0.0
+        rows.append((ind, r, e, rel, is_better(ind, r - e)))
+    better = sum(1 for t in rows if t[4] is True)
+    worse = sum(1 for t in rows if t[4] is False)
+    lead = (
+        f"As at {label}, {region_name} was better than {england_name} on {better} and worse on "
+        f"{worse} of the {len(rows)} indicators with a judgement"
+        + (f" ({len(rows) - better - worse} the same)" if len(rows) - better - worse else "")
+        + "."
+    )
+    biggest = sorted((t for t in rows if t[4] is not None), key=lambda t: (-abs(t[3]), t[0].label))[
+        :top
+    ]
+    points = []
+    for ind, r, e, rel, good in biggest:
+        pct = "" if math.isinf(rel) else f" by {abs(rel) * 100:.0f}%"
+        points.append(
+            f"{ind.label}: {ind.with_unit(r)} against {england_name}'s {ind.with_unit(e)}, "
+            f"{'higher' if r > e else 'lower'}{pct}: {'better' if good else 'worse'} than "
+            f"{england_name} ({better_phrase(ind)})."
+        )
+    if points:
+        lead += " The largest differences:"
+    return Paragraph("england", f"{region_name} against {england_name}", lead, points)
+
+
+def data_gaps(
+    las: pd.DataFrame,
+    catalogue: Catalogue,
+    period: str,
+    names: Mapping[str, str],
+    return_status: Mapping[str, str],
+) -> Paragraph:
+    """LAs with no return or a return not accepted, and the figures left without a value.
+
+    `return_status` maps each of the region's LAs to 'accepted', 'not accepted' or 'missing'.
+    """
+    label = parse_slug(period).label
+    accepted = [c for c, s in return_status.items() if s == "accepted"]
+    now = las[(las["period"] == period) & las["la_code"].isin(accepted)]
+    gaps = now[now["status"].ne(OK) | now["value"].isna()]
+    points = []
+    for code in sorted(return_status, key=lambda c: (names.get(c, c), c)):
+        status, name = return_status[code], names.get(code, code)
+        if status == "missing":
+            points.append(f"{name}: no return received for {label}.")
+        elif status == NOT_ACCEPTED:
+            points.append(
+                f"{name}: the return for {label} was not accepted by validation, so none of its "
+                "figures are used (see the validation report)."
+            )
+        items = [
+            f"{catalogue[r.indicator_id].label} ({_why(r.status)})"
+            for r in gaps[gaps["la_code"] == code].sort_values("indicator_id").itertuples()
+            if r.indicator_id in catalogue
+        ]
+        if items:
+            n = len(items)
+            points.append(
+                f"{name}: {n} indicator{'s' if n != 1 else ''} without a figure: "
+                + "; ".join(items)
+                + "."
+            )
+    complete = sum(1 for s in return_status.values() if s == "accepted") - gaps["la_code"].nunique()
+    lead = (
+        f"{complete} of {len(return_status)} LAs have an accepted return with a figure for every "
+        f"indicator in {label}." + (" The gaps:" if points else "")
+    )
+    return Paragraph("gaps", "Data gaps", lead, points)
+
+
+def _why(status: str) -> str:
+    """Why a figure is missing, in words."""
+    return STATUS_SYMBOLS.get(status, "no figure" if status in (MISSING, OK) else status)
+
+
+def regional_narrative(
+    las: pd.DataFrame,
+    areas: pd.DataFrame,
+    catalogue: Catalogue,
+    period: str,
+    region_code: str,
+    region_name: str,
+    names: Mapping[str, str],
+    return_status: Mapping[str, str],
+    spread: Mapping[str, float],
+    england_name: str = "England",
+) -> list[Paragraph]:
+    """Every part of the regional narrative, in reading order."""
+    improved, worsened = movers(las, catalogue, period, names, spread)
+    parts = [
+        improved,
+        worsened,
+        persistent_worst_band(las, catalogue, period, names),
+        region_against_england(areas, catalogue, period, region_code, region_name, england_name),
+        data_gaps(las, catalogue, period, names, return_status),
+    ]
+    return [summary(parts, period), *parts]
+
+
+def summary(parts: list[Paragraph], period: str) -> Paragraph:
+    """The headline: a sentence from each part, in the order a reader wants them."""
+    by = {p.key: p for p in parts}
+    prev = parse_slug(period).previous().label
+    up, down = by["improvements"].count, by["deteriorations"].count
+    points = [
+        by["england"].lead.removesuffix(" The largest differences:"),
+        f"Since {prev}, {up} LA figure{'s' if up != 1 else ''} improved and {down} "
+        "deteriorated by 5% or more.",
+        by["persistent"].lead.removesuffix(":") + ".",
+        by["gaps"].lead.removesuffix(" The gaps:"),
+    ]
+    return Paragraph("summary", "Summary", "", points)
+
+
+def national_spread(las: pd.DataFrame, period: str) -> dict[str, float]:
+    """Each indicator's interquartile range of all LAs with a value in `period` (type 7)."""
+    now = las[(las["period"] == period) & las["status"].eq(OK)]
+    out = {}
+    for ind, values in now.groupby("indicator_id")["value"]:
+        q = quartiles(values)
+        out[ind] = (q[2] - q[0]) if q else math.nan
+    return out

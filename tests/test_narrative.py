@@ -1,0 +1,253 @@
+"""The generated narrative: hand-made figures, the sentences a reviewer reads, polarity flips."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from pipeline.core.benchmark import NOT_ACCEPTED, OK
+from pipeline.core.catalogue import Catalogue
+from pipeline.core.narrative import (
+    data_gaps,
+    movers,
+    national_spread,
+    persistent_worst_band,
+    region_against_england,
+    regional_narrative,
+)
+
+NOW, PREV = "2026-27-Q2", "2026-27-Q1"
+NAMES = {"A": "Aldermoor", "B": "Brackenford", "C": "Carrowdale"}
+
+
+def catalogue(rereferral_polarity: str = "low") -> Catalogue:
+    return Catalogue.from_records(
+        [
+            {
+                "id": "rereferrals_pct",
+                "label": "Re-referrals (%)",
+                "theme": "Front door",
+                "unit": "percentage",
+                "polarity": rereferral_polarity,
+                "decimals": 1,
+                "valid_range": [0, 100],
+            },
+            {
+                "id": "visits_pct",
+                "label": "Visits in time (%)",
+                "theme": "Children in need",
+                "unit": "percentage",
+                "polarity": "high",
+                "decimals": 1,
+                "valid_range": [0, 100],
+            },
+            {
+                "id": "cla_rate",
+                "label": "Children looked after per 10,000",
+                "theme": "Looked-after children",
+                "unit": "rate per 10,000",
+                "polarity": "neutral",
+                "decimals": 0,
+                "scale": 10000,
+                "valid_range": [0, None],
+            },
+        ]
+    )
+
+
+def las(rows) -> pd.DataFrame:
+    """(la_code, indicator_id, value, previous_value[, status[, worst_band_run]]) for NOW."""
+    out = []
+    for r in rows:
+        la, ind, value, prev, *rest = r
+        status = rest[0] if rest else OK
+        run = rest[1] if len(rest) > 1 else 0
+        out.append((la, NOW, ind, value, prev, status, run))
+    return pd.DataFrame(
+        out,
+        columns=[
+            "la_code",
+            "period",
+            "indicator_id",
+            "value",
+            "previous_value",
+            "status",
+            "worst_band_run",
+        ],
+    )
+
+
+MOVES = las(
+    [
+        # re-referrals (lower is better): A fell 24.0 -> 18.0, B rose 20.0 -> 23.0
+        ("A", "rereferrals_pct", 18.0, 24.0),
+        ("B", "rereferrals_pct", 23.0, 20.0),
+        # visits (higher is better): C rose 80.0 -> 82.0 (2.5%: under the 5% threshold)
+        ("C", "visits_pct", 82.0, 80.0),
+        # neutral: a big move, never called better or worse
+        ("A", "cla_rate", 90.0, 60.0),
+    ]
+)
+SPREAD = {"rereferrals_pct": 4.0, "visits_pct": 10.0, "cla_rate": 30.0}
+
+
+def test_movers_name_the_figures_and_judge_them_by_polarity():
+    up, down = movers(MOVES, catalogue("low"), NOW, NAMES, SPREAD)
+    assert up.points == [
+        "Aldermoor: Re-referrals (%) fell from 24.0% to 18.0%, an improvement "
+        "(a lower value is better)."
+    ]
+    assert down.points == [
+        "Brackenford: Re-referrals (%) rose from 20.0% to 23.0%, a deterioration "
+        "(a lower value is better)."
+    ]
+    assert up.count == 1 and down.count == 1
+    assert "since 2026-27 Q1" in up.lead
+
+
+def test_flipping_polarity_flips_the_wording():
+    """The same figures with re-referrals marked higher-is-better swap improvement and
+    deterioration, and the stated reason changes with them."""
+    up, down = movers(MOVES, catalogue("high"), NOW, NAMES, SPREAD)
+    assert up.points == [
+        "Brackenford: Re-referrals (%) rose from 20.0% to 23.0%, an improvement "
+        "(a higher value is better)."
+    ]
+    assert down.points == [
+        "Aldermoor: Re-referrals (%) fell from 24.0% to 18.0%, a deterioration "
+        "(a higher value is better)."
+    ]
+
+
+def test_flipping_polarity_flips_region_against_england():
+    areas = pd.DataFrame(
+        [
+            ("R", NOW, "rereferrals_pct", 25.0),
+            ("england", NOW, "rereferrals_pct", 20.0),
+        ],
+        columns=["area_code", "period", "indicator_id", "value"],
+    )
+    low = region_against_england(areas, catalogue("low"), NOW, "R", "Northmoor")
+    high = region_against_england(areas, catalogue("high"), NOW, "R", "Northmoor")
+    # (25 - 20) / 20 = 25% higher
+    assert low.points == [
+        "Re-referrals (%): 25.0% against England's 20.0%, higher by 25%: worse than England "
+        "(a lower value is better)."
+    ]
+    assert high.points[0].endswith("higher by 25%: better than England (a higher value is better).")
+    assert "better than England on 0 and worse on 1 of the 1 indicators" in low.lead
+    assert "better than England on 1 and worse on 0" in high.lead
+
+
+def test_neutral_and_small_moves_are_not_judged():
+    up, down = movers(MOVES, catalogue(), NOW, NAMES, SPREAD)
+    text = " ".join(up.points + down.points)
+    assert "Children looked after" not in text, "neutral indicators are never better or worse"
+    assert "Carrowdale" not in text, "a 2.5% move is under the 5% threshold"
+
+
+def test_movers_rank_by_size_against_the_national_spread_and_keep_the_top_three():
+    rows = las(
+        [
+            # each a deterioration on re-referrals (spread 4.0): sizes 1.0, 2.0, 0.5, 3.0
+            ("A", "rereferrals_pct", 24.0, 20.0),
+            ("B", "rereferrals_pct", 28.0, 20.0),
+            ("C", "rereferrals_pct", 22.0, 20.0),
+            # visits (spread 10.0): 70 -> 50 is 20 points, size 2.0; ties B's re-referrals
+            ("D", "visits_pct", 50.0, 70.0),
+            ("E", "rereferrals_pct", 32.0, 20.0),
+        ]
+    )
+    names = NAMES | {"D": "Dunmere", "E": "Elmsworth"}
+    _, down = movers(rows, catalogue(), NOW, names, SPREAD)
+    assert down.count == 5
+    # E (3.0) then the tie at 2.0 broken by name (Brackenford before Dunmere); A and C dropped
+    assert [p.split(":")[0] for p in down.points] == ["Elmsworth", "Brackenford", "Dunmere"]
+
+
+def test_missing_or_suppressed_figures_never_move():
+    rows = las(
+        [
+            ("A", "rereferrals_pct", math.nan, 24.0, "c"),
+            ("B", "rereferrals_pct", 23.0, math.nan),
+        ]
+    )
+    up, down = movers(rows, catalogue(), NOW, NAMES, SPREAD)
+    assert up.points == down.points == []
+    assert up.lead == "No LA figure improved by 5% or more since 2026-27 Q1."
+
+
+def test_persistent_band_d_groups_by_la_and_states_since_when():
+    rows = las(
+        [
+            ("A", "rereferrals_pct", 31.0, 30.0, OK, 5),
+            ("A", "visits_pct", 60.0, 61.0, OK, 3),
+            ("B", "visits_pct", 55.0, 54.0, OK, 2),  # two quarters: not yet persistent
+        ]
+    )
+    p = persistent_worst_band(rows, catalogue(), NOW, NAMES)
+    assert p.points == [
+        "Aldermoor: Re-referrals (%), 31.0%, for 5 quarters since 2025-26 Q2; "
+        "Visits in time (%), 60.0%, for 3 quarters since 2025-26 Q4."
+    ]
+    assert p.count == 2
+    assert p.lead.startswith("1 LA had 2 figures in the worst quartile band (D")
+
+
+def test_data_gaps_name_missing_not_accepted_and_suppressed():
+    rows = las(
+        [
+            ("A", "rereferrals_pct", math.nan, math.nan, "c"),
+            ("A", "visits_pct", 80.0, 80.0),
+            ("B", "rereferrals_pct", math.nan, math.nan, NOT_ACCEPTED),
+        ]
+    )
+    status = {"A": "accepted", "B": NOT_ACCEPTED, "C": "missing"}
+    gaps = data_gaps(rows, catalogue(), NOW, NAMES, status)
+    assert gaps.points == [
+        "Aldermoor: 1 indicator without a figure: Re-referrals (%) (suppressed (confidential)).",
+        "Brackenford: the return for 2026-27 Q2 was not accepted by validation, so none of its "
+        "figures are used (see the validation report).",
+        "Carrowdale: no return received for 2026-27 Q2.",
+    ]
+    assert gaps.lead.startswith("0 of 3 LAs have an accepted return with a figure for every")
+
+
+def test_whole_narrative_is_deterministic_and_independent_of_row_order():
+    areas = pd.DataFrame(
+        [("R", NOW, "visits_pct", 80.0), ("england", NOW, "visits_pct", 85.0)],
+        columns=["area_code", "period", "indicator_id", "value"],
+    )
+    status = {"A": "accepted", "B": "accepted", "C": "accepted"}
+    args = (catalogue(), NOW, "R", "Northmoor", NAMES, status, SPREAD)
+    one = regional_narrative(MOVES, areas, *args)
+    two = regional_narrative(MOVES.iloc[::-1].reset_index(drop=True), areas, *args)
+    assert [p.to_json() for p in one] == [p.to_json() for p in two]
+    assert [p.key for p in one] == [
+        "summary",
+        "improvements",
+        "deteriorations",
+        "persistent",
+        "england",
+        "gaps",
+    ]
+    assert (
+        one[0].points[1]
+        == "Since 2026-27 Q1, 1 LA figure improved and 1 deteriorated by 5% or more."
+    )
+
+
+def test_national_spread_is_the_type_7_interquartile_range_of_ok_values():
+    rows = pd.DataFrame(
+        {
+            "la_code": list("ABCDE"),
+            "period": [NOW] * 5,
+            "indicator_id": ["visits_pct"] * 5,
+            "value": [10.0, 20.0, 30.0, 40.0, 1000.0],
+            "status": [OK, OK, OK, OK, "c"],  # the suppressed row does not count
+        }
+    )
+    # [10, 20, 30, 40]: q1 = 17.5, q3 = 32.5
+    assert national_spread(rows, NOW) == {"visits_pct": pytest.approx(15.0)}
