@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from pipeline.core import checks
+from pipeline.core import checks, priorities
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError
 
@@ -632,3 +632,26 @@ def _entry_lines(path: Path) -> list[int]:
         if getattr(key, "value", None) == "indicators":
             return [item.start_mark.line + 1 for item in value.value]
     return []
+
+
+def load_priorities(
+    path: Path, catalogue: Catalogue, region_codes: list[str]
+) -> dict[str, list[priorities.Priority]]:
+    """The regional priorities file (absent: no priorities), checked against the catalogue and
+    the reference data; problems name the file and the line of the entry."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    doc = load_yaml(path)
+    where: dict[tuple[str, int], str] = {}
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        node = None
+    for key, value in getattr(node, "value", None) or []:
+        if getattr(key, "value", None) == "regions" and isinstance(value, yaml.MappingNode):
+            for rkey, rvalue in value.value:
+                for i, item in enumerate(getattr(rvalue, "value", None) or []):
+                    if isinstance(rvalue, yaml.SequenceNode):
+                        where[(str(rkey.value), i)] = f"{path}, line {item.start_mark.line + 1}"
+    return priorities.parse(doc, catalogue, region_codes, where, source=str(path))

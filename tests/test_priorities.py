@@ -1,0 +1,180 @@
+"""Regional priorities: the RAG rule on hand-worked numbers, and a priorities file's errors."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from pipeline.core.catalogue import Catalogue
+from pipeline.core.errors import ConfigError
+from pipeline.core.priorities import AMBER, GREEN, NO_DATA, RED, Priority, assess, rag, rule_text
+from pipeline.edges.contracts import load_priorities
+from tests.conftest import ROOT
+
+NOW = "2026-27-Q2"
+CATALOGUE = Catalogue.from_records(
+    [
+        {
+            "id": "rereferrals_pct",
+            "label": "Re-referrals (%)",
+            "theme": "Front door",
+            "unit": "percentage",
+            "polarity": "low",
+            "decimals": 1,
+            "valid_range": [0, 100],
+        },
+        {
+            "id": "visits_pct",
+            "label": "Visits in time (%)",
+            "theme": "Children in need",
+            "unit": "percentage",
+            "polarity": "high",
+            "decimals": 1,
+            "valid_range": [0, 100],
+        },
+        {
+            "id": "cla_rate",
+            "label": "Children looked after per 10,000",
+            "theme": "Looked-after children",
+            "unit": "rate per 10,000",
+            "polarity": "neutral",
+            "decimals": 0,
+            "scale": 10000,
+            "valid_range": [0, None],
+        },
+        {
+            "id": "caseload",
+            "label": "Average caseload",
+            "theme": "Workforce",
+            "unit": "ratio",
+            "polarity": "low",
+            "decimals": 1,
+            "valid_range": [0, None],
+        },
+    ]
+)
+LOW = Priority("rr", "Fewer re-referrals", "rereferrals_pct", 20.0)  # lower is better
+HIGH = Priority("v", "Visits in time", "visits_pct", 90.0)  # higher is better
+
+
+@pytest.mark.parametrize(
+    ("priority", "value", "status"),
+    [
+        # lower is better, target 20.0, amber within 10% of 20 = 2.0
+        (LOW, 19.0, GREEN),
+        (LOW, 20.0, GREEN),  # on the target meets it
+        (LOW, 22.0, AMBER),  # misses by exactly 2.0
+        (LOW, 22.1, RED),
+        # higher is better, target 90.0, amber within 9.0
+        (HIGH, 95.0, GREEN),
+        (HIGH, 81.0, AMBER),
+        (HIGH, 80.9, RED),
+        (LOW, math.nan, NO_DATA),
+        (LOW, None, NO_DATA),
+    ],
+)
+def test_rag_by_polarity(priority, value, status):
+    assert rag(CATALOGUE[priority.indicator_id], value, priority) == status
+
+
+def test_amber_margin_is_per_priority():
+    tight = Priority("rr", "Fewer re-referrals", "rereferrals_pct", 20.0, amber_within=0.05)
+    assert rag(CATALOGUE["rereferrals_pct"], 21.0, tight) == AMBER
+    assert rag(CATALOGUE["rereferrals_pct"], 21.1, tight) == RED
+
+
+def test_rule_is_stated_in_the_indicators_units():
+    assert rule_text(CATALOGUE["rereferrals_pct"], LOW) == (
+        "Green: at or below the target of 20.0%. Amber: missing it by no more than "
+        "2.0 percentage points (10% of the target). Red: missing it by more."
+    )
+    caseload = Priority("c", "Caseloads", "caseload", 17.0)
+    assert "at or below the target of 17.0. Amber: missing it by no more than 1.7 (10%" in (
+        rule_text(CATALOGUE["caseload"], caseload)
+    )
+
+
+def test_assess_uses_the_regions_figure_and_counts_las_meeting_the_target():
+    areas = pd.DataFrame(
+        [
+            ("R", NOW, "rereferrals_pct", 21.5, "worsening"),
+            ("england", NOW, "rereferrals_pct", 18.0, "stable"),
+            ("R", "2026-27-Q1", "visits_pct", 95.0, None),  # an earlier period only
+        ],
+        columns=["area_code", "period", "indicator_id", "value", "trend"],
+    )
+    las = pd.DataFrame(
+        [
+            ("A", NOW, "rereferrals_pct", 19.0, ""),
+            ("B", NOW, "rereferrals_pct", 20.0, ""),
+            ("C", NOW, "rereferrals_pct", 25.0, ""),
+            ("D", NOW, "rereferrals_pct", math.nan, "c"),
+        ],
+        columns=["la_code", "period", "indicator_id", "value", "status"],
+    )
+    got = assess([LOW, HIGH], areas, las, CATALOGUE, NOW, "R")
+    rr, visits = got
+    assert (rr["status"], rr["value_text"], rr["target_text"]) == (AMBER, "21.5%", "20.0%")
+    assert (rr["las_meeting"], rr["las_with_value"]) == (2, 3)  # A and B; D is suppressed
+    assert rr["trend"] == "worsening"
+    # no figure for the region this period: no data, never a stale or zero figure
+    assert (visits["status"], visits["value_text"]) == (NO_DATA, "no figure")
+
+
+def _write(tmp_path, text: str):
+    path = tmp_path / "priorities.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_priorities_file_problems_name_the_file_line_and_what_was_expected(tmp_path):
+    path = _write(
+        tmp_path,
+        "version: '1.0.0'\n"
+        "regions:\n"
+        "  R1:\n"
+        "    - id: a\n"
+        "      title: Fewer re-referrals\n"
+        "      indicator: rereferrals_pct\n"
+        "      target: twenty\n"
+        "    - id: b\n"
+        "      title: Looked-after rate\n"
+        "      indicator: cla_rate\n"
+        "      target: 60\n"
+        "    - id: c\n"
+        "      title: Unknown\n"
+        "      indicator: no_such_indicator\n"
+        "      target: 1\n"
+        "  R9:\n"
+        "    - id: d\n"
+        "      title: x\n"
+        "      indicator: visits_pct\n"
+        "      target: 90\n",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_priorities(path, CATALOGUE, ["R1", "R2"])
+    msg = str(err.value)
+    assert f"{path}, line 4: target 'twenty' is not a number" in msg
+    assert f"{path}, line 8: indicator 'cla_rate' is neutral" in msg
+    assert f"{path}, line 12: indicator 'no_such_indicator' is not in the indicator catalogue" in (
+        msg
+    )
+    assert "region 'R9' is not in the reference data (regions: R1, R2)" in msg
+    assert err.value.exit_code == 2
+
+
+def test_no_priorities_file_means_no_priorities(tmp_path):
+    assert load_priorities(tmp_path / "absent.yaml", CATALOGUE, ["R1"]) == {}
+
+
+def test_the_projects_priorities_file_is_valid_for_the_demo():
+    from pipeline.edges.contracts import load_catalogue
+
+    catalogue = load_catalogue(ROOT / "data_contracts" / "indicators.yaml")
+    got = load_priorities(
+        ROOT / "data_contracts" / "priorities.yaml", catalogue, ["ZR1", "ZR2", "ZR3"]
+    )
+    assert sorted(got) == ["ZR1", "ZR2", "ZR3"]
+    assert all(len(v) == 3 for v in got.values())
