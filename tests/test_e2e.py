@@ -67,14 +67,72 @@ def test_report_shows_rug_chart_banner_and_no_code(run, region):
     assert re.search(
         r'class="band-[ABCD]"><span class="v">[\d.,]+%?</span><span class="b">[ABCD]', rug.group(0)
     )
-    assert "England (all demonstration LAs)" in rug.group(0)
-    assert html.count("<svg") >= 6, "a chart per theme, inline SVG"
-    assert "Show the figures for Workforce" in html
+    assert "England (all demonstration LAs), as at 2026-27 Q2" in rug.group(0)
+    assert "(region), as at 2026-27 Q2" in rug.group(0)
+    assert rug.group(0).count("statistical neighbours' mean</th>") >= 8, "an SN row per LA"
+    assert html.count("<svg") == 12, "a trend chart and a ranking chart per theme, inline SVG"
+    assert "Show the figures: Workforce: trends in" in html
+    assert "Show the figures: Workforce: where each LA ranks, 2026-27 Q2" in html
     # Offline and code-free.
     assert not re.search(r'(src|href)\s*=\s*["\']?https?:', html)
     assert "<script" not in html
     assert "RegionalBenchmark" not in html and "Traceback" not in html and "In&nbsp;[" not in html
     assert "Input SHA-256" in html and "la-return" in html
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_report_shows_priorities_and_narrative(run, region):
+    out, _ = run
+    html = (out / PERIOD / region / "regional-benchmark.html").read_text(encoding="utf-8")
+    prio = re.search(r'<table class="tartan-table priorities">.*?</table>', html, re.S).group(0)
+    statuses = re.findall(r'<span class="rag rag-(\w[\w-]*)">(\w[\w ]*)</span>', prio)
+    assert len(statuses) == 3, "the demo sets three priorities per region"
+    assert all(cls == word.lower().replace(" ", "-") for cls, word in statuses), (
+        "the status is written, not only coloured"
+    )
+    assert "Green: at or" in prio and "Amber: missing it by no more than" in prio
+    for heading in (
+        "Biggest improvements",
+        "Biggest deteriorations",
+        "In band D for 3 quarters or more",
+        "against England",
+        "Data gaps",
+    ):
+        assert f"{heading}</h3>" in html or heading in html
+    # the judgement states its reason, by polarity
+    assert re.search(r"an improvement \(a (higher|lower) value is better\)", html)
+    assert re.search(r"a deterioration \(a (higher|lower) value is better\)", html)
+
+
+def test_priorities_match_the_regions_figures(run):
+    """ZR2 (worked from the demo's figures): repeat CP plans 33.6% against a 25.0% target is
+    red; caseload 18.1 against 17.0 (amber within 1.7) is amber; health assessments 90.4%
+    against 90.0% is green."""
+    out, _ = run
+    html = (out / PERIOD / "ZR2" / "regional-benchmark.html").read_text(encoding="utf-8")
+    prio = re.search(r'<table class="tartan-table priorities">.*?</table>', html, re.S).group(0)
+    rows = re.findall(r'<tr><th scope="row">([^<]*)<br.*?rag-([\w-]+)"', prio, re.S)
+    assert rows == [
+        ("Fewer child protection plans for a second or later time", "red"),
+        ("Manageable social worker caseloads", "amber"),
+        ("Annual health assessments for children in care", "green"),
+    ]
+    figures = pd.read_csv(out / PERIOD / "ZR2" / "regional-benchmark.csv", keep_default_na=False)
+    region = figures[(figures["area_code"] == "ZR2") & (figures["period"] == PERIOD)]
+    value = region.set_index("indicator_id")["value"].astype(float)
+    assert value["cpp_second_time_pct"] > 25.0 * 1.1
+    assert 17.0 < value["sw_caseload"] <= 17.0 * 1.1
+    assert value["cla_health_assessment_pct"] >= 90.0
+
+
+def test_figures_csv_carries_comparators_and_movement(run):
+    out, _ = run
+    figures = pd.read_csv(out / PERIOD / "ZR1" / "regional-benchmark.csv", keep_default_na=False)
+    for col in ("sn_mean", "sn_median", "sn_count", "previous_value", "change_year", "trend"):
+        assert col in figures.columns
+    now = figures[(figures["period"] == PERIOD) & (figures["area_type"] == "la")]
+    assert (now["sn_count"].astype(int) > 0).all()
+    assert set(now["trend"]) - {""} <= {"improving", "worsening", "stable", "rising", "falling"}
 
 
 def test_rejected_return_shows_as_not_accepted_not_stale(run):

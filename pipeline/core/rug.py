@@ -1,7 +1,8 @@
 """The tartan rug: every LA x every indicator for one period, coloured by quartile band.
 
-Rows are the region's LAs (by name), then the region and England as comparators. Columns are
-indicators grouped by theme. Each cell shows the value and its band letter; neutral indicators
+Rows are the region's LAs (by name), each followed by the mean of its statistical neighbours,
+then the region and England as comparators, each labelled with the period it is as at. Columns
+are indicators grouped by theme. Each cell shows the value and its band letter; neutral indicators
 are uncoloured; suppressed, missing and not-accepted cells say so in words.
 """
 
@@ -40,7 +41,8 @@ def rug_table(
 
     `las`: la_code, la_name (row order). `la_figures`: la_code, indicator_id, value, status, band
     for the period. `area_figures`: area_code, indicator_id, value, status for the period.
-    `comparators`: (area_code, row label) in order, e.g. the region then England.
+    `comparators`: (area_code, row label) in order, e.g. the region then England. When
+    `la_figures` has sn_mean and sn_count, each LA row is followed by its neighbours' mean.
     """
     inds = [i for t in catalogue.themes for i in catalogue.in_theme(t)]
     theme_row = "".join(
@@ -67,6 +69,8 @@ def rug_table(
             else:
                 cells.append(_cell(ind, None, MISSING, None))
         body.append(f'<tr><th scope="row">{esc(la_name)}</th>{"".join(cells)}</tr>')
+        if "sn_mean" in la_figures.columns:
+            body.append(_sn_row(la_code, la_name, inds, f))
     a = area_figures.set_index(["area_code", "indicator_id"])
     for code, label in comparators:
         cells = []
@@ -88,6 +92,23 @@ def rug_table(
     )
 
 
+def _sn_row(la_code: str, la_name: str, inds, f: pd.DataFrame) -> str:
+    cells = []
+    for ind in inds:
+        key = (la_code, ind.id)
+        r = f.loc[key] if key in f.index else None
+        if r is None or pd.isna(r["sn_mean"]):
+            cells.append('<td class="st">–</td>')
+            continue
+        n = int(r["sn_count"])
+        note = f' title="mean of {n} neighbours with a figure"' if n else ""
+        cells.append(f'<td{note}><span class="v">{esc(ind.format(r["sn_mean"]))}</span></td>')
+    return (
+        f'<tr class="sn"><th scope="row"><span class="visually-hidden">{esc(la_name)}: </span>'
+        f"statistical neighbours' mean</th>{''.join(cells)}</tr>"
+    )
+
+
 def rug_key() -> str:
     bands = "".join(
         f'<li class="band-{b}"><strong>{b}</strong> {esc(t)}</li>'
@@ -103,5 +124,7 @@ def rug_key() -> str:
         f'<ul class="key" aria-label="Band key">{bands}</ul>'
         f"<p>Other cells: {statuses}; <strong>–</strong> no figure returned; "
         "<strong>not accepted</strong> the LA's return for this period failed validation, so "
-        "none of its figures are used. Indicators marked (no judgement) are not banded.</p>"
+        "none of its figures are used. Indicators marked (no judgement) are not banded. "
+        "Under each LA, the mean of its statistical neighbours' figures for the same period "
+        "(neighbours without a figure are left out); comparator rows are not banded.</p>"
     )

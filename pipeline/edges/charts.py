@@ -10,6 +10,10 @@ import pandas as pd
 SERIES_COLOURS = {"Region": "#0072B2", "England": "#D55E00"}
 SERIES_DASH = {"Region": [1, 0], "England": [6, 3]}
 FONT = "Arial, Helvetica, sans-serif"
+LA_COLOUR = "#949494"
+EACH_LA = "Each LA in the region"
+#: the rug's band colours (ColorBrewer RdBu, colour-blind safe); neutral indicators: grey
+BAND_COLOURS = {"A": "#2166ac", "B": "#92c5de", "C": "#f4a582", "D": "#b2182b", "": "#bfc1c3"}
 
 
 def _svg(chart) -> str:
@@ -19,31 +23,49 @@ def _svg(chart) -> str:
 
 
 def trend_small_multiples(data: pd.DataFrame, width: int = 170, height: int = 110) -> str:
-    """One small line chart per indicator: the region and England over the periods given.
+    """One small line chart per indicator: each LA (thin grey), the region and England.
 
-    `data` has columns indicator (label), period (label, in order), series ('Region' or
-    'England') and value. Returns an SVG string.
+    `data` has columns indicator (label), period (label, in order), series ('Region',
+    'England' or 'LA'), la (the LA's name, for 'LA' rows) and value. Returns an SVG string.
     """
     import altair as alt
 
     order = list(dict.fromkeys(data["period"]))
-    domain = list(SERIES_COLOURS)
-    base = alt.Chart(data.dropna(subset=["value"])).encode(
-        x=alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45, labelFontSize=9)),
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-        color=alt.Color(
-            "series:N",
-            scale=alt.Scale(domain=domain, range=[SERIES_COLOURS[s] for s in domain]),
-            legend=alt.Legend(title=None, orient="top"),
-        ),
-        strokeDash=alt.StrokeDash(
-            "series:N",
-            scale=alt.Scale(domain=domain, range=[SERIES_DASH[s] for s in domain]),
-            legend=None,
-        ),
+    valued = data.dropna(subset=["value"]).assign(
+        series=lambda d: d["series"].replace({"LA": EACH_LA})
+    )
+    domain = [*SERIES_COLOURS, EACH_LA]
+    colours = [*SERIES_COLOURS.values(), LA_COLOUR]
+    x = alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45, labelFontSize=9))
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
+    colour = alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=domain, range=colours),
+        legend=alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=3),
+    )
+    dash = alt.StrokeDash(
+        "series:N",
+        scale=alt.Scale(domain=domain, range=[*SERIES_DASH.values(), [1, 0]]),
+        legend=None,
+    )
+    las = (
+        alt.Chart()
+        .transform_filter(alt.datum.series == EACH_LA)
+        .mark_line(strokeWidth=1)
+        .encode(x=x, y=y, color=colour, strokeDash=dash, detail="la:N")
+    )
+    areas = (
+        alt.Chart()
+        .transform_filter(alt.datum.series != EACH_LA)
+        .encode(x=x, y=y, color=colour, strokeDash=dash)
     )
     chart = (
-        (base.mark_line(strokeWidth=2) + base.mark_point(filled=True, size=28))
+        alt.layer(
+            las,
+            areas.mark_line(strokeWidth=2.5),
+            areas.mark_point(filled=True, size=28),
+            data=valued,
+        )
         .properties(width=width, height=height)
         .facet(
             facet=alt.Facet("indicator:N", title=None, sort=list(dict.fromkeys(data["indicator"]))),
@@ -52,6 +74,67 @@ def trend_small_multiples(data: pd.DataFrame, width: int = 170, height: int = 11
         .resolve_scale(y="independent")
         .configure(font=FONT)
         .configure_header(labelFontSize=11, labelLimit=220)
+        .configure_view(stroke="#b1b4b6")
+    )
+    return _clean(_svg(chart))
+
+
+def ranking_chart(data: pd.DataFrame, width: int = 230) -> str:
+    """Per indicator, the region's LAs ranked best first (dots), with the region and England as
+    reference lines; each dot carries its band letter, so colour is never the only signal.
+
+    `data` has columns indicator (label), la, value, rank (1 = best within the region), band
+    ('A'-'D' or '' for neutral), region and england (the comparators' values).
+    """
+    import altair as alt
+
+    valued = data.dropna(subset=["value"]).assign(band=lambda d: d["band"].fillna(""))
+    n = max(int(valued.groupby("indicator").size().max()) if len(valued) else 1, 1)
+    height = max(60, 16 * n)
+    y = alt.Y(
+        "la:N",
+        title=None,
+        sort=alt.EncodingSortField("rank", order="ascending"),
+        axis=alt.Axis(labelLimit=130, labelFontSize=10),
+    )
+    x = alt.X("value:Q", title=None, scale=alt.Scale(zero=False))
+    colour = alt.Color(
+        "band:N",
+        scale=alt.Scale(domain=[*BAND_COLOURS], range=[*BAND_COLOURS.values()]),
+        legend=None,
+    )
+    dots = (
+        alt.Chart()
+        .mark_circle(size=70, opacity=1, stroke="#0b0c0c", strokeWidth=0.5)
+        .encode(x=x, y=y, color=colour)
+    )
+    letters = (
+        alt.Chart()
+        .mark_text(align="left", dx=8, fontSize=10, fontWeight="bold")
+        .encode(x=x, y=y, text="band:N")
+    )
+    region = (
+        alt.Chart()
+        .mark_rule(color=SERIES_COLOURS["Region"], strokeWidth=2)
+        .encode(x="mean(region):Q")
+    )
+    england = (
+        alt.Chart()
+        .mark_rule(
+            color=SERIES_COLOURS["England"], strokeWidth=2, strokeDash=SERIES_DASH["England"]
+        )
+        .encode(x="mean(england):Q")
+    )
+    chart = (
+        alt.layer(region, england, dots, letters, data=valued)
+        .properties(width=width, height=height)
+        .facet(
+            facet=alt.Facet("indicator:N", title=None, sort=list(dict.fromkeys(data["indicator"]))),
+            columns=2,
+        )
+        .resolve_scale(x="independent", y="independent")
+        .configure(font=FONT)
+        .configure_header(labelFontSize=11, labelLimit=300)
         .configure_view(stroke="#b1b4b6")
     )
     return _clean(_svg(chart))

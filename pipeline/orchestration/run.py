@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 import pipeline
+from pipeline.core import narrative, priorities
 from pipeline.core.benchmark import MISSING, NOT_ACCEPTED, benchmark
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError
@@ -294,7 +295,12 @@ def report(s: Settings) -> RunSummary:
     vjson = write_validation(out, v, reference, site_footer, complete=not s.returns)
 
     grid = figures_grid(v, catalogue, reference)
-    bench = benchmark(grid, reference.local_authorities, catalogue)
+    bench = benchmark(
+        grid, reference.local_authorities, catalogue, reference.statistical_neighbours
+    )
+    region_priorities = ct.load_priorities(
+        s.contracts / "priorities.yaml", catalogue, list(reference.regions["region_code"])
+    )
     available = sorted(grid["period"].unique(), key=parse_slug)
     if not available:
         raise ConfigError(f"{s.data / 'returns'}: no returns found")
@@ -316,8 +322,17 @@ def report(s: Settings) -> RunSummary:
     for rec in cat_records:
         rec.pop("valid_min")
         rec.pop("valid_max")
+    names = dict(
+        zip(
+            reference.local_authorities["la_code"],
+            reference.local_authorities["la_name"],
+            strict=True,
+        )
+    )
+    england_label = "England (all demonstration LAs)" if reference.demonstration else "England"
     for period in periods:
         p = parse_slug(period)
+        spread = narrative.national_spread(bench["las"], period)
         window = [q.slug for q in (p.shifted(-k) for k in range(TREND_PERIODS - 1, -1, -1))]
         window = [w for w in window if w in available]
         for region_code, region_name in regions.itertuples(index=False):
@@ -332,16 +347,35 @@ def report(s: Settings) -> RunSummary:
                 bench["areas"]["area_code"].isin([region_code, "england"])
                 & bench["areas"]["period"].isin(window)
             ]
+            return_status = {
+                c: {ACCEPTED: "accepted", QUARANTINED: NOT_ACCEPTED}.get(
+                    status_of.get((c, period), ""), "missing"
+                )
+                for c in las["la_code"]
+            }
             las_ctx = [
-                {
-                    "la_code": c,
-                    "la_name": n,
-                    "return_status": {ACCEPTED: "accepted", QUARANTINED: NOT_ACCEPTED}.get(
-                        status_of.get((c, period), ""), "missing"
-                    ),
-                }
+                {"la_code": c, "la_name": n, "return_status": return_status[c]}
                 for c, n in zip(las["la_code"], las["la_name"], strict=True)
             ]
+            story = narrative.regional_narrative(
+                la_rows,
+                areas,
+                catalogue,
+                period,
+                region_code,
+                region_name,
+                names,
+                return_status,
+                spread,
+            )
+            assessed = priorities.assess(
+                region_priorities.get(region_code, []),
+                areas,
+                la_rows,
+                catalogue,
+                period,
+                region_code,
+            )
             context = {
                 "region": {"code": region_code, "name": region_name},
                 "period": period,
@@ -350,9 +384,11 @@ def report(s: Settings) -> RunSummary:
                 "catalogue": cat_records,
                 "catalogue_version": catalogue.version,
                 "contract": contract.label,
-                "england_label": "England (all demonstration LAs)"
-                if reference.demonstration
-                else "England",
+                "england_label": england_label,
+                "narrative": [para.to_json() for para in story],
+                "priorities": assessed,
+                "priorities_file": "data_contracts/priorities.yaml",
+                "neighbours": _neighbour_lists(reference, las["la_code"]),
             }
             write_text_atomic(slice_dir / "context.json", dumps_json(context))
             write_text_atomic(
@@ -368,7 +404,11 @@ def report(s: Settings) -> RunSummary:
             footer = prov.footer_html(
                 [
                     ("Period", p.label),
-                    ("Comparators as at", f"{p.label} (region and England, ratio of sums)"),
+                    (
+                        "Comparators as at",
+                        f"{p.label} (region and England: ratio of sums; statistical "
+                        "neighbours: mean and median of their values)",
+                    ),
                     ("Data", reference.name),
                     ("Input SHA-256 (accepted returns and reference)", input_hash),
                     ("Report data SHA-256", slice_hash),
@@ -380,13 +420,6 @@ def report(s: Settings) -> RunSummary:
                         ", ".join(f"{k}={v}" for k, v in params.items() if k != "slice_dir"),
                     ),
                 ]
-            )
-            names = dict(
-                zip(
-                    reference.local_authorities["la_code"],
-                    reference.local_authorities["la_name"],
-                    strict=True,
-                )
             )
             csv = _figures_csv(la_rows, areas, names, region_code, region_name, catalogue)
             jobs.append(
@@ -460,6 +493,16 @@ def report(s: Settings) -> RunSummary:
     return RunSummary(v, results)
 
 
+def _neighbour_lists(reference: ref_io.Reference, la_codes) -> dict[str, list[str]]:
+    """Each LA's statistical neighbours' names, closest first."""
+    sn = reference.statistical_neighbours
+    sn = sn[sn["la_code"].isin(list(la_codes))].sort_values(["la_code", "neighbour_rank"])
+    return {
+        la: [reference.la_name(c) for c in group["neighbour_la_code"]]
+        for la, group in sn.groupby("la_code", sort=True)
+    }
+
+
 def _figures_csv(
     la_rows: pd.DataFrame,
     areas: pd.DataFrame,
@@ -486,8 +529,19 @@ def _figures_csv(
         "value",
         "status",
     ]
-    extra = ["band", "rank_region", "las_ranked_region", "rank_national", "las_ranked_national"]
-    df = pd.concat([la[cols + extra], ar[cols]], ignore_index=True)
+    la_only = [
+        "band",
+        "rank_region",
+        "las_ranked_region",
+        "rank_national",
+        "las_ranked_national",
+        "worst_band_run",
+        "sn_mean",
+        "sn_median",
+        "sn_count",
+    ]
+    moved = ["previous_value", "change_previous", "year_earlier_value", "change_year", "trend"]
+    df = pd.concat([la[cols + la_only + moved], ar[cols + moved]], ignore_index=True)
     df.insert(5, "indicator", df["indicator_id"].map({i.id: i.label for i in catalogue}))
     order = {"la": 0, "region": 1, "england": 2}
     df["_o"] = df["area_type"].map(order)
@@ -495,6 +549,10 @@ def _figures_csv(
     df = df.sort_values(["_p", "_o", "area_code", "indicator_id"], kind="stable").drop(
         columns=["_o", "_p"]
     )
-    for col in ("numerator", "denominator", "value"):
+    df["sn_count"] = df["sn_count"].astype("Int64")
+    df["worst_band_run"] = df["worst_band_run"].astype("Int64")
+    numbers = ["numerator", "denominator", "value", "sn_mean", "sn_median"]
+    numbers += ["previous_value", "change_previous", "year_earlier_value", "change_year"]
+    for col in numbers:
         df[col] = [format(x, ".12g") if pd.notna(x) else "" for x in df[col]]
     return df.to_csv(index=False, lineterminator="\n")
