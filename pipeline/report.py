@@ -183,7 +183,7 @@ class RegionalBenchmark:
                 "Status",
                 f"Region, as at {self.period_label}",
                 "Target",
-                "Trend (4 quarters)",
+                "Trend (against 3 quarters earlier)",
                 "LAs meeting the target",
                 "Rule",
             )
@@ -239,9 +239,9 @@ class RegionalBenchmark:
             data = pd.DataFrame(rows, columns=["indicator", "period", "series", "la", "value"])
             desc = (
                 f"Line charts, one per indicator in {theme}: each local authority in the region "
-                f"(thin grey lines), the region (solid blue) and {england} (dashed orange) for "
-                f"each quarter from {labels[periods[0]]} to {labels[periods[-1]]}. The figures "
-                "are in the table below the charts."
+                f"(thin grey lines), the region (solid blue line) and {england} (dashed orange "
+                f"line) for each quarter from {labels[periods[0]]} to {labels[periods[-1]]}. "
+                "The figures are in the table below the charts."
             )
             out.append(f'<h3 id="theme-{esc(slug)}">{esc(theme)}</h3>')
             out.append(
@@ -311,6 +311,9 @@ class RegionalBenchmark:
                         else f"{int(r.rank_national)} of {int(r.las_ranked_national)}",
                     ]
                 )
+            for label, v in ((self.region_name, reg), (self.context["england_label"], eng)):
+                shown = ind.format(v) or "no figure"
+                trows.append([f"{ind.short_label}: {label}", shown, "", "", ""])
         data = pd.DataFrame(
             rows, columns=["indicator", "la", "value", "rank", "band", "region", "england"]
         )
@@ -374,8 +377,9 @@ def _figure(fig_id: str, title: str, svg: str, desc: str, tbl: str) -> str:
     return (
         f'<figure aria-labelledby="{esc(fig_id)}"><figcaption id="{esc(fig_id)}">'
         f"{esc(title)}</figcaption>"
-        f'<div role="img" aria-label="{esc(desc)}">{svg}</div>'
-        f"<p>{esc(desc)}</p>"
+        f'<div role="img" aria-labelledby="{esc(fig_id)}" aria-describedby="{esc(fig_id)}-d">'
+        f"{svg}</div>"
+        f'<p id="{esc(fig_id)}-d">{esc(desc)}</p>'
         f"<details><summary>Show the figures: {esc(title)}</summary>{tbl}</details>"
         "</figure>"
     )

@@ -451,6 +451,10 @@ def test_benchmark_adds_sn_comparators_and_movement_for_every_la():
     assert (e1_before["sn_mean"], e1_before["sn_median"], e1_before["sn_count"]) == (65.0, 65.0, 2)
     e3 = one(out["las"], la_code="E3", period="2026-27-Q2")
     assert math.isnan(e3["change_previous"]) and e3["status"] == "c"
-    # the region moves too: North (E1-E3) (50+60+70)/300 = 60.0 -> (55+80)/200 = 67.5
+    # the region's change compares the same LAs at both ends: E3 is suppressed now, so only
+    # E1 and E2 count: (50 + 60) / 200 = 55.0 then, (55 + 80) / 200 = 67.5 now, +12.5
+    # (against all three LAs then, (50+60+70)/300 = 60.0, it would wrongly seem +7.5)
     north = one(out["areas"], area_code="North", period="2026-27-Q2", indicator_id="visits_pct")
-    assert (north["value"], north["previous_value"], north["change_previous"]) == (67.5, 60.0, 7.5)
+    assert (north["value"], north["previous_value"], north["change_previous"]) == (67.5, 55.0, 12.5)
+    before = one(out["areas"], area_code="North", period="2026-27-Q1", indicator_id="visits_pct")
+    assert before["value"] == 60.0 and math.isnan(before["previous_value"])

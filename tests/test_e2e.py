@@ -69,7 +69,9 @@ def test_report_shows_rug_chart_banner_and_no_code(run, region):
     )
     assert "England (all demonstration LAs), as at 2026-27 Q2" in rug.group(0)
     assert "(region), as at 2026-27 Q2" in rug.group(0)
-    assert rug.group(0).count("statistical neighbours' mean</th>") >= 8, "an SN row per LA"
+    assert rug.group(0).count("statistical neighbours' mean, as at 2026-27 Q2</th>") >= 8, (
+        "an SN row per LA, as at the quarter"
+    )
     assert html.count("<svg") == 12, "a trend chart and a ranking chart per theme, inline SVG"
     assert "Show the figures: Workforce: trends in" in html
     assert "Show the figures: Workforce: where each LA ranks, 2026-27 Q2" in html

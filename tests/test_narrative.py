@@ -133,10 +133,10 @@ def test_flipping_polarity_flips_region_against_england():
     high = region_against_england(areas, catalogue("high"), NOW, "R", "Northmoor")
     # (25 - 20) / 20 = 25% higher
     assert low.points == [
-        "Re-referrals (%): 25.0% against England's 20.0%, higher by 25%: worse than England "
-        "(a lower value is better)."
+        "Re-referrals (%): 25.0% in the region against 20.0% in England, 5.0 percentage points "
+        "(25%) higher: worse (a lower value is better)."
     ]
-    assert high.points[0].endswith("higher by 25%: better than England (a higher value is better).")
+    assert high.points[0].endswith("(25%) higher: better (a higher value is better).")
     assert "better than England on 0 and worse on 1 of the 1 indicators" in low.lead
     assert "better than England on 1 and worse on 0" in high.lead
 
@@ -176,7 +176,9 @@ def test_missing_or_suppressed_figures_never_move():
     )
     up, down = movers(rows, catalogue(), NOW, NAMES, SPREAD)
     assert up.points == down.points == []
-    assert up.lead == "No LA figure improved by 5% or more since 2026-27 Q1."
+    assert (
+        up.lead == "No LA figure improved by at least 5% of the previous figure since 2026-27 Q1."
+    )
 
 
 def test_persistent_band_d_groups_by_la_and_states_since_when():
@@ -189,11 +191,16 @@ def test_persistent_band_d_groups_by_la_and_states_since_when():
     )
     p = persistent_worst_band(rows, catalogue(), NOW, NAMES)
     assert p.points == [
-        "Aldermoor: Re-referrals (%), 31.0%, for 5 quarters since 2025-26 Q2; "
-        "Visits in time (%), 60.0%, for 3 quarters since 2025-26 Q4."
+        "Aldermoor: Re-referrals (%), 31.0%, for 5 quarters, since 2025-26 Q2; "
+        "Visits in time (%), 60.0%, for 3 quarters, since 2025-26 Q4."
     ]
     assert p.count == 2
-    assert p.lead.startswith("1 LA had 2 figures in the worst quartile band (D")
+    assert p.lead.startswith("1 LA has 2 figures that have been in the worst quarter of all LAs")
+    # a run that starts with the first quarter held may be longer: it says so
+    held = persistent_worst_band(rows, catalogue(), NOW, NAMES, first_period="2025-26-Q2")
+    assert held.points[0].startswith(
+        "Aldermoor: Re-referrals (%), 31.0%, in every quarter held, since 2025-26 Q2 (5 quarters);"
+    )
 
 
 def test_data_gaps_name_missing_not_accepted_and_suppressed():
@@ -233,9 +240,9 @@ def test_whole_narrative_is_deterministic_and_independent_of_row_order():
         "england",
         "gaps",
     ]
-    assert (
-        one[0].points[1]
-        == "Since 2026-27 Q1, 1 LA figure improved and 1 deteriorated by 5% or more."
+    assert one[0].points[1] == (
+        "Since 2026-27 Q1, 1 LA figure improved and 1 deteriorated by at least 5% of the "
+        "previous figure."
     )
 
 
@@ -251,3 +258,30 @@ def test_national_spread_is_the_type_7_interquartile_range_of_ok_values():
     )
     # [10, 20, 30, 40]: q1 = 17.5, q3 = 32.5
     assert national_spread(rows, NOW) == {"visits_pct": pytest.approx(15.0)}
+
+
+def test_movers_leave_out_changes_resting_on_a_handful_of_children():
+    """A percentage that moved from 3 of 100 to 8 of 100 children is not a headline mover."""
+    rows = pd.DataFrame(
+        [
+            ("A", PREV, "rereferrals_pct", 3.0, 100.0, 3.0, math.nan),
+            ("A", NOW, "rereferrals_pct", 8.0, 100.0, 8.0, 3.0),
+            ("B", PREV, "rereferrals_pct", 20.0, 100.0, 20.0, math.nan),
+            ("B", NOW, "rereferrals_pct", 25.0, 100.0, 25.0, 20.0),
+        ],
+        columns=[
+            "la_code",
+            "period",
+            "indicator_id",
+            "numerator",
+            "denominator",
+            "value",
+            "previous_value",
+        ],
+    )
+    _, down = movers(rows, catalogue(), NOW, NAMES, SPREAD)
+    assert down.count == 1
+    assert down.points[0].startswith("Brackenford: Re-referrals (%) rose from 20.0% to 25.0%")
+    assert down.points[-1].startswith(
+        "Left out: 1 further change resting on fewer than 10 children"
+    )

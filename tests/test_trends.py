@@ -129,3 +129,29 @@ def test_no_trend_or_change_when_an_end_is_missing_or_suppressed():
     row = movement(f, _cat()).set_index("period").loc["2026-27-Q2"]
     assert row["trend"] is None
     assert math.isnan(row["change_previous"])
+
+
+def test_area_trend_compares_the_same_las_at_both_ends():
+    """Region of A (50 of 100 every quarter) and B (900 of 1,000). B's latest return is not
+    accepted: the region's figure falls from 86.4% to 50.0%, but like for like (A alone) nothing
+    moved, so the trend is stable and the change zero."""
+    from pipeline.core.benchmark import FIGURE_COLUMNS
+    from pipeline.core.trends import area_movement
+
+    quarters = ["2025-26-Q3", "2025-26-Q4", "2026-27-Q1", "2026-27-Q2"]
+    rows = []
+    for q in quarters:
+        rows.append(("A", q, "ind", 50.0, 100.0, 50.0, OK))
+        if q == quarters[-1]:
+            rows.append(("B", q, "ind", math.nan, math.nan, math.nan, NOT_ACCEPTED))
+        else:
+            rows.append(("B", q, "ind", 900.0, 1000.0, 90.0, OK))
+    f = pd.DataFrame(rows, columns=FIGURE_COLUMNS)
+    got = area_movement(f, pd.Series({"A": "R", "B": "R"}), _cat("high"))
+    now = got[got["period"] == quarters[-1]].iloc[0]
+    assert (now["previous_value"], now["change_previous"]) == (50.0, 0.0)
+    assert (now["trend_from"], now["trend"]) == (50.0, "stable")
+    # a quarter where both LAs are present compares both: (950 / 1,100) at both ends
+    q1 = got[got["period"] == quarters[2]].iloc[0]
+    assert q1["previous_value"] == 86.4 and q1["change_previous"] == 0.0
+    assert math.isnan(q1["trend_from"]) and pd.isna(q1["trend"])  # nothing 3 quarters earlier

@@ -164,7 +164,8 @@ def benchmark(
     trend); ``areas``: region and England ratio-of-sums rows (area_type 'region' or 'england')
     with the same movement columns.
     """
-    from pipeline.core.trends import KEYS, movement, sn_comparators  # trends imports OK from here
+    # trends imports OK from here, hence the late import
+    from pipeline.core.trends import KEYS, area_movement, movement, sn_comparators
 
     region_of = las.set_index("la_code")["region_code"]
     f = figures.copy()
@@ -191,7 +192,8 @@ def benchmark(
         .astype(int)
     )
 
-    f["worst_band_run"] = worst_band_runs(f)
+    # blank (not 0) where there is no figure to be in a band
+    f["worst_band_run"] = worst_band_runs(f).astype("Int64").where(valued.notna())
     if neighbours is None:
         neighbours = pd.DataFrame(columns=["la_code", "neighbour_la_code"])
     f = f.merge(sn_comparators(f, neighbours), on=KEYS, how="left", validate="one_to_one")
@@ -201,8 +203,13 @@ def benchmark(
     england = aggregate(figures, pd.Series("england", index=region_of.index), catalogue).assign(
         area_type="england"
     )
+    moved = pd.concat(
+        [
+            area_movement(figures, region_of, catalogue),
+            area_movement(figures, pd.Series("england", index=region_of.index), catalogue),
+        ],
+        ignore_index=True,
+    )
     areas = pd.concat([regions, england], ignore_index=True)
-    as_las = areas.rename(columns={"area_code": "la_code"})
-    moved = movement(as_las, catalogue).rename(columns={"la_code": "area_code"})
     areas = areas.merge(moved, on=["area_code", "period", "indicator_id"], how="left")
     return {"las": f, "areas": areas}

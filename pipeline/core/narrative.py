@@ -5,7 +5,8 @@ polarity (``high``: higher is better; ``low``: lower is better). Neutral indicat
 ("rose", "fell") but never called better or worse. The rules, stated in the report:
 
 - **Movers**: the LA figures that changed most since the previous period, among changes of at
-  least ``MOVE_THRESHOLD`` (5%) of the earlier value. Changes in different units are made
+  least ``MOVE_THRESHOLD`` (5%) of the earlier value; percentages and rates whose numerator is
+  under ``MIN_COUNT`` (10) at either end are left out. Changes in different units are made
   comparable by dividing by the indicator's national interquartile range that period (the spread
   between the quarter-boundaries of all LAs), so "most" means "furthest relative to how much LAs
   differ". Ties are broken by LA name then indicator, so the wording never depends on row order.
@@ -29,6 +30,9 @@ from pipeline.core.catalogue import Catalogue, Indicator
 from pipeline.core.periods import parse_slug
 
 MOVE_THRESHOLD = 0.05
+#: movers resting on fewer children than this at either end are left out (a handful of children
+#: can swing a small LA's percentage)
+MIN_COUNT = 10
 PERSISTENT_PERIODS = 3
 TOP = 3
 
@@ -90,8 +94,20 @@ def movers(
     `spread` maps indicator_id to its national interquartile range this period.
     """
     now = las[(las["period"] == period) & las["value"].notna() & las["previous_value"].notna()]
-    prev_label = parse_slug(period).previous().label
+    prev_slug = parse_slug(period).previous().slug
+    prev_label = parse_slug(prev_slug).label
+    earlier_count: dict[tuple[str, str], float] = {}
+    if "numerator" in las.columns:
+        before = las[las["period"] == prev_slug]
+        earlier_count = dict(
+            zip(
+                zip(before["la_code"], before["indicator_id"], strict=True),
+                before["numerator"],
+                strict=True,
+            )
+        )
     scored = []
+    small = {True: 0, False: 0}
     for r in now.itertuples():
         if r.indicator_id not in catalogue:
             continue
@@ -100,6 +116,13 @@ def movers(
         better = is_better(ind, diff)
         base = abs(r.previous_value)
         if better is None or (base and abs(diff) / base < MOVE_THRESHOLD):
+            continue
+        counts = (
+            getattr(r, "numerator", math.nan),
+            earlier_count.get((r.la_code, ind.id), math.nan),
+        )
+        if ind.unit != "ratio" and any(c < MIN_COUNT for c in counts if not math.isnan(c)):
+            small[better] += 1
             continue
         iqr = spread.get(ind.id, math.nan)
         size = abs(diff) / iqr if iqr and not math.isnan(iqr) else abs(diff) / (base or 1.0)
@@ -118,7 +141,7 @@ def movers(
         if n:
             lead = (
                 f"{n} LA figure{'s' if n != 1 else ''} {'improved' if better else 'deteriorated'} "
-                f"by 5% or more since {prev_label}"
+                f"by at least 5% of the previous figure since {prev_label}"
                 + (
                     f"; the {min(top, n)} largest, relative to how much LAs differ nationally:"
                     if n > 1
@@ -127,11 +150,19 @@ def movers(
             )
         else:
             lead = (
-                f"No LA figure {'improved' if better else 'deteriorated'} by 5% or more since "
-                f"{prev_label}."
+                f"No LA figure {'improved' if better else 'deteriorated'} by at least 5% of the "
+                f"previous figure since {prev_label}."
             )
         key = "improvements" if better else "deteriorations"
-        out.append(Paragraph(key, heading, lead, points, n))
+        para = Paragraph(key, heading, lead, points, n)
+        k = small[better]
+        if k:
+            para.points.append(
+                f"Left out: {k} further change{'s' if k != 1 else ''} resting on fewer than "
+                f"{MIN_COUNT} children at either end, where a handful of children can swing the "
+                "figure."
+            )
+        out.append(para)
     return out[0], out[1]
 
 
@@ -141,11 +172,14 @@ def persistent_worst_band(
     period: str,
     names: Mapping[str, str],
     periods: int = PERSISTENT_PERIODS,
+    first_period: str | None = None,
 ) -> Paragraph:
     """LAs in band D for `periods` or more consecutive periods up to `period`, one point per LA.
 
-    `las` has la_code, period, indicator_id, value, worst_band_run.
+    `las` has la_code, period, indicator_id, value, worst_band_run. `first_period`: the first
+    period any data is held for; a run that starts there may be longer, and is said to be.
     """
+    first = parse_slug(first_period) if first_period else None
     now = las[(las["period"] == period) & (las["worst_band_run"] >= periods)]
     p = parse_slug(period)
     by_la: dict[str, list[tuple[int, Indicator, float]]] = {}
@@ -160,20 +194,25 @@ def persistent_worst_band(
         points.append(
             f"{names.get(code, code)}: "
             + "; ".join(
-                f"{ind.label}, {ind.with_unit(value)}, for {run} quarters since "
-                f"{p.shifted(1 - run).label}"
+                f"{ind.label}, {ind.with_unit(value)}, "
+                + (
+                    f"in every quarter held, since {first.label} ({run} quarters)"
+                    if first is not None and p.shifted(1 - run) == first
+                    else f"for {run} quarters, since {p.shifted(1 - run).label}"
+                )
                 for run, ind, value in items
             )
             + "."
         )
     n = sum(len(v) for v in by_la.values())
     lead = (
-        f"{len(by_la)} LA{'s' if len(by_la) != 1 else ''} had {n} figure{'s' if n != 1 else ''} "
-        f"in the worst quartile band (D, worst by each indicator's polarity among all LAs) for "
-        f"{periods} or more consecutive quarters up to {p.label}:"
+        f"{len(by_la)} LA{'s' if len(by_la) != 1 else ''} {'have' if len(by_la) != 1 else 'has'} "
+        f"{n} figure{'s' if n != 1 else ''} that {'have' if n != 1 else 'has'} been in the worst "
+        f"quarter of all LAs (band D) for {periods} or more consecutive quarters up to "
+        f"{p.label}:"
         if points
-        else f"No LA has been in the worst quartile band (D) for {periods} or more consecutive "
-        f"quarters up to {p.label} on any indicator."
+        else f"No LA figure has been in the worst quarter of all LAs (band D) for {periods} or "
+        f"more consecutive quarters up to {p.label}."
     )
     return Paragraph("persistent", f"In band D for {periods} quarters or more", lead, points, n)
 
@@ -204,10 +243,11 @@ def region_against_england(
         rows.append((ind, r, e, rel, is_better(ind, r - e)))
     better = sum(1 for t in rows if t[4] is True)
     worse = sum(1 for t in rows if t[4] is False)
+    level = len(rows) - better - worse
     lead = (
         f"As at {label}, {region_name} was better than {england_name} on {better} and worse on "
-        f"{worse} of the {len(rows)} indicators with a judgement"
-        + (f" ({len(rows) - better - worse} the same)" if len(rows) - better - worse else "")
+        f"{worse} of the {len(rows)} indicators where higher or lower is better"
+        + (f", and level on {level}" if level else "")
         + "."
     )
     biggest = sorted((t for t in rows if t[4] is not None), key=lambda t: (-abs(t[3]), t[0].label))[
@@ -215,11 +255,13 @@ def region_against_england(
     ]
     points = []
     for ind, r, e, rel, good in biggest:
-        pct = "" if math.isinf(rel) else f" by {abs(rel) * 100:.0f}%"
+        gap = ind.format(abs(r - e)).rstrip("%")
+        gap += " percentage points" if ind.unit == "percentage" else ""
+        rel_text = "" if math.isinf(rel) else f" ({abs(rel) * 100:.0f}%)"
         points.append(
-            f"{ind.label}: {ind.with_unit(r)} against {england_name}'s {ind.with_unit(e)}, "
-            f"{'higher' if r > e else 'lower'}{pct}: {'better' if good else 'worse'} than "
-            f"{england_name} ({better_phrase(ind)})."
+            f"{ind.label}: {ind.with_unit(r)} in the region against {ind.with_unit(e)} in "
+            f"{england_name}, {gap}{rel_text} {'higher' if r > e else 'lower'}: "
+            f"{'better' if good else 'worse'} ({better_phrase(ind)})."
         )
     if points:
         lead += " The largest differences:"
@@ -287,13 +329,14 @@ def regional_narrative(
     return_status: Mapping[str, str],
     spread: Mapping[str, float],
     england_name: str = "England",
+    first_period: str | None = None,
 ) -> list[Paragraph]:
     """Every part of the regional narrative, in reading order."""
     improved, worsened = movers(las, catalogue, period, names, spread)
     parts = [
         improved,
         worsened,
-        persistent_worst_band(las, catalogue, period, names),
+        persistent_worst_band(las, catalogue, period, names, first_period=first_period),
         region_against_england(areas, catalogue, period, region_code, region_name, england_name),
         data_gaps(las, catalogue, period, names, return_status),
     ]
@@ -308,7 +351,7 @@ def summary(parts: list[Paragraph], period: str) -> Paragraph:
     points = [
         by["england"].lead.removesuffix(" The largest differences:"),
         f"Since {prev}, {up} LA figure{'s' if up != 1 else ''} improved and {down} "
-        "deteriorated by 5% or more.",
+        "deteriorated by at least 5% of the previous figure.",
         by["persistent"].lead.removesuffix(":") + ".",
         by["gaps"].lead.removesuffix(" The gaps:"),
     ]

@@ -70,7 +70,7 @@ def rug_table(
                 cells.append(_cell(ind, None, MISSING, None))
         body.append(f'<tr><th scope="row">{esc(la_name)}</th>{"".join(cells)}</tr>')
         if "sn_mean" in la_figures.columns:
-            body.append(_sn_row(la_code, la_name, inds, f))
+            body.append(_sn_row(la_code, la_name, inds, f, period_label))
     a = area_figures.set_index(["area_code", "indicator_id"])
     for code, label in comparators:
         cells = []
@@ -92,7 +92,7 @@ def rug_table(
     )
 
 
-def _sn_row(la_code: str, la_name: str, inds, f: pd.DataFrame) -> str:
+def _sn_row(la_code: str, la_name: str, inds, f: pd.DataFrame, period_label: str) -> str:
     cells = []
     for ind in inds:
         key = (la_code, ind.id)
@@ -105,7 +105,7 @@ def _sn_row(la_code: str, la_name: str, inds, f: pd.DataFrame) -> str:
         cells.append(f'<td{note}><span class="v">{esc(ind.format(r["sn_mean"]))}</span></td>')
     return (
         f'<tr class="sn"><th scope="row"><span class="visually-hidden">{esc(la_name)}: </span>'
-        f"statistical neighbours' mean</th>{''.join(cells)}</tr>"
+        f"statistical neighbours' mean, as at {esc(period_label)}</th>{''.join(cells)}</tr>"
     )
 
 

@@ -6,6 +6,8 @@ Conventions (stated in every report that shows them):
   many counted), as DfE's LAIT does; the LA itself never counts.
 - Change is against the previous period and the same period a year earlier, each only where
   both values exist.
+- For regions and England (ratio of sums), changes and trends compare the same LAs at both ends
+  (``area_movement``), so an LA missing from one period cannot make the area seem to move.
 - Trend compares the latest value with the value three periods earlier (four periods in all):
   within ``threshold`` (5%) of the earlier value it is stable; otherwise it is improving or
   worsening by polarity, or rising / falling for a neutral indicator.
@@ -95,3 +97,74 @@ def _trend(now: float, then: float, polarity: str, threshold: float) -> str | No
     if polarity == "neutral":
         return RISING if up else FALLING
     return IMPROVING if up == (polarity == "high") else WORSENING
+
+
+def area_movement(
+    figures: pd.DataFrame,
+    area_of: pd.Series,
+    catalogue: Catalogue,
+    threshold: float = TREND_THRESHOLD,
+) -> pd.DataFrame:
+    """Like :func:`movement`, for ratio-of-sums areas (regions, England), like for like.
+
+    Each comparison uses only the LAs with a usable numerator and denominator at *both* ends,
+    so an LA whose return was not accepted, or whose figure was suppressed, in one of the two
+    periods cannot make the area look as if it moved. `figures` has FIGURE_COLUMNS; `area_of`
+    maps la_code to an area code. Returns area_code, period, indicator_id and the movement
+    columns; ``change_*`` and ``trend`` compare the two ends on the same LAs, and
+    ``previous_value`` etc. are the earlier figures on those LAs.
+    """
+    keys = ["area_code", "period", "indicator_id"]
+    usable = (
+        figures["status"].eq(OK)
+        & figures["numerator"].notna()
+        & figures["denominator"].notna()
+        & (figures["denominator"] > 0)
+    )
+    f = figures.loc[usable, ["la_code", "period", "indicator_id", "numerator", "denominator"]]
+    f = f.assign(area_code=f["la_code"].map(area_of)).dropna(subset=["area_code"])
+    periods = {s: parse_slug(s) for s in f["period"].unique()}
+    scale = {i.id: i.scale for i in catalogue}
+    decimals = {i.id: i.decimals for i in catalogue}
+
+    def ratio(num: pd.Series, den: pd.Series, ind: pd.Series) -> pd.Series:
+        raw = num / den * ind.map(scale)
+        return pd.Series(
+            [round(x, int(d)) for x, d in zip(raw, ind.map(decimals), strict=True)],
+            index=num.index,
+            dtype=float,
+        )
+
+    out: pd.DataFrame | None = None
+    for name, change, steps in (
+        ("previous_value", "change_previous", 1),
+        ("year_earlier_value", "change_year", None),
+        ("trend_from", "_trend_change", 3),
+    ):
+        then = f[["la_code", "period", "indicator_id", "numerator", "denominator"]].copy()
+        then["period"] = [
+            periods[p].shifted(steps if steps else (4 if periods[p].is_quarter else 1)).slug
+            for p in then["period"]
+        ]
+        m = f.merge(then, on=["la_code", "period", "indicator_id"], suffixes=("", "_then"))
+        g = (
+            m.groupby(keys, sort=True)[
+                ["numerator", "denominator", "numerator_then", "denominator_then"]
+            ]
+            .sum()
+            .reset_index()
+        )
+        now_v = ratio(g["numerator"], g["denominator"], g["indicator_id"])
+        g[name] = ratio(g["numerator_then"], g["denominator_then"], g["indicator_id"])
+        g[change] = now_v - g[name]
+        g["_now_" + name] = now_v
+        part = g[[*keys, name, change, "_now_" + name]]
+        out = part if out is None else out.merge(part, on=keys, how="outer")
+    polarity = {i.id: i.polarity for i in catalogue}
+    out["trend"] = [
+        _trend(now, then, polarity.get(ind, "neutral"), threshold)
+        for now, then, ind in zip(
+            out["_now_trend_from"], out["trend_from"], out["indicator_id"], strict=True
+        )
+    ]
+    return out.drop(columns=[c for c in out.columns if c.startswith("_")])

@@ -31,9 +31,8 @@ def trend_small_multiples(data: pd.DataFrame, width: int = 170, height: int = 11
     import altair as alt
 
     order = list(dict.fromkeys(data["period"]))
-    valued = data.dropna(subset=["value"]).assign(
-        series=lambda d: d["series"].replace({"LA": EACH_LA})
-    )
+    # Keep missing figures so that lines break at a gap instead of bridging it.
+    valued = data.assign(series=lambda d: d["series"].replace({"LA": EACH_LA}))
     domain = [*SERIES_COLOURS, EACH_LA]
     colours = [*SERIES_COLOURS.values(), LA_COLOUR]
     x = alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45, labelFontSize=9))
@@ -51,7 +50,7 @@ def trend_small_multiples(data: pd.DataFrame, width: int = 170, height: int = 11
     las = (
         alt.Chart()
         .transform_filter(alt.datum.series == EACH_LA)
-        .mark_line(strokeWidth=1)
+        .mark_line(strokeWidth=1, invalid="break-paths-filter-domains")
         .encode(x=x, y=y, color=colour, strokeDash=dash, detail="la:N")
     )
     areas = (
@@ -62,7 +61,7 @@ def trend_small_multiples(data: pd.DataFrame, width: int = 170, height: int = 11
     chart = (
         alt.layer(
             las,
-            areas.mark_line(strokeWidth=2.5),
+            areas.mark_line(strokeWidth=2.5, invalid="break-paths-filter-domains"),
             areas.mark_point(filled=True, size=28),
             data=valued,
         )

@@ -298,9 +298,14 @@ def report(s: Settings) -> RunSummary:
     bench = benchmark(
         grid, reference.local_authorities, catalogue, reference.statistical_neighbours
     )
+    priorities_path = s.contracts / "priorities.yaml"
     region_priorities = ct.load_priorities(
-        s.contracts / "priorities.yaml", catalogue, list(reference.regions["region_code"])
+        priorities_path, catalogue, list(reference.regions["region_code"])
     )
+    try:
+        priorities_file = priorities_path.resolve().relative_to(PROJECT).as_posix()
+    except ValueError:
+        priorities_file = priorities_path.name
     available = sorted(grid["period"].unique(), key=parse_slug)
     if not available:
         raise ConfigError(f"{s.data / 'returns'}: no returns found")
@@ -367,6 +372,8 @@ def report(s: Settings) -> RunSummary:
                 names,
                 return_status,
                 spread,
+                england_label,
+                first_period=available[0],
             )
             assessed = priorities.assess(
                 region_priorities.get(region_code, []),
@@ -387,7 +394,7 @@ def report(s: Settings) -> RunSummary:
                 "england_label": england_label,
                 "narrative": [para.to_json() for para in story],
                 "priorities": assessed,
-                "priorities_file": "data_contracts/priorities.yaml",
+                "priorities_file": priorities_file,
                 "neighbours": _neighbour_lists(reference, las["la_code"]),
             }
             write_text_atomic(slice_dir / "context.json", dumps_json(context))
@@ -541,7 +548,10 @@ def _figures_csv(
         "sn_count",
     ]
     moved = ["previous_value", "change_previous", "year_earlier_value", "change_year", "trend"]
-    df = pd.concat([la[cols + la_only + moved], ar[cols + moved]], ignore_index=True)
+    area_only = ["las_contributing", "las_in_area"]
+    df = pd.concat([la[cols + la_only + moved], ar[cols + moved + area_only]], ignore_index=True)
+    for col in area_only:
+        df[col] = df[col].astype("Int64")
     df.insert(5, "indicator", df["indicator_id"].map({i.id: i.label for i in catalogue}))
     order = {"la": 0, "region": 1, "england": 2}
     df["_o"] = df["area_type"].map(order)
