@@ -81,6 +81,20 @@ def ranks(values: pd.Series, polarity: str) -> pd.Series:
     return r.astype("Int64")
 
 
+def ratio(
+    numerator: pd.Series, denominator: pd.Series, indicator_id: pd.Series, catalogue: Catalogue
+) -> pd.Series:
+    """numerator / denominator x each indicator's scale, rounded to its decimals as published."""
+    scale = indicator_id.map({i.id: i.scale for i in catalogue})
+    decimals = indicator_id.map({i.id: i.decimals for i in catalogue})
+    raw = numerator / denominator * scale
+    return pd.Series(
+        [round(x, int(d)) if pd.notna(x) else np.nan for x, d in zip(raw, decimals, strict=True)],
+        index=numerator.index,
+        dtype=float,
+    )
+
+
 def aggregate(figures: pd.DataFrame, area_of: pd.Series, catalogue: Catalogue) -> pd.DataFrame:
     """Ratio-of-sums figures for each area: one row per (area_code, period, indicator_id).
 
@@ -106,12 +120,7 @@ def aggregate(figures: pd.DataFrame, area_of: pd.Series, catalogue: Catalogue) -
     out = grid.join(sums).reset_index()
     out["las_contributing"] = out["las_contributing"].fillna(0).astype(int)
     out = out.join(size, on="area_code")
-    scale = out["indicator_id"].map({i.id: i.scale for i in catalogue})
-    decimals = out["indicator_id"].map({i.id: i.decimals for i in catalogue})
-    raw = out["numerator"] / out["denominator"] * scale
-    out["value"] = [
-        round(x, int(d)) if pd.notna(x) else np.nan for x, d in zip(raw, decimals, strict=True)
-    ]
+    out["value"] = ratio(out["numerator"], out["denominator"], out["indicator_id"], catalogue)
     out["status"] = np.where(out["value"].notna(), OK, MISSING)
     return out[
         [

@@ -67,6 +67,13 @@ class Indicator:
             return text
         return f"{text} {self.unit_suffix}"
 
+    def difference(self, amount: float) -> str:
+        """A gap between two values in the indicator's units: '2.0 percentage points'."""
+        text = self.format(abs(amount)).rstrip("%")
+        if self.unit == "percentage":
+            return f"{text} percentage points"
+        return f"{text} {self.unit_suffix}" if self.unit_suffix else text
+
     @property
     def unit_suffix(self) -> str:
         return {"percentage": "%", "rate per 10,000": "per 10,000 children"}.get(self.unit, "")

@@ -255,8 +255,7 @@ def region_against_england(
     ]
     points = []
     for ind, r, e, rel, good in biggest:
-        gap = ind.format(abs(r - e)).rstrip("%")
-        gap += " percentage points" if ind.unit == "percentage" else ""
+        gap = ind.difference(r - e)
         rel_text = "" if math.isinf(rel) else f" ({abs(rel) * 100:.0f}%)"
         points.append(
             f"{ind.label}: {ind.with_unit(r)} in the region against {ind.with_unit(e)} in "

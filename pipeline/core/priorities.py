@@ -128,11 +128,7 @@ def rag(ind: Indicator, value: float | None, p: Priority) -> str:
 def rule_text(ind: Indicator, p: Priority) -> str:
     """The rule for one priority, in words a reviewer reads beside its status."""
     side = "at or above" if ind.polarity == "high" else "at or below"
-    width = ind.format(p.amber_within * abs(p.target)).rstrip("%")
-    if ind.unit == "percentage":
-        width += " percentage points"
-    elif ind.unit_suffix:
-        width += f" {ind.unit_suffix}"
+    width = ind.difference(p.amber_within * p.target)
     return (
         f"Green: {side} the target of {ind.with_unit(p.target)}. Amber: missing it by no more "
         f"than {width} ({p.amber_within:.0%} of the target). Red: missing it by more."

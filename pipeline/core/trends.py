@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.core.benchmark import OK
+from pipeline.core.benchmark import OK, ratio
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.periods import parse_slug
 
@@ -70,10 +70,7 @@ def movement(
     for name, steps in (("previous_value", 1), ("year_earlier_value", None), ("trend_from", 3)):
         shifted = vals.copy()
         # A value for period p is the previous (or year-earlier) value of the period after it.
-        shifted["period"] = [
-            periods[p].shifted(steps if steps else (4 if periods[p].is_quarter else 1)).slug
-            for p in shifted["period"]
-        ]
+        shifted["period"] = _later(shifted["period"], periods, steps)
         out = out.merge(shifted.rename(columns={"value": name}), on=KEYS, how="left")
     current = out[KEYS].merge(vals, on=KEYS, how="left")["value"]
     out["change_previous"] = current - out["previous_value"]
@@ -83,6 +80,16 @@ def movement(
         _trend(now, then, pol, threshold)
         for now, then, pol in zip(current, out["trend_from"], polarity, strict=True)
     ]
+    return out
+
+
+def _later(slugs: pd.Series, periods: dict, steps: int | None) -> list[str]:
+    """Each period moved `steps` later (a year later when None): a value for period p is the
+    'earlier' value of the period it is moved to."""
+    out = []
+    for p in slugs:
+        period = periods[p]
+        out.append(period.shifted(steps or (4 if period.is_quarter else 1)).slug)
     return out
 
 
@@ -124,17 +131,6 @@ def area_movement(
     f = figures.loc[usable, ["la_code", "period", "indicator_id", "numerator", "denominator"]]
     f = f.assign(area_code=f["la_code"].map(area_of)).dropna(subset=["area_code"])
     periods = {s: parse_slug(s) for s in f["period"].unique()}
-    scale = {i.id: i.scale for i in catalogue}
-    decimals = {i.id: i.decimals for i in catalogue}
-
-    def ratio(num: pd.Series, den: pd.Series, ind: pd.Series) -> pd.Series:
-        raw = num / den * ind.map(scale)
-        return pd.Series(
-            [round(x, int(d)) for x, d in zip(raw, ind.map(decimals), strict=True)],
-            index=num.index,
-            dtype=float,
-        )
-
     out: pd.DataFrame | None = None
     for name, change, steps in (
         ("previous_value", "change_previous", 1),
@@ -142,10 +138,7 @@ def area_movement(
         ("trend_from", "_trend_change", 3),
     ):
         then = f[["la_code", "period", "indicator_id", "numerator", "denominator"]].copy()
-        then["period"] = [
-            periods[p].shifted(steps if steps else (4 if periods[p].is_quarter else 1)).slug
-            for p in then["period"]
-        ]
+        then["period"] = _later(then["period"], periods, steps)
         m = f.merge(then, on=["la_code", "period", "indicator_id"], suffixes=("", "_then"))
         g = (
             m.groupby(keys, sort=True)[
@@ -154,8 +147,8 @@ def area_movement(
             .sum()
             .reset_index()
         )
-        now_v = ratio(g["numerator"], g["denominator"], g["indicator_id"])
-        g[name] = ratio(g["numerator_then"], g["denominator_then"], g["indicator_id"])
+        now_v = ratio(g["numerator"], g["denominator"], g["indicator_id"], catalogue)
+        g[name] = ratio(g["numerator_then"], g["denominator_then"], g["indicator_id"], catalogue)
         g[change] = now_v - g[name]
         g["_now_" + name] = now_v
         part = g[[*keys, name, change, "_now_" + name]]

@@ -50,9 +50,20 @@ class Reference:
             .reset_index(drop=True)
         )
 
+    @property
+    def la_names(self) -> dict[str, str]:
+        """la_code -> la_name."""
+        la = self.local_authorities
+        return dict(zip(la["la_code"], la["la_name"], strict=True))
+
+    @property
+    def region_of(self) -> dict[str, str]:
+        """la_code -> region_code."""
+        la = self.local_authorities
+        return dict(zip(la["la_code"], la["region_code"], strict=True))
+
     def la_name(self, code: str) -> str:
-        hit = self.local_authorities.loc[self.local_authorities["la_code"] == code, "la_name"]
-        return str(hit.iloc[0]) if len(hit) else code
+        return self.la_names.get(code, code)
 
 
 def _read(path: Path, columns: list[str]) -> pd.DataFrame:

@@ -106,13 +106,7 @@ def validate(s: Settings) -> tuple[Validation, Inputs]:
 def template(s: Settings, la_code: str, period: str, out: Path | None = None) -> Path:
     """Write the XLSX return template for one LA and period; returns its path."""
     inputs = load_inputs(s)
-    names = dict(
-        zip(
-            inputs.reference.local_authorities["la_code"],
-            inputs.reference.local_authorities["la_name"],
-            strict=True,
-        )
-    )
+    names = inputs.reference.la_names
     if la_code not in names:
         raise ConfigError(f"LA {la_code!r} is not in the reference data of {s.data}")
     p = parse_slug(period)
@@ -197,13 +191,7 @@ def write_validation(
     css = stylesheet()
     banners = [(reference.banner, "demo")] if reference.banner else []
     vjson = v.to_json()
-    names = dict(
-        zip(
-            reference.local_authorities["la_code"],
-            reference.local_authorities["la_name"],
-            strict=True,
-        )
-    )
+    names = reference.la_names
     folder = out / "validation"
     write_text_atomic(folder / "validation.json", dumps_json(vjson))
     write_text_atomic(folder / "junit.xml", junit_xml(vjson))
@@ -327,13 +315,7 @@ def report(s: Settings) -> RunSummary:
     for rec in cat_records:
         rec.pop("valid_min")
         rec.pop("valid_max")
-    names = dict(
-        zip(
-            reference.local_authorities["la_code"],
-            reference.local_authorities["la_name"],
-            strict=True,
-        )
-    )
+    names = reference.la_names
     england_label = "England (all demonstration LAs)" if reference.demonstration else "England"
     for period in periods:
         p = parse_slug(period)
@@ -447,13 +429,7 @@ def report(s: Settings) -> RunSummary:
     results = execute(jobs, s.workers, s.progress)
     shutil.rmtree(work, ignore_errors=True)
 
-    region_of = dict(
-        zip(
-            reference.local_authorities["la_code"],
-            reference.local_authorities["region_code"],
-            strict=True,
-        )
-    )
+    region_of = reference.region_of
     reports = []
     for job, res in zip(jobs, results, strict=True):
         period, region_code, _ = job.id.split("/")
@@ -504,8 +480,9 @@ def _neighbour_lists(reference: ref_io.Reference, la_codes) -> dict[str, list[st
     """Each LA's statistical neighbours' names, closest first."""
     sn = reference.statistical_neighbours
     sn = sn[sn["la_code"].isin(list(la_codes))].sort_values(["la_code", "neighbour_rank"])
+    names = reference.la_names
     return {
-        la: [reference.la_name(c) for c in group["neighbour_la_code"]]
+        la: [names.get(c, c) for c in group["neighbour_la_code"]]
         for la, group in sn.groupby("la_code", sort=True)
     }
 
