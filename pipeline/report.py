@@ -244,15 +244,22 @@ class RegionalBenchmark:
                 "The figures are in the table below the charts."
             )
             out.append(f'<h3 id="theme-{esc(slug)}">{esc(theme)}</h3>')
-            out.append(
-                _figure(
-                    f"trend-{slug}",
-                    f"{theme}: trends in {self.region_name}, its LAs and {england}",
-                    trend_small_multiples(data),
-                    desc,
-                    self._trend_table(theme, inds, data, periods, labels),
+            if len(periods) < 2:
+                out.append(
+                    f'<p class="no-chart">No trend chart: {esc(labels[periods[0]])} is the first '
+                    "quarter held, so there is nothing yet to compare it with. The quarter's "
+                    "figures are in the rug and the ranking chart.</p>"
                 )
-            )
+            else:
+                out.append(
+                    _figure(
+                        f"trend-{slug}",
+                        f"{theme}: trends in {self.region_name}, its LAs and {england}",
+                        trend_small_multiples(data),
+                        desc,
+                        self._trend_table(theme, inds, data, periods, labels),
+                    )
+                )
             out.append(self._ranking(theme, slug, inds, region))
         return HTML("".join(out))
 
@@ -374,11 +381,12 @@ class RegionalBenchmark:
 
 def _figure(fig_id: str, title: str, svg: str, desc: str, tbl: str) -> str:
     """A chart with its title, a text description and its figures as a table."""
+    from pipeline.edges.charts import labelled
+
     return (
         f'<figure aria-labelledby="{esc(fig_id)}"><figcaption id="{esc(fig_id)}">'
         f"{esc(title)}</figcaption>"
-        f'<div role="img" aria-labelledby="{esc(fig_id)}" aria-describedby="{esc(fig_id)}-d">'
-        f"{svg}</div>"
+        f"{labelled(svg, title, desc, fig_id, f'{fig_id}-d')}"
         f'<p id="{esc(fig_id)}-d">{esc(desc)}</p>'
         f"<details><summary>Show the figures: {esc(title)}</summary>{tbl}</details>"
         "</figure>"

@@ -77,7 +77,14 @@ def page(
             f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for text, href in breadcrumbs
         )
         crumbs = f'<nav class="breadcrumbs" aria-label="Breadcrumb"><ol>{items}</ol></nav>'
-    tops = "".join(banner(text, kind) for text, kind in banners)
+    # Notices sit in a labelled region, so every part of the page is inside a landmark.
+    notices = (
+        '<div class="notices" role="region" aria-label="Notices">'
+        + "".join(banner(text, kind) for text, kind in banners)
+        + "</div>\n"
+        if banners
+        else ""
+    )
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
@@ -88,6 +95,6 @@ def page(
         '<a class="skip-link" href="#main">Skip to main content</a>\n'
         f'<header class="site-header"><p class="service">Tartan: regional children\'s services '
         f"benchmarking</p>{crumbs}</header>\n"
-        f'{tops}\n<main id="main">\n{body}\n</main>\n'
+        f'{notices}<main id="main">\n{body}\n</main>\n'
         f'<footer class="site-footer">{footer}</footer>\n</body>\n</html>\n'
     )

@@ -6,6 +6,8 @@ import re
 
 import pandas as pd
 
+from pipeline.core.html import attrs, esc
+
 #: colour-blind-safe pair (Okabe-Ito blue and vermilion), with line dash as a second signal
 SERIES_COLOURS = {"Region": "#0072B2", "England": "#D55E00"}
 SERIES_DASH = {"Region": [1, 0], "England": [6, 3]}
@@ -70,7 +72,9 @@ def trend_small_multiples(data: pd.DataFrame, width: int = 170, height: int = 11
             facet=alt.Facet("indicator:N", title=None, sort=list(dict.fromkeys(data["indicator"]))),
             columns=3,
         )
+        # Each panel its own axes: a shared x axis would hang under empty cells of the last row.
         .resolve_scale(y="independent")
+        .resolve_axis(x="independent")
         .configure(font=FONT)
         .configure_header(labelFontSize=11, labelLimit=220)
         .configure_view(stroke="#b1b4b6")
@@ -137,6 +141,21 @@ def ranking_chart(data: pd.DataFrame, width: int = 230) -> str:
         .configure_view(stroke="#b1b4b6")
     )
     return _clean(_svg(chart))
+
+
+def labelled(svg: str, title: str, desc: str, title_id: str, desc_id: str) -> str:
+    """The SVG as one image for assistive technology: role img, a <title> and a <desc>.
+
+    `title_id` and `desc_id` name the visible caption and description on the page, which screen
+    readers announce; the <title> and <desc> travel with the SVG if it is copied out.
+    """
+    opening = re.match(r"<svg\b[^>]*>", svg)
+    if not opening:
+        raise ValueError("not an SVG document")
+    tag = opening.group(0)[:-1] + attrs(
+        role="img", aria_labelledby=title_id, aria_describedby=desc_id
+    )
+    return f"{tag}><title>{esc(title)}</title><desc>{esc(desc)}</desc>{svg[opening.end() :]}"
 
 
 def _clean(svg: str) -> str:
