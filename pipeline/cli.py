@@ -197,11 +197,8 @@ def main(argv: list[str] | None = None) -> int:
             settings = _settings(args)
             v, inputs = validate(settings)
             footer = prov.footer_html(
-                [
-                    ("Data", inputs.reference.name),
-                    ("Contracts", inputs.versions),
-                    ("Code", prov.code_version(PROJECT)),
-                ]
+                prov.run_provenance(PROJECT, inputs.reference.name, inputs.contracts),
+                "About these pages' data",
             )
             write_validation(args.out, v, inputs.reference, footer, complete=not settings.returns)
             _print_validation(v)

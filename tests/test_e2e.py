@@ -12,7 +12,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-pytestmark = pytest.mark.e2e
+# One module-wide build: its tests stay on one pytest-xdist worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-subset")]
 PERIOD = "2026-27-Q2"
 REGIONS = ["ZR1", "ZR2"]
 
@@ -189,3 +190,19 @@ def test_same_inputs_same_bytes(run, tmp_path, demo_data):
     first, second = digests(out), digests(again)
     assert first.keys() == second.keys()
     assert [k for k in first if first[k] != second[k]] == []
+
+
+def test_a_report_is_the_same_whatever_else_the_run_built(run, demo_site):
+    """The two-region run and the full site (another run, another data folder) agree byte for
+    byte on every report they share, and on the validation pages."""
+    out, _ = run
+    shared = [
+        p.relative_to(out)
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.name not in ("index.html", "manifest.json")
+    ]
+    assert len(shared) > 2 * 3 + 30, "both reports' files and every validation page"
+    differ = [
+        str(rel) for rel in shared if (out / rel).read_bytes() != (demo_site / rel).read_bytes()
+    ]
+    assert differ == []

@@ -29,6 +29,7 @@ class Job:
     title: str
     banners: list[tuple[str, str]]
     footer: str
+    provenance: dict  # the footer's facts, as manifest.json records them
     breadcrumbs: list[tuple[str, str]]
     csv: str  # the figures the report shows, already written by the driver as text
     cell_timeout: int = 600

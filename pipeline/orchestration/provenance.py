@@ -1,20 +1,30 @@
-"""What every output states about where it came from: inputs, contracts, code and packages."""
+"""What every output states about where it came from: inputs, contracts, code and packages.
+
+A provenance record is a plain dict, written as it is to ``manifest.json`` and shown in words in
+every page's footer. It never holds a clock time: the only date it can carry is the one given by
+``SOURCE_DATE_EPOCH`` (the reproducible-builds convention), so the same inputs give the same bytes.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import platform
 import subprocess
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 import pipeline
+from pipeline.core.errors import ConfigError
 from pipeline.core.html import esc
+from pipeline.core.periods import parse_slug
 
 PACKAGES = ("pandas", "papermill", "nbconvert", "altair", "vl-convert-python", "great-expectations")
 
 
 def package_versions() -> dict[str, str]:
-    out = {}
+    out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
             out[name] = metadata.version(name)
@@ -57,17 +67,89 @@ def git_commit(project: Path) -> str:
 
 
 def combined_hash(items: list[tuple[str, str]]) -> str:
-    """One SHA-256 over (name, sha256) pairs in a stable order."""
-    h = hashlib.sha256()
-    for name, sha in sorted(items):
-        h.update(f"{name}\0{sha}\n".encode())
-    return h.hexdigest()
+    """One SHA-256 over (name, sha256) pairs: the hash of `sha256sum`'s lines sorted by name.
+
+    So an auditor can check it from the data folder with standard tools, for example
+    ``sha256sum reference/*.csv returns/*/*.csv | sort -k 2 | sha256sum`` when every return
+    was accepted (``manifest.json`` lists which were).
+    """
+    lines = "".join(f"{sha}  {name}\n" for name, sha in sorted(items))
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
-def code_version(project: Path) -> str:
-    return f"tartan {pipeline.__version__} ({git_commit(project)})"
+def build_date() -> str | None:
+    """The build date from SOURCE_DATE_EPOCH (UTC, ISO 8601), or None when it is not set."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.fromtimestamp(int(raw), tz=UTC).date().isoformat()
+    except (ValueError, OverflowError, OSError):
+        raise ConfigError(
+            f"SOURCE_DATE_EPOCH={raw!r}: expected a whole number of seconds since "
+            "1970-01-01 UTC (for example 1767225600)"
+        ) from None
 
 
-def footer_html(facts: list[tuple[str, str]]) -> str:
-    items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts)
-    return f'<h2 class="visually-plain">About this report\'s data</h2><dl>{items}</dl>'
+def run_provenance(
+    project: Path, data_name: str, contracts: dict[str, str], input_sha256: str | None = None
+) -> dict:
+    """What is true of every output of one run."""
+    out = {
+        "data": data_name,
+        **({"input_sha256": input_sha256} if input_sha256 else {}),
+        "contracts": dict(contracts),
+        "code": {"tartan": pipeline.__version__, "commit": git_commit(project)},
+        "packages": package_versions(),
+    }
+    date = build_date()
+    if date:
+        out["build_date"] = date
+    return out
+
+
+def contracts_text(contracts: dict[str, str]) -> str:
+    return "; ".join(f"{name} {version}" for name, version in contracts.items())
+
+
+def code_text(code: dict[str, str]) -> str:
+    return f"tartan {code['tartan']} ({code['commit']})"
+
+
+def _as_at(as_at: dict[str, str]) -> str:
+    """{'region': P, 'england': P, 'statistical neighbours': P} -> 'region, England and ...: P'."""
+    by_period: dict[str, list[str]] = {}
+    for who, period in as_at.items():
+        by_period.setdefault(period, []).append(who)
+    parts = []
+    for period, who in by_period.items():
+        names = who[0] if len(who) == 1 else ", ".join(who[:-1]) + " and " + who[-1]
+        parts.append(f"{names}: {parse_slug(period).label}")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
+#: (key, label, how to write the value) in footer order; keys absent from a record are left out
+_FACTS = (
+    ("period", "Period", lambda v: parse_slug(v).label),
+    ("comparators_as_at", "Comparators as at", _as_at),
+    ("trend_periods", "Trend periods", lambda v: " to ".join(parse_slug(p).label for p in v)),
+    ("data", "Data", str),
+    ("input_sha256", "Input SHA-256 (accepted returns and reference)", str),
+    ("report_data_sha256", "Report data SHA-256", str),
+    ("contracts", "Contracts", contracts_text),
+    ("code", "Code", code_text),
+    ("packages", "Packages", lambda v: ", ".join(f"{k} {x}" for k, x in v.items())),
+    ("parameters", "Parameters", lambda v: ", ".join(f"{k}={x}" for k, x in v.items())),
+    ("build_date", "Built", lambda v: f"{v} (SOURCE_DATE_EPOCH)"),
+)
+
+
+def facts(record: dict) -> list[tuple[str, str]]:
+    """A provenance record as (label, words) pairs, in a fixed order."""
+    return [(label, fmt(record[key])) for key, label, fmt in _FACTS if key in record]
+
+
+def footer_html(record: dict, heading: str = "About this report's data") -> str:
+    items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts(record))
+    return f"<h2>{esc(heading)}</h2><dl>{items}</dl>"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 
-import pipeline
 from pipeline.core import narrative, priorities
 from pipeline.core.benchmark import MISSING, NOT_ACCEPTED, benchmark
 from pipeline.core.catalogue import Catalogue
@@ -70,7 +69,7 @@ class Inputs:
     catalogue: Catalogue
     contract: ct.Contract  # the LA return contract
     reference: ref_io.Reference
-    versions: str  # every contract's version, as every page prints it
+    contracts: dict[str, str]  # contract or catalogue -> version, as every page prints it
 
 
 def load_inputs(s: Settings) -> Inputs:
@@ -80,10 +79,8 @@ def load_inputs(s: Settings) -> Inputs:
     catalogue_contract = ct.load_contract(contracts / "catalogue.yaml")
     catalogue = ct.load_catalogue(contracts / "indicators.yaml", catalogue_contract)
     reference = ref_io.load(s.data, reference_contract)
-    versions = (
-        f"{return_contract.label}; {reference_contract.label}; {catalogue_contract.label}; "
-        f"indicator catalogue {catalogue.version}"
-    )
+    versions = {c.id: c.version for c in (return_contract, reference_contract, catalogue_contract)}
+    versions["indicator catalogue"] = catalogue.version
     return Inputs(catalogue, return_contract, reference, versions)
 
 
@@ -257,27 +254,20 @@ def _select_periods(available: list[str], wanted: list[str] | None) -> list[str]
 
 
 def report(s: Settings) -> RunSummary:
+    prov.build_date()  # a malformed SOURCE_DATE_EPOCH is refused before anything is written
     v, inputs = validate(s)
     catalogue, contract, reference = inputs.catalogue, inputs.contract, inputs.reference
     out = s.out
     out.mkdir(parents=True, exist_ok=True)
     css = stylesheet()
     banners = [(reference.banner, "demo")] if reference.banner else []
-    code = prov.code_version(PROJECT)
     ref_files = sorted((s.data / "reference").glob("*.csv"))
     accepted_inputs = [(o.file, o.sha256) for o in v.outcomes if o.status == ACCEPTED]
     input_hash = prov.combined_hash(
         accepted_inputs + [(f"reference/{p.name}", sha256_file(p)) for p in ref_files]
     )
-    contract_versions = inputs.versions
-    site_footer = prov.footer_html(
-        [
-            ("Data", reference.name),
-            ("Input SHA-256 (accepted returns and reference)", input_hash),
-            ("Contracts", contract_versions),
-            ("Code", code),
-        ]
-    )
+    run_prov = prov.run_provenance(PROJECT, reference.name, inputs.contracts, input_hash)
+    site_footer = prov.footer_html(run_prov, "About these pages' data")
 
     # Validation outputs first: they stand even if every report fails.
     vjson = write_validation(out, v, reference, site_footer, complete=not s.returns)
@@ -310,7 +300,7 @@ def report(s: Settings) -> RunSummary:
 
     work = out / WORK
     jobs = []
-    status_of = {(o.la_code, o.period): o.status for o in v.outcomes}
+    state = return_states(v)
     cat_records = [vars(i) | {"valid_range": [i.valid_min, i.valid_max]} for i in catalogue]
     for rec in cat_records:
         rec.pop("valid_min")
@@ -334,12 +324,7 @@ def report(s: Settings) -> RunSummary:
                 bench["areas"]["area_code"].isin([region_code, "england"])
                 & bench["areas"]["period"].isin(window)
             ]
-            return_status = {
-                c: {ACCEPTED: "accepted", QUARANTINED: NOT_ACCEPTED}.get(
-                    status_of.get((c, period), ""), "missing"
-                )
-                for c in las["la_code"]
-            }
+            return_status = {c: state.get((c, period), "missing") for c in las["la_code"]}
             las_ctx = [
                 {"la_code": c, "la_name": n, "return_status": return_status[c]}
                 for c, n in zip(las["la_code"], las["la_name"], strict=True)
@@ -390,26 +375,18 @@ def report(s: Settings) -> RunSummary:
                 [(f.name, sha256_file(f)) for f in sorted(slice_dir.iterdir())]
             )
             params = {"region_code": region_code, "period": period, "slice_dir": "."}
-            footer = prov.footer_html(
-                [
-                    ("Period", p.label),
-                    (
-                        "Comparators as at",
-                        f"{p.label} (region and England: ratio of sums; statistical "
-                        "neighbours: mean and median of their values)",
-                    ),
-                    ("Data", reference.name),
-                    ("Input SHA-256 (accepted returns and reference)", input_hash),
-                    ("Report data SHA-256", slice_hash),
-                    ("Contracts", contract_versions),
-                    ("Code", code),
-                    ("Packages", ", ".join(f"{k} {v}" for k, v in prov.package_versions().items())),
-                    (
-                        "Parameters",
-                        ", ".join(f"{k}={v}" for k, v in params.items() if k != "slice_dir"),
-                    ),
-                ]
-            )
+            record = {
+                "period": period,
+                "comparators_as_at": {
+                    "region": period,
+                    "England": period,
+                    "statistical neighbours": period,
+                },
+                "trend_periods": [window[0], window[-1]],
+                **run_prov,
+                "report_data_sha256": slice_hash,
+                "parameters": {k: v for k, v in params.items() if k != "slice_dir"},
+            }
             csv = _figures_csv(la_rows, areas, names, region_code, region_name, catalogue)
             jobs.append(
                 Job(
@@ -421,7 +398,8 @@ def report(s: Settings) -> RunSummary:
                     out_stem=str(out / period / region_code / "regional-benchmark"),
                     title=f"{region_name}: quarterly benchmarking, {p.label}",
                     banners=banners,
-                    footer=footer,
+                    footer=prov.footer_html(record),
+                    provenance=record,
                     breadcrumbs=[("All reports", "../../index.html")],
                     csv=csv,
                 )
@@ -451,16 +429,29 @@ def report(s: Settings) -> RunSummary:
                 "detail": detail,
             }
         )
+    feedback_dir = out / "validation" / "feedback"
+    region_names = dict(regions.itertuples(index=False))
+    returns = [
+        {
+            "period": period,
+            "region_name": region_names[region_of[la]],
+            "la_code": la,
+            "la_name": names[la],
+            "status": state.get((la, period), MISSING),
+            "feedback": f"validation/feedback/{la}.html#{period}"
+            if (la, period) in state and (feedback_dir / f"{la}.html").exists()
+            else None,
+        }
+        for period in periods
+        for la in reference.local_authorities["la_code"]
+        if region_of[la] in region_names
+    ]
     write_text_atomic(
         out / "index.html",
-        index_html(css, reference.name, banners, reports, vjson["summary"], site_footer),
+        index_html(css, reference.name, banners, reports, returns, vjson["summary"], site_footer),
     )
     manifest = {
-        "tartan": pipeline.__version__,
-        "code": code,
-        "packages": prov.package_versions(),
-        "contracts": contract_versions,
-        "input_sha256": input_hash,
+        **run_prov,
         "inputs": [{"file": o.file, "sha256": o.sha256, "status": o.status} for o in v.outcomes],
         "jobs": [
             {
@@ -468,12 +459,25 @@ def report(s: Settings) -> RunSummary:
                 "notebook": job.notebook_display,
                 "parameters": job.parameters,
                 "outputs": [Path(o).relative_to(out).as_posix() for o in res.outputs],
+                "provenance": job.provenance,
             }
             for job, res in zip(jobs, results, strict=True)
         ],
     }
     write_text_atomic(out / "manifest.json", dumps_json(manifest))
     return RunSummary(v, results)
+
+
+def return_states(v: Validation) -> dict[tuple[str, str], str]:
+    """(LA, period) -> 'accepted' or 'not accepted'; an accepted resubmission wins."""
+    out: dict[tuple[str, str], str] = {}
+    for o in v.outcomes:
+        key = (o.la_code, o.period)
+        if o.status == ACCEPTED:
+            out[key] = "accepted"
+        elif o.status == QUARANTINED:
+            out.setdefault(key, NOT_ACCEPTED)
+    return out
 
 
 def _neighbour_lists(reference: ref_io.Reference, la_codes) -> dict[str, list[str]]:

@@ -9,6 +9,13 @@ from pipeline.core.html import esc, page, table
 from pipeline.core.periods import parse_slug
 
 STATUS_LABEL = {"ok": "ok", "failed": "failed", "not accepted": "return not accepted"}
+#: an LA's return for a period, in the index's words
+RETURN_LABEL = {
+    "accepted": "accepted",
+    "not accepted": "return not accepted",
+    "missing": "no return",
+}
+_RETURN_CLASS = {"accepted": "ok", "not accepted": "not-accepted", "missing": "missing"}
 
 
 def index_html(
@@ -16,42 +23,90 @@ def index_html(
     dataset_name: str,
     banners: Sequence[tuple[str, str]],
     reports: list[dict],
+    returns: list[dict],
     validation_summary: dict,
     footer: str,
 ) -> str:
-    """`reports`: dicts with period, region_code, region_name, href, status, detail."""
-    body = [f"<h1>Tartan reports: {esc(dataset_name)}</h1>"]
+    """Every report of every period with its status, and every LA's return with its feedback.
+
+    `reports`: dicts with period, region_code, region_name, href, status (ok or failed), detail.
+    `returns`: dicts with period, region_name, la_code, la_name, status (accepted, not accepted
+    or missing) and feedback (the LA's validation page, or None when it sent nothing).
+    """
     s = validation_summary
-    body.append(
-        f'<p class="lede">{s["returns"]} returns received: {s["accepted"]} accepted, '
-        f'{s["quarantined"]} not accepted. <a href="validation/index.html">Read the validation '
-        "report</a> for what each LA needs to fix.</p>"
-    )
     by_period: dict[str, list[dict]] = {}
     for r in reports:
         by_period.setdefault(r["period"], []).append(r)
-    for period in sorted(by_period, key=parse_slug, reverse=True):
+    periods = sorted(by_period, key=parse_slug, reverse=True)
+    body = [
+        f"<h1>Tartan reports: {esc(dataset_name)}</h1>",
+        f'<p class="lede">{s["returns"]} returns received: {s["accepted"]} accepted, '
+        f'{s["quarantined"]} not accepted. <a href="validation/index.html">Read the validation '
+        "report</a> for what each LA needs to fix.</p>",
+    ]
+    if len(periods) > 1:
+        links = "".join(
+            f'<li><a href="#{esc(p)}">{esc(parse_slug(p).label)}</a></li>' for p in periods
+        )
+        body.append(
+            f'<nav aria-label="Periods"><h2>Periods</h2><ul class="periods">{links}</ul></nav>'
+        )
+    for n, period in enumerate(periods):
+        label = parse_slug(period).label
+        mine = sorted(by_period[period], key=lambda x: x["region_code"])
+        built = sum(r["status"] == "ok" for r in mine)
         rows = []
-        for r in sorted(by_period[period], key=lambda x: x["region_code"]):
+        for r in mine:
             status = STATUS_LABEL.get(r["status"], r["status"])
             cls = "status-" + r["status"].replace(" ", "-")
+            name = f"{r['region_name']}: regional benchmark"
             link = (
-                f'<a href="{esc(r["href"])}">{esc(r["region_name"])}: regional benchmark</a>'
-                if r["status"] == "ok"
-                else esc(f"{r['region_name']}: regional benchmark")
+                f'<a href="{esc(r["href"])}">{esc(name)}</a>' if r["status"] == "ok" else esc(name)
             )
             rows.append(
                 f'<tr><th scope="row">{link}</th><td class="{cls}">{esc(status)}</td>'
                 f"<td>{esc(r.get('detail', ''))}</td></tr>"
             )
-        label = parse_slug(period).label
         body.append(
-            f"<h2>{esc(label)}</h2>"
-            f'<table class="tartan-table"><caption>Reports for {esc(label)}</caption>'
+            f'<h2 id="{esc(period)}">{esc(label)}</h2>'
+            f"<p>{built} of {_plural(len(mine), 'regional report')} built.</p>"
+            f'<table class="tartan-table"><caption>Regional reports, {esc(label)}</caption>'
             '<thead><tr><th scope="col">Report</th><th scope="col">Status</th>'
             f'<th scope="col">Notes</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
         )
+        las = [x for x in returns if x["period"] == period]
+        if las:
+            body.append(_returns_table(label, las, open_=n == 0))
     return page(f"Tartan reports: {dataset_name}", "\n".join(body), css, banners, footer)
+
+
+def _returns_table(label: str, las: list[dict], open_: bool) -> str:
+    """One period's LA returns, folded away (but printed) for all but the latest period."""
+    counts = {k: sum(x["status"] == k for x in las) for k in RETURN_LABEL}
+    summary = f"{counts['accepted']} of {_plural(len(las), 'LA return')} accepted" + "".join(
+        f", {counts[k]} {RETURN_LABEL[k]}" for k in ("not accepted", "missing") if counts[k]
+    )
+    rows = []
+    for x in sorted(las, key=lambda x: (x["region_name"], x["la_name"])):
+        fb = (
+            f'<a href="{esc(x["feedback"])}">Feedback for {esc(x["la_name"])}</a>'
+            if x["feedback"]
+            else "none (no return)"
+        )
+        rows.append(
+            f'<tr><th scope="row">{esc(x["la_name"])} ({esc(x["la_code"])})</th>'
+            f"<td>{esc(x['region_name'])}</td>"
+            f'<td class="status-{_RETURN_CLASS[x["status"]]}">{esc(RETURN_LABEL[x["status"]])}'
+            f"</td><td>{fb}</td></tr>"
+        )
+    return (
+        f"<details{' open' if open_ else ''}><summary>Local authority returns, {esc(label)}: "
+        f"{esc(summary)}</summary>"
+        f'<table class="tartan-table"><caption>Local authority returns, {esc(label)}</caption>'
+        '<thead><tr><th scope="col">Local authority</th><th scope="col">Region</th>'
+        '<th scope="col">Return</th><th scope="col">Validation</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></details>"
+    )
 
 
 def _by_file(findings: list[dict]) -> dict[str, list[dict]]:
@@ -231,11 +286,14 @@ def feedback_html(
         "not used in this period's reports; correct it and send the whole return again. "
         "Points under \u201cPlease check\u201d do not stop your return being used.</p>",
     ]
+    anchored: set[str] = set()
     for o in sorted(mine, key=lambda o: (_sort_key(o["period"]), o["file"]), reverse=True):
         here = findings.get(o["file"], [])
         errors = [f for f in here if f["severity"] == "error"]
         warnings = [f for f in here if f["severity"] == "warning"]
-        body.append(f"<h2>{esc(_period_label(o['period']))}: {esc(o['file'])}</h2>")
+        anchor = "" if o["period"] in anchored else f' id="{esc(o["period"])}"'
+        anchored.add(o["period"])
+        body.append(f"<h2{anchor}>{esc(_period_label(o['period']))}: {esc(o['file'])}</h2>")
         if o["status"] == "accepted":
             verdict = "Accepted." + (
                 f" {_plural(len(group_findings(warnings)), 'point')} to check below."
