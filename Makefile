@@ -7,7 +7,7 @@ LAB    := $(VENV)/.installed-lab
 DATA   ?= data/demo
 OUT    ?= outputs
 
-.PHONY: help setup report validate test lint format bench lab lock clean distclean
+.PHONY: help setup report validate test browser lint format bench lab lock clean distclean
 
 help:
 	@echo "make report    build every report from the embedded demo data into $(OUT)/"
@@ -41,8 +41,21 @@ validate: $(STAMP)
 	@if [ "$(DATA)" = "data/demo" ]; then $(BIN)/tartan demo-data --out $(DATA); fi
 	$(BIN)/tartan validate --data $(DATA) --out $(OUT) $(RETURNS)
 
-test: $(STAMP)
-	$(BIN)/pytest
+# Browser tests drive Debian's chromium (never a downloaded browser): installed here when missing,
+# unless TARTAN_CHROMIUM names another Chromium or Chrome.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser:
+	@if [ -n "$$TARTAN_CHROMIUM" ] || command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	echo "Installing Debian's chromium for the browser tests (apt-get)"; \
+	{ $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null; } || \
+	{ echo "Could not install chromium with apt-get: install Chromium (or Chrome) and set"; \
+	  echo "TARTAN_CHROMIUM to its path, then run make test again."; exit 1; }
+
+# Tests run on every core; tests that share a module-wide build stay on one worker (loadgroup).
+test: $(STAMP) browser
+	$(BIN)/pytest -n auto --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

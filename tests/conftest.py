@@ -31,3 +31,28 @@ def demo_data(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     demo.write(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory, demo_data, worker_id) -> Path:
+    """Every demo report of every period and region, built once by the CLI as `make report` does.
+
+    Under pytest-xdist the workers share one build (the first to arrive builds it, under a lock);
+    the folder is this session's own. Read-only by convention: the site and browser tests read it.
+    """
+    import subprocess
+    import sys
+
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    root = base if worker_id == "master" else base.parent
+    out = root / "demo-site"
+    with FileLock(str(root / "demo-site.lock")):
+        if not (out / "manifest.json").exists():
+            args = [sys.executable, "-m", "pipeline", "report", "--data", demo_data, "--out", out]
+            result = subprocess.run(
+                [*map(str, args), "--no-progress"], capture_output=True, text=True, timeout=1800
+            )
+            assert result.returncode == 0, result.stdout + result.stderr
+    return out

@@ -29,6 +29,9 @@ from pipeline.edges.files import read_return
 from pipeline.orchestration.run import PROJECT
 from tests.conftest import RETURN_COLUMNS
 
+# Module-wide corpus and runs: its tests stay on one pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("ingest-corpus")
+
 LATEST = "2026-27-Q2"
 COLUMNS = RETURN_COLUMNS
 NUMERIC = {"time_period", "numerator", "denominator", "value"}

@@ -28,6 +28,9 @@ from pipeline.orchestration.run import PROJECT, Settings, load_inputs
 from pipeline.orchestration.validation import validate_returns
 from tests.conftest import RETURN_COLUMNS
 
+# Module-wide corpus and runs: its tests stay on one pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("validation-corpus")
+
 LATEST = "2026-27-Q2"
 PREVIOUS = "2026-27-Q1"
 HISTORY = ["2025-26-Q1", "2025-26-Q2", "2025-26-Q3", "2025-26-Q4", PREVIOUS]

@@ -1,0 +1,113 @@
+"""Drive Debian's chromium with Playwright: what a reviewer's browser loads, logs and shows.
+
+No browser is downloaded: the tests use `$TARTAN_CHROMIUM`, else `chromium` on the PATH (which
+`make test` installs from Debian's packages when it is missing).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Chromium's own background traffic (updates, sync, safe browsing) off: only the page may ask.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def chromium_path() -> str | None:
+    wanted = os.environ.get("TARTAN_CHROMIUM")
+    if wanted:
+        return wanted
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@dataclass
+class Visit:
+    """One page opened in a fresh browser context: what it asked for and what it logged."""
+
+    page: object  # playwright Page
+    url: str
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    @property
+    def other_requests(self) -> list[str]:
+        return [u for u in self.requests if u != self.url]
+
+
+def visit(browser, path: Path, javascript: bool = True) -> Visit:
+    """Open `path` as a reviewer would (a file, double-clicked), refusing every other request.
+
+    The page's own Content-Security-Policy is bypassed so that a stray reference shows up here as
+    a request, not only as a blocked-by-policy console message.
+    """
+    context = browser.new_context(
+        java_script_enabled=javascript, bypass_csp=True, viewport=VIEWPORT
+    )
+    page = context.new_page()
+    v = Visit(page, path.resolve().as_uri())
+
+    def route(r):
+        if r.request.url == v.url:
+            r.continue_()
+        else:
+            r.abort()
+
+    context.route("**/*", route)
+    page.on("request", lambda r: v.requests.append(r.url))
+    page.on("console", lambda m: v.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: v.console_errors.append(f"uncaught: {e}"))
+    page.goto(v.url, wait_until="load")
+    return v
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's violations on the page (every rule axe runs by default)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe().run(page).response["violations"]
+
+
+def describe(violations: list[dict]) -> str:
+    return "\n".join(
+        f"{v['impact']}: {v['id']} ({v['help']}) at {v['nodes'][0]['target']}, "
+        f"{len(v['nodes'])} node(s)"
+        for v in violations
+    )
+
+
+class Screenshot:
+    """A full-page screenshot, read back as pixels, to ask what is on screen inside an element."""
+
+    def __init__(self, page):
+        import numpy as np
+        from PIL import Image
+
+        png = page.screenshot(full_page=True)
+        self.pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+        self._scroll = page.evaluate("[window.scrollX, window.scrollY]")
+
+    def region(self, box: dict):
+        """The pixels under a Playwright bounding box (viewport coordinates)."""
+        x0 = max(0, int(box["x"] + self._scroll[0]))
+        y0 = max(0, int(box["y"] + self._scroll[1]))
+        return self.pixels[y0 : y0 + int(box["height"]), x0 : x0 + int(box["width"])]
+
+    def pixels_of(self, box: dict, colour: str, tolerance: int = 10) -> int:
+        """How many of the box's pixels are within `tolerance` of a #rrggbb colour."""
+        import numpy as np
+
+        want = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.int16)
+        return int((np.abs(self.region(box) - want) <= tolerance).all(axis=-1).sum())
