@@ -143,3 +143,19 @@ def test_the_checks_catch_a_page_that_phones_home_or_fails_axe(browser, tmp_path
         assert {"image-alt", "html-has-lang"} <= ids
     finally:
         v.page.context.close()
+
+
+def test_keyboard_first_tab_reaches_the_skip_link_and_it_jumps_to_the_content(browser, demo_site):
+    v = visit(browser, demo_site / "index.html", javascript=False)
+    page = v.page
+    try:
+        skip = page.locator("a.skip-link")
+        assert not skip.is_visible() or skip.bounding_box()["x"] < 0, "hidden until focused"
+        page.keyboard.press("Tab")
+        assert skip.evaluate("a => a === document.activeElement")
+        box = skip.bounding_box()
+        assert box["x"] >= 0 and box["width"] > 50, "shown when focused"
+        page.keyboard.press("Enter")
+        assert page.url.endswith("#main")
+    finally:
+        page.context.close()
