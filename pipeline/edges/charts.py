@@ -100,7 +100,13 @@ def ranking_chart(data: pd.DataFrame, width: int = 230) -> str:
         sort=alt.EncodingSortField("rank", order="ascending"),
         axis=alt.Axis(labelLimit=130, labelFontSize=10),
     )
-    x = alt.X("value:Q", title=None, scale=alt.Scale(zero=False))
+    # Few ticks, and labels that would touch are dropped: "1,200" and "1,400" ran together.
+    x = alt.X(
+        "value:Q",
+        title=None,
+        scale=alt.Scale(zero=False),
+        axis=alt.Axis(tickCount=5, labelOverlap="greedy", labelSeparation=6),
+    )
     colour = alt.Color(
         "band:N",
         scale=alt.Scale(domain=[*BAND_COLOURS], range=[*BAND_COLOURS.values()]),
