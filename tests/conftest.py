@@ -34,7 +34,7 @@ def demo_data(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_site(tmp_path_factory, demo_data, worker_id) -> Path:
+def demo_site(tmp_path_factory, demo_data, request) -> Path:
     """Every demo report of every period and region, built once by the CLI as `make report` does.
 
     Under pytest-xdist the workers share one build (the first to arrive builds it, under a lock);
@@ -46,7 +46,8 @@ def demo_site(tmp_path_factory, demo_data, worker_id) -> Path:
     from filelock import FileLock
 
     base = tmp_path_factory.getbasetemp()
-    root = base if worker_id == "master" else base.parent
+    under_xdist = hasattr(request.config, "workerinput")
+    root = base.parent if under_xdist else base
     out = root / "demo-site"
     with FileLock(str(root / "demo-site.lock")):
         if not (out / "manifest.json").exists():

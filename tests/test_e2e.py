@@ -31,6 +31,8 @@ def _run(data, out):
         "--period",
         "latest",
         "--no-progress",
+        "--workers",  # one notebook at a time (the full demo site uses every core: same bytes)
+        "1",
     ]
     for r in REGIONS:
         args += ["--region", r]
@@ -206,3 +208,27 @@ def test_a_report_is_the_same_whatever_else_the_run_built(run, demo_site):
         str(rel) for rel in shared if (out / rel).read_bytes() != (demo_site / rel).read_bytes()
     ]
     assert differ == []
+
+
+def test_rerunning_one_quarter_keeps_the_rest_of_the_folder_listed(run, tmp_path, demo_data):
+    """An analyst re-runs one region and quarter: the index and manifest still list the rest."""
+    import shutil
+
+    out, _ = run
+    folder = tmp_path / "outputs"
+    shutil.copytree(out, folder)
+    args = [sys.executable, "-m", "pipeline", "report", "--data", demo_data, "--out", folder]
+    args += ["--period", "2026-27-Q1", "--region", "ZR1", "--no-progress"]
+    result = subprocess.run(list(map(str, args)), capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    m = json.loads((folder / "manifest.json").read_text())
+    assert [j["id"] for j in m["jobs"]] == [
+        "2026-27-Q1/ZR1/regional-benchmark",
+        *(f"{PERIOD}/{r}/regional-benchmark" for r in REGIONS),
+    ]
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    for href in ("2026-27-Q1/ZR1", f"{PERIOD}/ZR1", f"{PERIOD}/ZR2"):
+        assert f'href="{href}/regional-benchmark.html"' in index
+    # the earlier run's jobs keep the provenance of the run that built them
+    first = json.loads((out / "manifest.json").read_text())
+    assert m["jobs"][1:] == first["jobs"]

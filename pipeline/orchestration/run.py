@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -406,35 +407,55 @@ def report(s: Settings) -> RunSummary:
             )
     results = execute(jobs, s.workers, s.progress)
     shutil.rmtree(work, ignore_errors=True)
+    for job, res in zip(jobs, results, strict=True):
+        if res.status != "ok":  # never leave an earlier run's report looking current
+            for suffix in (".html", ".ipynb", ".csv"):
+                Path(job.out_stem).with_suffix(suffix).unlink(missing_ok=True)
+
+    # The folder's record: this run's jobs, and earlier runs' jobs it did not redo (a re-run of
+    # one quarter keeps every other quarter in the index and the manifest).
+    entries = [
+        {
+            **res.to_json(),
+            "notebook": job.notebook_display,
+            "parameters": job.parameters,
+            "outputs": [Path(o).relative_to(out).as_posix() for o in res.outputs],
+            "provenance": job.provenance,
+        }
+        for job, res in zip(jobs, results, strict=True)
+    ]
+    all_regions = dict(reference.regions.itertuples(index=False))
+    entries += _earlier_jobs(out, {e["id"] for e in entries}, all_regions)
+    entries.sort(key=lambda e: (parse_slug(e["parameters"]["period"]).ordinal, e["id"]))
 
     region_of = reference.region_of
     reports = []
-    for job, res in zip(jobs, results, strict=True):
-        period, region_code, _ = job.id.split("/")
+    for e in entries:
+        period, region_code = e["parameters"]["period"], e["parameters"]["region_code"]
         not_accepted = sorted(
             reference.la_name(o.la_code)
             for o in v.rejected
             if o.period == period and region_of.get(o.la_code) == region_code
         )
-        detail = res.error or (
+        detail = e["error"] or (
             f"Return not accepted: {', '.join(not_accepted)}" if not_accepted else ""
         )
         reports.append(
             {
                 "period": period,
                 "region_code": region_code,
-                "region_name": job.title.split(":")[0],
+                "region_name": all_regions[region_code],
                 "href": f"{period}/{region_code}/regional-benchmark.html",
-                "status": res.status,
+                "status": e["status"],
                 "detail": detail,
             }
         )
+    shown_regions = {r["region_code"] for r in reports}
     feedback_dir = out / "validation" / "feedback"
-    region_names = dict(regions.itertuples(index=False))
     returns = [
         {
             "period": period,
-            "region_name": region_names[region_of[la]],
+            "region_name": all_regions[region_of[la]],
             "la_code": la,
             "la_name": names[la],
             "status": state.get((la, period), MISSING),
@@ -442,9 +463,9 @@ def report(s: Settings) -> RunSummary:
             if (la, period) in state and (feedback_dir / f"{la}.html").exists()
             else None,
         }
-        for period in periods
+        for period in sorted({r["period"] for r in reports}, key=parse_slug)
         for la in reference.local_authorities["la_code"]
-        if region_of[la] in region_names
+        if region_of[la] in shown_regions
     ]
     write_text_atomic(
         out / "index.html",
@@ -453,19 +474,33 @@ def report(s: Settings) -> RunSummary:
     manifest = {
         **run_prov,
         "inputs": [{"file": o.file, "sha256": o.sha256, "status": o.status} for o in v.outcomes],
-        "jobs": [
-            {
-                **res.to_json(),
-                "notebook": job.notebook_display,
-                "parameters": job.parameters,
-                "outputs": [Path(o).relative_to(out).as_posix() for o in res.outputs],
-                "provenance": job.provenance,
-            }
-            for job, res in zip(jobs, results, strict=True)
-        ],
+        "jobs": entries,
     }
     write_text_atomic(out / "manifest.json", dumps_json(manifest))
     return RunSummary(v, results)
+
+
+def _earlier_jobs(out: Path, redone: set[str], regions: dict[str, str]) -> list[dict]:
+    """Jobs recorded by an earlier run in this folder that this run did not redo, while their
+    outputs are still there (a failed job has none and stays listed as failed)."""
+    try:
+        earlier = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["jobs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    kept = []
+    for e in earlier:
+        try:
+            params = e["parameters"]
+            known = params["region_code"] in regions and parse_slug(params["period"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if (
+            known
+            and e.get("id") not in redone
+            and all((out / o).is_file() for o in e.get("outputs", []))
+        ):
+            kept.append(e)
+    return kept
 
 
 def return_states(v: Validation) -> dict[tuple[str, str], str]:
