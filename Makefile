@@ -43,10 +43,11 @@ validate: $(STAMP)
 
 # Browser tests drive Debian's chromium (never a downloaded browser): installed here when missing,
 # unless TARTAN_CHROMIUM names another Chromium or Chrome.
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 
 browser:
-	@if [ -n "$$TARTAN_CHROMIUM" ] || command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	@if [ -n "$$TARTAN_CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || \
+	  command -v chromium-browser >/dev/null 2>&1; then exit 0; fi; \
 	echo "Installing Debian's chromium for the browser tests (apt-get)"; \
 	{ $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null; } || \

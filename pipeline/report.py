@@ -380,14 +380,13 @@ class RegionalBenchmark:
 
 
 def _figure(fig_id: str, title: str, svg: str, desc: str, tbl: str) -> str:
-    """A chart with its title, a text description and its figures as a table."""
+    """A chart with its caption, a text description and its figures as a table."""
     from pipeline.edges.charts import labelled
 
     return (
-        f'<figure aria-labelledby="{esc(fig_id)}"><figcaption id="{esc(fig_id)}">'
-        f"{esc(title)}</figcaption>"
-        f"{labelled(svg, title, desc, fig_id, f'{fig_id}-d')}"
-        f'<p id="{esc(fig_id)}-d">{esc(desc)}</p>'
+        f'<figure id="{esc(fig_id)}"><figcaption>{esc(title)}</figcaption>'
+        f"{labelled(svg, title, desc)}"
+        f"<p>{esc(desc)}</p>"
         f"<details><summary>Show the figures: {esc(title)}</summary>{tbl}</details>"
         "</figure>"
     )

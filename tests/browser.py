@@ -47,14 +47,15 @@ class Visit:
         return [u for u in self.requests if u != self.url]
 
 
-def visit(browser, path: Path, javascript: bool = True) -> Visit:
+def visit(browser, path: Path, javascript: bool = True, page_csp: bool = False) -> Visit:
     """Open `path` as a reviewer would (a file, double-clicked), refusing every other request.
 
-    The page's own Content-Security-Policy is bypassed so that a stray reference shows up here as
-    a request, not only as a blocked-by-policy console message.
+    By default the page's own Content-Security-Policy is bypassed, so that a stray reference
+    shows up here as a request, not only as a blocked-by-policy console message; `page_csp`
+    keeps it, to show that the page breaks none of its own policy.
     """
     context = browser.new_context(
-        java_script_enabled=javascript, bypass_csp=True, viewport=VIEWPORT
+        java_script_enabled=javascript, bypass_csp=not page_csp, viewport=VIEWPORT
     )
     page = context.new_page()
     v = Visit(page, path.resolve().as_uri())
@@ -74,9 +75,11 @@ def visit(browser, path: Path, javascript: bool = True) -> Visit:
 
 
 def axe_violations(page) -> list[dict]:
-    """axe-core's violations on the page (every rule axe runs by default)."""
+    """axe-core's violations on the page (every rule axe runs by default), with every folded
+    <details> opened first: axe skips hidden content, and the figures behind charts are folded."""
     from axe_playwright_python.sync_playwright import Axe
 
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
     return Axe().run(page).response["violations"]
 
 

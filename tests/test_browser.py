@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.core.html import BAND_COLOURS as RUG_BANDS
 from pipeline.edges import demo
 from tests.browser import FLAGS, Screenshot, axe_violations, chromium_path, describe, visit
 
@@ -18,7 +19,7 @@ PERIODS = [demo.LATEST.shifted(-k).slug for k in range(demo.N_PERIODS)]
 REGIONS = [code for code, _, _ in demo.REGIONS]
 REPORTS = [f"{p}/{r}/regional-benchmark.html" for p in PERIODS for r in REGIONS]
 BAND_A, BAND_D = "#2166ac", "#b2182b"  # the rug's best and worst bands
-BAND_COLOURS = [BAND_A, "#92c5de", "#f4a582", BAND_D]  # the ranking charts' dots
+BAND_COLOURS = [bg for bg, _ in RUG_BANDS.values()]  # the ranking charts' dots, as in the rug
 REGION_BLUE = "#0072b2"  # the region's line in every trend chart
 
 
@@ -59,7 +60,7 @@ def _rug_and_charts_on_screen(v, name, first_period: bool):
     kinds = {"trend": [REGION_BLUE], "rank": BAND_COLOURS}
     expected = {"trend": 0 if first_period else 6, "rank": 6}
     for kind, colours in kinds.items():
-        charts = page.locator(f'figure[aria-labelledby^="{kind}-"] svg')
+        charts = page.locator(f'figure[id^="{kind}-"] svg')
         assert charts.count() == expected[kind], f"{name}: {expected[kind]} {kind} charts"
         for i in range(charts.count()):
             chart = charts.nth(i)
@@ -76,7 +77,8 @@ def _rug_and_charts_on_screen(v, name, first_period: bool):
 def test_regional_report_in_the_browser(browser, demo_site, name):
     """Offline, error-free and accessible; the rug and charts on screen, JavaScript on and off."""
     for javascript in (True, False):
-        v = visit(browser, demo_site / name, javascript=javascript)
+        # JavaScript off, the page's own Content-Security-Policy applies: nothing may break it
+        v = visit(browser, demo_site / name, javascript=javascript, page_csp=not javascript)
         try:
             if javascript:  # axe-core is itself a script
                 _offline_error_free_accessible(v, name)
@@ -112,9 +114,15 @@ def test_print_layout_keeps_the_figures_and_drops_navigation(browser, demo_site)
             "on screen the figures behind each chart are folded away"
         )
         page.emulate_media(media="print")
+        # A4 landscape less 10 mm margins (the stylesheet's @page) is 277 mm: 1047 CSS pixels.
+        page.set_viewport_size({"width": 1047, "height": 740})
         assert all(tables.nth(i).is_visible() for i in range(12)), "printed, they are shown"
         assert not page.locator("nav.breadcrumbs").is_visible()
-        assert page.locator("table.rug").is_visible()
+        rug = page.locator("table.rug")
+        box = rug.bounding_box()
+        assert rug.is_visible() and box["x"] + box["width"] <= 1047, (
+            "the whole rug, every indicator column, fits the printed page's width"
+        )
         pdf = page.pdf(format="A4", landscape=True)
         assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
     finally:

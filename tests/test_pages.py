@@ -47,15 +47,19 @@ def test_index_shows_failed_reports_and_each_return_status_in_words():
     assert re.findall(r'<h2 id="([^"]+)">', html) == ["2026-27-Q2", "2026-27-Q1"], "newest first"
     latest = html.split('id="2026-27-Q2"')[1].split('id="2026-27-Q1"')[0]
     assert "1 of 2 regional reports built." in latest
-    failed = re.search(r"<tr><th scope=\"row\">Region R1: regional benchmark</th>.*?</tr>", latest)
+    name = "Region R1: regional benchmark, 2026-27 Q2"
+    failed = re.search(rf'<tr><th scope="row">{name}</th>.*?</tr>', latest)
     assert failed, "a failed report is listed, without a link to a page that does not exist"
     assert 'class="status-failed">failed<' in failed.group(0)
     assert "ValueError: no figures (cell 3)" in failed.group(0)
     assert '<a href="2026-27-Q2/R2/regional-benchmark.html">' in latest
+    links = re.findall(r"<a [^>]*>([^<]*)</a>", html)
+    assert len(links) == len(set(links)), "every link's text says where it goes"
     assert "1 of 3 LA returns accepted, 1 return not accepted, 1 no return" in latest
     assert "<details open><summary>Local authority returns, 2026-27 Q2" in latest
     assert 'class="status-missing">no return<' in latest and "none (no return)" in latest
-    assert '<a href="validation/feedback/L2.html#2026-27-Q2">Feedback for LA L2</a>' in latest
+    feedback = '<a href="validation/feedback/L2.html#2026-27-Q2">Feedback for LA L2, 2026-27 Q2</a>'
+    assert feedback in latest
     older = html.split('id="2026-27-Q1"')[1]
     assert "<details><summary>" in older, "older periods' returns are folded"
     assert '<a href="#2026-27-Q1">2026-27 Q1</a>' in html, "a contents list of periods"

@@ -49,7 +49,7 @@ def test_footer_states_each_fact_in_words_in_a_fixed_order():
             "statistical neighbours": "2026-27-Q1",
         },
         "trend_periods": ["2024-25-Q3", "2026-27-Q2"],
-        "contracts": {"tartan-la-return": "1.1.0", "indicator catalogue": "1.0.0"},
+        "contracts": {"tartan-la-return": "1.1.0", "indicators": "1.0.0"},
         "code": {"tartan": "0.1.0", "commit": "abc123"},
         "build_date": "2026-01-01",
     }
@@ -57,7 +57,7 @@ def test_footer_states_each_fact_in_words_in_a_fixed_order():
         ("Period", "2026-27 Q2"),
         ("Comparators as at", "Region and England: 2026-27 Q2; statistical neighbours: 2026-27 Q1"),
         ("Trend periods", "2024-25 Q3 to 2026-27 Q2"),
-        ("Contracts", "tartan-la-return 1.1.0; indicator catalogue 1.0.0"),
+        ("Contracts", "tartan-la-return 1.1.0; indicators 1.0.0"),
         ("Code", "tartan 0.1.0 (abc123)"),
         ("Parameters", "region_code=ZR1, period=2026-27-Q2"),
         ("Built", "2026-01-01 (SOURCE_DATE_EPOCH)"),

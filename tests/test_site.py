@@ -33,7 +33,8 @@ def test_index_lists_every_period_region_and_la_with_its_status(demo_site):
     for period in PERIODS:
         for code, name in REGIONS.items():
             href = f"{period}/{code}/regional-benchmark.html"
-            assert f'<a href="{href}">{name}: regional benchmark</a>' in index
+            label = parse_slug(period).label
+            assert f'<a href="{href}">{name}: regional benchmark, {label}</a>' in index
             assert (demo_site / href).is_file()
     rows = re.findall(
         r'<tr><th scope="row">([^<]+) \((ZL\d+)\)</th><td>[^<]+</td>'
@@ -64,9 +65,14 @@ def test_manifest_lists_every_job_with_its_provenance(demo_site):
         period = job["parameters"]["period"]
         assert job["status"] == "ok" and len(job["outputs"]) == 3
         assert prov["period"] == period and set(prov["comparators_as_at"].values()) == {period}
-        assert prov["trend_periods"][-1] == period
+        if period == PERIODS[-1]:
+            assert "trend_periods" not in prov, "the first quarter held has no trend"
+        else:
+            assert prov["trend_periods"][-1] == period
         assert prov["input_sha256"] == m["input_sha256"]
-        assert re.fullmatch(r"[0-9a-f]{64}", prov["report_data_sha256"])
+        csv = demo_site / period / job["parameters"]["region_code"] / "regional-benchmark.csv"
+        assert prov["figures_sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
+        assert prov["config_sha256"] == m["config_sha256"]
         assert prov["parameters"] == {
             "region_code": job["parameters"]["region_code"],
             "period": period,
@@ -74,6 +80,20 @@ def test_manifest_lists_every_job_with_its_provenance(demo_site):
         assert {"pandas", "papermill", "nbconvert", "python"} <= prov["packages"].keys()
         assert prov["contracts"]["tartan-la-return"]
     assert "build_date" not in m, "no date unless SOURCE_DATE_EPOCH gives one"
+
+
+def test_configuration_hash_covers_contracts_priorities_and_dataset_yaml(demo_site, demo_data):
+    from tests.conftest import ROOT
+
+    m = json.loads((demo_site / "manifest.json").read_text(encoding="utf-8"))
+    files = {f"data_contracts/{p.name}": p for p in (ROOT / "data_contracts").glob("*.yaml")}
+    files["dataset.yaml"] = demo_data / "dataset.yaml"
+    assert "data_contracts/priorities.yaml" in files
+    lines = "".join(
+        f"{hashlib.sha256(files[name].read_bytes()).hexdigest()}  {name}\n"
+        for name in sorted(files)
+    )
+    assert hashlib.sha256(lines.encode()).hexdigest() == m["config_sha256"]
 
 
 def test_input_hash_is_checkable_with_sha256sum(demo_site, demo_data):
@@ -99,7 +119,8 @@ def test_every_report_footer_states_its_provenance(demo_site, period):
         assert facts["Period"] == label
         assert facts["Comparators as at"] == f"Region, England and statistical neighbours: {label}"
         assert facts["Input SHA-256 (accepted returns and reference)"] == m["input_sha256"]
-        assert facts["Report data SHA-256"] == prov["report_data_sha256"]
+        assert facts["Figures SHA-256 (the report's CSV)"] == prov["figures_sha256"]
+        assert facts["Contracts and configuration SHA-256"] == m["config_sha256"]
         assert facts["Code"] == f"tartan {prov['code']['tartan']} ({prov['code']['commit']})"
         assert "tartan-la-return 1." in facts["Contracts"] and "pandas " in facts["Packages"]
         assert facts["Parameters"] == f"region_code={code}, period={period}"

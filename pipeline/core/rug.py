@@ -100,9 +100,8 @@ def _sn_row(la_code: str, la_name: str, inds, f: pd.DataFrame, period_label: str
         if r is None or pd.isna(r["sn_mean"]):
             cells.append('<td class="st">–</td>')
             continue
-        n = int(r["sn_count"])
-        note = f' title="mean of {n} neighbours with a figure"' if n else ""
-        cells.append(f'<td{note}><span class="v">{esc(ind.format(r["sn_mean"]))}</span></td>')
+        # How many neighbours had a figure is in the CSV (sn_count): never in a tooltip alone.
+        cells.append(f'<td><span class="v">{esc(ind.format(r["sn_mean"]))}</span></td>')
     return (
         f'<tr class="sn"><th scope="row"><span class="visually-hidden">{esc(la_name)}: </span>'
         f"statistical neighbours' mean, as at {esc(period_label)}</th>{''.join(cells)}</tr>"

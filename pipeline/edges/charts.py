@@ -6,7 +6,8 @@ import re
 
 import pandas as pd
 
-from pipeline.core.html import attrs, esc
+from pipeline.core.html import BAND_COLOURS as RUG_BANDS
+from pipeline.core.html import esc
 
 #: colour-blind-safe pair (Okabe-Ito blue and vermilion), with line dash as a second signal
 SERIES_COLOURS = {"Region": "#0072B2", "England": "#D55E00"}
@@ -14,8 +15,8 @@ SERIES_DASH = {"Region": [1, 0], "England": [6, 3]}
 FONT = "Arial, Helvetica, sans-serif"
 LA_COLOUR = "#949494"
 EACH_LA = "Each LA in the region"
-#: the rug's band colours (ColorBrewer RdBu, colour-blind safe); neutral indicators: grey
-BAND_COLOURS = {"A": "#2166ac", "B": "#92c5de", "C": "#f4a582", "D": "#b2182b", "": "#bfc1c3"}
+#: the rug's own band colours, so a band looks the same in the rug and the charts; no band: grey
+BAND_COLOURS = {band: bg for band, (bg, _) in RUG_BANDS.items()} | {"": "#bfc1c3"}
 
 
 def _svg(chart) -> str:
@@ -149,18 +150,16 @@ def ranking_chart(data: pd.DataFrame, width: int = 230) -> str:
     return _clean(_svg(chart))
 
 
-def labelled(svg: str, title: str, desc: str, title_id: str, desc_id: str) -> str:
+def labelled(svg: str, title: str, desc: str) -> str:
     """The SVG as one image for assistive technology: role img, a <title> and a <desc>.
 
-    `title_id` and `desc_id` name the visible caption and description on the page, which screen
-    readers announce; the <title> and <desc> travel with the SVG if it is copied out.
+    The page shows the same title as the figure's caption and the description beside it; these
+    travel with the SVG if it is copied out, and name the image for screen readers.
     """
     opening = re.match(r"<svg\b[^>]*>", svg)
     if not opening:
         raise ValueError("not an SVG document")
-    tag = opening.group(0)[:-1] + attrs(
-        role="img", aria_labelledby=title_id, aria_describedby=desc_id
-    )
+    tag = opening.group(0)[:-1] + ' role="img"'
     return f"{tag}><title>{esc(title)}</title><desc>{esc(desc)}</desc>{svg[opening.end() :]}"
 
 

@@ -8,6 +8,7 @@ every other page Tartan writes.
 from __future__ import annotations
 
 import copy
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -61,9 +62,13 @@ def dumps(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
 
 
+#: nbconvert's heading permalinks: empty links once their pilcrow is gone, so they are removed
+_ANCHOR_LINK = re.compile(r'<a class="anchor-link" href="#[^"]*">[^<]*</a>')
+
+
 def notebook_body(nb: nbformat.NotebookNode) -> str:
     body, _ = _exporter().from_notebook_node(nb)
-    return body.strip()
+    return _ANCHOR_LINK.sub("", body).strip()
 
 
 def to_html(

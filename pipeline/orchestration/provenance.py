@@ -50,7 +50,7 @@ def git_commit(project: Path) -> str:
                 str(project),
                 "status",
                 "--porcelain",
-                "--untracked-files=no",
+                "--untracked-files=normal",
                 "--",
                 "pipeline",
                 "notebooks",
@@ -92,13 +92,18 @@ def build_date() -> str | None:
 
 
 def run_provenance(
-    project: Path, data_name: str, contracts: dict[str, str], input_sha256: str | None = None
+    project: Path,
+    data_name: str,
+    contracts: dict[str, str],
+    input_sha256: str | None = None,
+    config_sha256: str | None = None,
 ) -> dict:
     """What is true of every output of one run."""
     out = {
         "data": data_name,
         **({"input_sha256": input_sha256} if input_sha256 else {}),
         "contracts": dict(contracts),
+        **({"config_sha256": config_sha256} if config_sha256 else {}),
         "code": {"tartan": pipeline.__version__, "commit": git_commit(project)},
         "packages": package_versions(),
     }
@@ -136,8 +141,9 @@ _FACTS = (
     ("trend_periods", "Trend periods", lambda v: " to ".join(parse_slug(p).label for p in v)),
     ("data", "Data", str),
     ("input_sha256", "Input SHA-256 (accepted returns and reference)", str),
-    ("report_data_sha256", "Report data SHA-256", str),
+    ("figures_sha256", "Figures SHA-256 (the report's CSV)", str),
     ("contracts", "Contracts", contracts_text),
+    ("config_sha256", "Contracts and configuration SHA-256", str),
     ("code", "Code", code_text),
     ("packages", "Packages", lambda v: ", ".join(f"{k} {x}" for k, x in v.items())),
     ("parameters", "Parameters", lambda v: ", ".join(f"{k}={x}" for k, x in v.items())),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -73,6 +74,13 @@ class Inputs:
     contracts: dict[str, str]  # contract or catalogue -> version, as every page prints it
 
 
+def config_hash(s: Settings) -> str:
+    """One SHA-256 over the contracts, catalogue, priorities and dataset.yaml a run reads."""
+    files = [(f"data_contracts/{p.name}", p) for p in sorted(s.contracts.glob("*.yaml"))]
+    files += [("dataset.yaml", s.data / "dataset.yaml")]
+    return prov.combined_hash([(name, sha256_file(p)) for name, p in files if p.is_file()])
+
+
 def load_inputs(s: Settings) -> Inputs:
     contracts = s.contracts
     return_contract = ct.load_contract(contracts / "la_return.yaml")
@@ -81,7 +89,7 @@ def load_inputs(s: Settings) -> Inputs:
     catalogue = ct.load_catalogue(contracts / "indicators.yaml", catalogue_contract)
     reference = ref_io.load(s.data, reference_contract)
     versions = {c.id: c.version for c in (return_contract, reference_contract, catalogue_contract)}
-    versions["indicator catalogue"] = catalogue.version
+    versions["indicators"] = catalogue.version
     return Inputs(catalogue, return_contract, reference, versions)
 
 
@@ -267,7 +275,9 @@ def report(s: Settings) -> RunSummary:
     input_hash = prov.combined_hash(
         accepted_inputs + [(f"reference/{p.name}", sha256_file(p)) for p in ref_files]
     )
-    run_prov = prov.run_provenance(PROJECT, reference.name, inputs.contracts, input_hash)
+    run_prov = prov.run_provenance(
+        PROJECT, reference.name, inputs.contracts, input_hash, config_hash(s)
+    )
     site_footer = prov.footer_html(run_prov, "About these pages' data")
 
     # Validation outputs first: they stand even if every report fails.
@@ -300,6 +310,7 @@ def report(s: Settings) -> RunSummary:
         regions = regions[regions["region_code"].isin(s.regions)]
 
     work = out / WORK
+    shutil.rmtree(work, ignore_errors=True)  # nothing left from a killed run
     jobs = []
     state = return_states(v)
     cat_records = [vars(i) | {"valid_range": [i.valid_min, i.valid_max]} for i in catalogue]
@@ -372,23 +383,21 @@ def report(s: Settings) -> RunSummary:
             write_text_atomic(
                 slice_dir / "areas.csv", areas.to_csv(index=False, lineterminator="\n")
             )
-            slice_hash = prov.combined_hash(
-                [(f.name, sha256_file(f)) for f in sorted(slice_dir.iterdir())]
-            )
             params = {"region_code": region_code, "period": period, "slice_dir": "."}
+            csv = _figures_csv(la_rows, areas, names, region_code, region_name, catalogue)
             record = {
                 "period": period,
+                # by construction every comparator is of the report's own quarter
                 "comparators_as_at": {
                     "region": period,
                     "England": period,
                     "statistical neighbours": period,
                 },
-                "trend_periods": [window[0], window[-1]],
+                **({"trend_periods": [window[0], window[-1]]} if len(window) > 1 else {}),
                 **run_prov,
-                "report_data_sha256": slice_hash,
+                "figures_sha256": hashlib.sha256(csv.encode("utf-8")).hexdigest(),
                 "parameters": {k: v for k, v in params.items() if k != "slice_dir"},
             }
-            csv = _figures_csv(la_rows, areas, names, region_code, region_name, catalogue)
             jobs.append(
                 Job(
                     id=f"{period}/{region_code}/regional-benchmark",

@@ -59,7 +59,7 @@ def index_html(
         for r in mine:
             status = STATUS_LABEL.get(r["status"], r["status"])
             cls = "status-" + r["status"].replace(" ", "-")
-            name = f"{r['region_name']}: regional benchmark"
+            name = f"{r['region_name']}: regional benchmark, {label}"
             link = (
                 f'<a href="{esc(r["href"])}">{esc(name)}</a>' if r["status"] == "ok" else esc(name)
             )
@@ -89,7 +89,7 @@ def _returns_table(label: str, las: list[dict], open_: bool) -> str:
     rows = []
     for x in sorted(las, key=lambda x: (x["region_name"], x["la_name"])):
         fb = (
-            f'<a href="{esc(x["feedback"])}">Feedback for {esc(x["la_name"])}</a>'
+            f'<a href="{esc(x["feedback"])}">Feedback for {esc(x["la_name"])}, {esc(label)}</a>'
             if x["feedback"]
             else "none (no return)"
         )
