@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html as html_lib
 import json
 import re
 import subprocess
@@ -21,9 +22,12 @@ REGIONS = {code: name for code, name, _ in demo.REGIONS}
 N_LAS = sum(n for _, _, n in demo.REGIONS)
 
 
-def _footer(html: str) -> dict[str, str]:
-    footer = re.search(r'<footer class="site-footer">(.*?)</footer>', html, re.S).group(1)
-    return dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", footer))
+def _footer(page: str) -> dict[str, str]:
+    footer = re.search(r'<footer class="site-footer">(.*?)</footer>', page, re.S).group(1)
+    return {
+        html_lib.unescape(k): html_lib.unescape(v)
+        for k, v in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", footer)
+    }
 
 
 def test_index_lists_every_period_region_and_la_with_its_status(demo_site):
