@@ -20,41 +20,17 @@ from pipeline.core.benchmark import (
     ranks,
     worst_band_runs,
 )
-from pipeline.core.catalogue import Catalogue
+from tests.catalogues import catalogue
 
 NAN = np.nan
 PERIOD = "2026-27-Q1"
 
-CATALOGUE = Catalogue.from_records(
-    [
-        {
-            "id": "visits_pct",
-            "label": "Visits in time (%)",
-            "theme": "Children in need",
-            "unit": "percentage",
-            "polarity": "high",
-            "decimals": 1,
-            "valid_range": [0, 100],
-        },
-        {
-            "id": "cla_rate",
-            "label": "Children looked after per 10,000",
-            "theme": "Looked-after children",
-            "unit": "rate per 10,000",
-            "polarity": "neutral",
-            "decimals": 1,
-            "valid_range": [0, None],
-        },
-        {
-            "id": "caseload",
-            "label": "Average caseload",
-            "theme": "Workforce",
-            "unit": "ratio",
-            "polarity": "low",
-            "decimals": 2,
-            "valid_range": [0, 60],
-        },
-    ]
+CATALOGUE = catalogue(
+    "visits_pct",
+    "cla_rate",
+    "caseload",
+    cla_rate={"decimals": 1},
+    caseload={"decimals": 2, "valid_range": [0, 60]},
 )
 
 

@@ -17,43 +17,18 @@ from pipeline.core.narrative import (
     region_against_england,
     regional_narrative,
 )
+from tests.catalogues import catalogue as hand_made
 
 NOW, PREV = "2026-27-Q2", "2026-27-Q1"
 NAMES = {"A": "Aldermoor", "B": "Brackenford", "C": "Carrowdale"}
 
 
 def catalogue(rereferral_polarity: str = "low") -> Catalogue:
-    return Catalogue.from_records(
-        [
-            {
-                "id": "rereferrals_pct",
-                "label": "Re-referrals (%)",
-                "theme": "Front door",
-                "unit": "percentage",
-                "polarity": rereferral_polarity,
-                "decimals": 1,
-                "valid_range": [0, 100],
-            },
-            {
-                "id": "visits_pct",
-                "label": "Visits in time (%)",
-                "theme": "Children in need",
-                "unit": "percentage",
-                "polarity": "high",
-                "decimals": 1,
-                "valid_range": [0, 100],
-            },
-            {
-                "id": "cla_rate",
-                "label": "Children looked after per 10,000",
-                "theme": "Looked-after children",
-                "unit": "rate per 10,000",
-                "polarity": "neutral",
-                "decimals": 0,
-                "scale": 10000,
-                "valid_range": [0, None],
-            },
-        ]
+    return hand_made(
+        "rereferrals_pct",
+        "visits_pct",
+        "cla_rate",
+        rereferrals_pct={"polarity": rereferral_polarity},
     )
 
 

@@ -7,54 +7,14 @@ import math
 import pandas as pd
 import pytest
 
-from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError
 from pipeline.core.priorities import AMBER, GREEN, NO_DATA, RED, Priority, assess, rag, rule_text
 from pipeline.edges.contracts import load_priorities
+from tests.catalogues import catalogue
 from tests.conftest import ROOT
 
 NOW = "2026-27-Q2"
-CATALOGUE = Catalogue.from_records(
-    [
-        {
-            "id": "rereferrals_pct",
-            "label": "Re-referrals (%)",
-            "theme": "Front door",
-            "unit": "percentage",
-            "polarity": "low",
-            "decimals": 1,
-            "valid_range": [0, 100],
-        },
-        {
-            "id": "visits_pct",
-            "label": "Visits in time (%)",
-            "theme": "Children in need",
-            "unit": "percentage",
-            "polarity": "high",
-            "decimals": 1,
-            "valid_range": [0, 100],
-        },
-        {
-            "id": "cla_rate",
-            "label": "Children looked after per 10,000",
-            "theme": "Looked-after children",
-            "unit": "rate per 10,000",
-            "polarity": "neutral",
-            "decimals": 0,
-            "scale": 10000,
-            "valid_range": [0, None],
-        },
-        {
-            "id": "caseload",
-            "label": "Average caseload",
-            "theme": "Workforce",
-            "unit": "ratio",
-            "polarity": "low",
-            "decimals": 1,
-            "valid_range": [0, None],
-        },
-    ]
-)
+CATALOGUE = catalogue("rereferrals_pct", "visits_pct", "cla_rate", "caseload")
 LOW = Priority("rr", "Fewer re-referrals", "rereferrals_pct", 20.0)  # lower is better
 HIGH = Priority("v", "Visits in time", "visits_pct", 90.0)  # higher is better
 

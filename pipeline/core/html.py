@@ -22,12 +22,6 @@ def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def attrs(**kw: object) -> str:
-    return "".join(
-        f' {k.rstrip("_").replace("_", "-")}="{esc(v)}"' for k, v in kw.items() if v is not None
-    )
-
-
 def table(
     caption: str,
     columns: Sequence[str],

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from pipeline.core.html import esc, page, table
 from pipeline.core.periods import parse_slug
 
-STATUS_LABEL = {"ok": "ok", "failed": "failed", "not accepted": "return not accepted"}
 #: an LA's return for a period, in the index's words
 RETURN_LABEL = {
     "accepted": "accepted",
@@ -57,8 +56,8 @@ def index_html(
         built = sum(r["status"] == "ok" for r in mine)
         rows = []
         for r in mine:
-            status = STATUS_LABEL.get(r["status"], r["status"])
-            cls = "status-" + r["status"].replace(" ", "-")
+            status = r["status"]  # ok or failed
+            cls = f"status-{status}"
             name = f"{r['region_name']}: regional benchmark, {label}"
             link = (
                 f'<a href="{esc(r["href"])}">{esc(name)}</a>' if r["status"] == "ok" else esc(name)
