@@ -1,8 +1,14 @@
-"""Charts: altair specifications rendered offline to inline SVG by vl-convert (no CDN, no JS)."""
+"""Charts: altair specifications rendered offline to inline SVG by vl-convert (no CDN, no JS).
+
+Each kind of chart is specified once per process with altair, against a named dataset; a call
+fills in its data and renders. Building altair objects cost more than rendering them.
+"""
 
 from __future__ import annotations
 
+import json
 import re
+from functools import cache
 
 import pandas as pd
 
@@ -17,32 +23,98 @@ LA_COLOUR = "#949494"
 EACH_LA = "Each LA in the region"
 #: the rug's own band colours, so a band looks the same in the rug and the charts; no band: grey
 BAND_COLOURS = {band: bg for band, (bg, _) in RUG_BANDS.items()} | {"": "#bfc1c3"}
+#: a pack's series: the LA itself, its neighbours' mean, the region and England; each with its
+#: own colour, dash and weight, so no series rests on colour alone
+PACK_SERIES = {
+    "LA": ("#0b0c0c", [1, 0], 3.0),
+    "SN mean": ("#882255", [2, 2], 2.0),
+    "Region": (SERIES_COLOURS["Region"], SERIES_DASH["Region"], 2.0),
+    "England": (SERIES_COLOURS["England"], SERIES_DASH["England"], 2.0),
+}
+NEIGHBOUR_COLOUR = "#6f777b"
+#: stands for the LA's name in a pack's chart specification until a call fills it in
+_THIS_LA = "__this_la__"
+DATA = "table"
 
 
-def _svg(chart) -> str:
+def _ordered(data: pd.DataFrame) -> pd.DataFrame:
+    """Panels and periods keep the order they come in (`order`, `t`), whatever their names."""
+    panel = {k: i for i, k in enumerate(dict.fromkeys(data["indicator"]))}
+    out = data.assign(order=data["indicator"].map(panel))
+    if "period" in out:
+        t = {k: i for i, k in enumerate(dict.fromkeys(data["period"]))}
+        out = out.assign(t=out["period"].map(t))
+    return out
+
+
+def _render(kind: str, data: pd.DataFrame, names: dict[str, str] | None = None) -> str:
+    """One chart of `kind` with `data`; `names` fills placeholders of the specification."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(chart.to_dict())
+    text = _template(kind)
+    for placeholder, value in (names or {}).items():
+        text = text.replace(json.dumps(placeholder), json.dumps(value))
+    spec = json.loads(text)
+    spec["datasets"] = {DATA: json.loads(_ordered(data).to_json(orient="records"))}
+    return _clean(vlc.vegalite_to_svg(spec))
 
 
-def trend_small_multiples(data: pd.DataFrame, width: int = 170, height: int = 110) -> str:
+@cache
+def _template(kind: str) -> str:
+    spec = {
+        "trend": _trend_spec,
+        "ranking": _ranking_spec,
+        "pack-trend": _pack_trend_spec,
+        "neighbours": _neighbours_spec,
+    }[kind]()
+    return json.dumps(spec.to_dict(), sort_keys=True)
+
+
+def _facet(chart, columns: int, label_limit: int):
+    import altair as alt
+
+    return (
+        chart.facet(
+            facet=alt.Facet(
+                "indicator:N", title=None, sort=alt.EncodingSortField("order", op="min")
+            ),
+            columns=columns,
+        )
+        .configure(font=FONT)
+        .configure_header(labelFontSize=11, labelLimit=label_limit)
+        .configure_view(stroke="#b1b4b6")
+    )
+
+
+def _period_axis():
+    import altair as alt
+
+    return alt.X(
+        "period:N",
+        sort=alt.EncodingSortField("t", op="min"),
+        title=None,
+        axis=alt.Axis(labelAngle=-45, labelFontSize=9),
+    )
+
+
+def trend_small_multiples(data: pd.DataFrame) -> str:
     """One small line chart per indicator: each LA (thin grey), the region and England.
 
     `data` has columns indicator (label), period (label, in order), series ('Region',
     'England' or 'LA'), la (the LA's name, for 'LA' rows) and value. Returns an SVG string.
     """
+    # Missing figures stay, so that lines break at a gap instead of bridging it.
+    return _render("trend", data.assign(series=data["series"].replace({"LA": EACH_LA})))
+
+
+def _trend_spec(width: int = 170, height: int = 110):
     import altair as alt
 
-    order = list(dict.fromkeys(data["period"]))
-    # Keep missing figures so that lines break at a gap instead of bridging it.
-    valued = data.assign(series=lambda d: d["series"].replace({"LA": EACH_LA}))
     domain = [*SERIES_COLOURS, EACH_LA]
-    colours = [*SERIES_COLOURS.values(), LA_COLOUR]
-    x = alt.X("period:N", sort=order, title=None, axis=alt.Axis(labelAngle=-45, labelFontSize=9))
-    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
+    x, y = _period_axis(), alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
     colour = alt.Color(
         "series:N",
-        scale=alt.Scale(domain=domain, range=colours),
+        scale=alt.Scale(domain=domain, range=[*SERIES_COLOURS.values(), LA_COLOUR]),
         legend=alt.Legend(title=None, orient="top", symbolType="stroke", symbolStrokeWidth=3),
     )
     dash = alt.StrokeDash(
@@ -61,45 +133,37 @@ def trend_small_multiples(data: pd.DataFrame, width: int = 170, height: int = 11
         .transform_filter(alt.datum.series != EACH_LA)
         .encode(x=x, y=y, color=colour, strokeDash=dash)
     )
-    chart = (
-        alt.layer(
-            las,
-            areas.mark_line(strokeWidth=2.5, invalid="break-paths-filter-domains"),
-            areas.mark_point(filled=True, size=28),
-            data=valued,
-        )
-        .properties(width=width, height=height)
-        .facet(
-            facet=alt.Facet("indicator:N", title=None, sort=list(dict.fromkeys(data["indicator"]))),
-            columns=3,
-        )
-        # Each panel its own axes: a shared x axis would hang under empty cells of the last row.
-        .resolve_scale(y="independent")
-        .resolve_axis(x="independent")
-        .configure(font=FONT)
-        .configure_header(labelFontSize=11, labelLimit=220)
-        .configure_view(stroke="#b1b4b6")
-    )
-    return _clean(_svg(chart))
+    chart = alt.layer(
+        las,
+        areas.mark_line(strokeWidth=2.5, invalid="break-paths-filter-domains"),
+        areas.mark_point(filled=True, size=28),
+        data=alt.NamedData(DATA),
+    ).properties(width=width, height=height)
+    # Each panel its own axes: a shared x axis would hang under empty cells of the last row.
+    return _facet(chart, 3, 220).resolve_scale(y="independent").resolve_axis(x="independent")
 
 
-def ranking_chart(data: pd.DataFrame, width: int = 230) -> str:
+def ranking_chart(data: pd.DataFrame) -> str:
     """Per indicator, the region's LAs ranked best first (dots), with the region and England as
     reference lines; each dot carries its band letter, so colour is never the only signal.
 
     `data` has columns indicator (label), la, value, rank (1 = best within the region), band
     ('A'-'D' or '' for neutral), region and england (the comparators' values).
     """
+    return _render(
+        "ranking", data.dropna(subset=["value"]).assign(band=lambda d: d["band"].fillna(""))
+    )
+
+
+def _ranked_dots(label_limit: int):
+    """The y (LAs, best first), x (values) and band letters of a ranking chart."""
     import altair as alt
 
-    valued = data.dropna(subset=["value"]).assign(band=lambda d: d["band"].fillna(""))
-    n = max(int(valued.groupby("indicator").size().max()) if len(valued) else 1, 1)
-    height = max(60, 16 * n)
     y = alt.Y(
         "la:N",
         title=None,
         sort=alt.EncodingSortField("rank", order="ascending"),
-        axis=alt.Axis(labelLimit=130, labelFontSize=10),
+        axis=alt.Axis(labelLimit=label_limit, labelFontSize=10),
     )
     # Few ticks, and labels that would touch are dropped: "1,200" and "1,400" ran together.
     x = alt.X(
@@ -108,6 +172,24 @@ def ranking_chart(data: pd.DataFrame, width: int = 230) -> str:
         scale=alt.Scale(zero=False),
         axis=alt.Axis(tickCount=5, labelOverlap="greedy", labelSeparation=6),
     )
+    letters = (
+        alt.Chart()
+        .mark_text(align="left", dx=9, fontSize=10, fontWeight="bold")
+        .encode(x=x, y=y, text="band:N")
+    )
+    return x, y, letters
+
+
+def _rule(value: str, colour: str, dash: list[int]):
+    import altair as alt
+
+    return alt.Chart().mark_rule(color=colour, strokeWidth=2, strokeDash=dash).encode(x=value)
+
+
+def _ranking_spec(width: int = 230):
+    import altair as alt
+
+    x, y, letters = _ranked_dots(130)
     colour = alt.Color(
         "band:N",
         scale=alt.Scale(domain=[*BAND_COLOURS], range=[*BAND_COLOURS.values()]),
@@ -118,36 +200,112 @@ def ranking_chart(data: pd.DataFrame, width: int = 230) -> str:
         .mark_circle(size=70, opacity=1, stroke="#0b0c0c", strokeWidth=0.5)
         .encode(x=x, y=y, color=colour)
     )
-    letters = (
-        alt.Chart()
-        .mark_text(align="left", dx=8, fontSize=10, fontWeight="bold")
-        .encode(x=x, y=y, text="band:N")
+    chart = alt.layer(
+        _rule("mean(region):Q", SERIES_COLOURS["Region"], SERIES_DASH["Region"]),
+        _rule("mean(england):Q", SERIES_COLOURS["England"], SERIES_DASH["England"]),
+        dots,
+        letters,
+        data=alt.NamedData(DATA),
+    ).properties(width=width, height=alt.Step(16))
+    return _facet(chart, 2, 300).resolve_scale(x="independent", y="independent")
+
+
+def pack_trend_chart(data: pd.DataFrame, la_name: str) -> str:
+    """One small line chart per indicator: the LA against its neighbours' mean, the region and
+    England over the trend periods.
+
+    `data` has columns indicator (label), period (label, in order), series ('LA', 'SN mean',
+    'Region', 'England') and value. Returns an SVG string.
+    """
+    shown = data.assign(
+        series=data["series"].map(_pack_names(la_name)), this_la=data["series"].eq("LA")
     )
-    region = (
-        alt.Chart()
-        .mark_rule(color=SERIES_COLOURS["Region"], strokeWidth=2)
-        .encode(x="mean(region):Q")
+    return _render("pack-trend", shown, {_THIS_LA: la_name})
+
+
+def _pack_names(la_name: str) -> dict[str, str]:
+    return {
+        "LA": la_name,
+        "SN mean": "Statistical neighbours' mean",
+        "Region": "Region",
+        "England": "England",
+    }
+
+
+def _pack_trend_spec(width: int = 170, height: int = 110):
+    import altair as alt
+
+    domain = list(_pack_names(_THIS_LA).values())
+    styles = list(PACK_SERIES.values())
+    x, y = _period_axis(), alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
+    colour = alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=domain, range=[c for c, _, _ in styles]),
+        legend=alt.Legend(
+            title=None, orient="top", symbolType="stroke", symbolStrokeWidth=3, columns=2
+        ),
     )
-    england = (
+    dash = alt.StrokeDash(
+        "series:N", scale=alt.Scale(domain=domain, range=[d for _, d, _ in styles]), legend=None
+    )
+    weight = alt.StrokeWidth(
+        "series:N", scale=alt.Scale(domain=domain, range=[w for _, _, w in styles]), legend=None
+    )
+    base = alt.Chart().encode(x=x, y=y, color=colour, strokeDash=dash)
+    chart = alt.layer(
+        base.mark_line(invalid="break-paths-filter-domains").encode(strokeWidth=weight),
+        base.transform_filter(alt.datum.this_la).mark_point(filled=True, size=30),
+        data=alt.NamedData(DATA),
+    ).properties(width=width, height=height)
+    return _facet(chart, 3, 220).resolve_scale(y="independent").resolve_axis(x="independent")
+
+
+def neighbour_ranking_chart(data: pd.DataFrame) -> str:
+    """Per indicator, the LA and its statistical neighbours ranked best first: the LA a large
+    black diamond (and labelled 'this LA'), neighbours grey circles, each with its band letter;
+    the neighbours' mean and England as reference lines.
+
+    `data` has columns indicator (label), la (name), value, rank, band ('A'-'D' or ''),
+    this_la (bool), sn_mean and england.
+    """
+    valued = data.dropna(subset=["value"]).assign(
+        band=lambda d: d["band"].fillna(""),
+        who=lambda d: d["this_la"].map({True: "This LA", False: "Neighbour"}),
+    )
+    return _render("neighbours", valued)
+
+
+def _neighbours_spec(width: int = 230):
+    import altair as alt
+
+    x, y, letters = _ranked_dots(170)
+    who = ["This LA", "Neighbour"]
+    dots = (
         alt.Chart()
-        .mark_rule(
-            color=SERIES_COLOURS["England"], strokeWidth=2, strokeDash=SERIES_DASH["England"]
+        .mark_point(filled=True, opacity=1, stroke="#ffffff", strokeWidth=0.5)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "who:N",
+                scale=alt.Scale(domain=who, range=["#0b0c0c", NEIGHBOUR_COLOUR]),
+                legend=None,
+            ),
+            shape=alt.Shape(
+                "who:N", scale=alt.Scale(domain=who, range=["diamond", "circle"]), legend=None
+            ),
+            size=alt.Size("who:N", scale=alt.Scale(domain=who, range=[160, 60]), legend=None),
         )
-        .encode(x="mean(england):Q")
     )
-    chart = (
-        alt.layer(region, england, dots, letters, data=valued)
-        .properties(width=width, height=height)
-        .facet(
-            facet=alt.Facet("indicator:N", title=None, sort=list(dict.fromkeys(data["indicator"]))),
-            columns=2,
-        )
-        .resolve_scale(x="independent", y="independent")
-        .configure(font=FONT)
-        .configure_header(labelFontSize=11, labelLimit=300)
-        .configure_view(stroke="#b1b4b6")
-    )
-    return _clean(_svg(chart))
+    sn_colour, sn_dash, _ = PACK_SERIES["SN mean"]
+    chart = alt.layer(
+        _rule("mean(sn_mean):Q", sn_colour, sn_dash),
+        _rule("mean(england):Q", SERIES_COLOURS["England"], SERIES_DASH["England"]),
+        dots,
+        letters,
+        data=alt.NamedData(DATA),
+    ).properties(width=width, height=alt.Step(16))
+    return _facet(chart, 2, 300).resolve_scale(x="independent", y="independent")
 
 
 def labelled(svg: str, title: str, desc: str) -> str:
@@ -163,6 +321,34 @@ def labelled(svg: str, title: str, desc: str) -> str:
     return f"{tag}><title>{esc(title)}</title><desc>{esc(desc)}</desc>{svg[opening.end() :]}"
 
 
+_NUMBER = re.compile(r"-?\d+\.\d+")
+_GEOMETRY = re.compile(r'(?<= )(?:d|transform|x|y|x1|y1|x2|y2)="[^"]*"')
+#: what vega writes for interactive viewers and screen readers mark by mark: the page describes
+#: each chart once (a title, a description and a table), so these only add weight
+_NOISE = re.compile(r' (?:aria-[a-z]+|class|pointer-events|role)="[^"]*"| opacity="1"')
+_EMPTY_PATH = re.compile(r'<path d="(?:M0,0h0v0h0Z)?"(?: display="none")?\s*(?:/>|></path>)')
+_FONT = re.compile(r' font-family="([^"]*)"')
+
+
+def _tenth(number: str) -> str:
+    """A coordinate to a tenth of a pixel: '10.625' -> '10.6', '3.0' -> '3', '-0.04' -> '0'."""
+    text = f"{float(number):.1f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _round(match: re.Match) -> str:
+    return _NUMBER.sub(lambda n: _tenth(n.group(0)), match.group(0))
+
+
 def _clean(svg: str) -> str:
-    """Drop the XML prolog so the SVG can sit inline in HTML."""
-    return re.sub(r"^<\?xml[^>]*>\s*", "", svg.strip())
+    """The SVG, inline-ready and light: no XML prolog, coordinates to a tenth of a pixel, no
+    per-mark ARIA or classes, and the font set once on the root (every text used the same)."""
+    svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg.strip())
+    svg = _NOISE.sub("", svg)
+    svg = _EMPTY_PATH.sub("", svg)
+    svg = _GEOMETRY.sub(_round, svg)
+    fonts = set(_FONT.findall(svg))
+    if len(fonts) == 1:
+        svg = _FONT.sub("", svg)
+        svg = re.sub(r"^<svg\b", f'<svg font-family="{fonts.pop()}"', svg)
+    return svg

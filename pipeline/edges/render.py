@@ -28,8 +28,35 @@ def stylesheet() -> str:
 @cache
 def _exporter():
     from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
-    exporter = HTMLExporter(
+    class Exporter(HTMLExporter):
+        """nbconvert's HTML exporter without its last pass, which re-parses the whole page with
+        BeautifulSoup to give images alt text and output areas a tabindex. Tartan's template
+        emits neither (charts are inline SVG with their own title and description), and the
+        pass cost about a second per report."""
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            lang = nb.metadata.get("language_info", {})
+            lexer = lang.get("pygments_lexer", lang.get("name"))
+            self.register_filter(
+                "highlight_code",
+                self.filters.get(
+                    "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+                ),
+            )
+            resources = self._init_resources(resources)
+            self.register_filter(
+                "filter_data_type",
+                WidgetsDataTypeFilter(
+                    notebook_metadata=self._nb_metadata, parent=self, resources=resources
+                ),
+            )
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    exporter = Exporter(
         template_name="tartan",
         extra_template_basedirs=[str(TEMPLATES)],
         exclude_input=True,
@@ -63,7 +90,7 @@ def dumps(nb: nbformat.NotebookNode) -> str:
 
 
 #: nbconvert's heading permalinks: empty links once their pilcrow is gone, so they are removed
-_ANCHOR_LINK = re.compile(r'<a class="anchor-link" href="#[^"]*">[^<]*</a>')
+_ANCHOR_LINK = re.compile(r'<a class="anchor-link" href="#[^"]*"\s*(?:/>|>[^<]*</a>)')
 
 
 def notebook_body(nb: nbformat.NotebookNode) -> str:
