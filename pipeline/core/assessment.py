@@ -1,0 +1,448 @@
+"""The self-assessment evidence pack's judgements for one LA and period: the scorecard,
+strengths, areas for development, what changed since last quarter and questions for the
+moderating LA. Pure pandas; the same figures always give the same words.
+
+Every statement quotes the figures it rests on, and its direction comes from the indicator's
+polarity (neutral indicators are described, never judged). The rules, stated in the pack:
+
+- **Strength**: a judged indicator with a figure this period that is in band A (the best quarter
+  of all LAs), or that is improving (over four quarters, as the trend column) and better than
+  its statistical neighbours' mean.
+- **Area for development**: a judged indicator in band D (the worst quarter) this period, or
+  one that got worse in each of the last ``WORSENING_PERIODS`` (3) or more quarters, by at least
+  5% of its figure at the start of that run in all (so that drift within noise is not flagged).
+- **Changed since last quarter**: a figure that moved by at least 5% of the previous quarter's
+  figure, changed band, or gained or lost its figure.
+- **Questions for peer challenge**: one per area for development, quoting its figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from pipeline.core.benchmark import OK, STATUS_SYMBOLS
+from pipeline.core.catalogue import Catalogue, Indicator
+from pipeline.core.narrative import MIN_COUNT, MOVE_THRESHOLD, better_phrase, is_better
+from pipeline.core.periods import parse_slug
+from pipeline.core.trends import IMPROVING, TREND_THRESHOLD
+
+WORSENING_PERIODS = 3
+
+#: scorecard columns, in the order the pack shows them
+SCORECARD_COLUMNS = [
+    "indicator_id",
+    "theme",
+    "value",
+    "status",
+    "numerator",
+    "previous_value",
+    "year_earlier_value",
+    "sn_mean",
+    "sn_median",
+    "sn_count",
+    "region",
+    "england",
+    "rank_national",
+    "las_ranked_national",
+    "rank_region",
+    "las_ranked_region",
+    "band",
+    "worst_band_run",
+    "trend_from",
+    "trend",
+]
+
+
+@dataclass
+class Statement:
+    """One piece of evidence about one indicator, with the figures it quotes."""
+
+    indicator_id: str
+    reasons: list[str]  # the rules it meets, e.g. ["band_d", "worsening"]
+    text: str
+    figures: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Assessment:
+    strengths: list[Statement]
+    development: list[Statement]
+    changes: list[Statement]
+    questions: list[Statement]
+
+    def to_json(self) -> dict:
+        return {k: [s.to_json() for s in v] for k, v in vars(self).items()}
+
+
+# --------------------------------------------------------------------------- the scorecard
+
+
+def scorecard(
+    la_rows: pd.DataFrame,
+    areas: pd.DataFrame,
+    catalogue: Catalogue,
+    period: str,
+    region_code: str,
+) -> pd.DataFrame:
+    """One row per catalogue indicator (catalogue order) for the LA in `period`.
+
+    `la_rows`: the LA's rows from the benchmark core (any periods); `areas`: region and England
+    rows ('england'). Indicators without a row are listed as missing.
+    """
+    now = la_rows[la_rows["period"] == period].set_index("indicator_id")
+    a = areas[areas["period"] == period].set_index(["area_code", "indicator_id"])["value"]
+    rows = []
+    for ind in catalogue:
+        r = now.loc[ind.id] if ind.id in now.index else None
+        row = {"indicator_id": ind.id, "theme": ind.theme}
+        for col in SCORECARD_COLUMNS[2:]:
+            if col in ("region", "england"):
+                continue
+            row[col] = r[col] if r is not None and col in r.index else None
+        if r is None:
+            row["status"] = "missing"
+        row["region"] = a.get((region_code, ind.id), math.nan)
+        row["england"] = a.get(("england", ind.id), math.nan)
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
+    out["band"] = out["band"].where(out["band"].map(lambda b: isinstance(b, str) and b != ""))
+    return out
+
+
+def value_series(la_rows: pd.DataFrame, indicator_id: str) -> dict[int, float]:
+    """Period ordinal -> value, for the periods where the LA has a figure."""
+    r = la_rows[
+        (la_rows["indicator_id"] == indicator_id)
+        & la_rows["status"].eq(OK)
+        & la_rows["value"].notna()
+    ]
+    return {parse_slug(p).ordinal: float(v) for p, v in zip(r["period"], r["value"], strict=True)}
+
+
+def worsening_run(values: Mapping[int, float], ordinal: int, ind: Indicator) -> int:
+    """How many consecutive quarter-on-quarter changes, ending at `ordinal`, were each worse by
+    the indicator's polarity. 0 for neutral indicators or without a figure; a gap ends a run."""
+    n = 0
+    while (
+        ind.judged
+        and ordinal - n in values
+        and ordinal - n - 1 in values
+        and is_better(ind, values[ordinal - n] - values[ordinal - n - 1]) is False
+    ):
+        n += 1
+    return n
+
+
+# --------------------------------------------------------------------------- wording helpers
+
+
+SN_MEAN = "the SN mean of"
+
+
+def _gap(ind: Indicator, value: float, other: float, name: str = SN_MEAN) -> str:
+    """'5.6 percentage points better than the SN mean of 19.8%' (by polarity; higher or lower
+    for a neutral indicator). `name` leads into the other figure: 'the SN mean of', "England's"."""
+    diff = value - other
+    if ind.format(value) == ind.format(other):
+        return f"level with {name} {ind.with_unit(other)}"
+    better = is_better(ind, diff)
+    word = (
+        ("higher" if diff > 0 else "lower") if better is None else ("better" if better else "worse")
+    )
+    return f"{ind.difference(diff)} {word} than {name} {ind.with_unit(other)}"
+
+
+def _comparators(ind: Indicator, row: Mapping) -> str:
+    """'region 18.0%, England 21.5%' (those with a figure)."""
+    parts = [
+        f"{label} {ind.format(row[col])}"
+        for col, label in (("region", "region"), ("england", "England"))
+        if _has(row[col])
+    ]
+    return ", ".join(parts)
+
+
+def _has(x) -> bool:
+    try:
+        return x is not None and not math.isnan(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _moved_word(diff: float) -> str:
+    return "rose" if diff > 0 else "fell"
+
+
+def _small(row_numerators: list, ind: Indicator) -> bool:
+    """Whether a percentage or rate rests on fewer than MIN_COUNT children at either end."""
+    return ind.unit != "ratio" and any(_has(n) and float(n) < MIN_COUNT for n in row_numerators)
+
+
+SMALL_NOTE = f" It rests on fewer than {MIN_COUNT} children, so a handful of children can swing it."
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+def assess(
+    la_rows: pd.DataFrame,
+    areas: pd.DataFrame,
+    catalogue: Catalogue,
+    period: str,
+    region_code: str,
+    england_name: str = "England",
+    first_period: str | None = None,
+) -> Assessment:
+    """Strengths, areas for development, changes since last quarter and questions for one LA.
+
+    `la_rows`: the LA's rows from the benchmark core for the trend window (la_code, period,
+    indicator_id, numerator, value, status, band, worst_band_run, sn_mean, trend_from, trend,
+    previous_value); `areas`: region and England rows (area_code, period, indicator_id, value).
+    `first_period`: the first period any data is held for (a band D run that starts there is
+    said to cover every quarter held).
+    """
+    first = parse_slug(first_period) if first_period else None
+    p = parse_slug(period)
+    card = scorecard(la_rows, areas, catalogue, period, region_code)
+    sn_by = {
+        (r.indicator_id, parse_slug(r.period).ordinal): r.sn_mean
+        for r in la_rows[["indicator_id", "period", "sn_mean"]].itertuples()
+    }
+    num_by = {
+        (r.indicator_id, parse_slug(r.period).ordinal): r.numerator
+        for r in la_rows[["indicator_id", "period", "numerator"]].itertuples()
+    }
+    band_by = {
+        (r.indicator_id, parse_slug(r.period).ordinal): r.band
+        for r in la_rows[["indicator_id", "period", "band"]].itertuples()
+        if isinstance(r.band, str) and r.band
+    }
+    status_by = {
+        (r.indicator_id, parse_slug(r.period).ordinal): r.status
+        for r in la_rows[["indicator_id", "period", "status"]].itertuples()
+    }
+    strengths, development, changes, questions = [], [], [], []
+    for row in card.to_dict(orient="records"):
+        ind = catalogue[row["indicator_id"]]
+        values = value_series(la_rows, ind.id)
+        has_now = p.ordinal in values
+        v = values.get(p.ordinal, math.nan)
+        band = row["band"] if isinstance(row["band"], str) else None
+        comps = _comparators(ind, row)
+        head = f"{ind.label}: {ind.with_unit(v)}"
+        fig = {"value": v, "band": band, "sn_mean": row["sn_mean"], "region": row["region"]}
+        fig["england"] = row["england"]
+
+        if has_now and ind.judged:
+            # strengths
+            reasons, parts = [], []
+            sn_better = _has(row["sn_mean"]) and is_better(ind, v - row["sn_mean"]) is True
+            improving = row["trend"] == IMPROVING and _has(row["trend_from"])
+            if band == "A":
+                reasons.append("band_a")
+                parts.append("in band A, the best quarter of all LAs")
+            if improving and sn_better:
+                reasons.append("improving_above_sn")
+            if reasons:
+                if _has(row["sn_mean"]):
+                    parts.append(_gap(ind, v, row["sn_mean"]))
+                if improving:
+                    parts.append(
+                        f"improving, from {ind.with_unit(row['trend_from'])} in "
+                        f"{p.shifted(-3).label}"
+                    )
+                text = f"{head}, {'; '.join(parts)}" + (f" ({comps})." if comps else ".")
+                strengths.append(
+                    Statement(ind.id, reasons, text, fig | {"trend_from": row["trend_from"]})
+                )
+
+            # areas for development
+            reasons, parts = [], []
+            run = worsening_run(values, p.ordinal, ind)
+            start = p.shifted(-run)
+            start_value = values.get(start.ordinal, math.nan)
+            big = run and (
+                abs(v - start_value) >= TREND_THRESHOLD * abs(start_value)
+                if start_value
+                else v != start_value
+            )
+            d_run = int(row["worst_band_run"]) if _has(row["worst_band_run"]) else 0
+            every = first is not None and d_run > 1 and p.shifted(1 - d_run) == first
+            if band == "D":
+                reasons.append("band_d")
+                parts.append(
+                    "in band D, the worst quarter of all LAs"
+                    + (
+                        f", in every quarter held ({d_run})"
+                        if every
+                        else f", for {d_run} quarters running"
+                        if d_run > 1
+                        else ""
+                    )
+                )
+            if run >= WORSENING_PERIODS and big:
+                reasons.append("worsening")
+                parts.append(
+                    f"worse in each of the last {run} quarters, from "
+                    f"{ind.with_unit(start_value)} in {start.label}"
+                )
+            if reasons:
+                if _has(row["sn_mean"]):
+                    parts.insert(1 if band == "D" else 0, _gap(ind, v, row["sn_mean"]))
+                text = f"{head}, {'; '.join(parts)}" + (f" ({comps})." if comps else ".")
+                figs = fig | {
+                    "band_d_quarters": d_run,
+                    "band_d_every_quarter": every,
+                    "worsening_quarters": run,
+                    "trend": row["trend"],
+                    "trend_from": row["trend_from"],
+                }
+                if "worsening" in reasons:
+                    figs |= {
+                        "start_period": start.slug,
+                        "start_value": start_value,
+                        "sn_mean_start": sn_by.get((ind.id, start.ordinal), math.nan),
+                    }
+                small = _small([num_by.get((ind.id, p.ordinal))], ind)
+                statement = Statement(ind.id, reasons, text + (SMALL_NOTE if small else ""), figs)
+                development.append(statement)
+                questions.append(_question(ind, statement, p, england_name))
+
+        # changes since last quarter
+        prev = p.previous()
+        change = _change(
+            ind,
+            v if has_now else None,
+            values.get(prev.ordinal),
+            band,
+            band_by.get((ind.id, prev.ordinal)),
+            status_by.get((ind.id, p.ordinal)),
+            status_by.get((ind.id, prev.ordinal)),
+            prev.label,
+            [num_by.get((ind.id, p.ordinal)), num_by.get((ind.id, prev.ordinal))],
+        )
+        if change:
+            changes.append(change)
+    return Assessment(strengths, development, changes, questions)
+
+
+def _question(ind: Indicator, s: Statement, p, england_name: str) -> Statement:
+    """A question for the moderating LA about one area for development, quoting its figures."""
+    f = s.figures
+    v = f["value"]
+    if "worsening" in s.reasons:
+        start = parse_slug(f["start_period"])
+        run = f["worsening_quarters"]
+        moved = _moved_word(v - f["start_value"])
+        text = (
+            f"{ind.label} {moved} from {ind.format(f['start_value'])} to {ind.with_unit(v)} over "
+            f"{run} quarters ({start.label} to {p.label})"
+        )
+        sn0, sn1 = f["sn_mean_start"], f["sn_mean"]
+        if _has(sn0) and _has(sn1):
+            if abs(sn1 - sn0) < TREND_THRESHOLD * abs(sn0) or ind.format(sn0) == ind.format(sn1):
+                text += f" while the SN mean stayed near {ind.with_unit(sn1)}"
+            else:
+                text += (
+                    f" while the SN mean {_moved_word(sn1 - sn0)} from {ind.format(sn0)} to "
+                    f"{ind.with_unit(sn1)}"
+                )
+        text += f": what is driving the {'rise' if moved == 'rose' else 'fall'}"
+        text += (
+            ", and what would bring it back?"
+            if "band_d" not in s.reasons
+            else ", and what is the plan to leave the worst quarter of all LAs (band D)?"
+        )
+    else:
+        run = f["band_d_quarters"]
+        text = (
+            f"{ind.label} has been in the worst quarter of all LAs (band D) "
+            + (
+                f"in every quarter held ({run})"
+                if f["band_d_every_quarter"]
+                else f"for {run} quarters"
+            )
+            if run > 1
+            else f"{ind.label} is in the worst quarter of all LAs (band D) this quarter"
+        )
+        gaps = [_gap(ind, v, f["sn_mean"])] if _has(f["sn_mean"]) else []
+        if _has(f["england"]):
+            gaps.append(_gap(ind, v, f["england"], f"{england_name}'s"))
+        if gaps:
+            text += f"; at {ind.with_unit(v)} it is {' and '.join(gaps)}"
+        if f["trend"] == IMPROVING and _has(f["trend_from"]):
+            text += (
+                f". It is improving, from {ind.format(f['trend_from'])} in {p.shifted(-3).label}: "
+                "what will keep the improvement going until it leaves band D?"
+            )
+        else:
+            text += ": what is the plan to close the gap, and how will the LA know it is working?"
+    return Statement(ind.id, list(s.reasons), text, dict(f))
+
+
+def _change(
+    ind: Indicator,
+    now: float | None,
+    before: float | None,
+    band: str | None,
+    band_before: str | None,
+    status: str | None,
+    status_before: str | None,
+    prev_label: str,
+    numerators: list,
+) -> Statement | None:
+    """What changed for one indicator since the previous quarter, or None."""
+    figs = {"value": now, "previous_value": before, "band": band, "previous_band": band_before}
+    if now is None and before is None:
+        return None
+    if now is None:
+        why = STATUS_SYMBOLS.get(status or "", "no figure")
+        return Statement(
+            ind.id,
+            ["lost_figure"],
+            f"{ind.label}: no figure this quarter ({why}); "
+            f"{ind.with_unit(before)} in {prev_label}.",
+            figs,
+        )
+    if before is None:
+        if status_before is None:  # the first quarter held: nothing to compare with
+            return None
+        why = STATUS_SYMBOLS.get(status_before or "", "no figure")
+        return Statement(
+            ind.id,
+            ["gained_figure"],
+            f"{ind.label}: {ind.with_unit(now)}, where there was no figure in {prev_label} "
+            f"({why}).",
+            figs,
+        )
+    diff = now - before
+    moved = abs(diff) >= MOVE_THRESHOLD * abs(before) if before else diff != 0
+    band_moved = bool(band and band_before and band != band_before)
+    if not (moved or band_moved):
+        return None
+    reasons = (["moved"] if moved else []) + (["band_changed"] if band_moved else [])
+    if diff == 0:
+        text = f"{ind.label} was {ind.with_unit(now)} in both quarters"
+    else:
+        text = (
+            f"{ind.label} {_moved_word(diff)} from {ind.format(before)} to {ind.with_unit(now)} "
+            f"({ind.difference(diff)}) since {prev_label}"
+        )
+    better = is_better(ind, diff)
+    if better is None:
+        text += f" ({better_phrase(ind)})" if diff else ""
+    else:
+        text += f": {'an improvement' if better else 'a deterioration'} ({better_phrase(ind)})"
+    if band_moved:
+        text += f"; band {band_before} to {band}"
+    text += "."
+    if _small(numerators, ind):
+        text += SMALL_NOTE
+    return Statement(ind.id, reasons, text, figs)
