@@ -97,7 +97,8 @@ def _parser() -> argparse.ArgumentParser:
         "report",
         help="validate, benchmark and build every report",
         description="Validate the returns, then build the regional benchmarking "
-        "report for every region and period, the index and manifest.",
+        "report for every region and period, each LA's self-assessment evidence pack (for the "
+        "latest period built, by default), the index and manifest.",
     )
     _add_common(rep)
     rep.add_argument(
@@ -111,6 +112,13 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="PERIOD",
         help="only this period (repeatable): a slug like 2026-27-Q2, or 'latest'",
+    )
+    rep.add_argument(
+        "--packs",
+        choices=PACK_CHOICES,
+        default="latest",
+        help="self-assessment packs for the latest period built (default), every period "
+        "built, or none",
     )
     rep.add_argument(
         "--workers",
@@ -127,6 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+PACK_CHOICES = ("latest", "all", "none")
+
+
 def _settings(args):
     from pipeline.orchestration.run import PROJECT, Settings
 
@@ -138,6 +149,7 @@ def _settings(args):
         returns=getattr(args, "paths", None) or None,
         periods=getattr(args, "period", None),
         workers=getattr(args, "workers", None),
+        packs=getattr(args, "packs", "latest"),
         progress=False if getattr(args, "no_progress", False) else None,
     )
 
@@ -210,7 +222,12 @@ def main(argv: list[str] | None = None) -> int:
             summary = report(_settings(args))
             _print_validation(summary.validation)
             ok = len(summary.results) - len(summary.failed)
-            print(f"Reports: {ok} of {len(summary.results)} built in {args.out}")
+            packs = sum(r.id.endswith("/self-assessment") for r in summary.results)
+            print(
+                f"Reports: {ok} of {len(summary.results)} built in {args.out} "
+                f"({_n(len(summary.results) - packs, 'regional report')}, "
+                f"{_n(packs, 'self-assessment pack')})"
+            )
             for r in summary.failed:
                 where = f" (cell {r.cell})" if r.cell is not None else ""
                 print(f"  failed: {r.id}{where}: {r.error}", file=sys.stderr)

@@ -18,6 +18,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 PERIODS = [demo.LATEST.shifted(-k).slug for k in range(demo.N_PERIODS)]
 REGIONS = [code for code, _, _ in demo.REGIONS]
 REPORTS = [f"{p}/{r}/regional-benchmark.html" for p in PERIODS for r in REGIONS]
+#: `make report` builds the packs of the latest period: one per demo LA
+PACKS = [
+    f"{PERIODS[0]}/{r}/ZL{i}{k:02d}/self-assessment.html"
+    for i, (r, _, n) in enumerate(demo.REGIONS, start=1)
+    for k in range(1, n + 1)
+]
+SN_PURPLE, THIS_LA, NEIGHBOUR_GREY = "#882255", "#0b0c0c", "#6f777b"
 BAND_A, BAND_D = "#2166ac", "#b2182b"  # the rug's best and worst bands
 BAND_COLOURS = [bg for bg, _ in RUG_BANDS.values()]  # the ranking charts' dots, as in the rug
 REGION_BLUE = "#0072b2"  # the region's line in every trend chart
@@ -89,6 +96,46 @@ def test_regional_report_in_the_browser(browser, demo_site, name):
                 f"{name} (JavaScript {'on' if javascript else 'off'})",
                 first_period=name.startswith(PERIODS[-1]),
             )
+        finally:
+            v.page.context.close()
+
+
+def _pack_on_screen(v, name):
+    """Per theme, a scorecard, a trend chart (the neighbours' purple mean, the region's blue)
+    and a ranking among neighbours (the LA's black diamond, the neighbours' grey dots)."""
+    page = v.page
+    shot = Screenshot(page)
+    if f"/{demo.FAULTY_LA}/" in name:  # its return was not accepted
+        assert page.locator("p.notice").is_visible()
+        assert (
+            page.locator("figure svg").count() == 0 and page.locator("table.scorecard").count() == 0
+        )
+        return
+    assert page.locator("table.scorecard").count() == 6
+    for kind, colours in {
+        "trend": [SN_PURPLE, REGION_BLUE],
+        "rank": [THIS_LA, NEIGHBOUR_GREY],
+    }.items():
+        charts = page.locator(f'figure[id^="{kind}-"] svg')
+        assert charts.count() == 6, f"{name}: 6 {kind} charts"
+        for i in range(6):
+            box = charts.nth(i).bounding_box()
+            assert box["width"] > 200 and box["height"] > 100, f"{name}: {kind} chart {i + 1}"
+            for c in colours:
+                assert shot.pixels_of(box, c) > 10, f"{name}: {kind} chart {i + 1} lacks {c}"
+
+
+@pytest.mark.parametrize("name", PACKS)
+def test_self_assessment_pack_in_the_browser(browser, demo_site, name):
+    """Offline, error-free and accessible; scorecards and charts shown, JavaScript on and off."""
+    for javascript in (True, False):
+        v = visit(browser, demo_site / name, javascript=javascript, page_csp=not javascript)
+        try:
+            if javascript:
+                _offline_error_free_accessible(v, name)
+            else:
+                assert v.other_requests == [] and v.console_errors == []
+            _pack_on_screen(v, f"{name} (JavaScript {'on' if javascript else 'off'})")
         finally:
             v.page.context.close()
 

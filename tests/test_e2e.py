@@ -56,7 +56,9 @@ def test_index_links_every_regional_report_and_the_validation(run):
         assert (out / href).exists()
     assert 'href="validation/index.html"' in index
     assert "Return not accepted: Marrowgate" in index
-    assert "Reports: 2 of 2 built" in result.stdout
+    # the latest quarter's packs come with it: one per LA of the two regions (10 + 8)
+    assert "Reports: 20 of 20 built" in result.stdout
+    assert "(2 regional reports, 18 self-assessment packs)" in result.stdout
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -170,7 +172,10 @@ def test_executed_notebook_kept_without_volatile_metadata(run):
 def test_manifest_lists_jobs_inputs_and_versions(run):
     out, _ = run
     m = json.loads((out / "manifest.json").read_text())
-    assert [j["id"] for j in m["jobs"]] == [f"{PERIOD}/{r}/regional-benchmark" for r in REGIONS]
+    regional = [j["id"] for j in m["jobs"] if j["kind"] == "regional-benchmark"]
+    assert regional == [f"{PERIOD}/{r}/regional-benchmark" for r in REGIONS]
+    packs = [j["id"] for j in m["jobs"] if j["kind"] == "self-assessment"]
+    assert len(packs) == 18 and all(p.startswith(f"{PERIOD}/ZR") for p in packs)
     assert all(j["status"] == "ok" for j in m["jobs"])
     assert len(m["inputs"]) == 240
     assert {i["status"] for i in m["inputs"]} == {"accepted", "quarantined"}
@@ -218,17 +223,21 @@ def test_rerunning_one_quarter_keeps_the_rest_of_the_folder_listed(run, tmp_path
     folder = tmp_path / "outputs"
     shutil.copytree(out, folder)
     args = [sys.executable, "-m", "pipeline", "report", "--data", demo_data, "--out", folder]
-    args += ["--period", "2026-27-Q1", "--region", "ZR1", "--no-progress"]
+    args += ["--period", "2026-27-Q1", "--region", "ZR1", "--packs", "none", "--no-progress"]
     result = subprocess.run(list(map(str, args)), capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr
     m = json.loads((folder / "manifest.json").read_text())
+    first = json.loads((out / "manifest.json").read_text())
     assert [j["id"] for j in m["jobs"]] == [
         "2026-27-Q1/ZR1/regional-benchmark",
-        *(f"{PERIOD}/{r}/regional-benchmark" for r in REGIONS),
+        *(j["id"] for j in first["jobs"]),  # the latest quarter's reports and packs
     ]
     index = (folder / "index.html").read_text(encoding="utf-8")
     for href in ("2026-27-Q1/ZR1", f"{PERIOD}/ZR1", f"{PERIOD}/ZR2"):
         assert f'href="{href}/regional-benchmark.html"' in index
     # the earlier run's jobs keep the provenance of the run that built them
-    first = json.loads((out / "manifest.json").read_text())
     assert m["jobs"][1:] == first["jobs"]
+    assert 'href="2026-27-Q2/ZR1/ZL101/self-assessment.html"' in index
+    # built without packs, the re-run quarter's report does not point at any
+    rerun = (folder / "2026-27-Q1" / "ZR1" / "regional-benchmark.html").read_text("utf-8")
+    assert "self-assessment" not in rerun

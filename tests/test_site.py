@@ -20,6 +20,13 @@ pytestmark = pytest.mark.e2e
 PERIODS = [demo.LATEST.shifted(-k).slug for k in range(demo.N_PERIODS)]
 REGIONS = {code: name for code, name, _ in demo.REGIONS}
 N_LAS = sum(n for _, _, n in demo.REGIONS)
+#: `make report` builds the packs of the latest period, one per demo LA
+LAS = {
+    f"ZL{i}{k:02d}": code
+    for i, (code, _, n) in enumerate(demo.REGIONS, start=1)
+    for k in range(1, n + 1)
+}
+PACK_LIMIT = 600 * 1024
 
 
 def _footer(page: str) -> dict[str, str]:
@@ -63,7 +70,9 @@ def test_manifest_lists_every_job_with_its_provenance(demo_site):
     expected = [
         f"{p}/{r}/regional-benchmark" for p in sorted(PERIODS, key=parse_slug) for r in REGIONS
     ]
-    assert ids == expected
+    packs = sorted(f"{PERIODS[0]}/{r}/{la}/self-assessment" for la, r in LAS.items())
+    assert ids == expected[: -len(REGIONS)] + sorted(expected[-len(REGIONS) :] + packs)
+    assert {j["kind"] for j in m["jobs"]} == {"regional-benchmark", "self-assessment"}
     for job in m["jobs"]:
         prov = job["provenance"]
         period = job["parameters"]["period"]
@@ -74,13 +83,15 @@ def test_manifest_lists_every_job_with_its_provenance(demo_site):
         else:
             assert prov["trend_periods"][-1] == period
         assert prov["input_sha256"] == m["input_sha256"]
-        csv = demo_site / period / job["parameters"]["region_code"] / "regional-benchmark.csv"
+        csv = demo_site / next(o for o in job["outputs"] if o.endswith(".csv"))
+        assert csv.stem == job["kind"]
         assert prov["figures_sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
         assert prov["config_sha256"] == m["config_sha256"]
-        assert prov["parameters"] == {
-            "region_code": job["parameters"]["region_code"],
-            "period": period,
-        }
+        params = {k: v for k, v in job["parameters"].items() if k != "slice_dir"}
+        assert prov["parameters"] == params
+        assert set(params) == {"region_code", "period"} | (
+            {"la_code"} if job["kind"] == "self-assessment" else set()
+        )
         assert {"pandas", "papermill", "nbconvert", "python"} <= prov["packages"].keys()
         assert prov["contracts"]["tartan-la-return"]
     assert "build_date" not in m, "no date unless SOURCE_DATE_EPOCH gives one"
@@ -174,3 +185,81 @@ def test_first_quarter_held_says_why_there_is_no_trend_chart(demo_site):
     label = parse_slug(first).label
     assert html.count(f"No trend chart: {label} is the first quarter held") == 6, "one per theme"
     assert html.count("<svg") == 6, "the ranking charts are still drawn"
+
+
+def test_every_demo_la_has_a_pack_linked_from_and_back_to_its_regional_report(demo_site):
+    period = PERIODS[0]
+    label = parse_slug(period).label
+    index = (demo_site / "index.html").read_text(encoding="utf-8")
+    for code in REGIONS:
+        regional = (demo_site / period / code / "regional-benchmark.html").read_text(
+            encoding="utf-8"
+        )
+        mine = sorted(la for la, r in LAS.items() if r == code)
+        assert sorted(re.findall(r'<a href="(ZL\d+)/self-assessment.html">', regional)) == mine
+        for la in mine:
+            pack = demo_site / period / code / la / "self-assessment.html"
+            text = pack.read_text(encoding="utf-8")
+            assert pack.stat().st_size < PACK_LIMIT, f"{pack}: {pack.stat().st_size:,} bytes"
+            assert f'<a href="../regional-benchmark.html">{REGIONS[code]}: quarterly ' in text
+            assert 'href="../../../index.html"' in text
+            assert f'<a href="{period}/{code}/{la}/self-assessment.html">' in index
+            for suffix in (".ipynb", ".csv"):
+                assert pack.with_suffix(suffix).is_file()
+    # earlier quarters' regional reports were built without packs, and say nothing of them
+    older = (demo_site / PERIODS[1] / "ZR1" / "regional-benchmark.html").read_text("utf-8")
+    assert "self-assessment" not in older
+    assert not list((demo_site / PERIODS[1]).glob("*/*/self-assessment.html"))
+    assert "30 of 30 self-assessment packs built" in index
+    assert f"ZL101: self-assessment pack, {label}" not in index  # named, not coded
+    assert f"Aldermoor: self-assessment pack, {label}" in index
+
+
+def test_the_pack_of_a_rejected_return_says_so_and_shows_no_figures(demo_site):
+    folder = demo_site / PERIODS[0] / "ZR2" / demo.FAULTY_LA
+    text = (folder / "self-assessment.html").read_text(encoding="utf-8")
+    assert "Marrowgate&#x27;s return for 2026-27 Q2 was not accepted by validation" in text
+    assert "Figures from earlier quarters are not used in their place" in text
+    assert "<svg" not in text and "scorecard" not in text.split("</h1>")[1].split("<h2")[0]
+    assert 'class="tartan-table scorecard"' not in text
+    assert f'href="../../../validation/feedback/{demo.FAULTY_LA}.html#2026-27-Q2"' in text
+    # what validation found is in the annex, row by row
+    assert "row 5, column numerator: numerator 2317 is larger than the denominator" in text
+    csv = (folder / "self-assessment.csv").read_text(encoding="utf-8").splitlines()
+    assert len(csv) == 1, "the figures CSV has its header and no figures"
+    # the previous quarter's accepted figures exist, and are not used
+    before = (demo_site / PERIODS[0] / "ZR2" / "regional-benchmark.csv").read_text("utf-8")
+    assert ",ZL203," in (demo_site / PERIODS[1] / "ZR2" / "regional-benchmark.csv").read_text(
+        "utf-8"
+    )
+    assert "not accepted" in before
+
+
+def test_each_question_quotes_the_figures_in_the_packs_csv(demo_site):
+    """Every question a pack asks starts with an indicator and quotes the LA's figure for it, as
+    the pack's own CSV has it."""
+    import pandas as pd
+
+    from pipeline.edges.contracts import load_catalogue, load_contract
+    from tests.conftest import ROOT
+
+    cat = load_catalogue(
+        ROOT / "data_contracts" / "indicators.yaml",
+        load_contract(ROOT / "data_contracts" / "catalogue.yaml"),
+    )
+    asked = 0
+    for la, code in LAS.items():
+        if la == demo.FAULTY_LA:
+            continue
+        folder = demo_site / PERIODS[0] / code / la
+        text = html_lib.unescape((folder / "self-assessment.html").read_text(encoding="utf-8"))
+        figures = pd.read_csv(folder / "self-assessment.csv", dtype={"value": float})
+        mine = figures[(figures["relation"] == "this LA") & (figures["period"] == PERIODS[0])]
+        value = dict(zip(mine["indicator_id"], mine["value"], strict=True))
+        ol = re.search(r'<ol class="questions">(.*?)</ol>', text, re.S)
+        questions = re.findall(r"<li>(.*?)</li>", ol.group(1)) if ol else []
+        for q in questions:
+            ind = next(i for i in cat if q.startswith(i.label + " "))
+            assert ind.format(value[ind.id]) in q, f"{la}: {q}"
+            asked += 1
+    assert asked >= 20, "the demo's packs ask questions"

@@ -32,6 +32,7 @@ class Job:
     provenance: dict  # the footer's facts, as manifest.json records them
     breadcrumbs: list[tuple[str, str]]
     csv: str  # the figures the report shows, already written by the driver as text
+    kind: str = "regional-benchmark"  # or "self-assessment"
     cell_timeout: int = 600
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core import narrative, priorities
+from pipeline.core import assessment, narrative, priorities
 from pipeline.core.benchmark import MISSING, NOT_ACCEPTED, benchmark
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError
@@ -39,6 +39,9 @@ from pipeline.orchestration.validation import (
 PROJECT = Path(__file__).resolve().parents[2]
 TREND_PERIODS = 8
 WORK = ".tartan-work"
+#: the kinds of report, each its output file's stem and its notebook
+REGIONAL, REGIONAL_NOTEBOOK = "regional-benchmark", "regional_benchmark"
+PACK, PACK_NOTEBOOK = "self-assessment", "self_assessment_pack"
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Settings:
     regions: list[str] | None = None
     periods: list[str] | None = None  # slugs, or ["latest"]
     workers: int | None = None
+    packs: str = "latest"  # self-assessment packs for: latest (period built) | all | none
     progress: bool | None = None
     returns: list[Path] | None = None  # check only these files or folders (default: all)
 
@@ -262,13 +266,110 @@ def _select_periods(available: list[str], wanted: list[str] | None) -> list[str]
     return sorted(set(out), key=parse_slug)
 
 
+@dataclass
+class Plan:
+    """What every job of a run shares: the validated, benchmarked figures and the run's facts."""
+
+    s: Settings
+    inputs: Inputs
+    v: Validation
+    bench: dict[str, pd.DataFrame]
+    state: dict[tuple[str, str], str]  # (LA, period) -> accepted | not accepted
+    available: list[str]  # periods with returns, in order
+    run_prov: dict
+    banners: list[tuple[str, str]]
+    work: Path
+    priorities: dict[str, list]
+    priorities_file: str
+    site_footer: str
+
+    @property
+    def england_label(self) -> str:
+        return (
+            "England (all demonstration LAs)" if self.inputs.reference.demonstration else "England"
+        )
+
+    @property
+    def cat_records(self) -> list[dict]:
+        out = []
+        for i in self.inputs.catalogue:
+            rec = vars(i) | {"valid_range": [i.valid_min, i.valid_max]}
+            rec.pop("valid_min")
+            rec.pop("valid_max")
+            out.append(rec)
+        return out
+
+    def window(self, period: str) -> list[str]:
+        """The trend periods of a report for `period`: up to TREND_PERIODS, those held."""
+        p = parse_slug(period)
+        window = [q.slug for q in (p.shifted(-k) for k in range(TREND_PERIODS - 1, -1, -1))]
+        return [w for w in window if w in self.available]
+
+    def record(self, period: str, window: list[str], params: dict, csv: str) -> dict:
+        """A job's provenance: the footer's facts and the manifest's record."""
+        return {
+            "period": period,
+            # by construction every comparator is of the report's own quarter
+            "comparators_as_at": {
+                "region": period,
+                "England": period,
+                "statistical neighbours": period,
+            },
+            **({"trend_periods": [window[0], window[-1]]} if len(window) > 1 else {}),
+            **self.run_prov,
+            "figures_sha256": hashlib.sha256(csv.encode("utf-8")).hexdigest(),
+            "parameters": {k: v for k, v in params.items() if k != "slice_dir"},
+        }
+
+    def write_slice(self, slice_dir: Path, context: dict, frames: dict[str, pd.DataFrame]):
+        write_text_atomic(slice_dir / "context.json", dumps_json(context))
+        for name, frame in frames.items():
+            write_text_atomic(slice_dir / name, frame.to_csv(index=False, lineterminator="\n"))
+
+
 def report(s: Settings) -> RunSummary:
     prov.build_date()  # a malformed SOURCE_DATE_EPOCH is refused before anything is written
+    plan, vjson = _prepare(s)
+    reference = plan.inputs.reference
+    periods = _select_periods(plan.available, s.periods)
+    regions = reference.regions
+    if s.regions:
+        unknown = sorted(set(s.regions) - set(regions["region_code"]))
+        if unknown:
+            raise ConfigError(
+                f"region {', '.join(unknown)} is not in the reference data; regions: "
+                f"{', '.join(regions['region_code'])}"
+            )
+        regions = regions[regions["region_code"].isin(s.regions)]
+
+    pack_periods = {"latest": periods[-1:], "all": periods, "none": []}[s.packs]
+
+    shutil.rmtree(plan.work, ignore_errors=True)  # nothing left from a killed run
+    jobs = []
+    for period in periods:
+        packs = period in pack_periods
+        for region_code, region_name in regions.itertuples(index=False):
+            jobs.append(_regional_job(plan, period, region_code, region_name, packs))
+            if not packs:
+                continue
+            las = reference.local_authorities
+            for la in sorted(las.loc[las["region_code"] == region_code, "la_code"]):
+                jobs.append(_pack_job(plan, period, la, region_code, region_name))
+    results = execute(jobs, s.workers, s.progress)
+    shutil.rmtree(plan.work, ignore_errors=True)
+    for job, res in zip(jobs, results, strict=True):
+        if res.status != "ok":  # never leave an earlier run's report looking current
+            for suffix in (".html", ".ipynb", ".csv"):
+                Path(job.out_stem).with_suffix(suffix).unlink(missing_ok=True)
+    _write_site(plan, jobs, results, vjson)
+    return RunSummary(plan.v, results)
+
+
+def _prepare(s: Settings) -> tuple[Plan, dict]:
+    """Validate, write the validation pages, benchmark everything once: what every job reads."""
     v, inputs = validate(s)
-    catalogue, contract, reference = inputs.catalogue, inputs.contract, inputs.reference
-    out = s.out
-    out.mkdir(parents=True, exist_ok=True)
-    css = stylesheet()
+    catalogue, reference = inputs.catalogue, inputs.reference
+    s.out.mkdir(parents=True, exist_ok=True)
     banners = [(reference.banner, "demo")] if reference.banner else []
     ref_files = sorted((s.data / "reference").glob("*.csv"))
     accepted_inputs = [(o.file, o.sha256) for o in v.outcomes if o.status == ACCEPTED]
@@ -279,9 +380,8 @@ def report(s: Settings) -> RunSummary:
         PROJECT, reference.name, inputs.contracts, input_hash, config_hash(s)
     )
     site_footer = prov.footer_html(run_prov, "About these pages' data")
-
     # Validation outputs first: they stand even if every report fails.
-    vjson = write_validation(out, v, reference, site_footer, complete=not s.returns)
+    vjson = write_validation(s.out, v, reference, site_footer, complete=not s.returns)
 
     grid = figures_grid(v, catalogue, reference)
     bench = benchmark(
@@ -298,134 +398,235 @@ def report(s: Settings) -> RunSummary:
     available = sorted(grid["period"].unique(), key=parse_slug)
     if not available:
         raise ConfigError(f"{s.data / 'returns'}: no returns found")
-    periods = _select_periods(available, s.periods)
-    regions = reference.regions
-    if s.regions:
-        unknown = sorted(set(s.regions) - set(regions["region_code"]))
-        if unknown:
-            raise ConfigError(
-                f"region {', '.join(unknown)} is not in the reference data; regions: "
-                f"{', '.join(regions['region_code'])}"
-            )
-        regions = regions[regions["region_code"].isin(s.regions)]
+    plan = Plan(
+        s=s,
+        inputs=inputs,
+        v=v,
+        bench=bench,
+        state=return_states(v),
+        available=available,
+        run_prov=run_prov,
+        banners=banners,
+        work=s.out / WORK,
+        priorities=region_priorities,
+        priorities_file=priorities_file,
+        site_footer=site_footer,
+    )
+    return plan, vjson
 
-    work = out / WORK
-    shutil.rmtree(work, ignore_errors=True)  # nothing left from a killed run
-    jobs = []
-    state = return_states(v)
-    cat_records = [vars(i) | {"valid_range": [i.valid_min, i.valid_max]} for i in catalogue]
-    for rec in cat_records:
-        rec.pop("valid_min")
-        rec.pop("valid_max")
+
+def _regional_job(plan: Plan, period: str, region_code: str, region_name: str, packs: bool) -> Job:
+    """The regional benchmarking report of one region and period; `packs`: whether its LAs'
+    self-assessment packs are built with it (the report links to them)."""
+    reference, catalogue = plan.inputs.reference, plan.inputs.catalogue
+    bench, names = plan.bench, reference.la_names
+    p = parse_slug(period)
+    window = plan.window(period)
+    las = reference.local_authorities[reference.local_authorities["region_code"] == region_code]
+    slice_dir = plan.work / period / region_code
+    la_rows = bench["las"][
+        bench["las"]["la_code"].isin(las["la_code"]) & bench["las"]["period"].isin(window)
+    ]
+    areas = bench["areas"][
+        bench["areas"]["area_code"].isin([region_code, "england"])
+        & bench["areas"]["period"].isin(window)
+    ]
+    return_status = {c: plan.state.get((c, period), MISSING) for c in las["la_code"]}
+    las_ctx = [
+        {
+            "la_code": c,
+            "la_name": n,
+            "return_status": return_status[c],
+            "pack": f"{c}/{PACK}.html" if packs else None,
+        }
+        for c, n in zip(las["la_code"], las["la_name"], strict=True)
+    ]
+    story = narrative.regional_narrative(
+        la_rows,
+        areas,
+        catalogue,
+        period,
+        region_code,
+        region_name,
+        names,
+        return_status,
+        narrative.national_spread(bench["las"], period),
+        plan.england_label,
+        first_period=plan.available[0],
+    )
+    assessed = priorities.assess(
+        plan.priorities.get(region_code, []), areas, la_rows, catalogue, period, region_code
+    )
+    context = {
+        "region": {"code": region_code, "name": region_name},
+        "period": period,
+        "periods": window,
+        "las": las_ctx,
+        "catalogue": plan.cat_records,
+        "catalogue_version": catalogue.version,
+        "contract": plan.inputs.contract.label,
+        "england_label": plan.england_label,
+        "narrative": [para.to_json() for para in story],
+        "priorities": assessed,
+        "priorities_file": plan.priorities_file,
+        "neighbours": _neighbour_lists(reference, las["la_code"]),
+    }
+    plan.write_slice(slice_dir, context, {"figures.csv": la_rows, "areas.csv": areas})
+    params = {"region_code": region_code, "period": period, "slice_dir": "."}
+    csv = _figures_csv(la_rows, areas, names, {region_code: region_name}, catalogue)
+    record = plan.record(period, window, params, csv)
+    return Job(
+        id=f"{period}/{region_code}/{REGIONAL}",
+        kind=REGIONAL,
+        notebook=str(plan.s.notebooks / f"{REGIONAL_NOTEBOOK}.ipynb"),
+        notebook_display=f"notebooks/{REGIONAL_NOTEBOOK}.ipynb",
+        parameters=params,
+        slice_dir=str(slice_dir.resolve()),
+        out_stem=str(plan.s.out / period / region_code / REGIONAL),
+        title=f"{region_name}: quarterly benchmarking, {p.label}",
+        banners=plan.banners,
+        footer=prov.footer_html(record),
+        provenance=record,
+        breadcrumbs=[("All reports", "../../index.html")],
+        csv=csv,
+    )
+
+
+def _pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: str) -> Job:
+    """The self-assessment evidence pack of one LA and period. An LA whose return was not
+    accepted, or that sent none, gets a pack that says so and shows no figures."""
+    reference, catalogue, bench = plan.inputs.reference, plan.inputs.catalogue, plan.bench
     names = reference.la_names
-    england_label = "England (all demonstration LAs)" if reference.demonstration else "England"
-    for period in periods:
-        p = parse_slug(period)
-        spread = narrative.national_spread(bench["las"], period)
-        window = [q.slug for q in (p.shifted(-k) for k in range(TREND_PERIODS - 1, -1, -1))]
-        window = [w for w in window if w in available]
-        for region_code, region_name in regions.itertuples(index=False):
-            las = reference.local_authorities[
-                reference.local_authorities["region_code"] == region_code
-            ]
-            slice_dir = work / period / region_code
-            la_rows = bench["las"][
-                bench["las"]["la_code"].isin(las["la_code"]) & bench["las"]["period"].isin(window)
-            ]
-            areas = bench["areas"][
-                bench["areas"]["area_code"].isin([region_code, "england"])
-                & bench["areas"]["period"].isin(window)
-            ]
-            return_status = {c: state.get((c, period), "missing") for c in las["la_code"]}
-            las_ctx = [
-                {"la_code": c, "la_name": n, "return_status": return_status[c]}
-                for c, n in zip(las["la_code"], las["la_name"], strict=True)
-            ]
-            story = narrative.regional_narrative(
-                la_rows,
-                areas,
-                catalogue,
-                period,
-                region_code,
-                region_name,
-                names,
-                return_status,
-                spread,
-                england_label,
-                first_period=available[0],
-            )
-            assessed = priorities.assess(
-                region_priorities.get(region_code, []),
-                areas,
-                la_rows,
-                catalogue,
-                period,
-                region_code,
-            )
-            context = {
-                "region": {"code": region_code, "name": region_name},
-                "period": period,
-                "periods": window,
-                "las": las_ctx,
-                "catalogue": cat_records,
-                "catalogue_version": catalogue.version,
-                "contract": contract.label,
-                "england_label": england_label,
-                "narrative": [para.to_json() for para in story],
-                "priorities": assessed,
-                "priorities_file": priorities_file,
-                "neighbours": _neighbour_lists(reference, las["la_code"]),
+    p = parse_slug(period)
+    window = plan.window(period)
+    status = plan.state.get((la, period), MISSING)
+    sn = reference.statistical_neighbours
+    sn = sn[sn["la_code"] == la].sort_values("neighbour_rank")
+    neighbours = list(sn["neighbour_la_code"])
+    figures = bench["las"]
+    mine = figures[(figures["la_code"] == la) & figures["period"].isin(window)]
+    near = figures[figures["la_code"].isin(neighbours) & (figures["period"] == period)]
+    areas = bench["areas"][
+        bench["areas"]["area_code"].isin([region_code, "england"])
+        & bench["areas"]["period"].isin(window)
+    ]
+    if status != ACCEPTED:  # no figures: never an older or partial return in their place
+        mine, near, areas = mine.iloc[0:0], near.iloc[0:0], areas.iloc[0:0]
+    assessed = assessment.assess(
+        mine, areas, catalogue, period, region_code, plan.england_label, plan.available[0]
+    )
+    region_of = reference.region_of
+    all_regions = dict(reference.regions.itertuples(index=False))
+    feedback = plan.s.out / "validation" / "feedback" / f"{la}.html"
+    context = {
+        "la": {"code": la, "name": names[la], "return_status": status},
+        "region": {"code": region_code, "name": region_name},
+        "period": period,
+        "periods": window,
+        "first_period": plan.available[0],
+        "population": _population(reference, la, p),
+        "neighbours": [
+            {
+                "rank": int(r.neighbour_rank),
+                "la_code": r.neighbour_la_code,
+                "la_name": names.get(r.neighbour_la_code, r.neighbour_la_code),
+                "closeness": r.closeness,
+                "region_name": all_regions.get(region_of.get(r.neighbour_la_code, ""), ""),
+                "return_status": plan.state.get((r.neighbour_la_code, period), MISSING),
             }
-            write_text_atomic(slice_dir / "context.json", dumps_json(context))
-            write_text_atomic(
-                slice_dir / "figures.csv", la_rows.to_csv(index=False, lineterminator="\n")
-            )
-            write_text_atomic(
-                slice_dir / "areas.csv", areas.to_csv(index=False, lineterminator="\n")
-            )
-            params = {"region_code": region_code, "period": period, "slice_dir": "."}
-            csv = _figures_csv(la_rows, areas, names, region_code, region_name, catalogue)
-            record = {
-                "period": period,
-                # by construction every comparator is of the report's own quarter
-                "comparators_as_at": {
-                    "region": period,
-                    "England": period,
-                    "statistical neighbours": period,
-                },
-                **({"trend_periods": [window[0], window[-1]]} if len(window) > 1 else {}),
-                **run_prov,
-                "figures_sha256": hashlib.sha256(csv.encode("utf-8")).hexdigest(),
-                "parameters": {k: v for k, v in params.items() if k != "slice_dir"},
-            }
-            jobs.append(
-                Job(
-                    id=f"{period}/{region_code}/regional-benchmark",
-                    notebook=str(s.notebooks / "regional_benchmark.ipynb"),
-                    notebook_display="notebooks/regional_benchmark.ipynb",
-                    parameters=params,
-                    slice_dir=str(slice_dir.resolve()),
-                    out_stem=str(out / period / region_code / "regional-benchmark"),
-                    title=f"{region_name}: quarterly benchmarking, {p.label}",
-                    banners=banners,
-                    footer=prov.footer_html(record),
-                    provenance=record,
-                    breadcrumbs=[("All reports", "../../index.html")],
-                    csv=csv,
-                )
-            )
-    results = execute(jobs, s.workers, s.progress)
-    shutil.rmtree(work, ignore_errors=True)
-    for job, res in zip(jobs, results, strict=True):
-        if res.status != "ok":  # never leave an earlier run's report looking current
-            for suffix in (".html", ".ipynb", ".csv"):
-                Path(job.out_stem).with_suffix(suffix).unlink(missing_ok=True)
+            for r in sn.itertuples()
+        ],
+        "catalogue": plan.cat_records,
+        "catalogue_version": catalogue.version,
+        "contract": plan.inputs.contract.label,
+        "england_label": plan.england_label,
+        "assessment": assessed.to_json(),
+        "returns": _returns_of(plan.v, la, period),
+        "links": {
+            "regional": f"../{REGIONAL}.html",
+            "feedback": f"../../../validation/feedback/{la}.html#{period}"
+            if (la, period) in plan.state and feedback.exists()
+            else None,
+        },
+    }
+    slice_dir = plan.work / period / region_code / la
+    plan.write_slice(
+        slice_dir, context, {"figures.csv": mine, "neighbours.csv": near, "areas.csv": areas}
+    )
+    params = {"la_code": la, "region_code": region_code, "period": period, "slice_dir": "."}
+    csv = _figures_csv(
+        pd.concat([mine.assign(relation="this LA"), near.assign(relation="neighbour")]),
+        areas,
+        names,
+        {region_code: region_name},
+        catalogue,
+    )
+    record = plan.record(period, window, params, csv)
+    return Job(
+        id=f"{period}/{region_code}/{la}/{PACK}",
+        kind=PACK,
+        notebook=str(plan.s.notebooks / f"{PACK_NOTEBOOK}.ipynb"),
+        notebook_display=f"notebooks/{PACK_NOTEBOOK}.ipynb",
+        parameters=params,
+        slice_dir=str(slice_dir.resolve()),
+        out_stem=str(plan.s.out / period / region_code / la / PACK),
+        title=f"{names[la]}: self-assessment evidence pack, {p.label}",
+        banners=plan.banners,
+        footer=prov.footer_html(record),
+        provenance=record,
+        breadcrumbs=[
+            ("All reports", "../../../index.html"),
+            (f"{region_name}: regional benchmark, {p.label}", f"../{REGIONAL}.html"),
+        ],
+        csv=csv,
+    )
 
-    # The folder's record: this run's jobs, and earlier runs' jobs it did not redo (a re-run of
-    # one quarter keeps every other quarter in the index and the manifest).
+
+def _population(reference: ref_io.Reference, la: str, p) -> dict | None:
+    """The LA's 0-17 population: the latest year not after the period's start, else the
+    earliest held."""
+    pop = reference.population
+    pop = pop[pop["la_code"] == la].sort_values("year")
+    if pop.empty:
+        return None
+    before = pop[pop["year"] <= p.start_year]
+    row = (before if len(before) else pop).iloc[-1 if len(before) else 0]
+    return {"value": int(row["population_0_17"]), "year": int(row["year"])}
+
+
+def _returns_of(v: Validation, la: str, period: str) -> list[dict]:
+    """Each return the LA sent for the period, with what validation found in it."""
+    f = v.findings
+    out = []
+    for o in v.outcomes:
+        if o.la_code != la or o.period != period:
+            continue
+        found = f[f["file"] == o.file] if len(f) else f
+        out.append(
+            {
+                "file": o.file,
+                "status": o.status,
+                "errors": o.errors,
+                "warnings": o.warnings,
+                "findings": [
+                    {k: x[k] for k in ("severity", "row", "column", "message")}
+                    for x in found.sort_values(["row", "column"], kind="stable").to_dict(
+                        orient="records"
+                    )
+                ],
+            }
+        )
+    return sorted(out, key=lambda r: r["file"])
+
+
+def _write_site(plan: Plan, jobs: list[Job], results: list[JobResult], vjson: dict) -> None:
+    """The folder's record and its index: this run's jobs, and earlier runs' jobs it did not
+    redo (a re-run of one quarter keeps every other quarter in the index and the manifest)."""
+    out, reference, v = plan.s.out, plan.inputs.reference, plan.v
     entries = [
         {
             **res.to_json(),
+            "kind": job.kind,
             "notebook": job.notebook_display,
             "parameters": job.parameters,
             "outputs": [Path(o).relative_to(out).as_posix() for o in res.outputs],
@@ -434,13 +635,16 @@ def report(s: Settings) -> RunSummary:
         for job, res in zip(jobs, results, strict=True)
     ]
     all_regions = dict(reference.regions.itertuples(index=False))
-    entries += _earlier_jobs(out, {e["id"] for e in entries}, all_regions)
+    entries += _earlier_jobs(out, {e["id"] for e in entries}, all_regions, reference.la_names)
     entries.sort(key=lambda e: (parse_slug(e["parameters"]["period"]).ordinal, e["id"]))
 
-    region_of = reference.region_of
-    reports = []
+    region_of, names = reference.region_of, reference.la_names
+    reports, packs = [], {}
     for e in entries:
         period, region_code = e["parameters"]["period"], e["parameters"]["region_code"]
+        if e.get("kind", REGIONAL) == PACK:
+            packs[(e["parameters"]["la_code"], period)] = e
+            continue
         not_accepted = sorted(
             reference.la_name(o.la_code)
             for o in v.rejected
@@ -454,42 +658,62 @@ def report(s: Settings) -> RunSummary:
                 "period": period,
                 "region_code": region_code,
                 "region_name": all_regions[region_code],
-                "href": f"{period}/{region_code}/regional-benchmark.html",
+                "href": f"{period}/{region_code}/{REGIONAL}.html",
                 "status": e["status"],
                 "detail": detail,
             }
         )
     shown_regions = {r["region_code"] for r in reports}
     feedback_dir = out / "validation" / "feedback"
-    returns = [
-        {
-            "period": period,
-            "region_name": all_regions[region_of[la]],
-            "la_code": la,
-            "la_name": names[la],
-            "status": state.get((la, period), MISSING),
-            "feedback": f"validation/feedback/{la}.html#{period}"
-            if (la, period) in state and (feedback_dir / f"{la}.html").exists()
-            else None,
-        }
-        for period in sorted({r["period"] for r in reports}, key=parse_slug)
-        for la in reference.local_authorities["la_code"]
-        if region_of[la] in shown_regions
-    ]
+    returns = []
+    for period in sorted({r["period"] for r in reports}, key=parse_slug):
+        for la in reference.local_authorities["la_code"]:
+            if region_of[la] not in shown_regions:
+                continue
+            pack = packs.get((la, period))
+            returns.append(
+                {
+                    "period": period,
+                    "region_name": all_regions[region_of[la]],
+                    "la_code": la,
+                    "la_name": names[la],
+                    "status": plan.state.get((la, period), MISSING),
+                    "feedback": f"validation/feedback/{la}.html#{period}"
+                    if (la, period) in plan.state and (feedback_dir / f"{la}.html").exists()
+                    else None,
+                    "pack": None
+                    if pack is None
+                    else {
+                        "status": pack["status"],
+                        "href": f"{period}/{region_of[la]}/{la}/{PACK}.html",
+                        "error": pack["error"],
+                    },
+                }
+            )
+    css = stylesheet()
     write_text_atomic(
         out / "index.html",
-        index_html(css, reference.name, banners, reports, returns, vjson["summary"], site_footer),
+        index_html(
+            css,
+            reference.name,
+            plan.banners,
+            reports,
+            returns,
+            vjson["summary"],
+            plan.site_footer,
+        ),
     )
     manifest = {
-        **run_prov,
+        **plan.run_prov,
         "inputs": [{"file": o.file, "sha256": o.sha256, "status": o.status} for o in v.outcomes],
         "jobs": entries,
     }
     write_text_atomic(out / "manifest.json", dumps_json(manifest))
-    return RunSummary(v, results)
 
 
-def _earlier_jobs(out: Path, redone: set[str], regions: dict[str, str]) -> list[dict]:
+def _earlier_jobs(
+    out: Path, redone: set[str], regions: dict[str, str], las: dict[str, str]
+) -> list[dict]:
     """Jobs recorded by an earlier run in this folder that this run did not redo, while their
     outputs are still there (a failed job has none and stays listed as failed)."""
     try:
@@ -501,7 +725,9 @@ def _earlier_jobs(out: Path, redone: set[str], regions: dict[str, str]) -> list[
         try:
             params = e["parameters"]
             known = params["region_code"] in regions and parse_slug(params["period"])
-        except (KeyError, TypeError, ValueError):
+            if e.get("kind", REGIONAL) == PACK:
+                known = known and params["la_code"] in las
+        except (KeyError, TypeError, ValueError, AttributeError):
             continue
         if (
             known
@@ -539,17 +765,18 @@ def _figures_csv(
     la_rows: pd.DataFrame,
     areas: pd.DataFrame,
     names: dict[str, str],
-    region_code: str,
-    region_name: str,
+    area_names: dict[str, str],
     catalogue: Catalogue,
 ) -> str:
-    """The figures a regional report shows, tidy: one row per area, period and indicator."""
+    """The figures a report shows, tidy: one row per area, period and indicator.
+
+    `area_names`: the region's code -> name (England is named here). When `la_rows` has a
+    `relation` column (a pack: 'this LA' or 'neighbour'), it is kept beside the area type.
+    """
     la = la_rows.assign(area_type="la", area_name=la_rows["la_code"].map(names)).rename(
         columns={"la_code": "area_code"}
     )
-    ar = areas.assign(
-        area_name=areas["area_code"].map({region_code: region_name, "england": "England"})
-    )
+    ar = areas.assign(area_name=areas["area_code"].map({**area_names, "england": "England"}))
     cols = [
         "period",
         "area_type",
@@ -561,6 +788,9 @@ def _figures_csv(
         "value",
         "status",
     ]
+    relation = ["relation"] if "relation" in la.columns else []
+    if relation:
+        ar = ar.assign(relation=ar["area_type"])
     la_only = [
         "band",
         "rank_region",
@@ -574,12 +804,15 @@ def _figures_csv(
     ]
     moved = ["previous_value", "change_previous", "year_earlier_value", "change_year", "trend"]
     area_only = ["las_contributing", "las_in_area"]
-    df = pd.concat([la[cols + la_only + moved], ar[cols + moved + area_only]], ignore_index=True)
+    df = pd.concat(
+        [la[cols + relation + la_only + moved], ar[cols + relation + moved + area_only]],
+        ignore_index=True,
+    )
     for col in area_only:
         df[col] = df[col].astype("Int64")
     df.insert(5, "indicator", df["indicator_id"].map({i.id: i.label for i in catalogue}))
-    order = {"la": 0, "region": 1, "england": 2}
-    df["_o"] = df["area_type"].map(order)
+    order = {"this LA": 0, "la": 0, "neighbour": 1, "region": 2, "england": 3}
+    df["_o"] = df["relation" if relation else "area_type"].map(order)
     df["_p"] = df["period"].map(lambda x: parse_slug(x).ordinal)
     df = df.sort_values(["_p", "_o", "area_code", "indicator_id"], kind="stable").drop(
         columns=["_o", "_p"]

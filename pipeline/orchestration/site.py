@@ -30,7 +30,8 @@ def index_html(
 
     `reports`: dicts with period, region_code, region_name, href, status (ok or failed), detail.
     `returns`: dicts with period, region_name, la_code, la_name, status (accepted, not accepted
-    or missing) and feedback (the LA's validation page, or None when it sent nothing).
+    or missing), feedback (the LA's validation page, or None when it sent nothing) and pack
+    (None when none was built for the period, else its status, href and error).
     """
     s = validation_summary
     by_period: dict[str, list[dict]] = {}
@@ -66,14 +67,21 @@ def index_html(
                 f'<tr><th scope="row">{link}</th><td class="{cls}">{esc(status)}</td>'
                 f"<td>{esc(r.get('detail', ''))}</td></tr>"
             )
+        las = [x for x in returns if x["period"] == period]
+        packs = [x["pack"] for x in las if x.get("pack")]
+        packs_built = (
+            f" {sum(p['status'] == 'ok' for p in packs)} of "
+            f"{_plural(len(packs), 'self-assessment pack')} built."
+            if packs
+            else ""
+        )
         body.append(
             f'<h2 id="{esc(period)}">{esc(label)}</h2>'
-            f"<p>{built} of {_plural(len(mine), 'regional report')} built.</p>"
+            f"<p>{built} of {_plural(len(mine), 'regional report')} built.{packs_built}</p>"
             f'<table class="tartan-table"><caption>Regional reports, {esc(label)}</caption>'
             '<thead><tr><th scope="col">Report</th><th scope="col">Status</th>'
             f'<th scope="col">Notes</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
         )
-        las = [x for x in returns if x["period"] == period]
         if las:
             body.append(_returns_table(label, las, open_=n == 0))
     return page(f"Tartan reports: {dataset_name}", "\n".join(body), css, banners, footer)
@@ -86,24 +94,37 @@ def _returns_table(label: str, las: list[dict], open_: bool) -> str:
         f", {counts[k]} {RETURN_LABEL[k]}" for k in ("not accepted", "missing") if counts[k]
     )
     rows = []
+    with_packs = any(x.get("pack") for x in las)
     for x in sorted(las, key=lambda x: (x["region_name"], x["la_name"])):
         fb = (
             f'<a href="{esc(x["feedback"])}">Feedback for {esc(x["la_name"])}, {esc(label)}</a>'
             if x["feedback"]
             else "none (no return)"
         )
+        pack = ""
+        if with_packs:
+            p = x.get("pack")
+            name = f"{x['la_name']}: self-assessment pack, {label}"
+            pack = (
+                "<td>not built</td>"
+                if not p
+                else f'<td><a href="{esc(p["href"])}">{esc(name)}</a></td>'
+                if p["status"] == "ok"
+                else f'<td class="status-failed">failed: {esc(p["error"])}</td>'
+            )
         rows.append(
             f'<tr><th scope="row">{esc(x["la_name"])} ({esc(x["la_code"])})</th>'
             f"<td>{esc(x['region_name'])}</td>"
             f'<td class="status-{_RETURN_CLASS[x["status"]]}">{esc(RETURN_LABEL[x["status"]])}'
-            f"</td><td>{fb}</td></tr>"
+            f"</td><td>{fb}</td>{pack}</tr>"
         )
+    pack_head = '<th scope="col">Self-assessment pack</th>' if with_packs else ""
     return (
         f"<details{' open' if open_ else ''}><summary>Local authority returns, {esc(label)}: "
         f"{esc(summary)}</summary>"
         f'<table class="tartan-table"><caption>Local authority returns, {esc(label)}</caption>'
         '<thead><tr><th scope="col">Local authority</th><th scope="col">Region</th>'
-        '<th scope="col">Return</th><th scope="col">Validation</th></tr></thead>'
+        f'<th scope="col">Return</th><th scope="col">Validation</th>{pack_head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></details>"
     )
 

@@ -1,9 +1,4 @@
-"""The light facade a report notebook imports.
-
-A notebook kernel receives the path of a slice the driver prepared (context.json, figures.csv,
-areas.csv) and lays out the story with a few calls here. Nothing expensive or fallible happens in
-the kernel: validation, benchmarking and banding were done once, before any notebook ran.
-"""
+"""The regional benchmarking report: the rug, priorities, narrative, themes and method."""
 
 from __future__ import annotations
 
@@ -18,40 +13,7 @@ from pipeline.core.catalogue import Catalogue
 from pipeline.core.html import esc, table
 from pipeline.core.periods import parse_slug
 from pipeline.core.rug import STATUS_TEXT, rug_key, rug_table
-
-
-class HTML:
-    """An HTML fragment a notebook displays (rendered as text/html, no JavaScript)."""
-
-    def __init__(self, html: str):
-        self.html = html
-
-    def _repr_html_(self) -> str:
-        return self.html
-
-    def __str__(self) -> str:
-        return self.html
-
-    def __repr__(self) -> str:  # the text/plain fallback: stable, so notebooks are deterministic
-        return f"<HTML fragment, {len(self.html):,} characters>"
-
-
-#: columns of a slice that hold text; every other column is a number (blank = none)
-TEXT_COLUMNS = {"la_code", "area_code", "area_type", "period", "indicator_id", "region_code"}
-TEXT_COLUMNS |= {"status", "band", "trend"}
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    """A slice the driver wrote: blanks are missing numbers, but an empty status stays ''."""
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for col in df.columns:
-        if col in TEXT_COLUMNS:
-            continue
-        df[col] = pd.to_numeric(df[col].replace("", None), errors="coerce")
-    for col in ("band", "trend"):
-        if col in df:
-            df[col] = df[col].replace("", None)
-    return df
+from pipeline.report.common import HTML, _figure, _read_csv
 
 
 @dataclass
@@ -136,6 +98,25 @@ class RegionalBenchmark:
                 if summary
                 else ""
             )
+        )
+
+    def packs(self) -> HTML:
+        """A link to each LA's self-assessment evidence pack for the period (nothing when the
+        packs were not built with this report)."""
+        words = {"accepted": "", NOT_ACCEPTED: " (return not accepted)", "missing": " (no return)"}
+        items = "".join(
+            f'<li><a href="{esc(la["pack"])}">{esc(la["la_name"])}: self-assessment evidence '
+            f"pack, {esc(self.period_label)}</a>{esc(words.get(la['return_status'], ''))}</li>"
+            for la in sorted(self.context["las"], key=lambda x: (x["la_name"], x["la_code"]))
+            if la.get("pack")
+        )
+        if not items:
+            return HTML("")
+        return HTML(
+            '<h2 id="packs">Self-assessment evidence packs</h2>'
+            "<p>Each local authority's figures against its statistical neighbours, the region "
+            "and England, with its strengths, areas for development and questions for peer "
+            f'challenge.</p><ul class="packs">{items}</ul>'
         )
 
     def narrative(self) -> HTML:
@@ -377,16 +358,3 @@ class RegionalBenchmark:
             f"<li>Indicator catalogue version {esc(c['catalogue_version'])}.</li>"
             "</ul>"
         )
-
-
-def _figure(fig_id: str, title: str, svg: str, desc: str, tbl: str) -> str:
-    """A chart with its caption, a text description and its figures as a table."""
-    from pipeline.edges.charts import labelled
-
-    return (
-        f'<figure id="{esc(fig_id)}"><figcaption>{esc(title)}</figcaption>'
-        f"{labelled(svg, title, desc)}"
-        f"<p>{esc(desc)}</p>"
-        f"<details><summary>Show the figures: {esc(title)}</summary>{tbl}</details>"
-        "</figure>"
-    )
