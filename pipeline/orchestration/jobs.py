@@ -16,6 +16,8 @@ from pathlib import Path
 
 KERNEL_NAME = "tartan"
 KERNEL_DISPLAY = "Tartan (project venv)"
+#: a kernel that dies before it answers is started again this many times (see run_job)
+START_RETRIES = 2
 
 
 @dataclass
@@ -77,6 +79,31 @@ def ensure_kernel() -> Path:
     return spec_dir
 
 
+def _kernel_manager():
+    """Kernels talk to the driver over Unix sockets named after their own connection file, not
+    TCP ports. With TCP, two kernels starting at once can pick the same free port and one dies
+    before it answers ("Kernel died before replying to kernel_info"); it happened about once in
+    50 reports here. Windows has no such sockets and keeps TCP."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    if os.name == "nt":
+        return AsyncKernelManager
+
+    class SocketKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+
+    return SocketKernelManager
+
+
+def _did_not_start(exc: Exception) -> bool:
+    """A kernel that died or went silent before running any cell: worth one more start."""
+    return isinstance(exc, RuntimeError) and (
+        "before replying to kernel_info" in str(exc) or "didn't respond" in str(exc)
+    )
+
+
 def run_job(job: Job) -> JobResult:
     """Execute one job in this process. Never raises for a notebook error: it is reported."""
     import papermill as pm
@@ -85,22 +112,29 @@ def run_job(job: Job) -> JobResult:
     from pipeline.edges.files import write_text_atomic
     from pipeline.edges.render import dumps, normalise, to_html
 
-    try:
-        nb = pm.execute_notebook(
-            job.notebook,
-            None,
-            parameters=job.parameters,
-            kernel_name=KERNEL_NAME,
-            cwd=job.slice_dir,
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=False,
-            execution_timeout=job.cell_timeout,
-        )
-    except PapermillExecutionError as exc:
-        return JobResult(job.id, "failed", error=f"{exc.ename}: {exc.evalue}", cell=exc.exec_count)
-    except Exception as exc:  # kernel died, timeout, missing notebook: the job fails, not the run
-        return JobResult(job.id, "failed", error=f"{type(exc).__name__}: {exc}")
+    for attempt in range(START_RETRIES + 1):
+        try:
+            nb = pm.execute_notebook(
+                job.notebook,
+                None,
+                parameters=job.parameters,
+                kernel_name=KERNEL_NAME,
+                cwd=job.slice_dir,
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                execution_timeout=job.cell_timeout,
+                kernel_manager_class=_kernel_manager(),
+            )
+            break
+        except PapermillExecutionError as exc:
+            return JobResult(
+                job.id, "failed", error=f"{exc.ename}: {exc.evalue}", cell=exc.exec_count
+            )
+        except Exception as exc:  # kernel died, timeout, missing notebook: the job fails
+            if _did_not_start(exc) and attempt < START_RETRIES:
+                continue
+            return JobResult(job.id, "failed", error=f"{type(exc).__name__}: {exc}")
     nb = normalise(nb, job.notebook_display)
     html = to_html(nb, job.title, job.banners, job.footer, job.breadcrumbs)
     stem = Path(job.out_stem)

@@ -321,6 +321,37 @@ class Plan:
             "parameters": {k: v for k, v in params.items() if k != "slice_dir"},
         }
 
+    def job(
+        self,
+        kind: str,
+        notebook: str,
+        folder: Path,
+        slice_dir: Path,
+        params: dict,
+        window: list[str],
+        csv: str,
+        title: str,
+        breadcrumbs: list[tuple[str, str]],
+    ) -> Job:
+        """A job of `kind` (its output stem) run from notebooks/`notebook`.ipynb into `folder`
+        (relative to the output folder), with its provenance."""
+        record = self.record(params["period"], window, params, csv)
+        return Job(
+            id=f"{folder.as_posix()}/{kind}",
+            kind=kind,
+            notebook=str(self.s.notebooks / f"{notebook}.ipynb"),
+            notebook_display=f"notebooks/{notebook}.ipynb",
+            parameters=params,
+            slice_dir=str(slice_dir.resolve()),
+            out_stem=str(self.s.out / folder / kind),
+            title=title,
+            banners=self.banners,
+            footer=prov.footer_html(record),
+            provenance=record,
+            breadcrumbs=breadcrumbs,
+            csv=csv,
+        )
+
     def write_slice(self, slice_dir: Path, context: dict, frames: dict[str, pd.DataFrame]):
         write_text_atomic(slice_dir / "context.json", dumps_json(context))
         for name, frame in frames.items():
@@ -473,22 +504,16 @@ def _regional_job(plan: Plan, period: str, region_code: str, region_name: str, p
     }
     plan.write_slice(slice_dir, context, {"figures.csv": la_rows, "areas.csv": areas})
     params = {"region_code": region_code, "period": period, "slice_dir": "."}
-    csv = _figures_csv(la_rows, areas, names, {region_code: region_name}, catalogue)
-    record = plan.record(period, window, params, csv)
-    return Job(
-        id=f"{period}/{region_code}/{REGIONAL}",
-        kind=REGIONAL,
-        notebook=str(plan.s.notebooks / f"{REGIONAL_NOTEBOOK}.ipynb"),
-        notebook_display=f"notebooks/{REGIONAL_NOTEBOOK}.ipynb",
-        parameters=params,
-        slice_dir=str(slice_dir.resolve()),
-        out_stem=str(plan.s.out / period / region_code / REGIONAL),
+    return plan.job(
+        REGIONAL,
+        REGIONAL_NOTEBOOK,
+        Path(period, region_code),
+        slice_dir,
+        params,
+        window,
+        _figures_csv(la_rows, areas, names, {region_code: region_name}, catalogue),
         title=f"{region_name}: quarterly benchmarking, {p.label}",
-        banners=plan.banners,
-        footer=prov.footer_html(record),
-        provenance=record,
         breadcrumbs=[("All reports", "../../index.html")],
-        csv=csv,
     )
 
 
@@ -561,24 +586,19 @@ def _pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: s
         {region_code: region_name},
         catalogue,
     )
-    record = plan.record(period, window, params, csv)
-    return Job(
-        id=f"{period}/{region_code}/{la}/{PACK}",
-        kind=PACK,
-        notebook=str(plan.s.notebooks / f"{PACK_NOTEBOOK}.ipynb"),
-        notebook_display=f"notebooks/{PACK_NOTEBOOK}.ipynb",
-        parameters=params,
-        slice_dir=str(slice_dir.resolve()),
-        out_stem=str(plan.s.out / period / region_code / la / PACK),
+    return plan.job(
+        PACK,
+        PACK_NOTEBOOK,
+        Path(period, region_code, la),
+        slice_dir,
+        params,
+        window,
+        csv,
         title=f"{names[la]}: self-assessment evidence pack, {p.label}",
-        banners=plan.banners,
-        footer=prov.footer_html(record),
-        provenance=record,
         breadcrumbs=[
             ("All reports", "../../../index.html"),
             (f"{region_name}: regional benchmark, {p.label}", f"../{REGIONAL}.html"),
         ],
-        csv=csv,
     )
 
 

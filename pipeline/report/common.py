@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline.core.catalogue import Catalogue
 from pipeline.core.html import esc
+from pipeline.core.periods import parse_slug
 
 
 class HTML:
@@ -41,6 +44,38 @@ def _read_csv(path: Path) -> pd.DataFrame:
         if col in df:
             df[col] = df[col].replace("", None)
     return df
+
+
+class Report:
+    """What every report facade shares: the slice the driver wrote (context.json and the CSV
+    files named in `CSVS`, each loaded as the attribute of its name) and the facts every
+    report states."""
+
+    CSVS: tuple[str, ...] = ("figures", "areas")
+
+    def __init__(self, context: dict, frames: dict[str, pd.DataFrame]):
+        self.context = context
+        for name in self.CSVS:
+            setattr(self, name, frames[name])
+        self.catalogue = Catalogue.from_records(context["catalogue"], context["catalogue_version"])
+
+    @classmethod
+    def load(cls, slice_dir: str | Path):
+        d = Path(slice_dir)
+        context = json.loads((d / "context.json").read_text(encoding="utf-8"))
+        return cls(context, {name: _read_csv(d / f"{name}.csv") for name in cls.CSVS})
+
+    @property
+    def period(self) -> str:
+        return self.context["period"]
+
+    @property
+    def period_label(self) -> str:
+        return parse_slug(self.period).label
+
+    @property
+    def region_name(self) -> str:
+        return self.context["region"]["name"]
 
 
 def _figure(fig_id: str, title: str, svg: str, desc: str, tbl: str) -> str:

@@ -3,19 +3,15 @@ region and England, with the evidence statements and questions the driver worked
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
-
 import pandas as pd
 
 from pipeline.core.assessment import MIN_COUNT, WORSENING_PERIODS, scorecard
 from pipeline.core.benchmark import NOT_ACCEPTED, OK
-from pipeline.core.catalogue import Catalogue, Indicator
+from pipeline.core.catalogue import Indicator
 from pipeline.core.html import esc, table
 from pipeline.core.periods import parse_slug
 from pipeline.core.rug import STATUS_TEXT
-from pipeline.report.common import HTML, _figure, _read_csv
+from pipeline.report.common import HTML, Report, _figure
 
 TREND_LABEL = {
     "improving": "improving",
@@ -26,44 +22,17 @@ TREND_LABEL = {
 }
 
 
-@dataclass
-class SelfAssessmentPack:
+class SelfAssessmentPack(Report):
     """One LA and period: the data its self-assessment evidence pack shows."""
 
-    context: dict
+    CSVS = ("figures", "neighbours", "areas")
     figures: pd.DataFrame  # the LA's rows for the trend periods
     neighbours: pd.DataFrame  # its statistical neighbours' rows for the period
     areas: pd.DataFrame  # the region and England for the trend periods
-    catalogue: Catalogue
-
-    @classmethod
-    def load(cls, slice_dir: str | Path) -> SelfAssessmentPack:
-        d = Path(slice_dir)
-        context = json.loads((d / "context.json").read_text(encoding="utf-8"))
-        return cls(
-            context=context,
-            figures=_read_csv(d / "figures.csv"),
-            neighbours=_read_csv(d / "neighbours.csv"),
-            areas=_read_csv(d / "areas.csv"),
-            catalogue=Catalogue.from_records(context["catalogue"], context["catalogue_version"]),
-        )
-
-    # ------------------------------------------------------------------ facts
-    @property
-    def period(self) -> str:
-        return self.context["period"]
-
-    @property
-    def period_label(self) -> str:
-        return parse_slug(self.period).label
 
     @property
     def la_name(self) -> str:
         return self.context["la"]["name"]
-
-    @property
-    def region_name(self) -> str:
-        return self.context["region"]["name"]
 
     @property
     def return_status(self) -> str:

@@ -2,52 +2,20 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
-
 import pandas as pd
 
 from pipeline.core.benchmark import NOT_ACCEPTED, OK
-from pipeline.core.catalogue import Catalogue
 from pipeline.core.html import esc, table
 from pipeline.core.periods import parse_slug
 from pipeline.core.rug import STATUS_TEXT, rug_key, rug_table
-from pipeline.report.common import HTML, _figure, _read_csv
+from pipeline.report.common import HTML, Report, _figure
 
 
-@dataclass
-class RegionalBenchmark:
+class RegionalBenchmark(Report):
     """One region and period: the data a regional benchmarking report shows."""
 
-    context: dict
-    figures: pd.DataFrame
-    areas: pd.DataFrame
-    catalogue: Catalogue
-
-    @classmethod
-    def load(cls, slice_dir: str | Path) -> RegionalBenchmark:
-        d = Path(slice_dir)
-        context = json.loads((d / "context.json").read_text(encoding="utf-8"))
-        return cls(
-            context=context,
-            figures=_read_csv(d / "figures.csv"),
-            areas=_read_csv(d / "areas.csv"),
-            catalogue=Catalogue.from_records(context["catalogue"], context["catalogue_version"]),
-        )
-
-    # ------------------------------------------------------------------ facts
-    @property
-    def period(self) -> str:
-        return self.context["period"]
-
-    @property
-    def period_label(self) -> str:
-        return parse_slug(self.period).label
-
-    @property
-    def region_name(self) -> str:
-        return self.context["region"]["name"]
+    figures: pd.DataFrame  # the region's LAs for the trend periods
+    areas: pd.DataFrame  # the region and England for the trend periods
 
     @property
     def las(self) -> pd.DataFrame:
