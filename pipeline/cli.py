@@ -159,7 +159,7 @@ def _n(count: int, word: str) -> str:
 
 
 def _print_validation(v, limit: int = 5) -> None:
-    from pipeline.orchestration.site import group_findings, row_ranges
+    from pipeline.orchestration.site import finding_place, group_findings
 
     s = v.to_json()["summary"]
     print(
@@ -172,11 +172,7 @@ def _print_validation(v, limit: int = 5) -> None:
         print(f"  not accepted: {o.file} ({_n(o.errors, 'error')})")
         groups = group_findings([f for f in errors if f["file"] == o.file])
         for g in groups[:limit]:
-            where = row_ranges(g["rows"])
-            if where != "whole file":
-                where = f"{'row' if len(g['rows']) == 1 else 'rows'} {where}"
-            where += f", column {g['column']}" if g["column"] else ""
-            print(f"    {where}: {g['message']}")
+            print(f"    {finding_place(g['rows'], g['column'])}: {g['message']}")
         if len(groups) > limit:
             print(f"    ... and {len(groups) - limit} more in the validation report")
 

@@ -52,14 +52,14 @@ def assessed(cat: Catalogue, values: dict, denominator: float = 100, la: str = "
     )
     bench = benchmark(figures(values, denominator), las, cat, sn)
     rows = bench["las"][bench["las"]["la_code"] == la]
-    return assess(rows, bench["areas"], cat, NOW, "R1", "England", PERIODS[0]), rows, bench
+    return assess(rows, bench["areas"], cat, NOW, "R1", PERIODS[0]), rows, bench
 
 
 def test_a_worsening_run_into_band_d_is_an_area_for_development_with_its_question():
     a, _, _ = assessed(hand_made("rereferrals_pct"), {"rereferrals_pct": RISING})
     assert [s.reasons for s in a.development] == [["band_d", "worsening"]]
     assert a.development[0].text == (
-        "Re-referrals (%): 24.0%, in band D, the worst quarter of all LAs, for 2 quarters "
+        "Re-referrals (%): 24.0%, in band D, among the worst 25% of all LAs, for 2 quarters "
         "running; 3.0 percentage points worse than the SN mean of 21.0%; worse in each of the "
         "last 3 quarters, from 18.0% in 2025-26 Q3 (region 21.6%, England 21.6%)."
     )
@@ -67,7 +67,7 @@ def test_a_worsening_run_into_band_d_is_an_area_for_development_with_its_questio
     assert [q.text for q in a.questions] == [
         "Re-referrals (%) rose from 18.0% to 24.0% over 3 quarters (2025-26 Q3 to 2026-27 Q2) "
         "while the SN mean stayed near 21.0%: what is driving the rise, and what is the plan "
-        "to leave the worst quarter of all LAs (band D)?"
+        "to leave band D (among the worst 25% of all LAs)?"
     ]
     assert a.strengths == []
 
@@ -78,7 +78,7 @@ def test_flipping_polarity_turns_the_same_figures_into_a_strength():
     assert a.development == [] and a.questions == []
     assert [s.reasons for s in a.strengths] == [["band_a", "improving_above_sn"]]
     assert a.strengths[0].text == (
-        "Re-referrals (%): 24.0%, in band A, the best quarter of all LAs; 3.0 percentage points "
+        "Re-referrals (%): 24.0%, in band A, among the best 25% of all LAs; 3.0 percentage points "
         "better than the SN mean of 21.0%; improving, from 18.0% in 2025-26 Q3 "
         "(region 21.6%, England 21.6%)."
     )
@@ -114,7 +114,7 @@ def test_improving_but_still_worse_than_neighbours_is_not_a_strength():
     # in band D, but not worsening: the question asks about the improvement
     assert [s.reasons for s in a.development] == [["band_d"]]
     assert a.questions[0].text == (
-        "Visits in time (%) has been in the worst quarter of all LAs (band D) in every quarter "
+        "Visits in time (%) has been in band D (among the worst 25% of all LAs) in every quarter "
         "held (4); at 70.0% it is 10.0 percentage points worse than the SN mean of 80.0% and "
         "8.0 percentage points worse than England's 78.0%. It is improving, from 60.0% in "
         "2025-26 Q3: what will keep the improvement going until it leaves band D?"
@@ -194,7 +194,8 @@ def test_a_lost_figure_and_a_band_change_are_changes():
         ("visits_pct", ["band_changed"]),
     ]
     assert a.changes[0].text == (
-        "Re-referrals (%): no figure this quarter (suppressed (confidential)); 22.0% in 2026-27 Q1."
+        "Re-referrals (%): no figure this quarter (suppressed as confidential), against 22.0% in "
+        "2026-27 Q1."
     )
     assert a.changes[1].text == (
         "Visits in time (%) rose from 80.0% to 81.0% (1.0 percentage points) since 2026-27 Q1: "
@@ -222,3 +223,43 @@ def test_the_same_figures_always_give_the_same_words(polarity):
     first, _, _ = assessed(cat, {"rereferrals_pct": RISING})
     again, _, _ = assessed(cat, {"rereferrals_pct": RISING})
     assert first.to_json() == again.to_json()
+
+
+def test_band_a_but_worsening_is_one_area_for_development_not_also_a_strength():
+    # lower is better; A is the best of the five throughout but slips 10 -> 12 -> 14 -> 16
+    values = {
+        "rereferrals_pct": {
+            "2025-26-Q3": [10, 30, 25, 28, 27],
+            "2025-26-Q4": [12, 30, 25, 28, 27],
+            "2026-27-Q1": [14, 30, 25, 28, 27],
+            "2026-27-Q2": [16, 30, 25, 28, 27],
+        }
+    }
+    a, _, _ = assessed(hand_made("rereferrals_pct"), values)
+    assert a.strengths == []
+    assert [s.reasons for s in a.development] == [["worsening"]]
+    assert a.development[0].text == (
+        "Re-referrals (%): 16.0%, in band A, among the best 25% of all LAs; 11.5 percentage "
+        "points better than the SN mean of 27.5%, but worse in each of the last 3 quarters, from "
+        "10.0% in 2025-26 Q3 (region 25.2%, England 25.2%)."
+    )
+    # the neighbours did not move at all: they "stayed near" their figure
+    assert "while the SN mean stayed near 27.5%" in a.questions[0].text
+    assert a.questions[0].text.endswith("what is driving the rise, and what would reverse it?")
+
+
+def test_a_question_quotes_both_ends_when_the_neighbours_moved_too():
+    # A rises 18 -> 24 (6 points) while its neighbours' mean rises 21 -> 24 (3 points)
+    values = {
+        "rereferrals_pct": {
+            "2025-26-Q3": [18, 21, 20, 22, 21],
+            "2025-26-Q4": [20, 22, 22, 22, 22],
+            "2026-27-Q1": [22, 23, 23, 23, 23],
+            "2026-27-Q2": [24, 24, 24, 24, 24],
+        }
+    }
+    a, _, _ = assessed(hand_made("rereferrals_pct"), values)
+    assert a.questions[0].text.startswith(
+        "Re-referrals (%) rose from 18.0% to 24.0% over 3 quarters (2025-26 Q3 to 2026-27 Q2) "
+        "while the SN mean rose from 21.0% to 24.0%: what is driving the rise"
+    )

@@ -5,10 +5,10 @@ moderating LA. Pure pandas; the same figures always give the same words.
 Every statement quotes the figures it rests on, and its direction comes from the indicator's
 polarity (neutral indicators are described, never judged). The rules, stated in the pack:
 
-- **Strength**: a judged indicator with a figure this period that is in band A (the best quarter
-  of all LAs), or that is improving (over four quarters, as the trend column) and better than
-  its statistical neighbours' mean.
-- **Area for development**: a judged indicator in band D (the worst quarter) this period, or
+- **Strength**: a judged indicator with a figure this period that is in band A (among the best
+  25% of all LAs), or that is improving (over four quarters, as the trend column) and better
+  than its statistical neighbours' mean; and is not an area for development.
+- **Area for development**: a judged indicator in band D (the worst 25%) this period, or
   one that got worse in each of the last ``WORSENING_PERIODS`` (3) or more quarters, by at least
   5% of its figure at the start of that run in all (so that drift within noise is not flagged).
 - **Changed since last quarter**: a figure that moved by at least 5% of the previous quarter's
@@ -24,13 +24,24 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from pipeline.core.benchmark import OK, STATUS_SYMBOLS
+from pipeline.core.benchmark import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS
 from pipeline.core.catalogue import Catalogue, Indicator
 from pipeline.core.narrative import MIN_COUNT, MOVE_THRESHOLD, better_phrase, is_better
 from pipeline.core.periods import parse_slug
 from pipeline.core.trends import IMPROVING, TREND_THRESHOLD
 
 WORSENING_PERIODS = 3
+#: why a figure is missing, in words that sit inside brackets
+STATUS_WORDS = {
+    "c": "suppressed as confidential",
+    "x": "not available",
+    "z": "not applicable",
+    "low": "suppressed for low numbers",
+    "k": "rounds to zero",
+    "u": "low reliability",
+    MISSING: "none returned",
+    NOT_ACCEPTED: "return not accepted",
+}
 
 #: scorecard columns, in the order the pack shows them
 SCORECARD_COLUMNS = [
@@ -149,6 +160,8 @@ SN_MEAN = "the SN mean of"
 def _gap(ind: Indicator, value: float, other: float, name: str = SN_MEAN) -> str:
     """'5.6 percentage points better than the SN mean of 19.8%' (by polarity; higher or lower
     for a neutral indicator). `name` leads into the other figure: 'the SN mean of', "England's"."""
+    # on the figures as shown, so that the words add up on the page
+    value, other = round(value, ind.decimals), round(other, ind.decimals)
     diff = value - other
     if ind.format(value) == ind.format(other):
         return f"level with {name} {ind.with_unit(other)}"
@@ -185,7 +198,12 @@ def _small(row_numerators: list, ind: Indicator) -> bool:
     return ind.unit != "ratio" and any(_has(n) and float(n) < MIN_COUNT for n in row_numerators)
 
 
-SMALL_NOTE = f" It rests on fewer than {MIN_COUNT} children, so a handful of children can swing it."
+SMALL_NOTE = (
+    f" It rests on a count under {MIN_COUNT} (children, or staff for workforce measures), so a "
+    "handful can swing it."
+)
+#: the two ends of the bands, in words that cannot be taken for a quarter of the year
+TOP, BOTTOM = "among the best 25% of all LAs", "among the worst 25% of all LAs"
 
 
 # --------------------------------------------------------------------------- the rules
@@ -197,7 +215,6 @@ def assess(
     catalogue: Catalogue,
     period: str,
     region_code: str,
-    england_name: str = "England",
     first_period: str | None = None,
 ) -> Assessment:
     """Strengths, areas for development, changes since last quarter and questions for one LA.
@@ -241,30 +258,9 @@ def assess(
         fig["england"] = row["england"]
 
         if has_now and ind.judged:
-            # strengths
-            reasons, parts = [], []
-            sn_better = _has(row["sn_mean"]) and is_better(ind, v - row["sn_mean"]) is True
+            small = _small([num_by.get((ind.id, p.ordinal))], ind)
             improving = row["trend"] == IMPROVING and _has(row["trend_from"])
-            if band == "A":
-                reasons.append("band_a")
-                parts.append("in band A, the best quarter of all LAs")
-            if improving and sn_better:
-                reasons.append("improving_above_sn")
-            if reasons:
-                if _has(row["sn_mean"]):
-                    parts.append(_gap(ind, v, row["sn_mean"]))
-                if improving:
-                    parts.append(
-                        f"improving, from {ind.with_unit(row['trend_from'])} in "
-                        f"{p.shifted(-3).label}"
-                    )
-                text = f"{head}, {'; '.join(parts)}" + (f" ({comps})." if comps else ".")
-                strengths.append(
-                    Statement(ind.id, reasons, text, fig | {"trend_from": row["trend_from"]})
-                )
-
-            # areas for development
-            reasons, parts = [], []
+            # areas for development first: an indicator that is one is never also a strength
             run = worsening_run(values, p.ordinal, ind)
             start = p.shifted(-run)
             start_value = values.get(start.ordinal, math.nan)
@@ -275,10 +271,11 @@ def assess(
             )
             d_run = int(row["worst_band_run"]) if _has(row["worst_band_run"]) else 0
             every = first is not None and d_run > 1 and p.shifted(1 - d_run) == first
+            reasons, parts = [], []
             if band == "D":
                 reasons.append("band_d")
                 parts.append(
-                    "in band D, the worst quarter of all LAs"
+                    f"in band D, {BOTTOM}"
                     + (
                         f", in every quarter held ({d_run})"
                         if every
@@ -287,16 +284,22 @@ def assess(
                         else ""
                     )
                 )
+            worse = ""
             if run >= WORSENING_PERIODS and big:
                 reasons.append("worsening")
-                parts.append(
+                worse = (
                     f"worse in each of the last {run} quarters, from "
                     f"{ind.with_unit(start_value)} in {start.label}"
                 )
             if reasons:
+                if band == "A":  # still among the best, but slipping: said so, in one place
+                    parts.append(f"in band A, {TOP}")
                 if _has(row["sn_mean"]):
-                    parts.insert(1 if band == "D" else 0, _gap(ind, v, row["sn_mean"]))
-                text = f"{head}, {'; '.join(parts)}" + (f" ({comps})." if comps else ".")
+                    parts.append(_gap(ind, v, row["sn_mean"]))
+                body = "; ".join(parts)
+                if worse:
+                    body += (", but " if band == "A" else "; ") + worse if body else worse
+                text = f"{head}, {body}" + (f" ({comps})." if comps else ".")
                 figs = fig | {
                     "band_d_quarters": d_run,
                     "band_d_every_quarter": every,
@@ -310,10 +313,34 @@ def assess(
                         "start_value": start_value,
                         "sn_mean_start": sn_by.get((ind.id, start.ordinal), math.nan),
                     }
-                small = _small([num_by.get((ind.id, p.ordinal))], ind)
                 statement = Statement(ind.id, reasons, text + (SMALL_NOTE if small else ""), figs)
                 development.append(statement)
-                questions.append(_question(ind, statement, p, england_name))
+                questions.append(_question(ind, statement, p))
+            else:
+                # strengths
+                sn_better = _has(row["sn_mean"]) and is_better(ind, v - row["sn_mean"]) is True
+                if band == "A":
+                    reasons.append("band_a")
+                    parts.append(f"in band A, {TOP}")
+                if improving and sn_better:
+                    reasons.append("improving_above_sn")
+                if reasons:
+                    if _has(row["sn_mean"]):
+                        parts.append(_gap(ind, v, row["sn_mean"]))
+                    if improving:
+                        parts.append(
+                            f"improving, from {ind.with_unit(row['trend_from'])} in "
+                            f"{p.shifted(-3).label}"
+                        )
+                    text = f"{head}, {'; '.join(parts)}" + (f" ({comps})." if comps else ".")
+                    strengths.append(
+                        Statement(
+                            ind.id,
+                            reasons,
+                            text + (SMALL_NOTE if small else ""),
+                            fig | {"trend_from": row["trend_from"]},
+                        )
+                    )
 
         # changes since last quarter
         prev = p.previous()
@@ -333,7 +360,7 @@ def assess(
     return Assessment(strengths, development, changes, questions)
 
 
-def _question(ind: Indicator, s: Statement, p, england_name: str) -> Statement:
+def _question(ind: Indicator, s: Statement, p) -> Statement:
     """A question for the moderating LA about one area for development, quoting its figures."""
     f = s.figures
     v = f["value"]
@@ -347,7 +374,8 @@ def _question(ind: Indicator, s: Statement, p, england_name: str) -> Statement:
         )
         sn0, sn1 = f["sn_mean_start"], f["sn_mean"]
         if _has(sn0) and _has(sn1):
-            if abs(sn1 - sn0) < TREND_THRESHOLD * abs(sn0) or ind.format(sn0) == ind.format(sn1):
+            # "stayed near" only when the neighbours barely moved next to the LA's own change
+            if ind.format(sn0) == ind.format(sn1) or abs(sn1 - sn0) < abs(v - f["start_value"]) / 4:
                 text += f" while the SN mean stayed near {ind.with_unit(sn1)}"
             else:
                 text += (
@@ -356,25 +384,25 @@ def _question(ind: Indicator, s: Statement, p, england_name: str) -> Statement:
                 )
         text += f": what is driving the {'rise' if moved == 'rose' else 'fall'}"
         text += (
-            ", and what would bring it back?"
+            ", and what would reverse it?"
             if "band_d" not in s.reasons
-            else ", and what is the plan to leave the worst quarter of all LAs (band D)?"
+            else f", and what is the plan to leave band D ({BOTTOM})?"
         )
     else:
         run = f["band_d_quarters"]
         text = (
-            f"{ind.label} has been in the worst quarter of all LAs (band D) "
+            f"{ind.label} has been in band D ({BOTTOM}) "
             + (
                 f"in every quarter held ({run})"
                 if f["band_d_every_quarter"]
                 else f"for {run} quarters"
             )
             if run > 1
-            else f"{ind.label} is in the worst quarter of all LAs (band D) this quarter"
+            else f"{ind.label} is in band D ({BOTTOM}) this quarter"
         )
         gaps = [_gap(ind, v, f["sn_mean"])] if _has(f["sn_mean"]) else []
         if _has(f["england"]):
-            gaps.append(_gap(ind, v, f["england"], f"{england_name}'s"))
+            gaps.append(_gap(ind, v, f["england"], "England's"))
         if gaps:
             text += f"; at {ind.with_unit(v)} it is {' and '.join(gaps)}"
         if f["trend"] == IMPROVING and _has(f["trend_from"]):
@@ -403,23 +431,24 @@ def _change(
     if now is None and before is None:
         return None
     if now is None:
-        why = STATUS_SYMBOLS.get(status or "", "no figure")
+        why = STATUS_WORDS.get(status or "", "no figure")
         return Statement(
             ind.id,
             ["lost_figure"],
-            f"{ind.label}: no figure this quarter ({why}); "
+            f"{ind.label}: no figure this quarter ({why}), against "
             f"{ind.with_unit(before)} in {prev_label}.",
             figs,
         )
     if before is None:
-        if status_before is None:  # the first quarter held: nothing to compare with
+        # Only a figure the LA itself withheld last quarter; without an accepted return then
+        # (or in the first quarter held) there is nothing to compare, as the pack says once.
+        if status_before not in STATUS_SYMBOLS:
             return None
-        why = STATUS_SYMBOLS.get(status_before or "", "no figure")
+        why = STATUS_WORDS[status_before]
         return Statement(
             ind.id,
             ["gained_figure"],
-            f"{ind.label}: {ind.with_unit(now)}, where there was no figure in {prev_label} "
-            f"({why}).",
+            f"{ind.label}: {ind.with_unit(now)}, where {prev_label} had no figure ({why}).",
             figs,
         )
     diff = now - before

@@ -24,6 +24,8 @@ from pipeline.orchestration.jobs import Job, JobResult, execute
 from pipeline.orchestration.site import (
     dumps_json,
     feedback_html,
+    finding_place,
+    group_findings,
     index_html,
     junit_xml,
     validation_html,
@@ -537,9 +539,7 @@ def _pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: s
     ]
     if status != ACCEPTED:  # no figures: never an older or partial return in their place
         mine, near, areas = mine.iloc[0:0], near.iloc[0:0], areas.iloc[0:0]
-    assessed = assessment.assess(
-        mine, areas, catalogue, period, region_code, plan.england_label, plan.available[0]
-    )
+    assessed = assessment.assess(mine, areas, catalogue, period, region_code, plan.available[0])
     region_of = reference.region_of
     all_regions = dict(reference.regions.itertuples(index=False))
     feedback = plan.s.out / "validation" / "feedback" / f"{la}.html"
@@ -629,10 +629,12 @@ def _returns_of(v: Validation, la: str, period: str) -> list[dict]:
                 "errors": o.errors,
                 "warnings": o.warnings,
                 "findings": [
-                    {k: x[k] for k in ("severity", "row", "column", "message")}
-                    for x in found.sort_values(["row", "column"], kind="stable").to_dict(
-                        orient="records"
-                    )
+                    {
+                        "severity": g["severity"],
+                        "where": finding_place(g["rows"], g["column"]),
+                        "message": g["message"],
+                    }
+                    for g in group_findings(found.to_dict(orient="records"))
                 ],
             }
         )
@@ -837,8 +839,8 @@ def _figures_csv(
     df = df.sort_values(["_p", "_o", "area_code", "indicator_id"], kind="stable").drop(
         columns=["_o", "_p"]
     )
-    df["sn_count"] = df["sn_count"].astype("Int64")
-    df["worst_band_run"] = df["worst_band_run"].astype("Int64")
+    for col in ("sn_count", "worst_band_run", *la_only[1:5]):  # counts and ranks: whole numbers
+        df[col] = df[col].astype("Int64")
     numbers = ["numerator", "denominator", "value", "sn_mean", "sn_median"]
     numbers += ["previous_value", "change_previous", "year_earlier_value", "change_year"]
     for col in numbers:

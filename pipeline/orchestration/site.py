@@ -152,6 +152,14 @@ def row_ranges(rows: Sequence[int]) -> str:
     return ", ".join(parts)
 
 
+def finding_place(rows: Sequence[int], column: str) -> str:
+    """Where a grouped finding is: 'rows 8, 26, column indicator_id', 'whole file'."""
+    at = row_ranges(rows)
+    if at != "whole file":
+        at = f"{'row' if len(rows) == 1 else 'rows'} {at}"
+    return at + (f", column {column}" if column else "")
+
+
 def group_findings(findings: Sequence[dict]) -> list[dict]:
     """Findings that say the same thing about the same column of one file, as one line."""
     groups: dict[tuple, dict] = {}

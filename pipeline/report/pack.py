@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.core.assessment import MIN_COUNT, WORSENING_PERIODS, scorecard
-from pipeline.core.benchmark import NOT_ACCEPTED, OK
+from pipeline.core.benchmark import NOT_ACCEPTED, OK, STATUS_SYMBOLS
 from pipeline.core.catalogue import Indicator
 from pipeline.core.html import esc, table
 from pipeline.core.periods import parse_slug
@@ -63,6 +63,13 @@ class SelfAssessmentPack(Report):
             self.figures, self.areas, self.catalogue, self.period, self.context["region"]["code"]
         )
 
+    def _previous_held(self) -> str | None:
+        """The previous quarter's label when the LA has an accepted return for it, else None."""
+        prev = parse_slug(self.period).previous().slug
+        rows = self.figures[self.figures["period"] == prev]
+        held = rows["status"].isin([OK, *STATUS_SYMBOLS]).any()
+        return parse_slug(prev).label if held else None
+
     # ------------------------------------------------------------------ sections
     def headline(self) -> HTML:
         links = self.context["links"]
@@ -92,17 +99,22 @@ class SelfAssessmentPack(Report):
         points = [
             f"{len(valued)} of {len(card)} indicators have a figure for "
             f"{self.period_label}; of the {len(judged)} where higher or lower is better, "
-            f"{n_a} {'is' if n_a == 1 else 'are'} in band A (the best quarter of all LAs) and "
-            f"{n_d} in band D (the worst).",
+            f"{n_a} {'is' if n_a == 1 else 'are'} in band A (among the best 25% of all LAs) "
+            f"and {n_d} in band D (among the worst 25%).",
             f"{_count(len(a['strengths']), 'strength')}, "
             f"{_count(len(a['development']), 'area')} for development and "
             f"{_count(len(a['questions']), 'question')} for peer challenge, found by the rules "
             "set out under How the figures are made.",
-            f"{_count(len(a['changes']), 'figure')} changed notably since the previous quarter.",
         ]
+        compared = self._previous_held()
+        if compared:
+            points.append(
+                f"{_count(len(a['changes']), 'figure')} changed notably since {compared}."
+            )
         return HTML(
             f"{title}"
-            f'<p class="lede">{esc(self.la_name)} against its statistical neighbours, '
+            f'<p class="lede">{esc(self.la_name)} against '
+            f"{'its statistical neighbours, ' if self.context['neighbours'] else ''}"
             f"{esc(self.region_name)} and {esc(self.england)}, every figure as at "
             f"{esc(self.period_label)}.</p>"
             f'<ul class="lede">{"".join(f"<li>{esc(p)}</li>" for p in points)}</ul>{back}'
@@ -125,8 +137,8 @@ class SelfAssessmentPack(Report):
         facts = table(f"{self.la_name}: profile", ["Fact", "Value"], rows)
         sn_rows = [
             [
-                str(n["rank"]),
                 n["la_name"],
+                str(n["rank"]),
                 n["closeness"],
                 n["region_name"],
                 _return_words(n["return_status"]),
@@ -136,10 +148,9 @@ class SelfAssessmentPack(Report):
         sn = (
             table(
                 f"{self.la_name}'s statistical neighbours, closest first",
-                ["Rank", "Local authority", "Closeness", "Region", f"Return, {self.period_label}"],
+                ["Local authority", "Rank", "Closeness", "Region", f"Return, {self.period_label}"],
                 sn_rows,
-                row_headers=False,
-                numeric=[True, False, False, False, False],
+                numeric=[False, True, False, False, False],
             )
             if sn_rows
             else "<p>No statistical neighbours are listed for this LA in the reference data, "
@@ -152,6 +163,7 @@ class SelfAssessmentPack(Report):
             return self._no_figures("No evidence statements")
         a = self.context["assessment"]
         prev = parse_slug(self.period).previous().label
+        compared = self._previous_held()
         parts = []
         for key, heading, none in (
             ("strengths", "Strengths", "No indicator meets the rules for a strength."),
@@ -165,9 +177,12 @@ class SelfAssessmentPack(Report):
                 "changes",
                 f"Changes since {prev}",
                 f"No figure moved by 5% or more, or changed band, since {prev}."
-                if self.period != self.context["first_period"]
+                if compared
                 else f"{self.period_label} is the first quarter held, so there is nothing to "
-                "compare it with yet.",
+                "compare it with yet."
+                if self.period == self.context["first_period"]
+                else f"{self.la_name} has no accepted return for {prev}, so there is nothing "
+                "to compare with.",
             ),
         ):
             items = a[key]
@@ -176,7 +191,8 @@ class SelfAssessmentPack(Report):
                 if items
                 else f"<p>{esc(none)}</p>"
             )
-            parts.append(f'<h3 id="{key}">{esc(heading)} ({len(items)})</h3>{body}')
+            count = f" ({len(items)})" if key != "changes" or compared else ""
+            parts.append(f'<h3 id="{key}">{esc(heading)}{count}</h3>{body}')
         return HTML(f'<div class="narrative">{"".join(parts)}</div>')
 
     def questions(self) -> HTML:
@@ -222,7 +238,7 @@ class SelfAssessmentPack(Report):
             "Rank in England",
             "Rank in region",
             "Band",
-            "Trend (four quarters)",
+            f"Trend since {parse_slug(self.period).shifted(-3).label}",
         ]
         rows = []
         for ind in inds:
@@ -249,7 +265,7 @@ class SelfAssessmentPack(Report):
                 f'<td class="band-{esc(band)}"><strong>{esc(band)}</strong></td>'
                 if band
                 else f"<td>{'no judgement' if not ind.judged else ''}</td>",
-                f"<td>{esc(TREND_LABEL.get(r['trend'], 'no trend yet'))}</td>",
+                f"<td>{esc(TREND_LABEL.get(r['trend'], self._no_trend(r)))}</td>",
             ]
             rows.append(f"<tr>{''.join(cells)}</tr>")
         numeric = [False, *[True] * 9, False, False]
@@ -264,6 +280,15 @@ class SelfAssessmentPack(Report):
             f"{esc(self.period_label)} (blank: no figure)</caption><thead><tr>{heads}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
         )
+
+    def _no_trend(self, r) -> str:
+        """Why a scorecard row has no trend: no figure now, or none three quarters earlier."""
+        then = parse_slug(self.period).shifted(-3)
+        if not (r["status"] == OK and pd.notna(r["value"])):
+            return "no trend: no figure"
+        if then.slug not in self.context["periods"]:
+            return f"no trend yet: {then.label} is not held"
+        return f"no trend: no figure for {then.label}"
 
     def _trend(self, theme: str, slug: str, inds: list[Indicator]) -> str:
         from pipeline.edges.charts import pack_trend_chart
@@ -331,6 +356,11 @@ class SelfAssessmentPack(Report):
     def _ranking(self, theme: str, slug: str, inds: list[Indicator]) -> str:
         from pipeline.edges.charts import neighbour_ranking_chart
 
+        if not self.context["neighbours"]:
+            return (
+                '<p class="no-chart">No ranking among neighbours: no statistical neighbours '
+                "are listed for this LA in the reference data.</p>"
+            )
         me = self.context["la"]["code"]
         label_of = {me: f"{self.la_name} (this LA)"} | {
             n["la_code"]: n["la_name"] for n in self.context["neighbours"]
@@ -366,23 +396,16 @@ class SelfAssessmentPack(Report):
                         band or ("no judgement" if not ind.judged else ""),
                     ]
                 )
-            missing = len(label_of) - len(ordered)
-            if missing:
-                trows.append(
-                    [
-                        f"{ind.short_label}: without a figure",
-                        "",
-                        f"{missing} of {len(label_of)}",
-                        "",
-                    ]
-                )
+            without = [label_of[code] for code in label_of if code not in set(ordered["la_code"])]
+            if without:
+                trows.append([f"{ind.short_label}: without a figure", "", "", "; ".join(without)])
         data = pd.DataFrame(
             rows,
             columns=["indicator", "la", "value", "rank", "band", "this_la", "sn_mean", "england"],
         )
         tbl = table(
             f"{theme}: {self.la_name} among its statistical neighbours, {self.period_label}",
-            ["Indicator: local authority", "Rank among them", "Value", "Band"],
+            ["Indicator: local authority", "Rank among them", "Value", "Band (or who)"],
             trows,
             numeric=[False, True, True, False],
         )
@@ -414,8 +437,7 @@ class SelfAssessmentPack(Report):
                     r["status"], r["status"]
                 )
                 found = "".join(
-                    f"<li>{esc(f['severity'].capitalize())}, row {esc(f['row'])}"
-                    f"{', column ' + esc(f['column']) if f['column'] else ''}: "
+                    f"<li>{esc(f['severity'].capitalize())}, {esc(f['where'])}: "
                     f"{esc(f['message'])}</li>"
                     for f in r["findings"]
                 )
@@ -459,7 +481,8 @@ class SelfAssessmentPack(Report):
                     else f"<p>Every indicator has a figure for {esc(self.period_label)}.</p>"
                 )
             )
-            n = len(c["neighbours"])
+            # against the neighbours with an accepted return (the others are listed below)
+            n = sum(nb["return_status"] == "accepted" for nb in c["neighbours"])
             thin = card[card["sn_count"].fillna(0) < n] if n else card.iloc[0:0]
             rows = [
                 [self.catalogue[r.indicator_id].label, f"{int(r.sn_count or 0)} of {n}"]
@@ -468,15 +491,19 @@ class SelfAssessmentPack(Report):
             out.append(
                 "<h3>Neighbour comparators on fewer neighbours</h3>"
                 + (
-                    table(
-                        "Indicators whose SN mean and median rest on fewer neighbours "
-                        "(the others had no figure)",
+                    "<p>No statistical neighbour has an accepted return for this quarter, so "
+                    "there are no neighbour comparators.</p>"
+                    if not n
+                    else table(
+                        "Indicators whose SN mean and median rest on fewer of the neighbours "
+                        "with an accepted return (the others had no figure)",
                         ["Indicator", "Neighbours with a figure"],
                         rows,
                         numeric=[False, True],
                     )
                     if rows
-                    else f"<p>All {n} neighbours have a figure for every indicator.</p>"
+                    else f"<p>All {n} neighbours with an accepted return have a figure for "
+                    "every indicator.</p>"
                 )
             )
             small = [
@@ -488,8 +515,9 @@ class SelfAssessmentPack(Report):
             ]
             if small:
                 out.append(
-                    f"<h3>Figures on fewer than {MIN_COUNT} children</h3><p>A handful of "
-                    f"children can swing these: {esc('; '.join(small))}.</p>"
+                    f"<h3>Figures on a count under {MIN_COUNT}</h3><p>A handful of children "
+                    f"(or staff, for workforce measures) can swing these: "
+                    f"{esc('; '.join(small))}.</p>"
                 )
         missing = [
             f"{n['la_name']} ({_return_words(n['return_status'])})"
@@ -507,25 +535,33 @@ class SelfAssessmentPack(Report):
         c = self.context
         return HTML(
             "<ul>"
-            f"<li>{esc(self.la_name)}'s figures are as returned for {esc(self.period_label)} and "
-            f"accepted by validation against the data contract {esc(c['contract'])}.</li>"
-            "<li>SN mean and median: of the figures of the LA's statistical neighbours (DfE's "
+            + (
+                f"<li>{esc(self.la_name)}'s figures are as returned for "
+                f"{esc(self.period_label)} and accepted by validation against the data contract "
+                f"{esc(c['contract'])}.</li>"
+                if self.has_figures
+                else f"<li>{esc(self._why_no_figures())} Returns are checked against the data "
+                f"contract {esc(c['contract'])}.</li>"
+            )
+            + "<li>SN mean and median: of the figures of the LA's statistical neighbours (DfE's "
             "model, listed in the profile) for the same quarter; neighbours without a figure are "
             f"left out (see the annex). The region and {esc(self.england)} are the sum of "
             "numerators over the sum of denominators of their LAs with figures.</li>"
             "<li>Bands are quartiles of all LAs with a value (R's type 7 quantile, as DfE's "
-            "LAIT): A is the best quarter given the indicator's polarity. Ranks: 1 is best; "
-            "neutral indicators are ranked highest first and not banded.</li>"
+            "LAIT): A is the best 25% given the indicator's polarity, D the worst. Ranks: 1 is "
+            "best; neutral indicators are ranked highest first and not banded.</li>"
             "<li>Trend compares the latest figure with the figure three quarters earlier: a "
             "change of less than 5% of the earlier figure is stable.</li>"
             "<li><strong>Strength</strong>: an indicator where higher or lower is better that is "
-            "in band A, or is improving and better than the SN mean.</li>"
+            "in band A, or is improving and better than the SN mean, and is not an area for "
+            "development.</li>"
             "<li><strong>Area for development</strong>: an indicator in band D, or one that got "
             f"worse in each of the last {WORSENING_PERIODS} quarters or more, by at least 5% of "
             "its figure at the start in all.</li>"
             "<li><strong>Changes since the previous quarter</strong>: figures that moved by 5% "
             "or more of the previous figure, changed band, or gained or lost their figure. "
-            f"Figures resting on fewer than {MIN_COUNT} children say so.</li>"
+            f"Figures resting on a count under {MIN_COUNT} (children, or staff for workforce "
+            "measures) say so.</li>"
             "<li><strong>Questions</strong>: one for each area for development, quoting its "
             "figures.</li>"
             f"<li>Indicator catalogue version {esc(c['catalogue_version'])}.</li>"
