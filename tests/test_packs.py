@@ -83,3 +83,41 @@ def test_packs_for_every_quarter_built_are_linked_from_their_regional_reports(si
         assert len(linked) == 8 and all(
             (site / period / "ZR2" / la / "self-assessment.html").is_file() for la in linked
         )
+
+
+def test_a_failed_pack_fails_alone_and_its_regional_report_does_not_link_to_it(tmp_path, demo_data):
+    """One LA's pack raises: the others and the regional report are built, the report names
+    the missing pack instead of linking to nothing, and the index says why."""
+    import nbformat
+
+    from pipeline.orchestration.run import PROJECT, Settings, report
+
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(PROJECT / "notebooks", notebooks)
+    path = notebooks / "self_assessment_pack.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell('assert la_code != "ZL205", "no figures"'))
+    nbformat.write(nb, path)
+    out = tmp_path / "out"
+    summary = report(
+        Settings(
+            data=demo_data,
+            out=out,
+            notebooks=notebooks,
+            regions=["ZR2"],
+            periods=["latest"],
+            progress=False,
+        )
+    )
+    assert [r.id for r in summary.failed] == [f"{LATEST}/ZR2/ZL205/self-assessment"]
+    assert summary.failed[0].error == "AssertionError: no figures"
+    assert len(summary.results) == 9
+    folder = out / LATEST / "ZR2"
+    assert not (folder / "ZL205").exists() or not any((folder / "ZL205").iterdir())
+    regional = (folder / "regional-benchmark.html").read_text("utf-8")
+    assert 'href="ZL205/self-assessment.html"' not in regional
+    assert "Oakenshaw Vale: self-assessment evidence pack, 2026-27 Q2: not built" in regional
+    assert regional.count("/self-assessment.html") == 7
+    index = (out / "index.html").read_text("utf-8")
+    assert "7 of 8 self-assessment packs built" in index
+    assert "failed: AssertionError: no figures" in index

@@ -146,7 +146,10 @@ def run_job(job: Job) -> JobResult:
 
 
 def execute(
-    jobs: list[Job], workers: int | None = None, progress: bool | None = None
+    jobs: list[Job],
+    workers: int | None = None,
+    progress: bool | None = None,
+    what: str = "Reports",
 ) -> list[JobResult]:
     """Run jobs on local worker processes; results in job order."""
     from tqdm import tqdm
@@ -159,7 +162,7 @@ def execute(
     bar = tqdm(
         total=len(jobs),
         unit="report",
-        desc="Reports",
+        desc=what,
         disable=None if progress is None else not progress,
     )
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:

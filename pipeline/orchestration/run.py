@@ -378,17 +378,26 @@ def report(s: Settings) -> RunSummary:
     pack_periods = {"latest": periods[-1:], "all": periods, "none": []}[s.packs]
 
     shutil.rmtree(plan.work, ignore_errors=True)  # nothing left from a killed run
-    jobs = []
-    for period in periods:
-        packs = period in pack_periods
-        for region_code, region_name in regions.itertuples(index=False):
-            jobs.append(_regional_job(plan, period, region_code, region_name, packs))
-            if not packs:
-                continue
-            las = reference.local_authorities
-            for la in sorted(las.loc[las["region_code"] == region_code, "la_code"]):
-                jobs.append(_pack_job(plan, period, la, region_code, region_name))
-    results = execute(jobs, s.workers, s.progress)
+    # Packs first, so that each regional report links only to the packs that were built.
+    las = reference.local_authorities
+    pack_jobs = [
+        _pack_job(plan, period, la, region_code, region_name)
+        for period in pack_periods
+        for region_code, region_name in regions.itertuples(index=False)
+        for la in sorted(las.loc[las["region_code"] == region_code, "la_code"])
+    ]
+    pack_results = execute(pack_jobs, s.workers, s.progress, "Packs")
+    built = {
+        (job.parameters["la_code"], job.parameters["period"]): res.status == "ok"
+        for job, res in zip(pack_jobs, pack_results, strict=True)
+    }
+    regional_jobs = [
+        _regional_job(plan, period, region_code, region_name, built)
+        for period in periods
+        for region_code, region_name in regions.itertuples(index=False)
+    ]
+    regional_results = execute(regional_jobs, s.workers, s.progress, "Regional reports")
+    jobs, results = regional_jobs + pack_jobs, regional_results + pack_results
     shutil.rmtree(plan.work, ignore_errors=True)
     for job, res in zip(jobs, results, strict=True):
         if res.status != "ok":  # never leave an earlier run's report looking current
@@ -470,7 +479,8 @@ def _regional_job(plan: Plan, period: str, region_code: str, region_name: str, p
             "la_code": c,
             "la_name": n,
             "return_status": return_status[c],
-            "pack": f"{c}/{PACK}.html" if packs else None,
+            "pack": f"{c}/{PACK}.html" if packs.get((c, period)) else None,
+            "pack_failed": packs.get((c, period)) is False,
         }
         for c, n in zip(las["la_code"], las["la_name"], strict=True)
     ]

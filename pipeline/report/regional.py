@@ -72,12 +72,17 @@ class RegionalBenchmark(Report):
         """A link to each LA's self-assessment evidence pack for the period (nothing when the
         packs were not built with this report)."""
         words = {"accepted": "", NOT_ACCEPTED: " (return not accepted)", "missing": " (no return)"}
-        items = "".join(
-            f'<li><a href="{esc(la["pack"])}">{esc(la["la_name"])}: self-assessment evidence '
-            f"pack, {esc(self.period_label)}</a>{esc(words.get(la['return_status'], ''))}</li>"
-            for la in sorted(self.context["las"], key=lambda x: (x["la_name"], x["la_code"]))
-            if la.get("pack")
-        )
+        lines = []
+        for la in sorted(self.context["las"], key=lambda x: (x["la_name"], x["la_code"])):
+            name = f"{la['la_name']}: self-assessment evidence pack, {self.period_label}"
+            if la.get("pack"):
+                lines.append(
+                    f'<li><a href="{esc(la["pack"])}">{esc(name)}</a>'
+                    f"{esc(words.get(la['return_status'], ''))}</li>"
+                )
+            elif la.get("pack_failed"):
+                lines.append(f"<li>{esc(name)}: not built (it failed; see the index)</li>")
+        items = "".join(lines)
         if not items:
             return HTML("")
         return HTML(
