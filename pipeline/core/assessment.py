@@ -228,23 +228,15 @@ def assess(
     first = parse_slug(first_period) if first_period else None
     p = parse_slug(period)
     card = scorecard(la_rows, areas, catalogue, period, region_code)
-    sn_by = {
-        (r.indicator_id, parse_slug(r.period).ordinal): r.sn_mean
-        for r in la_rows[["indicator_id", "period", "sn_mean"]].itertuples()
-    }
-    num_by = {
-        (r.indicator_id, parse_slug(r.period).ordinal): r.numerator
-        for r in la_rows[["indicator_id", "period", "numerator"]].itertuples()
-    }
-    band_by = {
-        (r.indicator_id, parse_slug(r.period).ordinal): r.band
-        for r in la_rows[["indicator_id", "period", "band"]].itertuples()
-        if isinstance(r.band, str) and r.band
-    }
-    status_by = {
-        (r.indicator_id, parse_slug(r.period).ordinal): r.status
-        for r in la_rows[["indicator_id", "period", "status"]].itertuples()
-    }
+    # each column of the LA's rows by (indicator, period ordinal)
+    ordinals = [parse_slug(x).ordinal for x in la_rows["period"]]
+    keys = list(zip(la_rows["indicator_id"], ordinals, strict=True))
+
+    def by_key(col: str) -> dict:
+        return dict(zip(keys, la_rows[col], strict=True))
+
+    sn_by, num_by, status_by = by_key("sn_mean"), by_key("numerator"), by_key("status")
+    band_by = {k: b for k, b in by_key("band").items() if isinstance(b, str) and b}
     strengths, development, changes, questions = [], [], [], []
     for row in card.to_dict(orient="records"):
         ind = catalogue[row["indicator_id"]]

@@ -186,6 +186,20 @@ def _rule(value: str, colour: str, dash: list[int]):
     return alt.Chart().mark_rule(color=colour, strokeWidth=2, strokeDash=dash).encode(x=value)
 
 
+def _ranked_panels(reference, dots, letters, width: int):
+    """A ranking chart's panels: a reference line, England's line, the dots and band letters."""
+    import altair as alt
+
+    chart = alt.layer(
+        reference,
+        _rule("mean(england):Q", SERIES_COLOURS["England"], SERIES_DASH["England"]),
+        dots,
+        letters,
+        data=alt.NamedData(DATA),
+    ).properties(width=width, height=alt.Step(16))
+    return _facet(chart, 2, 300).resolve_scale(x="independent", y="independent")
+
+
 def _ranking_spec(width: int = 230):
     import altair as alt
 
@@ -200,14 +214,8 @@ def _ranking_spec(width: int = 230):
         .mark_circle(size=70, opacity=1, stroke="#0b0c0c", strokeWidth=0.5)
         .encode(x=x, y=y, color=colour)
     )
-    chart = alt.layer(
-        _rule("mean(region):Q", SERIES_COLOURS["Region"], SERIES_DASH["Region"]),
-        _rule("mean(england):Q", SERIES_COLOURS["England"], SERIES_DASH["England"]),
-        dots,
-        letters,
-        data=alt.NamedData(DATA),
-    ).properties(width=width, height=alt.Step(16))
-    return _facet(chart, 2, 300).resolve_scale(x="independent", y="independent")
+    region = _rule("mean(region):Q", SERIES_COLOURS["Region"], SERIES_DASH["Region"])
+    return _ranked_panels(region, dots, letters, width)
 
 
 def pack_trend_chart(data: pd.DataFrame, la_name: str) -> str:
@@ -298,14 +306,7 @@ def _neighbours_spec(width: int = 230):
         )
     )
     sn_colour, sn_dash, _ = PACK_SERIES["SN mean"]
-    chart = alt.layer(
-        _rule("mean(sn_mean):Q", sn_colour, sn_dash),
-        _rule("mean(england):Q", SERIES_COLOURS["England"], SERIES_DASH["England"]),
-        dots,
-        letters,
-        data=alt.NamedData(DATA),
-    ).properties(width=width, height=alt.Step(16))
-    return _facet(chart, 2, 300).resolve_scale(x="independent", y="independent")
+    return _ranked_panels(_rule("mean(sn_mean):Q", sn_colour, sn_dash), dots, letters, width)
 
 
 def labelled(svg: str, title: str, desc: str) -> str:

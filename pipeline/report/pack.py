@@ -3,6 +3,8 @@ region and England, with the evidence statements and questions the driver worked
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import pandas as pd
 
 from pipeline.core.assessment import MIN_COUNT, WORSENING_PERIODS, scorecard
@@ -58,6 +60,7 @@ class SelfAssessmentPack(Report):
             )
         return f"no return was received from {self.la_name} for {self.period_label}."
 
+    @cached_property
     def _card(self) -> pd.DataFrame:
         return scorecard(
             self.figures, self.areas, self.catalogue, self.period, self.context["region"]["code"]
@@ -90,7 +93,7 @@ class SelfAssessmentPack(Report):
             return HTML(
                 f'{title}<p class="lede notice">{esc(self._why_no_figures())}{feedback}</p>{back}'
             )
-        card = self._card()
+        card = self._card
         valued = card[card["status"].eq(OK) & card["value"].notna()]
         judged = valued[valued["indicator_id"].map(lambda i: self.catalogue[i].judged)]
         a = self.context["assessment"]
@@ -214,7 +217,7 @@ class SelfAssessmentPack(Report):
         """Per theme: the scorecard, the trend chart and the ranking among neighbours."""
         if not self.has_figures:
             return self._no_figures("No scorecard or charts")
-        card = self._card().set_index("indicator_id")
+        card = self._card.set_index("indicator_id")
         out = []
         for theme in self.catalogue.themes:
             inds = self.catalogue.in_theme(theme)
@@ -463,7 +466,7 @@ class SelfAssessmentPack(Report):
                 f"<p>No return was received from {esc(self.la_name)}.</p>"
             )
         if self.has_figures:
-            card = self._card()
+            card = self._card
             gaps = card[~(card["status"].eq(OK) & card["value"].notna())]
             rows = [
                 [self.catalogue[r.indicator_id].label, STATUS_TEXT.get(r.status, r.status)]
