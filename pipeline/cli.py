@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.core.errors import TartanError
+from pipeline.orchestration.settings import EXECUTORS, PACK_CHOICES
 
 DEFAULT_DATA = Path("data/demo")
 DEFAULT_OUT = Path("outputs")
@@ -122,11 +123,38 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep.add_argument(
         "--workers",
-        type=int,
+        type=_positive,
         default=None,
         help="notebooks run at once (default: number of CPU cores)",
     )
-    rep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rep.add_argument(
+        "--force",
+        action="store_true",
+        help="run every report again, even those whose inputs, notebook and code are unchanged "
+        "since the last run in --out",
+    )
+    rep.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="local",
+        help="where notebooks run: local worker processes (default), or a Dask cluster (a local "
+        "one, or the one at --scheduler)",
+    )
+    rep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="with --executor dask: an existing scheduler, e.g. tcp://10.0.0.5:8786 (its "
+        "workers need this environment and the same paths; see the README)",
+    )
+    rep.add_argument(
+        "--cell-timeout",
+        type=_positive,
+        default=600,
+        metavar="SECONDS",
+        help="a notebook cell running longer fails its report (default: %(default)s)",
+    )
+    rep.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
     rep.add_argument(
         "--strict",
         action="store_true",
@@ -135,11 +163,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-PACK_CHOICES = ("latest", "all", "none")
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return n
 
 
 def _settings(args):
-    from pipeline.orchestration.run import PROJECT, Settings
+    from pipeline.orchestration.settings import PROJECT, Settings
 
     return Settings(
         data=args.data,
@@ -151,6 +186,10 @@ def _settings(args):
         workers=getattr(args, "workers", None),
         packs=getattr(args, "packs", "latest"),
         progress=False if getattr(args, "no_progress", False) else None,
+        force=getattr(args, "force", False),
+        executor=getattr(args, "executor", "local"),
+        scheduler=getattr(args, "scheduler", None),
+        cell_timeout=getattr(args, "cell_timeout", 600),
     )
 
 
@@ -175,6 +214,24 @@ def _print_validation(v, limit: int = 5) -> None:
             print(f"    {finding_place(g['rows'], g['column'])}: {g['message']}")
         if len(groups) > limit:
             print(f"    ... and {len(groups) - limit} more in the validation report")
+
+
+def _print_up_to_date(manifest: dict, args) -> int:
+    inputs = manifest.get("inputs", [])
+    rejected = [i for i in inputs if i.get("status") != "accepted"]
+    jobs = manifest.get("jobs", [])
+    print(
+        f"Nothing to do: no return, reference file, contract, notebook or code has changed "
+        f"since the last run, and its {_n(len(jobs), 'report')} in {args.out} are intact "
+        "(--force runs them again)."
+    )
+    if rejected:
+        print(
+            f"  {_n(len(rejected), 'return')} not accepted, as before: see "
+            f"{args.out / 'validation' / 'index.html'}"
+        )
+    print(f"Open {args.out / 'index.html'}")
+    return 1 if args.strict and rejected else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,7 +265,12 @@ def main(argv: list[str] | None = None) -> int:
                 prov.run_provenance(PROJECT, inputs.reference.name, inputs.contracts),
                 "About these pages' data",
             )
-            write_validation(args.out, v, inputs.reference, footer, complete=not settings.returns)
+            from pipeline.edges.files import folder_lock
+
+            with folder_lock(args.out):
+                write_validation(
+                    args.out, v, inputs.reference, footer, complete=not settings.returns
+                )
             _print_validation(v)
             print(f"Validation report: {args.out / 'validation' / 'index.html'}")
             return 1 if v.rejected else 0
@@ -216,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
             from pipeline.orchestration.run import report
 
             summary = report(_settings(args))
+            if summary.up_to_date is not None:
+                return _print_up_to_date(summary.up_to_date, args)
             _print_validation(summary.validation)
             ok = len(summary.results) - len(summary.failed)
             packs = sum(r.id.endswith("/self-assessment") for r in summary.results)
@@ -224,9 +288,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"({_n(len(summary.results) - packs, 'regional report')}, "
                 f"{_n(packs, 'self-assessment pack')})"
             )
+            ran = sum(not r.cached for r in summary.results)
+            if ran < len(summary.results):
+                print(
+                    f"  {ran} run, {len(summary.results) - ran} unchanged since the last run "
+                    "(--force runs every one)"
+                )
             for r in summary.failed:
-                where = f" (cell {r.cell})" if r.cell is not None else ""
-                print(f"  failed: {r.id}{where}: {r.error}", file=sys.stderr)
+                where = f" in {r.where}" if r.where else ""
+                log = f" (the executed notebook: {r.log})" if r.log else ""
+                print(f"  failed: {r.id}{where}: {r.error}{log}", file=sys.stderr)
             print(f"Open {args.out / 'index.html'}")
             if summary.failed or (args.strict and summary.validation.rejected):
                 return 1

@@ -82,7 +82,13 @@ def test_manifest_lists_every_job_with_its_provenance(demo_site):
             assert "trend_periods" not in prov, "the first quarter held has no trend"
         else:
             assert prov["trend_periods"][-1] == period
-        assert prov["input_sha256"] == m["input_sha256"]
+        # a report names the figures it was made from, not the whole dataset: a resubmission
+        # elsewhere leaves it as it was
+        assert "input_sha256" not in prov and re.fullmatch(r"[0-9a-f]{64}", prov["inputs_sha256"])
+        assert re.fullmatch(r"[0-9a-f]{64}", job["key"])
+        assert sorted(job["output_sha256"]) == sorted(job["outputs"])
+        for rel, sha in job["output_sha256"].items():
+            assert hashlib.sha256((demo_site / rel).read_bytes()).hexdigest() == sha
         csv = demo_site / next(o for o in job["outputs"] if o.endswith(".csv"))
         assert csv.stem == job["kind"]
         assert prov["figures_sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
@@ -94,6 +100,7 @@ def test_manifest_lists_every_job_with_its_provenance(demo_site):
         )
         assert {"pandas", "papermill", "nbconvert", "python"} <= prov["packages"].keys()
         assert prov["contracts"]["tartan-la-return"]
+    assert len({j["provenance"]["inputs_sha256"] for j in m["jobs"]}) == len(m["jobs"])
     assert "build_date" not in m, "no date unless SOURCE_DATE_EPOCH gives one"
 
 
@@ -133,10 +140,12 @@ def test_every_report_footer_states_its_provenance(demo_site, period):
         prov = jobs[f"{period}/{code}/regional-benchmark"]["provenance"]
         assert facts["Period"] == label
         assert facts["Comparators as at"] == f"Region, England and statistical neighbours: {label}"
-        assert facts["Input SHA-256 (accepted returns and reference)"] == m["input_sha256"]
+        inputs = "Inputs SHA-256 (the accepted figures this report was made from)"
+        assert facts[inputs] == prov["inputs_sha256"]
         assert facts["Figures SHA-256 (the report's CSV)"] == prov["figures_sha256"]
         assert facts["Contracts and configuration SHA-256"] == m["config_sha256"]
-        assert facts["Code"] == f"tartan {prov['code']['tartan']} ({prov['code']['commit']})"
+        code = prov["code"]
+        assert facts["Code"] == f"tartan {code['tartan']} (code SHA-256 {code['code_sha256'][:12]})"
         assert "tartan-la-return 1." in facts["Contracts"] and "pandas " in facts["Packages"]
         assert facts["Parameters"] == f"region_code={code}, period={period}"
 

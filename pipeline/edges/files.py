@@ -9,11 +9,12 @@ import io
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.core.errors import ConfigError, DataError
+from pipeline.core.errors import ConfigError, DataError, LockedError
 
 RETURN_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 
@@ -43,6 +44,64 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 def write_text_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+LOCK = ".tartan.lock"
+
+
+def _try_lock(fd: int) -> bool:
+    if os.name == "nt":  # pragma: no cover - Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+@contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold `folder`/.tartan.lock while a run writes there: a second run on the same folder is
+    refused with a clear message instead of interleaving its files. The operating system
+    releases the lock when the process ends, however it ends, so a killed run never leaves the
+    folder locked."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    if not _try_lock(fd):
+        holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
+        os.close(fd)
+        raise LockedError(
+            f"{folder}: another tartan run is writing to this folder ({holder}); wait for it "
+            "to finish, or give this run another --out"
+        )
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"tartan, process {os.getpid()}".encode())
+        yield
+    finally:
+        os.ftruncate(fd, 0)
+        os.close(fd)
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Temporary files a killed run left behind (`write_bytes_atomic`'s `.name.*.tmp`); only
+    call it while holding the folder's lock. Returns how many were removed."""
+    removed = 0
+    for p in Path(folder).rglob(".*.tmp"):
+        if p.is_file():
+            p.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def find_returns(paths: Iterable[Path]) -> list[Path]:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 KERNEL_NAME = "tartan"
@@ -35,7 +33,9 @@ class Job:
     breadcrumbs: list[tuple[str, str]]
     csv: str  # the figures the report shows, already written by the driver as text
     kind: str = "regional-benchmark"  # or "self-assessment"
-    cell_timeout: int = 600
+    cell_timeout: int = 600  # seconds any one cell may run
+    key: str = ""  # the content key (pipeline.orchestration.cache.job_key)
+    log: str = ""  # where the executed notebook of a failed run is kept
 
 
 @dataclass
@@ -44,10 +44,21 @@ class JobResult:
     status: str  # ok | failed
     outputs: list[str] = field(default_factory=list)
     error: str = ""
-    cell: int | None = None
+    cell: int | None = None  # the failing cell's execution count, as Jupyter shows it
+    source: str = ""  # the failing cell's first line
+    log: str = ""  # the executed notebook kept for a failed job
+    output_sha256: dict[str, str] = field(default_factory=dict)  # output path -> SHA-256
+    cached: bool = False  # skipped: its key and outputs were unchanged
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k not in ("cached", "output_sha256")}
+
+    @property
+    def where(self) -> str:
+        """The failing cell in words, e.g. 'cell 3 (rb.rug())'."""
+        if self.cell is None:
+            return f"the cell {self.source}" if self.source else ""
+        return f"cell {self.cell}" + (f" ({self.source})" if self.source else "")
 
 
 def kernel_spec() -> dict:
@@ -104,19 +115,37 @@ def _did_not_start(exc: Exception) -> bool:
     )
 
 
+def _first_line(source: str) -> str:
+    line = next((x.strip() for x in source.splitlines() if x.strip()), "")
+    return line if len(line) <= 60 else line[:57] + "..."
+
+
+def _timeout_source(message: str) -> str:
+    """nbclient's timeout message previews the cell between dashed lines."""
+    parts = message.split("-------------------")
+    return _first_line(parts[1]) if len(parts) > 2 else ""
+
+
 def run_job(job: Job) -> JobResult:
-    """Execute one job in this process. Never raises for a notebook error: it is reported."""
+    """Execute one job in this process. Never raises for a notebook error: it is reported, and
+    the executed notebook, up to the failing cell, is kept at `job.log`."""
+    import hashlib
+    import shutil
+
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
-    from pipeline.edges.files import write_text_atomic
+    from pipeline.edges.files import write_bytes_atomic
     from pipeline.edges.render import dumps, normalise, to_html
 
+    ensure_kernel()  # on a Dask worker of another machine too
+    executed = Path(job.slice_dir) / "executed.ipynb"
     for attempt in range(START_RETRIES + 1):
         try:
             nb = pm.execute_notebook(
                 job.notebook,
-                None,
+                str(executed),
                 parameters=job.parameters,
                 kernel_name=KERNEL_NAME,
                 cwd=job.slice_dir,
@@ -128,54 +157,72 @@ def run_job(job: Job) -> JobResult:
             )
             break
         except PapermillExecutionError as exc:
+            log = ""
+            if job.log and executed.is_file():
+                Path(job.log).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(executed, job.log)
+                log = job.log
             return JobResult(
-                job.id, "failed", error=f"{exc.ename}: {exc.evalue}", cell=exc.exec_count
+                job.id,
+                "failed",
+                error=f"{exc.ename}: {exc.evalue}",
+                cell=exc.exec_count,
+                source=_first_line(exc.source),
+                log=log,
             )
-        except Exception as exc:  # kernel died, timeout, missing notebook: the job fails
+        except CellTimeoutError as exc:
+            return JobResult(
+                job.id,
+                "failed",
+                error=f"a cell ran for longer than the limit of {job.cell_timeout} s "
+                "(--cell-timeout)",
+                source=_timeout_source(str(exc)),
+            )
+        except DeadKernelError as exc:
+            return JobResult(job.id, "failed", error=f"the kernel died while running: {exc}")
+        except Exception as exc:  # kernel died at start, missing notebook: the job fails
             if _did_not_start(exc) and attempt < START_RETRIES:
                 continue
             return JobResult(job.id, "failed", error=f"{type(exc).__name__}: {exc}")
     nb = normalise(nb, job.notebook_display)
     html = to_html(nb, job.title, job.banners, job.footer, job.breadcrumbs)
     stem = Path(job.out_stem)
-    outputs = []
+    outputs, digests = [], {}
     for suffix, text in ((".ipynb", dumps(nb)), (".csv", job.csv), (".html", html)):
-        write_text_atomic(stem.with_suffix(suffix), text)
-        outputs.append(str(stem.with_suffix(suffix)))
-    return JobResult(job.id, "ok", outputs=outputs)
+        data = text.encode("utf-8")
+        path = stem.with_suffix(suffix)
+        write_bytes_atomic(path, data)
+        outputs.append(str(path))
+        digests[str(path)] = hashlib.sha256(data).hexdigest()
+    if job.log:  # an earlier failure's log no longer applies
+        Path(job.log).unlink(missing_ok=True)
+    return JobResult(job.id, "ok", outputs=outputs, output_sha256=digests)
 
 
-def execute(
-    jobs: list[Job],
-    workers: int | None = None,
-    progress: bool | None = None,
-    what: str = "Reports",
-) -> list[JobResult]:
-    """Run jobs on local worker processes; results in job order."""
-    from tqdm import tqdm
+def execute(jobs: list[Job], executor, progress=None) -> list[JobResult]:
+    """Run jobs on `executor` (any concurrent.futures.Executor: see executors.py); results in
+    job order. A job that fails, or whose worker dies, fails alone. `progress`, when given, is
+    told of each result (see progress.py)."""
+    from concurrent.futures import as_completed
 
     if not jobs:
         return []
-    ensure_kernel()
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     results: dict[str, JobResult] = {}
-    bar = tqdm(
-        total=len(jobs),
-        unit="report",
-        desc=what,
-        disable=None if progress is None else not progress,
-    )
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(run_job, job): job for job in jobs}
+    futures = {executor.submit(run_job, job): job for job in jobs}
+    try:
         for fut in as_completed(futures):
             job = futures[fut]
             try:
                 res = fut.result()
-            except Exception as exc:  # a worker process died
-                res = JobResult(job.id, "failed", error=f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # the worker process running it died
+                res = JobResult(
+                    job.id, "failed", error=f"its worker stopped: {type(exc).__name__}: {exc}"
+                )
             results[job.id] = res
-            bar.update(1)
-            if res.status != "ok":
-                bar.set_postfix(failed=sum(r.status != "ok" for r in results.values()))
-    bar.close()
+            if progress is not None:
+                progress.update(res)
+    except BaseException:  # Ctrl-C: nothing more is started; the caller stops the workers
+        for fut in futures:
+            fut.cancel()
+        raise
     return [results[j.id] for j in jobs]

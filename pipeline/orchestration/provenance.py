@@ -118,6 +118,10 @@ def contracts_text(contracts: dict[str, str]) -> str:
 
 
 def code_text(code: dict[str, str]) -> str:
+    """A report names its code by content (so a new commit that changes nothing the report is
+    made from leaves it as it was); the site's pages name the commit."""
+    if "code_sha256" in code:
+        return f"tartan {code['tartan']} (code SHA-256 {code['code_sha256'][:12]})"
     return f"tartan {code['tartan']} ({code['commit']})"
 
 
@@ -141,6 +145,7 @@ _FACTS = (
     ("trend_periods", "Trend periods", lambda v: " to ".join(parse_slug(p).label for p in v)),
     ("data", "Data", str),
     ("input_sha256", "Input SHA-256 (accepted returns and reference)", str),
+    ("inputs_sha256", "Inputs SHA-256 (the accepted figures this report was made from)", str),
     ("figures_sha256", "Figures SHA-256 (the report's CSV)", str),
     ("contracts", "Contracts", contracts_text),
     ("config_sha256", "Contracts and configuration SHA-256", str),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,10 +19,22 @@ from pipeline.core.errors import ConfigError
 from pipeline.core.periods import parse_slug
 from pipeline.edges import contracts as ct
 from pipeline.edges import reference as ref_io
-from pipeline.edges.files import sha256_file, write_template, write_text_atomic
+from pipeline.edges.files import (
+    folder_lock,
+    remove_stale_temporaries,
+    sha256_file,
+    write_bytes_atomic,
+    write_template,
+    write_text_atomic,
+)
 from pipeline.edges.render import stylesheet
+from pipeline.orchestration import cache
 from pipeline.orchestration import provenance as prov
+from pipeline.orchestration.cache import code_sha256, job_key, slice_sha256
+from pipeline.orchestration.executors import open_executor
 from pipeline.orchestration.jobs import Job, JobResult, execute
+from pipeline.orchestration.progress import Progress
+from pipeline.orchestration.settings import PROJECT, Settings
 from pipeline.orchestration.site import (
     dumps_json,
     feedback_html,
@@ -38,32 +52,21 @@ from pipeline.orchestration.validation import (
     validate_returns,
 )
 
-PROJECT = Path(__file__).resolve().parents[2]
 TREND_PERIODS = 8
 WORK = ".tartan-work"
 #: the kinds of report, each its output file's stem and its notebook
 REGIONAL, REGIONAL_NOTEBOOK = "regional-benchmark", "regional_benchmark"
 PACK, PACK_NOTEBOOK = "self-assessment", "self_assessment_pack"
-
-
-@dataclass
-class Settings:
-    data: Path
-    out: Path
-    contracts: Path = PROJECT / "data_contracts"
-    notebooks: Path = PROJECT / "notebooks"
-    regions: list[str] | None = None
-    periods: list[str] | None = None  # slugs, or ["latest"]
-    workers: int | None = None
-    packs: str = "latest"  # self-assessment packs for: latest (period built) | all | none
-    progress: bool | None = None
-    returns: list[Path] | None = None  # check only these files or folders (default: all)
+#: what a pack reads of each neighbour
+NEIGHBOUR_COLUMNS = ["la_code", "period", "indicator_id", "numerator", "denominator", "value"]
+NEIGHBOUR_COLUMNS += ["status", "band"]
 
 
 @dataclass
 class RunSummary:
-    validation: Validation
+    validation: Validation | None  # None when nothing had changed (see up_to_date)
     results: list[JobResult] = field(default_factory=list)
+    up_to_date: dict | None = None  # the last run's manifest, when this run had nothing to do
 
     @property
     def failed(self) -> list[JobResult]:
@@ -307,8 +310,21 @@ class Plan:
         window = [q.slug for q in (p.shifted(-k) for k in range(TREND_PERIODS - 1, -1, -1))]
         return [w for w in window if w in self.available]
 
-    def record(self, period: str, window: list[str], params: dict, csv: str) -> dict:
-        """A job's provenance: the footer's facts and the manifest's record."""
+    def areas(self, region_code: str, window: list[str]) -> pd.DataFrame:
+        """The region's and England's figures over `window`. Their numerators and denominators
+        (sums over the LAs with figures) are left out: no report shows them, and with them one
+        LA's figure could be worked out from the total and the others' (see disclosure
+        control). Without them, an LA's resubmission changes a report elsewhere only when it
+        moves a figure that report shows."""
+        a = self.bench["areas"]
+        a = a[a["area_code"].isin([region_code, "england"]) & a["period"].isin(window)]
+        return a.assign(numerator=float("nan"), denominator=float("nan"))
+
+    def record(self, period: str, window: list[str], params: dict, csv: str, inputs: str) -> dict:
+        """A job's provenance: the footer's facts and the manifest's record. It names what the
+        report itself was made from (its slice and the code), not the whole dataset or the
+        commit, so that a change elsewhere leaves the report, byte for byte, as it was."""
+        run = {k: v for k, v in self.run_prov.items() if k not in ("input_sha256", "code")}
         return {
             "period": period,
             # by construction every comparator is of the report's own quarter
@@ -318,7 +334,9 @@ class Plan:
                 "statistical neighbours": period,
             },
             **({"trend_periods": [window[0], window[-1]]} if len(window) > 1 else {}),
-            **self.run_prov,
+            **run,
+            "inputs_sha256": inputs,
+            "code": {"tartan": self.run_prov["code"]["tartan"], "code_sha256": code_sha256()},
             "figures_sha256": hashlib.sha256(csv.encode("utf-8")).hexdigest(),
             "parameters": {k: v for k, v in params.items() if k != "slice_dir"},
         }
@@ -328,40 +346,77 @@ class Plan:
         kind: str,
         notebook: str,
         folder: Path,
-        slice_dir: Path,
         params: dict,
         window: list[str],
+        context: dict,
+        frames: dict[str, pd.DataFrame],
         csv: str,
         title: str,
         breadcrumbs: list[tuple[str, str]],
-    ) -> Job:
+    ) -> Planned:
         """A job of `kind` (its output stem) run from notebooks/`notebook`.ipynb into `folder`
-        (relative to the output folder), with its provenance."""
-        record = self.record(params["period"], window, params, csv)
-        return Job(
+        (relative to the output folder), reading the slice made of `context` and `frames`."""
+        files = {"context.json": dumps_json(context).encode("utf-8")}
+        for name, frame in frames.items():
+            files[name] = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        record = self.record(params["period"], window, params, csv, slice_sha256(files))
+        job = Job(
             id=f"{folder.as_posix()}/{kind}",
             kind=kind,
             notebook=str(self.s.notebooks / f"{notebook}.ipynb"),
             notebook_display=f"notebooks/{notebook}.ipynb",
             parameters=params,
-            slice_dir=str(slice_dir.resolve()),
+            slice_dir=str((self.work / folder).resolve()),
             out_stem=str(self.s.out / folder / kind),
+            log=str(self.s.out / "logs" / folder / f"{kind}.ipynb"),
             title=title,
             banners=self.banners,
             footer=prov.footer_html(record),
             provenance=record,
             breadcrumbs=breadcrumbs,
             csv=csv,
+            cell_timeout=self.s.cell_timeout,
         )
+        job.key = job_key(job, files)
+        return Planned(job, files)
 
-    def write_slice(self, slice_dir: Path, context: dict, frames: dict[str, pd.DataFrame]):
-        write_text_atomic(slice_dir / "context.json", dumps_json(context))
-        for name, frame in frames.items():
-            write_text_atomic(slice_dir / name, frame.to_csv(index=False, lineterminator="\n"))
+
+@dataclass
+class Planned:
+    """A job and the slice it reads (written only when the job is run)."""
+
+    job: Job
+    files: dict[str, bytes]
+
+    def write_slice(self) -> None:
+        for name, data in self.files.items():
+            write_bytes_atomic(Path(self.job.slice_dir) / name, data)
 
 
 def report(s: Settings) -> RunSummary:
+    """Validate, benchmark, plan and build every report the settings ask for, skipping jobs
+    whose content key is unchanged (all of them, without validating, when no input changed).
+    Holds the output folder's lock throughout; a killed run leaves no half-written file."""
     prov.build_date()  # a malformed SOURCE_DATE_EPOCH is refused before anything is written
+    with folder_lock(s.out):
+        remove_stale_temporaries(s.out)
+        shutil.rmtree(s.out / WORK, ignore_errors=True)  # nothing left from a killed run
+        manifest = cache.up_to_date(s)
+        if manifest is not None:
+            return RunSummary(None, up_to_date=manifest)
+        try:
+            return _report(s)
+        finally:
+            shutil.rmtree(s.out / WORK, ignore_errors=True)
+
+
+def _report(s: Settings) -> RunSummary:
+    key = cache.run_key(s)
+    earlier = {
+        e["id"]: e
+        for e in cache.read_manifest(s.out).get("jobs", [])
+        if isinstance(e, dict) and isinstance(e.get("id"), str)
+    }
     plan, vjson = _prepare(s)
     reference = plan.inputs.reference
     periods = _select_periods(plan.available, s.periods)
@@ -374,37 +429,76 @@ def report(s: Settings) -> RunSummary:
                 f"{', '.join(regions['region_code'])}"
             )
         regions = regions[regions["region_code"].isin(s.regions)]
-
     pack_periods = {"latest": periods[-1:], "all": periods, "none": []}[s.packs]
 
-    shutil.rmtree(plan.work, ignore_errors=True)  # nothing left from a killed run
-    # Packs first, so that each regional report links only to the packs that were built.
-    las = reference.local_authorities
-    pack_jobs = [
-        _pack_job(plan, period, la, region_code, region_name)
-        for period in pack_periods
-        for region_code, region_name in regions.itertuples(index=False)
-        for la in sorted(las.loc[las["region_code"] == region_code, "la_code"])
-    ]
-    pack_results = execute(pack_jobs, s.workers, s.progress, "Packs")
-    built = {
-        (job.parameters["la_code"], job.parameters["period"]): res.status == "ok"
-        for job, res in zip(pack_jobs, pack_results, strict=True)
-    }
-    regional_jobs = [
-        _regional_job(plan, period, region_code, region_name, built)
-        for period in periods
-        for region_code, region_name in regions.itertuples(index=False)
-    ]
-    regional_results = execute(regional_jobs, s.workers, s.progress, "Regional reports")
-    jobs, results = regional_jobs + pack_jobs, regional_results + pack_results
-    shutil.rmtree(plan.work, ignore_errors=True)
+    with contextlib.ExitStack() as stack:
+        pool = []  # the executor, opened only when some job has to run
+
+        def executor():
+            if not pool:
+                pool.append(stack.enter_context(open_executor(s.executor, s.workers, s.scheduler)))
+            return pool[0]
+
+        # Packs first, so that each regional report links only to the packs that were built.
+        las = reference.local_authorities
+        packs = [
+            _pack_job(plan, period, la, region_code, region_name)
+            for period in pack_periods
+            for region_code, region_name in regions.itertuples(index=False)
+            for la in sorted(las.loc[las["region_code"] == region_code, "la_code"])
+        ]
+        pack_results = _run_stage(plan, packs, earlier, executor, "Packs")
+        built = {
+            (p.job.parameters["la_code"], p.job.parameters["period"]): res.status == "ok"
+            for p, res in zip(packs, pack_results, strict=True)
+        }
+        regional = [
+            _regional_job(plan, period, region_code, region_name, built)
+            for period in periods
+            for region_code, region_name in regions.itertuples(index=False)
+        ]
+        regional_results = _run_stage(plan, regional, earlier, executor, "Regional reports")
+    jobs = [p.job for p in regional + packs]
+    results = regional_results + pack_results
     for job, res in zip(jobs, results, strict=True):
         if res.status != "ok":  # never leave an earlier run's report looking current
             for suffix in (".html", ".ipynb", ".csv"):
                 Path(job.out_stem).with_suffix(suffix).unlink(missing_ok=True)
-    _write_site(plan, jobs, results, vjson)
+    _write_site(plan, jobs, results, vjson, key)
     return RunSummary(plan.v, results)
+
+
+def _run_stage(
+    plan: Plan, planned: list[Planned], earlier: dict[str, dict], executor, what: str
+) -> list[JobResult]:
+    """Run the jobs whose key changed (every job with --force); the rest keep their outputs."""
+    out = plan.s.out
+    results: dict[str, JobResult] = {}
+    to_run = []
+    for p in planned:
+        hit = None if plan.s.force else cache.cached_job(earlier.get(p.job.id), p.job.key, out)
+        if hit is None:
+            to_run.append(p)
+            continue
+        digests = {str(out / rel): sha for rel, sha in hit["output_sha256"].items()}
+        results[p.job.id] = JobResult(
+            p.job.id, "ok", outputs=list(digests), output_sha256=digests, cached=True
+        )
+    progress = Progress(len(to_run), what, plan.s.progress)
+    if results and plan.s.progress is not False:
+        print(
+            f"{what}: {len(results)} of {len(planned)} unchanged since the last run "
+            f"(--force runs them again)",
+            file=sys.stderr,
+        )
+    for p in to_run:
+        p.write_slice()
+    try:
+        ran = execute([p.job for p in to_run], executor() if to_run else None, progress)
+    finally:
+        progress.close()
+    results.update((r.id, r) for r in ran)
+    return [results[p.job.id] for p in planned]
 
 
 def _prepare(s: Settings) -> tuple[Plan, dict]:
@@ -457,7 +551,9 @@ def _prepare(s: Settings) -> tuple[Plan, dict]:
     return plan, vjson
 
 
-def _regional_job(plan: Plan, period: str, region_code: str, region_name: str, packs: bool) -> Job:
+def _regional_job(
+    plan: Plan, period: str, region_code: str, region_name: str, packs: dict
+) -> Planned:
     """The regional benchmarking report of one region and period; `packs`: whether its LAs'
     self-assessment packs are built with it (the report links to them)."""
     reference, catalogue = plan.inputs.reference, plan.inputs.catalogue
@@ -465,14 +561,10 @@ def _regional_job(plan: Plan, period: str, region_code: str, region_name: str, p
     p = parse_slug(period)
     window = plan.window(period)
     las = reference.local_authorities[reference.local_authorities["region_code"] == region_code]
-    slice_dir = plan.work / period / region_code
     la_rows = bench["las"][
         bench["las"]["la_code"].isin(las["la_code"]) & bench["las"]["period"].isin(window)
     ]
-    areas = bench["areas"][
-        bench["areas"]["area_code"].isin([region_code, "england"])
-        & bench["areas"]["period"].isin(window)
-    ]
+    areas = plan.areas(region_code, window)
     return_status = {c: plan.state.get((c, period), MISSING) for c in las["la_code"]}
     las_ctx = [
         {
@@ -514,22 +606,22 @@ def _regional_job(plan: Plan, period: str, region_code: str, region_name: str, p
         "priorities_file": plan.priorities_file,
         "neighbours": _neighbour_lists(reference, las["la_code"]),
     }
-    plan.write_slice(slice_dir, context, {"figures.csv": la_rows, "areas.csv": areas})
     params = {"region_code": region_code, "period": period, "slice_dir": "."}
     return plan.job(
         REGIONAL,
         REGIONAL_NOTEBOOK,
         Path(period, region_code),
-        slice_dir,
         params,
         window,
+        context,
+        {"figures.csv": la_rows, "areas.csv": areas},
         _figures_csv(la_rows, areas, names, {region_code: region_name}, catalogue),
         title=f"{region_name}: quarterly benchmarking, {p.label}",
         breadcrumbs=[("All reports", "../../index.html")],
     )
 
 
-def _pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: str) -> Job:
+def _pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: str) -> Planned:
     """The self-assessment evidence pack of one LA and period. An LA whose return was not
     accepted, or that sent none, gets a pack that says so and shows no figures."""
     reference, catalogue, bench = plan.inputs.reference, plan.inputs.catalogue, plan.bench
@@ -542,11 +634,13 @@ def _pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: s
     neighbours = list(sn["neighbour_la_code"])
     figures = bench["las"]
     mine = figures[(figures["la_code"] == la) & figures["period"].isin(window)]
-    near = figures[figures["la_code"].isin(neighbours) & (figures["period"] == period)]
-    areas = bench["areas"][
-        bench["areas"]["area_code"].isin([region_code, "england"])
-        & bench["areas"]["period"].isin(window)
+    # The neighbours' own figures and bands, as their own packs publish them; not their own
+    # comparators and ranks, which the pack does not show (and which change with LAs it is not
+    # compared with).
+    near = figures.loc[
+        figures["la_code"].isin(neighbours) & (figures["period"] == period), NEIGHBOUR_COLUMNS
     ]
+    areas = plan.areas(region_code, window)
     if status != ACCEPTED:  # no figures: never an older or partial return in their place
         mine, near, areas = mine.iloc[0:0], near.iloc[0:0], areas.iloc[0:0]
     assessed = assessment.assess(mine, areas, catalogue, period, region_code, plan.available[0])
@@ -584,10 +678,6 @@ def _pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: s
             else None,
         },
     }
-    slice_dir = plan.work / period / region_code / la
-    plan.write_slice(
-        slice_dir, context, {"figures.csv": mine, "neighbours.csv": near, "areas.csv": areas}
-    )
     params = {"la_code": la, "region_code": region_code, "period": period, "slice_dir": "."}
     csv = _figures_csv(
         pd.concat([mine.assign(relation="this LA"), near.assign(relation="neighbour")]),
@@ -600,9 +690,10 @@ def _pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: s
         PACK,
         PACK_NOTEBOOK,
         Path(period, region_code, la),
-        slice_dir,
         params,
         window,
+        context,
+        {"figures.csv": mine, "neighbours.csv": near, "areas.csv": areas},
         csv,
         title=f"{names[la]}: self-assessment evidence pack, {p.label}",
         breadcrumbs=[
@@ -651,17 +742,26 @@ def _returns_of(v: Validation, la: str, period: str) -> list[dict]:
     return sorted(out, key=lambda r: r["file"])
 
 
-def _write_site(plan: Plan, jobs: list[Job], results: list[JobResult], vjson: dict) -> None:
+def _write_site(
+    plan: Plan, jobs: list[Job], results: list[JobResult], vjson: dict, run_key: str
+) -> None:
     """The folder's record and its index: this run's jobs, and earlier runs' jobs it did not
     redo (a re-run of one quarter keeps every other quarter in the index and the manifest)."""
     out, reference, v = plan.s.out, plan.inputs.reference, plan.v
+
+    def rel(path: str) -> str:
+        return Path(path).relative_to(out).as_posix()
+
     entries = [
         {
             **res.to_json(),
             "kind": job.kind,
             "notebook": job.notebook_display,
             "parameters": job.parameters,
-            "outputs": [Path(o).relative_to(out).as_posix() for o in res.outputs],
+            "outputs": [rel(o) for o in res.outputs],
+            "log": rel(res.log) if res.log else "",
+            "key": job.key,
+            "output_sha256": {rel(o): sha for o, sha in res.output_sha256.items()},
             "provenance": job.provenance,
         }
         for job, res in zip(jobs, results, strict=True)
@@ -735,9 +835,12 @@ def _write_site(plan: Plan, jobs: list[Job], results: list[JobResult], vjson: di
             plan.site_footer,
         ),
     )
+    site = [out / "index.html", *sorted(p for p in (out / "validation").rglob("*") if p.is_file())]
     manifest = {
         **plan.run_prov,
+        "run_key": run_key,
         "inputs": [{"file": o.file, "sha256": o.sha256, "status": o.status} for o in v.outcomes],
+        "files": {p.relative_to(out).as_posix(): sha256_file(p) for p in site},
         "jobs": entries,
     }
     write_text_atomic(out / "manifest.json", dumps_json(manifest))

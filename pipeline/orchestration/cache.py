@@ -1,0 +1,152 @@
+"""Content keys: what decides whether a job, or a whole run, must be done again.
+
+A job's key is a SHA-256 over everything its three output files are made from: the notebook's
+bytes, its parameters, the exact slice of data it reads, the page it is rendered into (title,
+banners, breadcrumbs, footer with its provenance), the figures CSV, and the code of the pipeline
+and its template. `manifest.json` records each job's key and the SHA-256 of each output; a job
+whose key is unchanged and whose outputs are intact is not run again.
+
+A run's key covers every file a run reads (returns, reference, dataset.yaml, contracts,
+notebooks), the code, the package versions and the settings that shape its outputs. When it is
+unchanged and every output the last run wrote is intact, there is nothing to do, and the command
+says so without validating or importing the heavy libraries.
+
+This module is light (no pandas): the command line uses it before importing the pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from functools import cache
+from pathlib import Path
+
+import pipeline
+from pipeline.edges.files import sha256_file
+from pipeline.orchestration import provenance as prov
+from pipeline.orchestration.settings import PROJECT, Settings
+
+MANIFEST = "manifest.json"
+#: the code a report is made by: the package's Python and its nbconvert template
+PACKAGE = Path(pipeline.__file__).resolve().parent
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _key(parts: dict) -> str:
+    return sha256_bytes(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+
+
+def _tree(root: Path, patterns: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(path relative to root, SHA-256) of the files under root matching any pattern."""
+    found: set[Path] = set()
+    for pattern in patterns:
+        found.update(p for p in root.glob(pattern) if p.is_file())
+    return sorted(
+        (p.relative_to(root).as_posix(), sha256_file(p))
+        for p in found
+        if "__pycache__" not in p.parts and not p.name.startswith(".")
+    )
+
+
+@cache
+def code_sha256() -> str:
+    """One SHA-256 over the pipeline's Python files and its report template."""
+    return prov.combined_hash(_tree(PACKAGE, ("**/*.py", "templates/**/*")))
+
+
+def slice_sha256(files: dict[str, bytes]) -> str:
+    """The SHA-256 of a job's slice, as `sha256sum` lines over its files, sorted by name."""
+    return prov.combined_hash([(name, sha256_bytes(data)) for name, data in files.items()])
+
+
+def job_key(job, slice_files: dict[str, bytes]) -> str:
+    """Everything a job's outputs are made from, as one SHA-256."""
+    return _key(
+        {
+            "id": job.id,
+            "kind": job.kind,
+            "notebook": sha256_file(Path(job.notebook)),
+            "parameters": job.parameters,
+            "slice": slice_sha256(slice_files),
+            "page": [job.title, job.banners, job.breadcrumbs, job.footer],
+            "figures": sha256_bytes(job.csv.encode("utf-8")),
+            "code": code_sha256(),
+        }
+    )
+
+
+def run_key(s: Settings) -> str:
+    """Everything a whole run reads and is shaped by, as one SHA-256."""
+    data = s.data
+    returns = s.returns or []
+    return _key(
+        {
+            "data": _tree(data, ("dataset.yaml", "reference/**/*", "returns/**/*")),
+            "contracts": _tree(s.contracts, ("*.yaml",)),
+            "notebooks": _tree(s.notebooks, ("*.ipynb",)),
+            "code": code_sha256(),
+            "version": pipeline.__version__,
+            "commit": prov.git_commit(PROJECT),
+            "packages": prov.package_versions(),
+            "python": sys.version,
+            "settings": {
+                "regions": sorted(s.regions or []),
+                "periods": sorted(s.periods or []),
+                "packs": s.packs,
+                "returns": sorted(str(p) for p in returns),
+            },
+            "build_date": os.environ.get("SOURCE_DATE_EPOCH", "").strip(),
+        }
+    )
+
+
+def read_manifest(out: Path) -> dict:
+    """The folder's manifest, or {} when there is none or it cannot be read."""
+    try:
+        m = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return m if isinstance(m, dict) else {}
+
+
+def intact(out: Path, files: dict[str, str]) -> bool:
+    """Every file is there with the SHA-256 recorded for it."""
+    try:
+        return all(sha256_file(out / rel) == sha for rel, sha in files.items())
+    except OSError:
+        return False
+
+
+def cached_job(earlier: dict | None, key: str, out: Path) -> dict | None:
+    """An earlier run's manifest entry for a job, when its key matches and its outputs are
+    intact (a failed job is always run again)."""
+    if not earlier or earlier.get("key") != key or earlier.get("status") != "ok":
+        return None
+    files = earlier.get("output_sha256")
+    if not isinstance(files, dict) or not files or not intact(out, files):
+        return None
+    return earlier
+
+
+def up_to_date(s: Settings) -> dict | None:
+    """The last run's manifest when this run would change nothing: same run key, every job
+    built and every file it wrote intact. Otherwise None."""
+    m = read_manifest(s.out)
+    if not m or s.force or m.get("run_key") != run_key(s):
+        return None
+    jobs = m.get("jobs")
+    files = m.get("files")
+    if not isinstance(jobs, list) or not isinstance(files, dict):
+        return None
+    if any(not isinstance(j, dict) or j.get("status") != "ok" for j in jobs):
+        return None
+    for j in jobs:
+        if not isinstance(j.get("output_sha256"), dict):
+            return None
+        files = {**files, **j["output_sha256"]}
+    return m if intact(s.out, files) else None

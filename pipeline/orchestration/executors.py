@@ -1,0 +1,102 @@
+"""Where jobs run, behind one `concurrent.futures.Executor` interface.
+
+- ``local`` (the default): worker processes on this machine, one per core. Each runs one notebook
+  at a time, in its own kernel. Workers ignore Ctrl-C; the driver stops them.
+- ``dask``: a Dask distributed cluster, either one started here (a LocalCluster, one
+  single-threaded worker process per core) or an existing one at ``--scheduler ADDRESS``. Every
+  worker needs the same environment (this project installed, `make setup`) and must see the
+  same paths: the output folder, and its ``.tartan-work`` slices, on shared storage.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from multiprocessing import get_context
+
+from pipeline.core.errors import ConfigError
+
+
+def _ignore_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop at once: nothing more starts, and running workers are terminated (their kernels
+    exit with them: a kernel watches the process that started it)."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    for p in processes:
+        p.join(timeout=10)
+
+
+@contextmanager
+def local(workers: int) -> Iterator[Executor]:
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=_ignore_ctrl_c
+    )
+    try:
+        yield pool
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+@contextmanager
+def dask(workers: int, scheduler: str | None) -> Iterator[Executor]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        raise ConfigError("--executor dask needs the 'distributed' package") from None
+    cluster = None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise ConfigError(
+                f"--scheduler {scheduler}: no Dask scheduler answered ({exc}); start one with "
+                "'dask scheduler' and workers with 'dask worker ADDRESS', or leave out "
+                "--scheduler for a local cluster"
+            ) from None
+    else:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    try:
+        yield client.get_executor(pure=False)
+    except BaseException:
+        client.cancel(list(client.futures.values()), force=True)
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+def open_executor(kind: str, workers: int | None, scheduler: str | None = None):
+    """The executor `kind` ('local' or 'dask') as a context manager."""
+    n = max(1, workers or default_workers())
+    if kind == "local":
+        if scheduler:
+            raise ConfigError("--scheduler needs --executor dask")
+        return local(n)
+    if kind == "dask":
+        return dask(n, scheduler)
+    raise ConfigError(f"executor {kind!r}: expected local or dask")
