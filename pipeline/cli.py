@@ -106,6 +106,13 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)"
     )
     rep.add_argument(
+        "--notebooks",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of the report notebooks (default: the project's notebooks/)",
+    )
+    rep.add_argument(
         "--region", action="append", metavar="CODE", help="only this region (repeatable), e.g. ZR1"
     )
     rep.add_argument(
@@ -180,6 +187,7 @@ def _settings(args):
         data=args.data,
         out=getattr(args, "out", None) or DEFAULT_OUT,
         contracts=args.contracts or PROJECT / "data_contracts",
+        notebooks=getattr(args, "notebooks", None) or PROJECT / "notebooks",
         regions=getattr(args, "region", None),
         returns=getattr(args, "paths", None) or None,
         periods=getattr(args, "period", None),

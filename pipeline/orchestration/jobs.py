@@ -70,7 +70,7 @@ def kernel_spec() -> dict:
             "ipykernel_launcher",
             "-f",
             "{connection_file}",
-            "--IPKernelApp.log_level=ERROR",
+            "--IPKernelApp.log_level=CRITICAL",
         ],
         "display_name": KERNEL_DISPLAY,
         "language": "python",
@@ -129,6 +129,7 @@ def _timeout_source(message: str) -> str:
 def run_job(job: Job) -> JobResult:
     """Execute one job in this process. Never raises for a notebook error: it is reported, and
     the executed notebook, up to the failing cell, is kept at `job.log`."""
+    import contextlib
     import hashlib
     import shutil
 
@@ -138,9 +139,14 @@ def run_job(job: Job) -> JobResult:
 
     from pipeline.edges.files import write_bytes_atomic
     from pipeline.edges.render import dumps, normalise, to_html
+    from pipeline.report import REPORTS
 
     ensure_kernel()  # on a Dask worker of another machine too
     executed = Path(job.slice_dir) / "executed.ipynb"
+    # Charts are drawn here, where altair and vl-convert stay warm from job to job; should
+    # drawing fail, the notebook meets the same error in its own cell and reports it there.
+    with contextlib.suppress(Exception):
+        REPORTS[job.kind].draw_charts(job.slice_dir)
     for attempt in range(START_RETRIES + 1):
         try:
             nb = pm.execute_notebook(
@@ -154,6 +160,8 @@ def run_job(job: Job) -> JobResult:
                 request_save_on_cell_execute=False,
                 execution_timeout=job.cell_timeout,
                 kernel_manager_class=_kernel_manager(),
+                # every output is in by then: no need to wait for a polite exit
+                shutdown_kernel="immediate",
             )
             break
         except PapermillExecutionError as exc:

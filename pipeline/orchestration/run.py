@@ -430,6 +430,9 @@ def _report(s: Settings) -> RunSummary:
             )
         regions = regions[regions["region_code"].isin(s.regions)]
     pack_periods = {"latest": periods[-1:], "all": periods, "none": []}[s.packs]
+    for name in (REGIONAL_NOTEBOOK, PACK_NOTEBOOK):
+        if not (s.notebooks / f"{name}.ipynb").is_file():
+            raise ConfigError(f"{s.notebooks / name}.ipynb: no such notebook (see --notebooks)")
 
     with contextlib.ExitStack() as stack:
         pool = []  # the executor, opened only when some job has to run

@@ -10,4 +10,7 @@ from pipeline.report.common import HTML
 from pipeline.report.pack import SelfAssessmentPack
 from pipeline.report.regional import RegionalBenchmark
 
-__all__ = ["HTML", "RegionalBenchmark", "SelfAssessmentPack"]
+#: each kind of report (its output file's stem) and its facade
+REPORTS = {"regional-benchmark": RegionalBenchmark, "self-assessment": SelfAssessmentPack}
+
+__all__ = ["HTML", "REPORTS", "RegionalBenchmark", "SelfAssessmentPack"]

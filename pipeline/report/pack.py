@@ -24,6 +24,9 @@ TREND_LABEL = {
 }
 
 
+NAN = float("nan")
+
+
 class SelfAssessmentPack(Report):
     """One LA and period: the data its self-assessment evidence pack shows."""
 
@@ -228,6 +231,25 @@ class SelfAssessmentPack(Report):
             out.append(self._ranking(theme, slug, inds))
         return HTML("".join(out))
 
+    @cached_property
+    def _lines(self) -> dict[tuple[str, str, str], float]:
+        """(series, indicator id, period) -> the trend charts' figure: the LA's own (when it
+        is a figure), its neighbours' mean, the region and England."""
+        f, a = self.figures, self.areas
+        out: dict[tuple[str, str, str], float] = {}
+        for ind, p, status, value, sn in zip(
+            f["indicator_id"], f["period"], f["status"], f["value"], f["sn_mean"], strict=True
+        ):
+            out[("LA", ind, p)] = value if status == OK else NAN
+            out[("SN mean", ind, p)] = sn
+        series = {self.context["region"]["code"]: "Region", "england": "England"}
+        for code, ind, p, value in zip(
+            a["area_code"], a["indicator_id"], a["period"], a["value"], strict=True
+        ):
+            if code in series:
+                out[(series[code], ind, p)] = value
+        return out
+
     def _scorecard(self, theme: str, inds: list[Indicator], card: pd.DataFrame) -> str:
         head = [
             "Indicator",
@@ -303,22 +325,13 @@ class SelfAssessmentPack(Report):
                 f'<p class="no-chart">No trend chart: {esc(labels[periods[0]])} is the first '
                 "quarter held, so there is nothing yet to compare it with.</p>"
             )
-        region = self.context["region"]["code"]
-        f = self.figures.set_index(["indicator_id", "period"])
-        a = self.areas.set_index(["area_code", "indicator_id", "period"])["value"]
-        rows = []
-        for ind in inds:
-            for p in periods:
-                r = f.loc[(ind.id, p)] if (ind.id, p) in f.index else None
-                mine = r["value"] if r is not None and r["status"] == OK else float("nan")
-                sn = r["sn_mean"] if r is not None else float("nan")
-                for series, v in (
-                    ("LA", mine),
-                    ("SN mean", sn),
-                    ("Region", a.get((region, ind.id, p), float("nan"))),
-                    ("England", a.get(("england", ind.id, p), float("nan"))),
-                ):
-                    rows.append((ind.short_label, labels[p], series, v))
+        lines = self._lines
+        rows = [
+            (ind.short_label, labels[p], series, lines.get((series, ind.id, p), NAN))
+            for ind in inds
+            for p in periods
+            for series in ("LA", "SN mean", "Region", "England")
+        ]
         data = pd.DataFrame(rows, columns=["indicator", "period", "series", "value"])
         names = {
             "LA": self.la_name,
@@ -326,11 +339,10 @@ class SelfAssessmentPack(Report):
             "Region": self.region_name,
             "England": self.england,
         }
-        keyed = data.set_index(["indicator", "series", "period"])["value"]
         trows = [
             [
                 f"{ind.short_label}: {names[series]}",
-                *(ind.format(keyed.get((ind.short_label, series, labels[p]))) for p in periods),
+                *(ind.format(lines.get((series, ind.id, p), NAN)) for p in periods),
             ]
             for ind in inds
             for series in names
