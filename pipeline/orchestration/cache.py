@@ -127,10 +127,10 @@ def cached_job(earlier: dict | None, key: str, out: Path) -> dict | None:
     intact (a failed job is always run again)."""
     if not earlier or earlier.get("key") != key or earlier.get("status") != "ok":
         return None
-    files = earlier.get("output_sha256")
-    if not isinstance(files, dict) or not files or not intact(out, files):
+    files, outputs = earlier.get("output_sha256"), earlier.get("outputs")
+    if not isinstance(files, dict) or not isinstance(outputs, list) or set(outputs) != set(files):
         return None
-    return earlier
+    return earlier if files and intact(out, files) else None
 
 
 def up_to_date(s: Settings) -> dict | None:

@@ -131,6 +131,7 @@ def run_job(job: Job) -> JobResult:
     the executed notebook, up to the failing cell, is kept at `job.log`."""
     import contextlib
     import hashlib
+    import logging
     import shutil
 
     import papermill as pm
@@ -142,6 +143,8 @@ def run_job(job: Job) -> JobResult:
     from pipeline.report import REPORTS
 
     ensure_kernel()  # on a Dask worker of another machine too
+    # papermill and nbclient log failures as they happen; the run's summary names them instead
+    logging.getLogger("papermill").setLevel(logging.CRITICAL)
     executed = Path(job.slice_dir) / "executed.ipynb"
     # Charts are drawn here, where altair and vl-convert stay warm from job to job; should
     # drawing fail, the notebook meets the same error in its own cell and reports it there.
@@ -186,8 +189,13 @@ def run_job(job: Job) -> JobResult:
                 "(--cell-timeout)",
                 source=_timeout_source(str(exc)),
             )
-        except DeadKernelError as exc:
-            return JobResult(job.id, "failed", error=f"the kernel died while running: {exc}")
+        except DeadKernelError:
+            return JobResult(
+                job.id,
+                "failed",
+                error="the kernel died while running a cell (it ran out of memory, or the "
+                "notebook's code ended its process)",
+            )
         except Exception as exc:  # kernel died at start, missing notebook: the job fails
             if _did_not_start(exc) and attempt < START_RETRIES:
                 continue

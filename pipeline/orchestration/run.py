@@ -484,8 +484,9 @@ def _run_stage(
             to_run.append(p)
             continue
         digests = {str(out / rel): sha for rel, sha in hit["output_sha256"].items()}
+        outputs = [str(out / rel) for rel in hit["outputs"]]
         results[p.job.id] = JobResult(
-            p.job.id, "ok", outputs=list(digests), output_sha256=digests, cached=True
+            p.job.id, "ok", outputs=outputs, output_sha256=digests, cached=True
         )
     progress = Progress(len(to_run), what, plan.s.progress)
     if results and plan.s.progress is not False:
