@@ -107,16 +107,17 @@ def scorecard(
     `la_rows`: the LA's rows from the benchmark core (any periods); `areas`: region and England
     rows ('england'). Indicators without a row are listed as missing.
     """
-    now = la_rows[la_rows["period"] == period].set_index("indicator_id")
-    a = areas[areas["period"] == period].set_index(["area_code", "indicator_id"])["value"]
+    now = {r["indicator_id"]: r for r in la_rows[la_rows["period"] == period].to_dict("records")}
+    a = areas[areas["period"] == period]
+    a = dict(zip(zip(a["area_code"], a["indicator_id"], strict=True), a["value"], strict=True))
     rows = []
     for ind in catalogue:
-        r = now.loc[ind.id] if ind.id in now.index else None
+        r = now.get(ind.id)
         row = {"indicator_id": ind.id, "theme": ind.theme}
         for col in SCORECARD_COLUMNS[2:]:
             if col in ("region", "england"):
                 continue
-            row[col] = r[col] if r is not None and col in r.index else None
+            row[col] = r[col] if r is not None and col in r else None
         if r is None:
             row["status"] = "missing"
         row["region"] = a.get((region_code, ind.id), math.nan)
@@ -127,14 +128,19 @@ def scorecard(
     return out
 
 
+def value_table(la_rows: pd.DataFrame) -> dict[str, dict[int, float]]:
+    """Indicator id -> {period ordinal -> value}, for the periods where the LA has a figure."""
+    r = la_rows[la_rows["status"].eq(OK) & la_rows["value"].notna()]
+    ordinal = {p: parse_slug(p).ordinal for p in set(r["period"])}
+    out: dict[str, dict[int, float]] = {}
+    for ind, p, v in zip(r["indicator_id"], r["period"], r["value"], strict=True):
+        out.setdefault(ind, {})[ordinal[p]] = float(v)
+    return out
+
+
 def value_series(la_rows: pd.DataFrame, indicator_id: str) -> dict[int, float]:
     """Period ordinal -> value, for the periods where the LA has a figure."""
-    r = la_rows[
-        (la_rows["indicator_id"] == indicator_id)
-        & la_rows["status"].eq(OK)
-        & la_rows["value"].notna()
-    ]
-    return {parse_slug(p).ordinal: float(v) for p, v in zip(r["period"], r["value"], strict=True)}
+    return value_table(la_rows).get(indicator_id, {})
 
 
 def worsening_run(values: Mapping[int, float], ordinal: int, ind: Indicator) -> int:
@@ -229,7 +235,8 @@ def assess(
     p = parse_slug(period)
     card = scorecard(la_rows, areas, catalogue, period, region_code)
     # each column of the LA's rows by (indicator, period ordinal)
-    ordinals = [parse_slug(x).ordinal for x in la_rows["period"]]
+    ordinal = {x: parse_slug(x).ordinal for x in set(la_rows["period"])}
+    ordinals = [ordinal[x] for x in la_rows["period"]]
     keys = list(zip(la_rows["indicator_id"], ordinals, strict=True))
 
     def by_key(col: str) -> dict:
@@ -237,10 +244,11 @@ def assess(
 
     sn_by, num_by, status_by = by_key("sn_mean"), by_key("numerator"), by_key("status")
     band_by = {k: b for k, b in by_key("band").items() if isinstance(b, str) and b}
+    series = value_table(la_rows)
     strengths, development, changes, questions = [], [], [], []
     for row in card.to_dict(orient="records"):
         ind = catalogue[row["indicator_id"]]
-        values = value_series(la_rows, ind.id)
+        values = series.get(ind.id, {})
         has_now = p.ordinal in values
         v = values.get(p.ordinal, math.nan)
         band = row["band"] if isinstance(row["band"], str) else None

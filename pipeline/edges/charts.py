@@ -6,11 +6,8 @@ fills in its data and renders. Building altair objects cost more than rendering 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 
 import pandas as pd
@@ -50,42 +47,9 @@ def _ordered(data: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-#: charts drawn ahead of the notebook (by the job's worker process), by content key: a kernel
-#: that finds its chart here neither imports altair nor starts vl-convert's JavaScript engine
-_DRAWN: dict[str, str] = {}
-#: while recording (see `recording`), every chart drawn is also put here
-_RECORDING: list[dict[str, str]] = []
-
-
-def use_drawn(charts: dict[str, str]) -> None:
-    """Charts drawn ahead, as `recording` collected them, for this process to use."""
-    _DRAWN.clear()
-    _DRAWN.update(charts)
-
-
-@contextmanager
-def recording() -> Iterator[dict[str, str]]:
-    """Collect every chart drawn inside the block: {content key: SVG}."""
-    drawn: dict[str, str] = {}
-    _RECORDING.append(drawn)
-    try:
-        yield drawn
-    finally:
-        _RECORDING.remove(drawn)
-
-
 def _render(kind: str, data: pd.DataFrame, names: dict[str, str] | None = None) -> str:
     """One chart of `kind` with `data`; `names` fills placeholders of the specification."""
-    records = _ordered(data).to_json(orient="records")
-    key = hashlib.sha256(
-        json.dumps([kind, names or {}, records], sort_keys=True).encode("utf-8")
-    ).hexdigest()
-    svg = _DRAWN.get(key)
-    if svg is None:
-        svg = _draw(kind, records, names)
-    for drawn in _RECORDING:
-        drawn[key] = svg
-    return svg
+    return _draw(kind, _ordered(data).to_json(orient="records"), names)
 
 
 def _draw(kind: str, records: str, names: dict[str, str] | None) -> str:

@@ -146,10 +146,12 @@ def run_job(job: Job) -> JobResult:
     # papermill and nbclient log failures as they happen; the run's summary names them instead
     logging.getLogger("papermill").setLevel(logging.CRITICAL)
     executed = Path(job.slice_dir) / "executed.ipynb"
-    # Charts are drawn here, where altair and vl-convert stay warm from job to job; should
-    # drawing fail, the notebook meets the same error in its own cell and reports it there.
-    with contextlib.suppress(Exception):
-        REPORTS[job.kind].draw_charts(job.slice_dir)
+    # The report is laid out here, where pandas, altair and vl-convert stay loaded from job to
+    # job, and the kernel shows it (see pipeline.report.prepared). Should that fail, the
+    # notebook meets the same error in its own cell and reports it there.
+    if job.kind in REPORTS:
+        with contextlib.suppress(Exception):
+            REPORTS[job.kind].prepare(job.slice_dir)
     for attempt in range(START_RETRIES + 1):
         try:
             nb = pm.execute_notebook(

@@ -958,8 +958,5 @@ def _figures_csv(
     )
     for col in ("sn_count", "worst_band_run", *la_only[1:5]):  # counts and ranks: whole numbers
         df[col] = df[col].astype("Int64")
-    numbers = ["numerator", "denominator", "value", "sn_mean", "sn_median"]
-    numbers += ["previous_value", "change_previous", "year_earlier_value", "change_year"]
-    for col in numbers:
-        df[col] = [format(x, ".12g") if pd.notna(x) else "" for x in df[col]]
-    return df.to_csv(index=False, lineterminator="\n")
+    # every other number (figures, comparators, changes) to 12 significant figures
+    return df.to_csv(index=False, lineterminator="\n", float_format="%.12g")

@@ -3,12 +3,24 @@
 A notebook kernel receives the path of a slice the driver prepared (context.json and CSV files)
 and lays out the story with a few calls here. Nothing expensive or fallible happens in the
 kernel: validation, benchmarking, banding and the evidence statements were done once, before any
-notebook ran.
+notebook ran, and the sections themselves (charts included) were laid out by the job's worker
+(see `prepared`). Importing this package imports neither pandas nor any chart library.
 """
 
-from pipeline.report.common import HTML
-from pipeline.report.pack import SelfAssessmentPack
-from pipeline.report.regional import RegionalBenchmark
+from pipeline.report.prepared import HTML, Facade
+
+
+class RegionalBenchmark(Facade):
+    """The regional benchmarking report (pipeline.report.regional)."""
+
+    IMPLEMENTATION = ("pipeline.report.regional", "RegionalBenchmark")
+
+
+class SelfAssessmentPack(Facade):
+    """The self-assessment evidence pack (pipeline.report.pack)."""
+
+    IMPLEMENTATION = ("pipeline.report.pack", "SelfAssessmentPack")
+
 
 #: each kind of report (its output file's stem) and its facade
 REPORTS = {"regional-benchmark": RegionalBenchmark, "self-assessment": SelfAssessmentPack}

@@ -10,22 +10,9 @@ import pandas as pd
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.html import esc
 from pipeline.core.periods import parse_slug
+from pipeline.report.prepared import HTML
 
-
-class HTML:
-    """An HTML fragment a notebook displays (rendered as text/html, no JavaScript)."""
-
-    def __init__(self, html: str):
-        self.html = html
-
-    def _repr_html_(self) -> str:
-        return self.html
-
-    def __str__(self) -> str:
-        return self.html
-
-    def __repr__(self) -> str:  # the text/plain fallback: stable, so notebooks are deterministic
-        return f"<HTML fragment, {len(self.html):,} characters>"
+__all__ = ["HTML", "Report", "_figure", "_read_csv"]
 
 
 #: columns of a slice that hold text; every other column is a number (blank = none)
@@ -46,10 +33,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return df
 
 
-#: the file of a slice holding its report's charts, drawn ahead (see Report.draw_charts)
-CHARTS = "charts.json"
-
-
 class Report:
     """What every report facade shares: the slice the driver wrote (context.json and the CSV
     files named in `CSVS`, each loaded as the attribute of its name) and the facts every
@@ -63,34 +46,14 @@ class Report:
             setattr(self, name, frames[name])
         self.catalogue = Catalogue.from_records(context["catalogue"], context["catalogue_version"])
 
-    #: the sections that draw charts (see `draw_charts`)
-    CHART_SECTIONS: tuple[str, ...] = ("themes",)
+    #: the sections a notebook shows, in order (laid out ahead by Facade.prepare)
+    SECTIONS: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, slice_dir: str | Path):
-        """The report of a slice; its charts come ready drawn when the slice has them."""
-        from pipeline.edges import charts
-
         d = Path(slice_dir)
         context = json.loads((d / "context.json").read_text(encoding="utf-8"))
-        drawn = d / CHARTS
-        charts.use_drawn(json.loads(drawn.read_text("utf-8")) if drawn.is_file() else {})
         return cls(context, {name: _read_csv(d / f"{name}.csv") for name in cls.CSVS})
-
-    @classmethod
-    def draw_charts(cls, slice_dir: str | Path) -> int:
-        """Draw every chart of the report ahead of its notebook, into the slice's charts.json:
-        the job's worker process does it, with altair and vl-convert already warm, so that the
-        notebook's kernel only lays the report out. Returns the number of charts."""
-        from pipeline.edges import charts
-
-        report = cls.load(slice_dir)
-        with charts.recording() as drawn:
-            for section in cls.CHART_SECTIONS:
-                getattr(report, section)()
-        text = json.dumps(drawn, sort_keys=True)
-        (Path(slice_dir) / CHARTS).write_text(text, encoding="utf-8")
-        return len(drawn)
 
     @property
     def period(self) -> str:

@@ -31,6 +31,7 @@ class SelfAssessmentPack(Report):
     """One LA and period: the data its self-assessment evidence pack shows."""
 
     CSVS = ("figures", "neighbours", "areas")
+    SECTIONS = ("headline", "profile", "evidence", "questions", "themes", "annex", "method")
     figures: pd.DataFrame  # the LA's rows for the trend periods
     neighbours: pd.DataFrame  # its statistical neighbours' rows for the period
     areas: pd.DataFrame  # the region and England for the trend periods
@@ -232,6 +233,27 @@ class SelfAssessmentPack(Report):
         return HTML("".join(out))
 
     @cached_property
+    def _standing(self) -> dict[str, list[tuple[str, float, str]]]:
+        """Indicator id -> (LA code, value, band) of the LA and each neighbour with a figure
+        this quarter, the LA first."""
+        f = self.figures[self.figures["period"] == self.period]
+        out: dict[str, list[tuple[str, float, str]]] = {}
+        for frame in (f, self.neighbours):
+            for code, ind, status, value, band in zip(
+                frame["la_code"],
+                frame["indicator_id"],
+                frame["status"],
+                frame["value"],
+                frame["band"],
+                strict=True,
+            ):
+                if status == OK and pd.notna(value):
+                    out.setdefault(ind, []).append(
+                        (code, value, band if isinstance(band, str) else "")
+                    )
+        return out
+
+    @cached_property
     def _lines(self) -> dict[tuple[str, str, str], float]:
         """(series, indicator id, period) -> the trend charts' figure: the LA's own (when it
         is a figure), its neighbours' mean, the region and England."""
@@ -380,38 +402,34 @@ class SelfAssessmentPack(Report):
         label_of = {me: f"{self.la_name} (this LA)"} | {
             n["la_code"]: n["la_name"] for n in self.context["neighbours"]
         }
-        now = pd.concat(
-            [self.figures[self.figures["period"] == self.period], self.neighbours],
-            ignore_index=True,
-        )
-        now = now[now["la_code"].isin(label_of)]
+        standing = self._standing
         rows, trows = [], []
-        sn_mean = self.figures[self.figures["period"] == self.period].set_index("indicator_id")
-        eng = self.areas[
-            (self.areas["period"] == self.period) & (self.areas["area_code"] == "england")
-        ].set_index("indicator_id")["value"]
         for ind in inds:
-            mine = now[(now["indicator_id"] == ind.id) & now["status"].eq(OK)].dropna(
-                subset=["value"]
+            low = ind.polarity == "low"
+            ordered = sorted(
+                (
+                    (code, label_of[code], value, band)
+                    for code, value, band in standing.get(ind.id, [])
+                    if code in label_of
+                ),
+                key=lambda x: (x[2] if low else -x[2], x[1]),
             )
-            ordered = mine.assign(name=mine["la_code"].map(label_of)).sort_values(
-                ["value", "name"], ascending=[ind.polarity == "low", True], kind="stable"
-            )
-            m = sn_mean["sn_mean"].get(ind.id, float("nan"))
-            e = eng.get(ind.id, float("nan"))
-            ranked = ordered["value"].rank(method="min", ascending=ind.polarity == "low")
-            for rank, r in zip(ranked.astype(int), ordered.itertuples(), strict=True):
-                band = r.band if isinstance(r.band, str) else ""
-                rows.append((ind.short_label, r.name, r.value, rank, band, r.la_code == me, m, e))
+            m = self._lines.get(("SN mean", ind.id, self.period), NAN)
+            e = self._lines.get(("England", ind.id, self.period), NAN)
+            values = [x[2] for x in ordered]
+            for code, name, value, band in ordered:
+                rank = values.index(value) + 1  # ties share the best rank
+                rows.append((ind.short_label, name, value, rank, band, code == me, m, e))
                 trows.append(
                     [
-                        f"{ind.short_label}: {r.name}",
+                        f"{ind.short_label}: {name}",
                         str(rank),
-                        ind.format(r.value),
+                        ind.format(value),
                         band or ("no judgement" if not ind.judged else ""),
                     ]
                 )
-            without = [label_of[code] for code in label_of if code not in set(ordered["la_code"])]
+            shown = {x[0] for x in ordered}
+            without = [label_of[code] for code in label_of if code not in shown]
             if without:
                 trows.append([f"{ind.short_label}: without a figure", "", "", "; ".join(without)])
         data = pd.DataFrame(

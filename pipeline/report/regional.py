@@ -14,6 +14,8 @@ from pipeline.report.common import HTML, Report, _figure
 class RegionalBenchmark(Report):
     """One region and period: the data a regional benchmarking report shows."""
 
+    SECTIONS = ("headline", "rug", "packs", "priorities", "narrative", "themes", "method")
+
     figures: pd.DataFrame  # the region's LAs for the trend periods
     areas: pd.DataFrame  # the region and England for the trend periods
 
