@@ -280,29 +280,35 @@ def bench_reports(sample: int | None = None) -> dict[str, float]:
         )
 
         slices = _naive_slices(folder, folder / "naive")
-        chosen = slices if not sample else slices[:: max(1, len(slices) // sample)][:sample]
-        t = time.perf_counter()
+        kinds = {
+            "packs": [x for x in slices if "self_assessment" in x[0]],
+            "regional reports": [x for x in slices if "regional" in x[0]],
+        }
+        naive, measured = 0.0, []
         bin_dir = Path(sys.executable).parent
-        for notebook, params, where in chosen:
-            executed = where / "naive.ipynb"
-            pm = [str(bin_dir / "papermill"), notebook, str(executed), "-k", "tartan"]
-            pm += ["--cwd", str(where), "--no-progress-bar"]
-            for k, v in params.items():
-                pm += ["-p", k, str(v)]
-            subprocess.run(pm, check=True, capture_output=True)
-            nbc = [str(bin_dir / "jupyter"), "nbconvert", "--to", "html", str(executed)]
-            subprocess.run(nbc, check=True, capture_output=True)
-        naive_each = (time.perf_counter() - t) / len(chosen)
-        naive = naive_each * len(slices)
-        how = (
-            "all of them"
-            if len(chosen) == len(slices)
-            else f"{len(chosen)} of them, spread over both kinds, extrapolated"
-        )
+        for kind, items in kinds.items():
+            # a sample spread over each kind, in proportion, at least 2 of each
+            k = len(items)
+            if sample:
+                k = min(len(items), max(2, round(sample * len(items) / len(slices))))
+            chosen = [items[round(i * len(items) / k)] for i in range(k)]
+            t = time.perf_counter()
+            for notebook, params, where in chosen:
+                executed = where / "naive.ipynb"
+                pm = [str(bin_dir / "papermill"), notebook, str(executed), "-k", "tartan"]
+                pm += ["--cwd", str(where), "--no-progress-bar"]
+                for key, value in params.items():
+                    pm += ["-p", key, str(value)]
+                subprocess.run(pm, check=True, capture_output=True)
+                nbc = [str(bin_dir / "jupyter"), "nbconvert", "--to", "html", str(executed)]
+                subprocess.run(nbc, check=True, capture_output=True)
+            each = (time.perf_counter() - t) / k
+            naive += each * len(items)
+            measured.append(f"{kind} {each:.2f} s each, on {k} of {len(items)}")
+        how = "all of them" if not sample else "a sample, extrapolated"
         print(
             f"reports: naive loop (papermill CLI then nbconvert CLI, one report after another) "
-            f"{naive:.0f} s for {len(slices)} reports ({naive_each:.2f} s each; measured on "
-            f"{how})"
+            f"{naive:.0f} s for {len(slices)} reports ({'; '.join(measured)}; {how})"
         )
         ratio = naive / cold["wall"]
         met = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -71,6 +72,8 @@ def kernel_spec() -> dict:
             "-f",
             "{connection_file}",
             "--IPKernelApp.log_level=CRITICAL",
+            # no input history written to the user's home folder, nor a database to share
+            "--HistoryManager.enabled=False",
         ],
         "display_name": KERNEL_DISPLAY,
         "language": "python",
@@ -217,19 +220,20 @@ def run_job(job: Job) -> JobResult:
     return JobResult(job.id, "ok", outputs=outputs, output_sha256=digests)
 
 
-def execute(jobs: list[Job], executor, progress=None) -> list[JobResult]:
-    """Run jobs on `executor` (any concurrent.futures.Executor: see executors.py); results in
-    job order. A job that fails, or whose worker dies, fails alone. `progress`, when given, is
-    told of each result (see progress.py)."""
-    from concurrent.futures import as_completed
+def execute(jobs: Iterable[Job], executor: Callable, progress=None) -> list[JobResult]:
+    """Run jobs, each handed over as soon as `jobs` yields it, on `executor()` (any
+    concurrent.futures.Executor, see executors.py; asked for only when there is a job to run).
+    Results in job order. A job that fails, or whose worker dies, fails alone. `progress`, when
+    given, is told of each result (see progress.py)."""
+    from concurrent.futures import FIRST_COMPLETED, wait
 
-    if not jobs:
-        return []
+    futures: dict = {}
+    order: list[str] = []
     results: dict[str, JobResult] = {}
-    futures = {executor.submit(run_job, job): job for job in jobs}
-    try:
-        for fut in as_completed(futures):
-            job = futures[fut]
+
+    def collect(done) -> None:
+        for fut in done:
+            job = futures.pop(fut)
             try:
                 res = fut.result()
             except Exception as exc:  # the worker process running it died
@@ -239,8 +243,18 @@ def execute(jobs: list[Job], executor, progress=None) -> list[JobResult]:
             results[job.id] = res
             if progress is not None:
                 progress.update(res)
+
+    try:
+        for job in jobs:
+            order.append(job.id)
+            futures[executor().submit(run_job, job)] = job
+            done = [f for f in futures if f.done()]
+            collect(done)
+        while futures:
+            done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+            collect(done)
     except BaseException:  # Ctrl-C: nothing more is started; the caller stops the workers
         for fut in futures:
             fut.cancel()
         raise
-    return [results[j.id] for j in jobs]
+    return [results[i] for i in order]

@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -443,24 +444,39 @@ def _report(s: Settings) -> RunSummary:
             return pool[0]
 
         # Packs first, so that each regional report links only to the packs that were built.
+        # Each job is handed to the workers as soon as it is planned.
         las = reference.local_authorities
-        packs = [
-            _pack_job(plan, period, la, region_code, region_name)
+        pack_specs = [
+            (period, la, region_code, region_name)
             for period in pack_periods
             for region_code, region_name in regions.itertuples(index=False)
             for la in sorted(las.loc[las["region_code"] == region_code, "la_code"])
         ]
-        pack_results = _run_stage(plan, packs, earlier, executor, "Packs")
+        packs, pack_results = _run_stage(
+            plan,
+            (_pack_job(plan, *spec) for spec in pack_specs),
+            len(pack_specs),
+            earlier,
+            executor,
+            "Packs",
+        )
         built = {
             (p.job.parameters["la_code"], p.job.parameters["period"]): res.status == "ok"
             for p, res in zip(packs, pack_results, strict=True)
         }
-        regional = [
-            _regional_job(plan, period, region_code, region_name, built)
+        regional_specs = [
+            (period, region_code, region_name)
             for period in periods
             for region_code, region_name in regions.itertuples(index=False)
         ]
-        regional_results = _run_stage(plan, regional, earlier, executor, "Regional reports")
+        regional, regional_results = _run_stage(
+            plan,
+            (_regional_job(plan, *spec, built) for spec in regional_specs),
+            len(regional_specs),
+            earlier,
+            executor,
+            "Regional reports",
+        )
     jobs = [p.job for p in regional + packs]
     results = regional_results + pack_results
     for job, res in zip(jobs, results, strict=True):
@@ -472,37 +488,52 @@ def _report(s: Settings) -> RunSummary:
 
 
 def _run_stage(
-    plan: Plan, planned: list[Planned], earlier: dict[str, dict], executor, what: str
-) -> list[JobResult]:
-    """Run the jobs whose key changed (every job with --force); the rest keep their outputs."""
+    plan: Plan,
+    planned: Iterable[Planned],
+    total: int,
+    earlier: dict[str, dict],
+    executor: Callable,
+    what: str,
+) -> tuple[list[Planned], list[JobResult]]:
+    """Run the jobs whose key changed (every job with --force), each as soon as it is planned;
+    the rest keep their outputs. Returns the jobs, in order, and their results."""
     out = plan.s.out
+    order: list[Planned] = []
     results: dict[str, JobResult] = {}
-    to_run = []
-    for p in planned:
-        hit = None if plan.s.force else cache.cached_job(earlier.get(p.job.id), p.job.key, out)
-        if hit is None:
-            to_run.append(p)
-            continue
-        digests = {str(out / rel): sha for rel, sha in hit["output_sha256"].items()}
-        outputs = [str(out / rel) for rel in hit["outputs"]]
-        results[p.job.id] = JobResult(
-            p.job.id, "ok", outputs=outputs, output_sha256=digests, cached=True
-        )
-    progress = Progress(len(to_run), what, plan.s.progress)
-    if results and plan.s.progress is not False:
-        print(
-            f"{what}: {len(results)} of {len(planned)} unchanged since the last run "
-            f"(--force runs them again)",
-            file=sys.stderr,
-        )
-    for p in to_run:
-        p.write_slice()
+    progress = Progress(total, what, plan.s.progress)
+
+    def to_run():
+        for p in planned:
+            order.append(p)
+            entry = earlier.get(p.job.id)
+            hit = None if plan.s.force else cache.cached_job(entry, p.job.key, out)
+            if hit is None:
+                p.write_slice()
+                yield p.job
+                continue
+            digests = {str(out / rel): sha for rel, sha in hit["output_sha256"].items()}
+            res = JobResult(
+                p.job.id,
+                "ok",
+                outputs=[str(out / rel) for rel in hit["outputs"]],
+                output_sha256=digests,
+                cached=True,
+            )
+            results[p.job.id] = res
+            progress.update(res)
+
     try:
-        ran = execute([p.job for p in to_run], executor() if to_run else None, progress)
+        ran = execute(to_run(), executor, progress)
     finally:
         progress.close()
     results.update((r.id, r) for r in ran)
-    return [results[p.job.id] for p in planned]
+    cached = sum(r.cached for r in results.values())
+    if cached and plan.s.progress is not False:
+        print(
+            f"{what}: {cached} of {total} unchanged since the last run (--force runs them again)",
+            file=sys.stderr,
+        )
+    return order, [results[p.job.id] for p in order]
 
 
 def _prepare(s: Settings) -> tuple[Plan, dict]:
