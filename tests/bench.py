@@ -10,7 +10,8 @@ reports: ``tartan report --period latest``, the latest quarter's 9 regional repo
 self-assessment packs (162 notebooks): a cold run, an unchanged re-run, and a re-run after one LA
 resubmits one figure; peak memory of the whole process tree (driver, workers, kernels). Then the
 naive baseline on the same slices: each report by the papermill CLI, then the jupyter nbconvert
-CLI, one after another. Targets: cold at least 6x faster than the naive loop; unchanged re-run
+CLI, one after another, on slices prepared by Tartan's own driver (whose time is counted, as the
+cold run's is). Targets: cold at least 6x faster than the naive loop; unchanged re-run
 <= 2 s; peak memory <= 1.5 GB.
 """
 
@@ -279,7 +280,9 @@ def bench_reports(sample: int | None = None) -> dict[str, float]:
             f"({reran[0].strip() if reran else 'every report run'})"
         )
 
+        t = time.perf_counter()
         slices = _naive_slices(folder, folder / "naive")
+        prep = time.perf_counter() - t
         kinds = {
             "packs": [x for x in slices if "self_assessment" in x[0]],
             "regional reports": [x for x in slices if "regional" in x[0]],
@@ -308,8 +311,11 @@ def bench_reports(sample: int | None = None) -> dict[str, float]:
         how = "all of them" if not sample else "a sample, extrapolated"
         print(
             f"reports: naive loop (papermill CLI then nbconvert CLI, one report after another) "
-            f"{naive:.0f} s for {len(slices)} reports ({'; '.join(measured)}; {how})"
+            f"{naive:.0f} s for {len(slices)} reports ({'; '.join(measured)}; {how}), after "
+            f"{prep:.0f} s preparing their slices with Tartan's own driver (validation, "
+            f"benchmark, evidence): {prep + naive:.0f} s in all"
         )
+        naive += prep  # like for like: the cold run's time includes the same preparation
         ratio = naive / cold["wall"]
         met = {
             ">= 6x faster than naive": ratio >= 6,

@@ -35,6 +35,8 @@ NEIGHBOUR_COLOUR = "#6f777b"
 #: stands for the LA's name in a pack's chart specification until a call fills it in
 _THIS_LA = "__this_la__"
 DATA = "table"
+#: the kinds of chart, each specified once per process (see _template)
+KINDS = ("trend", "ranking", "pack-trend", "neighbours")
 
 
 def _ordered(data: pd.DataFrame) -> pd.DataFrame:
@@ -61,6 +63,16 @@ def _draw(kind: str, records: str, names: dict[str, str] | None) -> str:
     spec = json.loads(text)
     spec["datasets"] = {DATA: json.loads(records)}
     return _clean(vlc.vegalite_to_svg(spec))
+
+
+def warm_up() -> None:
+    """Build every kind of chart's specification and start vl-convert's JavaScript engine,
+    so that a worker's first report draws as fast as its next."""
+    import vl_convert as vlc
+
+    for kind in KINDS:
+        _template(kind)
+    vlc.vegalite_to_svg({"mark": "point", "data": {"values": [{"x": 1}]}})
 
 
 @cache

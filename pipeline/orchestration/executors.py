@@ -21,8 +21,12 @@ from multiprocessing import get_context
 from pipeline.core.errors import ConfigError
 
 
-def _ignore_ctrl_c() -> None:
+def _start_worker() -> None:
+    """A local worker ignores Ctrl-C (the driver stops it) and loads what jobs use."""
+    from pipeline.orchestration.jobs import warm_up
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_up()
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -40,7 +44,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 @contextmanager
 def local(workers: int) -> Iterator[Executor]:
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=_ignore_ctrl_c
+        max_workers=workers, mp_context=get_context("spawn"), initializer=_start_worker
     )
     try:
         yield pool
@@ -75,6 +79,9 @@ def dask(workers: int, scheduler: str | None) -> Iterator[Executor]:
             silence_logs=logging.ERROR,
         )
         client = Client(cluster)
+    from pipeline.orchestration.jobs import warm_up
+
+    client.run(warm_up, wait=False)
     try:
         yield client.get_executor(pure=False)
     except BaseException:
@@ -87,7 +94,9 @@ def dask(workers: int, scheduler: str | None) -> Iterator[Executor]:
 
 
 def default_workers() -> int:
-    return os.cpu_count() or 1
+    """One more worker than cores: a worker waiting for its kernel to start or stop leaves
+    its core to another (about 5% faster than one per core here; two more was slower)."""
+    return (os.cpu_count() or 1) + 1
 
 
 def open_executor(kind: str, workers: int | None, scheduler: str | None = None):

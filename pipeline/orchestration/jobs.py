@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -220,16 +221,20 @@ def run_job(job: Job) -> JobResult:
     return JobResult(job.id, "ok", outputs=outputs, output_sha256=digests)
 
 
-def execute(jobs: Iterable[Job], executor: Callable, progress=None) -> list[JobResult]:
-    """Run jobs, each handed over as soon as `jobs` yields it, on `executor()` (any
-    concurrent.futures.Executor, see executors.py; asked for only when there is a job to run).
-    Results in job order. A job that fails, or whose worker dies, fails alone. `progress`, when
-    given, is told of each result (see progress.py)."""
+def execute(
+    jobs: Iterable[Job],
+    executor: Executor,
+    finished: Callable[[Job, JobResult], Iterable[Job]],
+) -> None:
+    """Run jobs on `executor` (any concurrent.futures.Executor, see executors.py), each handed
+    over as soon as `jobs` yields it. `finished` is told of each result and returns any jobs
+    that can now start. A job that fails, or whose worker dies, fails alone."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
     futures: dict = {}
-    order: list[str] = []
-    results: dict[str, JobResult] = {}
+
+    def submit(job: Job) -> None:
+        futures[executor.submit(run_job, job)] = job
 
     def collect(done) -> None:
         for fut in done:
@@ -240,16 +245,13 @@ def execute(jobs: Iterable[Job], executor: Callable, progress=None) -> list[JobR
                 res = JobResult(
                     job.id, "failed", error=f"its worker stopped: {type(exc).__name__}: {exc}"
                 )
-            results[job.id] = res
-            if progress is not None:
-                progress.update(res)
+            for follow in finished(job, res):
+                submit(follow)
 
     try:
         for job in jobs:
-            order.append(job.id)
-            futures[executor().submit(run_job, job)] = job
-            done = [f for f in futures if f.done()]
-            collect(done)
+            submit(job)
+            collect([f for f in futures if f.done()])
         while futures:
             done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
             collect(done)
@@ -257,4 +259,16 @@ def execute(jobs: Iterable[Job], executor: Callable, progress=None) -> list[JobR
         for fut in futures:
             fut.cancel()
         raise
-    return [results[i] for i in order]
+
+
+def warm_up() -> None:
+    """Load, in a worker process before its first job, what every job uses: papermill, the
+    report facades with pandas, and the charts (their specifications built and vl-convert's
+    JavaScript engine started), while the driver validates and benchmarks."""
+    import papermill  # noqa: F401
+
+    import pipeline.report.pack
+    import pipeline.report.regional  # noqa: F401
+    from pipeline.edges import charts, render  # noqa: F401
+
+    charts.warm_up()

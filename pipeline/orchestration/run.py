@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import shutil
 import sys
-from collections.abc import Callable, Iterable
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -418,8 +417,25 @@ def _report(s: Settings) -> RunSummary:
         for e in cache.read_manifest(s.out).get("jobs", [])
         if isinstance(e, dict) and isinstance(e.get("id"), str)
     }
-    plan, vjson = _prepare(s)
-    reference = plan.inputs.reference
+    with open_executor(s.executor, s.workers, s.scheduler) as executor:
+        # the workers load what every job uses while the driver validates and benchmarks
+        plan, vjson = _prepare(s)
+        regional_specs, pack_specs = _specs(plan)
+        planned, results = _build(plan, regional_specs, pack_specs, earlier, executor)
+    jobs = [p.job for p in planned]
+    for job in jobs:
+        if results[job.id].status != "ok":  # never leave an earlier run's report looking current
+            for suffix in (".html", ".ipynb", ".csv"):
+                Path(job.out_stem).with_suffix(suffix).unlink(missing_ok=True)
+    ordered = [results[j.id] for j in jobs]
+    _write_site(plan, jobs, ordered, vjson, key)
+    return RunSummary(plan.v, ordered)
+
+
+def _specs(plan: Plan) -> tuple[list[tuple], list[tuple]]:
+    """What the settings ask for: (period, region code, region name) of each regional report
+    and (period, LA, region code, region name) of each pack."""
+    s, reference = plan.s, plan.inputs.reference
     periods = _select_periods(plan.available, s.periods)
     regions = reference.regions
     if s.regions:
@@ -430,110 +446,101 @@ def _report(s: Settings) -> RunSummary:
                 f"{', '.join(regions['region_code'])}"
             )
         regions = regions[regions["region_code"].isin(s.regions)]
-    pack_periods = {"latest": periods[-1:], "all": periods, "none": []}[s.packs]
     for name in (REGIONAL_NOTEBOOK, PACK_NOTEBOOK):
         if not (s.notebooks / f"{name}.ipynb").is_file():
             raise ConfigError(f"{s.notebooks / name}.ipynb: no such notebook (see --notebooks)")
-
-    with contextlib.ExitStack() as stack:
-        pool = []  # the executor, opened only when some job has to run
-
-        def executor():
-            if not pool:
-                pool.append(stack.enter_context(open_executor(s.executor, s.workers, s.scheduler)))
-            return pool[0]
-
-        # Packs first, so that each regional report links only to the packs that were built.
-        # Each job is handed to the workers as soon as it is planned.
-        las = reference.local_authorities
-        pack_specs = [
-            (period, la, region_code, region_name)
-            for period in pack_periods
-            for region_code, region_name in regions.itertuples(index=False)
-            for la in sorted(las.loc[las["region_code"] == region_code, "la_code"])
-        ]
-        packs, pack_results = _run_stage(
-            plan,
-            (_pack_job(plan, *spec) for spec in pack_specs),
-            len(pack_specs),
-            earlier,
-            executor,
-            "Packs",
-        )
-        built = {
-            (p.job.parameters["la_code"], p.job.parameters["period"]): res.status == "ok"
-            for p, res in zip(packs, pack_results, strict=True)
-        }
-        regional_specs = [
-            (period, region_code, region_name)
-            for period in periods
-            for region_code, region_name in regions.itertuples(index=False)
-        ]
-        regional, regional_results = _run_stage(
-            plan,
-            (_regional_job(plan, *spec, built) for spec in regional_specs),
-            len(regional_specs),
-            earlier,
-            executor,
-            "Regional reports",
-        )
-    jobs = [p.job for p in regional + packs]
-    results = regional_results + pack_results
-    for job, res in zip(jobs, results, strict=True):
-        if res.status != "ok":  # never leave an earlier run's report looking current
-            for suffix in (".html", ".ipynb", ".csv"):
-                Path(job.out_stem).with_suffix(suffix).unlink(missing_ok=True)
-    _write_site(plan, jobs, results, vjson, key)
-    return RunSummary(plan.v, results)
+    pack_periods = {"latest": periods[-1:], "all": periods, "none": []}[s.packs]
+    las = reference.local_authorities
+    regional = [
+        (period, code, name) for period in periods for code, name in regions.itertuples(index=False)
+    ]
+    packs = [
+        (period, la, code, name)
+        for period in pack_periods
+        for code, name in regions.itertuples(index=False)
+        for la in sorted(las.loc[las["region_code"] == code, "la_code"])
+    ]
+    return regional, packs
 
 
-def _run_stage(
+def _build(
     plan: Plan,
-    planned: Iterable[Planned],
-    total: int,
+    regional_specs: list[tuple],
+    pack_specs: list[tuple],
     earlier: dict[str, dict],
-    executor: Callable,
-    what: str,
-) -> tuple[list[Planned], list[JobResult]]:
-    """Run the jobs whose key changed (every job with --force), each as soon as it is planned;
-    the rest keep their outputs. Returns the jobs, in order, and their results."""
+    executor,
+) -> tuple[list[Planned], dict[str, JobResult]]:
+    """Plan and run every job. A job goes to the workers as soon as it is planned; a job whose
+    key is unchanged (unless --force) keeps its outputs. A regional report is planned once all
+    its LAs' packs are done, so that it links only to the packs that were built."""
     out = plan.s.out
+    progress = Progress(len(regional_specs) + len(pack_specs), "Reports", plan.s.progress)
     order: list[Planned] = []
     results: dict[str, JobResult] = {}
-    progress = Progress(total, what, plan.s.progress)
+    built: dict[tuple[str, str], bool] = {}  # (LA, period) -> pack built
+    waiting = Counter((period, code) for period, _, code, _ in pack_specs)
+    ready = deque(spec for spec in regional_specs if not waiting[spec[:2]])
+    blocked = {spec[:2]: spec for spec in regional_specs if waiting[spec[:2]]}
 
-    def to_run():
-        for p in planned:
-            order.append(p)
-            entry = earlier.get(p.job.id)
-            hit = None if plan.s.force else cache.cached_job(entry, p.job.key, out)
-            if hit is None:
-                p.write_slice()
-                yield p.job
-                continue
-            digests = {str(out / rel): sha for rel, sha in hit["output_sha256"].items()}
-            res = JobResult(
+    def done(job: Job, res: JobResult) -> None:
+        results[job.id] = res
+        progress.update(res)
+        if job.kind == PACK:
+            period, code = job.parameters["period"], job.parameters["region_code"]
+            built[(job.parameters["la_code"], period)] = res.status == "ok"
+            waiting[(period, code)] -= 1
+            if not waiting[(period, code)] and (period, code) in blocked:
+                ready.append(blocked.pop((period, code)))
+
+    def start(p: Planned) -> Job | None:
+        """The job, when it has to run (its slice written); None when its outputs stand."""
+        order.append(p)
+        hit = None if plan.s.force else cache.cached_job(earlier.get(p.job.id), p.job.key, out)
+        if hit is None:
+            p.write_slice()
+            return p.job
+        done(
+            p.job,
+            JobResult(
                 p.job.id,
                 "ok",
                 outputs=[str(out / rel) for rel in hit["outputs"]],
-                output_sha256=digests,
+                output_sha256={str(out / rel): sha for rel, sha in hit["output_sha256"].items()},
                 cached=True,
-            )
-            results[p.job.id] = res
-            progress.update(res)
+            ),
+        )
+        return None
+
+    def regionals():
+        while ready:
+            job = start(_regional_job(plan, *ready.popleft(), built))
+            if job is not None:
+                yield job
+
+    def planned_jobs():
+        for spec in pack_specs:
+            job = start(_pack_job(plan, *spec))
+            if job is not None:
+                yield job
+            yield from regionals()
+        yield from regionals()
+
+    def finished(job: Job, res: JobResult) -> list[Job]:
+        done(job, res)
+        return list(regionals())
 
     try:
-        ran = execute(to_run(), executor, progress)
+        execute(planned_jobs(), executor, finished)
     finally:
         progress.close()
-    results.update((r.id, r) for r in ran)
     cached = sum(r.cached for r in results.values())
     if cached and plan.s.progress is not False:
         print(
-            f"{what}: {cached} of {total} unchanged since the last run (--force runs them again)",
+            f"Reports: {cached} of {len(results)} unchanged since the last run "
+            "(--force runs them again)",
             file=sys.stderr,
         )
-    return order, [results[p.job.id] for p in order]
+    return order, results
 
 
 def _prepare(s: Settings) -> tuple[Plan, dict]:
