@@ -9,6 +9,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -92,7 +93,8 @@ def test_a_job_key_changes_with_what_the_report_is_made_from_and_only_then(plann
         cache.job_key(dataclasses.replace(job, title="Another title"), files),
     ]
     notebook = tmp_path / "nb.ipynb"
-    notebook.write_text(open(job.notebook, encoding="utf-8").read() + "\n", encoding="utf-8")
+    source = Path(job.notebook).read_text(encoding="utf-8")
+    notebook.write_text(source + "\n", encoding="utf-8")
     other.append(cache.job_key(dataclasses.replace(job, notebook=str(notebook)), files))
     assert key not in other and len(set(other)) == len(other)
     # where the job runs and how long a cell may take change nothing it makes

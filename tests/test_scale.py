@@ -166,10 +166,10 @@ def test_failing_notebooks_fail_alone_and_are_named(demo_data, tmp_path):
     assert timed_out in err
     assert "limit of 10 s (--cell-timeout)" in err
     assert f"failed: {job.format('ZL104')}: the kernel died while running a cell" in err
-    assert err.count("\n") == err.count("Packs: ") + err.count("Regional reports: ") + 3, (
+    assert err.count("\n") == err.count("Reports: ") + 3, (
         "nothing but progress and the three failures"
     )
-    assert "Packs: 10 of 10 done, 3 failed" in err, "progress as plain lines off a terminal"
+    assert "Reports: 11 of 11 done, 3 failed" in err, "progress as plain lines off a terminal"
     kept = nbformat.read(log, as_version=4)
     assert any(o.get("ename") == "ValueError" for c in kept.cells for o in c.get("outputs", []))
     for la in PACKS:

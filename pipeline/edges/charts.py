@@ -75,8 +75,37 @@ def warm_up() -> None:
     vlc.vegalite_to_svg({"mark": "point", "data": {"values": [{"x": 1}]}})
 
 
+#: a JSON file of every kind's specification (see `write_templates`), read instead of building
+#: them with altair: the driver writes it for its workers, which then never import altair
+TEMPLATES_ENV = "TARTAN_CHART_TEMPLATES"
+
+
+def write_templates(path) -> None:
+    """Every kind's specification, built here once, for worker processes to read."""
+    from pathlib import Path
+
+    text = json.dumps({kind: _template(kind) for kind in KINDS}, sort_keys=True)
+    Path(path).write_text(text, encoding="utf-8")
+
+
+@cache
+def _templates_file() -> dict[str, str]:
+    import os
+
+    path = os.environ.get(TEMPLATES_ENV)
+    if not path:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
 @cache
 def _template(kind: str) -> str:
+    if kind in _templates_file():
+        return _templates_file()[kind]
     spec = {
         "trend": _trend_spec,
         "ranking": _ranking_spec,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
 from collections import Counter, deque
@@ -17,10 +18,12 @@ from pipeline.core.benchmark import MISSING, NOT_ACCEPTED, benchmark
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError
 from pipeline.core.periods import parse_slug
+from pipeline.edges import charts
 from pipeline.edges import contracts as ct
 from pipeline.edges import reference as ref_io
 from pipeline.edges.files import (
     folder_lock,
+    release_memory,
     remove_stale_temporaries,
     sha256_file,
     write_bytes_atomic,
@@ -417,9 +420,15 @@ def _report(s: Settings) -> RunSummary:
         for e in cache.read_manifest(s.out).get("jobs", [])
         if isinstance(e, dict) and isinstance(e.get("id"), str)
     }
+    # the charts' specifications, built once here for the workers (which then need no altair)
+    templates = s.out / WORK / "chart-templates.json"
+    templates.parent.mkdir(parents=True, exist_ok=True)
+    charts.write_templates(templates)
+    os.environ[charts.TEMPLATES_ENV] = str(templates.resolve())
     with open_executor(s.executor, s.workers, s.scheduler) as executor:
         # the workers load what every job uses while the driver validates and benchmarks
         plan, vjson = _prepare(s)
+        release_memory()  # what validation used and no longer needs, while the reports run
         regional_specs, pack_specs = _specs(plan)
         planned, results = _build(plan, regional_specs, pack_specs, earlier, executor)
     jobs = [p.job for p in planned]
