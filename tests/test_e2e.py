@@ -84,7 +84,7 @@ def test_report_shows_rug_chart_banner_and_no_code(run, region):
     assert not re.search(r'(src|href)\s*=\s*["\']?https?:', html)
     assert "<script" not in html
     assert "RegionalBenchmark" not in html and "Traceback" not in html and "In&nbsp;[" not in html
-    assert "Input SHA-256" in html and "la-return" in html
+    assert "Inputs SHA-256" in html and "la-return" in html
 
 
 @pytest.mark.parametrize("region", REGIONS)
