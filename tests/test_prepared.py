@@ -137,7 +137,7 @@ def test_progress_off_a_terminal_is_a_plain_line_per_tenth():
     stream = io.StringIO()
     progress = Progress(20, "Packs", None, stream=stream)
     for k in range(20):
-        progress.update(_result("failed" if k == 3 else "ok"))
+        progress.update(_result("failed" if k == 0 else "ok"))
     lines = stream.getvalue().splitlines()
     assert len(lines) == 10
     assert lines[0].startswith("Packs: 2 of 20 done, 1 failed, about ")

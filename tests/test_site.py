@@ -144,8 +144,10 @@ def test_every_report_footer_states_its_provenance(demo_site, period):
         assert facts[inputs] == prov["inputs_sha256"]
         assert facts["Figures SHA-256 (the report's CSV)"] == prov["figures_sha256"]
         assert facts["Contracts and configuration SHA-256"] == m["config_sha256"]
-        code = prov["code"]
-        assert facts["Code"] == f"tartan {code['tartan']} (code SHA-256 {code['code_sha256'][:12]})"
+        made_by = prov["code"]
+        assert facts["Code"] == (
+            f"tartan {made_by['tartan']} (code SHA-256 {made_by['code_sha256'][:12]})"
+        )
         assert "tartan-la-return 1." in facts["Contracts"] and "pandas " in facts["Packages"]
         assert facts["Parameters"] == f"region_code={code}, period={period}"
 

@@ -79,9 +79,6 @@ def dask(workers: int, scheduler: str | None) -> Iterator[Executor]:
             silence_logs=logging.ERROR,
         )
         client = Client(cluster)
-    from pipeline.orchestration.jobs import warm_up
-
-    client.run(warm_up, wait=False)
     try:
         yield client.get_executor(pure=False)
     except BaseException:
