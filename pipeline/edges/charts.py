@@ -6,6 +6,7 @@ fills in its data and renders. Building altair objects cost more than rendering 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from functools import cache
@@ -51,17 +52,13 @@ def _ordered(data: pd.DataFrame) -> pd.DataFrame:
 
 def _render(kind: str, data: pd.DataFrame, names: dict[str, str] | None = None) -> str:
     """One chart of `kind` with `data`; `names` fills placeholders of the specification."""
-    return _draw(kind, _ordered(data).to_json(orient="records"), names)
-
-
-def _draw(kind: str, records: str, names: dict[str, str] | None) -> str:
     import vl_convert as vlc
 
     text = _template(kind)
     for placeholder, value in (names or {}).items():
         text = text.replace(json.dumps(placeholder), json.dumps(value))
     spec = json.loads(text)
-    spec["datasets"] = {DATA: json.loads(records)}
+    spec["datasets"] = {DATA: json.loads(_ordered(data).to_json(orient="records"))}
     return _clean(vlc.vegalite_to_svg(spec))
 
 
@@ -75,37 +72,31 @@ def warm_up() -> None:
     vlc.vegalite_to_svg({"mark": "point", "data": {"values": [{"x": 1}]}})
 
 
-#: a JSON file of every kind's specification (see `write_templates`), read instead of building
-#: them with altair: the driver writes it for its workers, which then never import altair
-TEMPLATES_ENV = "TARTAN_CHART_TEMPLATES"
+#: specifications another process built (see `write_templates` and `use_templates`)
+_LOADED: dict[str, str] = {}
 
 
 def write_templates(path) -> None:
-    """Every kind's specification, built here once, for worker processes to read."""
+    """Every kind's specification, built here once, for worker processes to read: a worker
+    that uses them never imports altair."""
     from pathlib import Path
 
     text = json.dumps({kind: _template(kind) for kind in KINDS}, sort_keys=True)
     Path(path).write_text(text, encoding="utf-8")
 
 
-@cache
-def _templates_file() -> dict[str, str]:
-    import os
+def use_templates(path) -> None:
+    """Use the specifications `write_templates` wrote (when it cannot be read, build them)."""
+    from pathlib import Path
 
-    path = os.environ.get(TEMPLATES_ENV)
-    if not path:
-        return {}
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
+    with contextlib.suppress(OSError, ValueError):
+        _LOADED.update(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 @cache
 def _template(kind: str) -> str:
-    if kind in _templates_file():
-        return _templates_file()[kind]
+    if kind in _LOADED:
+        return _LOADED[kind]
     spec = {
         "trend": _trend_spec,
         "ranking": _ranking_spec,

@@ -10,7 +10,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,17 +47,6 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 LOCK = ".tartan.lock"
-
-
-def release_memory() -> None:
-    """Hand memory this process has freed back to the operating system (glibc keeps it
-    otherwise); a no-op elsewhere."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    with suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _try_lock(fd: int) -> bool:

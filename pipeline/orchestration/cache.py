@@ -145,8 +145,9 @@ def up_to_date(s: Settings) -> dict | None:
         return None
     if any(not isinstance(j, dict) or j.get("status") != "ok" for j in jobs):
         return None
+    files = dict(files)
     for j in jobs:
         if not isinstance(j.get("output_sha256"), dict):
             return None
-        files = {**files, **j["output_sha256"]}
+        files.update(j["output_sha256"])
     return m if intact(s.out, files) else None

@@ -21,12 +21,12 @@ from multiprocessing import get_context
 from pipeline.core.errors import ConfigError
 
 
-def _start_worker() -> None:
+def _start_worker(templates: str | None) -> None:
     """A local worker ignores Ctrl-C (the driver stops it) and loads what jobs use."""
     from pipeline.orchestration.jobs import warm_up
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    warm_up()
+    warm_up(templates)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -42,9 +42,12 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 
 @contextmanager
-def local(workers: int) -> Iterator[Executor]:
+def local(workers: int, templates: str | None = None) -> Iterator[Executor]:
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=_start_worker
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(templates,),
     )
     try:
         yield pool
@@ -96,13 +99,16 @@ def default_workers() -> int:
     return (os.cpu_count() or 1) + 1
 
 
-def open_executor(kind: str, workers: int | None, scheduler: str | None = None):
-    """The executor `kind` ('local' or 'dask') as a context manager."""
+def open_executor(
+    kind: str, workers: int | None, scheduler: str | None = None, templates: str | None = None
+):
+    """The executor `kind` ('local' or 'dask') as a context manager. `templates`: the charts'
+    specifications the driver wrote, for local workers to read (Dask workers build their own)."""
     n = max(1, workers or default_workers())
     if kind == "local":
         if scheduler:
             raise ConfigError("--scheduler needs --executor dask")
-        return local(n)
+        return local(n, templates)
     if kind == "dask":
         return dask(n, scheduler)
     raise ConfigError(f"executor {kind!r}: expected local or dask")

@@ -261,14 +261,17 @@ def execute(
         raise
 
 
-def warm_up() -> None:
+def warm_up(templates: str | None = None) -> None:
     """Load, in a worker process before its first job, what every job uses: papermill, the
-    report facades with pandas, and the charts (their specifications built and vl-convert's
-    JavaScript engine started), while the driver validates and benchmarks."""
+    report facades with pandas, and the charts (their specifications, read from `templates`
+    when the driver wrote them, and vl-convert's JavaScript engine started), while the driver
+    validates and benchmarks."""
     import papermill  # noqa: F401
 
     import pipeline.report.pack
     import pipeline.report.regional  # noqa: F401
     from pipeline.edges import charts, render  # noqa: F401
 
+    if templates:
+        charts.use_templates(templates)
     charts.warm_up()

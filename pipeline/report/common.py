@@ -10,10 +10,7 @@ import pandas as pd
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.html import esc
 from pipeline.core.periods import parse_slug
-from pipeline.report.prepared import HTML
-
-__all__ = ["HTML", "Report", "_figure", "_read_csv"]
-
+from pipeline.report.prepared import HTML  # noqa: F401 (the facades' sections return it)
 
 #: columns of a slice that hold text; every other column is a number (blank = none)
 TEXT_COLUMNS = {"la_code", "area_code", "area_type", "period", "indicator_id", "region_code"}
