@@ -132,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         "--workers",
         type=_positive,
         default=None,
-        help="notebooks run at once (default: number of CPU cores)",
+        help="notebooks run at once (default: one more than the CPU cores)",
     )
     rep.add_argument(
         "--force",

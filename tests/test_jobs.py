@@ -47,7 +47,7 @@ def starts(monkeypatch):
             return await super().start_kernel(**kw)
 
     jobs.ensure_kernel()
-    monkeypatch.setattr(jobs, "_kernel_manager", lambda: Flaky)
+    monkeypatch.setattr(jobs, "_kernel_manager", lambda server="": Flaky)
     return count
 
 

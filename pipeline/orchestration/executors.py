@@ -1,7 +1,8 @@
 """Where jobs run, behind one `concurrent.futures.Executor` interface.
 
-- ``local`` (the default): worker processes on this machine, one per core. Each runs one notebook
-  at a time, in its own kernel. Workers ignore Ctrl-C; the driver stops them.
+- ``local`` (the default): worker processes on this machine, one more than cores. Each runs one
+  notebook at a time, in its own kernel (forked from the run's kernel server, see kernels.py).
+  Workers ignore Ctrl-C; the driver stops them.
 - ``dask``: a Dask distributed cluster, either one started here (a LocalCluster, one
   single-threaded worker process per core) or an existing one at ``--scheduler ADDRESS``. Every
   worker needs the same environment (this project installed, `make setup`) and must see the
@@ -31,7 +32,7 @@ def _start_worker(templates: str | None) -> None:
 
 def _stop(pool: ProcessPoolExecutor) -> None:
     """Stop at once: nothing more starts, and running workers are terminated (their kernels
-    exit with them: a kernel watches the process that started it)."""
+    end with the run's kernel server, or, started the usual way, with the worker they watch)."""
     processes = list(getattr(pool, "_processes", {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for p in processes:

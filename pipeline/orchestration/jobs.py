@@ -38,6 +38,7 @@ class Job:
     cell_timeout: int = 600  # seconds any one cell may run
     key: str = ""  # the content key (pipeline.orchestration.cache.job_key)
     log: str = ""  # where the executed notebook of a failed run is kept
+    kernel_server: str = ""  # the run's kernel fork server (pipeline.orchestration.kernels)
 
 
 @dataclass
@@ -94,20 +95,38 @@ def ensure_kernel() -> Path:
     return spec_dir
 
 
-def _kernel_manager():
+def _kernel_manager(server: str = ""):
     """Kernels talk to the driver over Unix sockets named after their own connection file, not
     TCP ports. With TCP, two kernels starting at once can pick the same free port and one dies
     before it answers ("Kernel died before replying to kernel_info"); it happened about once in
-    50 reports here. Windows has no such sockets and keeps TCP."""
+    50 reports here. Windows has no such sockets and keeps TCP.
+
+    With the address of the run's kernel `server`, kernels are forked from it rather than
+    started afresh (see kernels.py)."""
+    from uuid import uuid4
+
     from jupyter_client.manager import AsyncKernelManager
 
     if os.name == "nt":
         return AsyncKernelManager
 
+    from pipeline.orchestration import kernels
+
     class SocketKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.transport = "ipc"
+
+        async def _async_pre_start_kernel(self, **kw):
+            if server and self.provisioner is None:
+                self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid4())
+                self.provisioner = kernels.ForkProvisioner(
+                    server=server,
+                    kernel_id=self.kernel_id,
+                    kernel_spec=self.kernel_spec,
+                    parent=self,
+                )
+            return await super()._async_pre_start_kernel(**kw)
 
     return SocketKernelManager
 
@@ -168,7 +187,7 @@ def run_job(job: Job) -> JobResult:
                 log_output=False,
                 request_save_on_cell_execute=False,
                 execution_timeout=job.cell_timeout,
-                kernel_manager_class=_kernel_manager(),
+                kernel_manager_class=_kernel_manager(job.kernel_server),
                 # every output is in by then: no need to wait for a polite exit
                 shutdown_kernel="immediate",
             )

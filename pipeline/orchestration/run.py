@@ -7,6 +7,7 @@ import ctypes
 import gc
 import hashlib
 import json
+import os
 import shutil
 import sys
 from collections import Counter, deque
@@ -36,7 +37,7 @@ from pipeline.orchestration import cache
 from pipeline.orchestration import provenance as prov
 from pipeline.orchestration.cache import code_sha256, job_key, slice_sha256
 from pipeline.orchestration.executors import open_executor
-from pipeline.orchestration.jobs import Job, JobResult, execute
+from pipeline.orchestration.jobs import Job, JobResult, execute, kernel_spec
 from pipeline.orchestration.progress import Progress
 from pipeline.orchestration.settings import PROJECT, Settings
 from pipeline.orchestration.site import (
@@ -291,6 +292,7 @@ class Plan:
     priorities: dict[str, list]
     priorities_file: str
     site_footer: str
+    kernel_server: str = ""  # where the jobs' kernels are forked from (see kernels.py)
 
     @property
     def england_label(self) -> str:
@@ -380,6 +382,7 @@ class Plan:
             breadcrumbs=breadcrumbs,
             csv=csv,
             cell_timeout=self.s.cell_timeout,
+            kernel_server=self.kernel_server,
         )
         job.key = job_key(job, files)
         return Planned(job, files)
@@ -425,9 +428,15 @@ def _report(s: Settings) -> RunSummary:
     templates = s.out / WORK / "chart-templates.json"
     templates.parent.mkdir(parents=True, exist_ok=True)
     charts.write_templates(templates)
-    with open_executor(s.executor, s.workers, s.scheduler, str(templates)) as executor:
+    from pipeline.orchestration import kernels
+
+    with (
+        kernels.server(os.environ | kernel_spec()["env"]) as kernel_server,
+        open_executor(s.executor, s.workers, s.scheduler, str(templates)) as executor,
+    ):
         # the workers load what every job uses while the driver validates and benchmarks
         plan, vjson = _prepare(s)
+        plan.kernel_server = kernel_server
         _release_memory()  # what validation used and no longer needs, while the reports run
         regional_specs, pack_specs = _specs(plan)
         planned, results = _build(plan, regional_specs, pack_specs, earlier, executor)
