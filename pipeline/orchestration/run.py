@@ -12,6 +12,7 @@ import shutil
 import sys
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -49,6 +50,7 @@ from pipeline.orchestration.site import (
     junit_xml,
     validation_html,
 )
+from pipeline.orchestration.tables import FiguresText, RowsText
 from pipeline.orchestration.validation import (
     ACCEPTED,
     QUARANTINED,
@@ -316,15 +318,43 @@ class Plan:
         window = [q.slug for q in (p.shifted(-k) for k in range(TREND_PERIODS - 1, -1, -1))]
         return [w for w in window if w in self.available]
 
-    def areas(self, region_code: str, window: list[str]) -> pd.DataFrame:
-        """The region's and England's figures over `window`. Their numerators and denominators
+    @cached_property
+    def published_areas(self) -> pd.DataFrame:
+        """The region and England figures reports publish. Their numerators and denominators
         (sums over the LAs with figures) are left out: no report shows them, and with them one
         LA's figure could be worked out from the total and the others' (see disclosure
         control). Without them, an LA's resubmission changes a report elsewhere only when it
         moves a figure that report shows."""
-        a = self.bench["areas"]
-        a = a[a["area_code"].isin([region_code, "england"]) & a["period"].isin(window)]
-        return a.assign(numerator=float("nan"), denominator=float("nan"))
+        return self.bench["areas"].assign(numerator=float("nan"), denominator=float("nan"))
+
+    def areas(self, region_code: str, window: list[str]) -> pd.DataFrame:
+        """The region's and England's published figures over `window`."""
+        a = self.published_areas
+        return a[a["area_code"].isin([region_code, "england"]) & a["period"].isin(window)]
+
+    @cached_property
+    def text(self) -> dict[str, RowsText]:
+        """The CSV text of slices' tables, formatted once: LA figures, neighbours' figures and
+        areas' figures."""
+        las = self.bench["las"]
+        return {
+            "las": RowsText(las),
+            "neighbours": RowsText(las[NEIGHBOUR_COLUMNS]),
+            "areas": RowsText(self.published_areas),
+        }
+
+    @cached_property
+    def figures_text(self) -> FiguresText:
+        """Every report's figures CSV, formatted once."""
+        reference = self.inputs.reference
+        return FiguresText(
+            self.bench["las"],
+            self.published_areas,
+            reference.la_names,
+            dict(reference.regions.itertuples(index=False)),
+            self.inputs.catalogue,
+            NEIGHBOUR_COLUMNS,
+        )
 
     def record(self, period: str, window: list[str], params: dict, csv: str, inputs: str) -> dict:
         """A job's provenance: the footer's facts and the manifest's record. It names what the
@@ -355,16 +385,16 @@ class Plan:
         params: dict,
         window: list[str],
         context: dict,
-        frames: dict[str, pd.DataFrame],
+        tables: dict[str, str],
         csv: str,
         title: str,
         breadcrumbs: list[tuple[str, str]],
     ) -> Planned:
         """A job of `kind` (its output stem) run from notebooks/`notebook`.ipynb into `folder`
-        (relative to the output folder), reading the slice made of `context` and `frames`."""
+        (relative to the output folder), reading the slice made of `context` and `tables` (file
+        name -> CSV text)."""
         files = {"context.json": dumps_json(context).encode("utf-8")}
-        for name, frame in frames.items():
-            files[name] = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        files |= {name: text.encode("utf-8") for name, text in tables.items()}
         record = self.record(params["period"], window, params, csv, slice_sha256(files))
         job = Job(
             id=f"{folder.as_posix()}/{kind}",
@@ -682,8 +712,8 @@ def _regional_job(
         params,
         window,
         context,
-        {"figures.csv": la_rows, "areas.csv": areas},
-        _figures_csv(la_rows, areas, names, {region_code: region_name}, catalogue),
+        {"figures.csv": plan.text["las"].csv(la_rows), "areas.csv": plan.text["areas"].csv(areas)},
+        plan.figures_text.csv(la_rows, areas),
         title=f"{region_name}: quarterly benchmarking, {p.label}",
         breadcrumbs=[("All reports", "../../index.html")],
     )
@@ -747,13 +777,11 @@ def _pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: s
         },
     }
     params = {"la_code": la, "region_code": region_code, "period": period, "slice_dir": "."}
-    csv = _figures_csv(
-        pd.concat([mine.assign(relation="this LA"), near.assign(relation="neighbour")]),
-        areas,
-        names,
-        {region_code: region_name},
-        catalogue,
-    )
+    tables = {
+        "figures.csv": plan.text["las"].csv(mine),
+        "neighbours.csv": plan.text["neighbours"].csv(near),
+        "areas.csv": plan.text["areas"].csv(areas),
+    }
     return plan.job(
         PACK,
         PACK_NOTEBOOK,
@@ -761,8 +789,8 @@ def _pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: s
         params,
         window,
         context,
-        {"figures.csv": mine, "neighbours.csv": near, "areas.csv": areas},
-        csv,
+        tables,
+        plan.figures_text.csv(mine, areas, neighbours=near),
         title=f"{names[la]}: self-assessment evidence pack, {p.label}",
         breadcrumbs=[
             ("All reports", "../../../index.html"),
@@ -962,65 +990,3 @@ def _neighbour_lists(reference: ref_io.Reference, la_codes) -> dict[str, list[st
         la: [names.get(c, c) for c in group["neighbour_la_code"]]
         for la, group in sn.groupby("la_code", sort=True)
     }
-
-
-def _figures_csv(
-    la_rows: pd.DataFrame,
-    areas: pd.DataFrame,
-    names: dict[str, str],
-    area_names: dict[str, str],
-    catalogue: Catalogue,
-) -> str:
-    """The figures a report shows, tidy: one row per area, period and indicator.
-
-    `area_names`: the region's code -> name (England is named here). When `la_rows` has a
-    `relation` column (a pack: 'this LA' or 'neighbour'), it is kept beside the area type.
-    """
-    la = la_rows.assign(area_type="la", area_name=la_rows["la_code"].map(names)).rename(
-        columns={"la_code": "area_code"}
-    )
-    ar = areas.assign(area_name=areas["area_code"].map({**area_names, "england": "England"}))
-    cols = [
-        "period",
-        "area_type",
-        "area_code",
-        "area_name",
-        "indicator_id",
-        "numerator",
-        "denominator",
-        "value",
-        "status",
-    ]
-    relation = ["relation"] if "relation" in la.columns else []
-    if relation:
-        ar = ar.assign(relation=ar["area_type"])
-    la_only = [
-        "band",
-        "rank_region",
-        "las_ranked_region",
-        "rank_national",
-        "las_ranked_national",
-        "worst_band_run",
-        "sn_mean",
-        "sn_median",
-        "sn_count",
-    ]
-    moved = ["previous_value", "change_previous", "year_earlier_value", "change_year", "trend"]
-    area_only = ["las_contributing", "las_in_area"]
-    df = pd.concat(
-        [la[cols + relation + la_only + moved], ar[cols + relation + moved + area_only]],
-        ignore_index=True,
-    )
-    for col in area_only:
-        df[col] = df[col].astype("Int64")
-    df.insert(5, "indicator", df["indicator_id"].map({i.id: i.label for i in catalogue}))
-    order = {"this LA": 0, "la": 0, "neighbour": 1, "region": 2, "england": 3}
-    df["_o"] = df["relation" if relation else "area_type"].map(order)
-    df["_p"] = df["period"].map(lambda x: parse_slug(x).ordinal)
-    df = df.sort_values(["_p", "_o", "area_code", "indicator_id"], kind="stable").drop(
-        columns=["_o", "_p"]
-    )
-    for col in ("sn_count", "worst_band_run", *la_only[1:5]):  # counts and ranks: whole numbers
-        df[col] = df[col].astype("Int64")
-    # every other number (figures, comparators, changes) to 12 significant figures
-    return df.to_csv(index=False, lineterminator="\n", float_format="%.12g")

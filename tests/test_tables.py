@@ -1,0 +1,115 @@
+"""Slices and figures CSVs joined from rows formatted once are, byte for byte, what pandas writes
+for each report, awkward names included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.core.periods import parse_slug
+from pipeline.orchestration import run
+from pipeline.orchestration.settings import Settings
+from pipeline.orchestration.tables import (
+    AREA_ONLY,
+    COUNTS,
+    HEAD,
+    LA_ONLY,
+    MOVED,
+    ORDER,
+    FiguresText,
+    RowsText,
+)
+
+PERIOD = "2026-27-Q2"
+#: a name with everything CSV has to quote: a comma, quotes and a line break
+AWKWARD = 'Vale, "North"\nand East'
+
+
+def _to_csv(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def test_a_subset_of_rows_is_written_as_to_csv_writes_it():
+    frame = pd.DataFrame(
+        {
+            "code": [f"E{i:02d}" for i in range(12)],
+            "name": ["plain", AWKWARD, "", None, "a,b", '"q"'] * 2,
+            "value": [1.5, np.nan, 1 / 3, 1e-7, 12345678.9, -0.0] * 2,
+            "count": pd.array([1, None, 3, 4, None, 6] * 2, dtype="Int64"),
+            "flag": [True, False] * 6,
+        },
+        index=np.arange(100, 112)[::-1],  # labels, not positions
+    )
+    text = RowsText(frame)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        subset = frame.iloc[np.sort(rng.choice(12, size=rng.integers(0, 13), replace=False))]
+        assert text.csv(subset) == _to_csv(subset)
+    shuffled = frame.iloc[[5, 1, 9]]
+    assert text.csv(shuffled) == _to_csv(shuffled), "in the subset's own order"
+    with pytest.raises(ValueError):
+        text.csv(frame[["code", "value"]])
+
+
+def _pandas_figures(la_rows, areas, names, area_names, catalogue) -> str:
+    """The figures CSV as pandas makes it from the report's own rows: what FiguresText joins."""
+    la = la_rows.assign(area_type="la", area_name=la_rows["la_code"].map(names))
+    la = la.rename(columns={"la_code": "area_code"})
+    ar = areas.assign(area_name=areas["area_code"].map({**area_names, "england": "England"}))
+    rel = ["relation"] if "relation" in la else []
+    if rel:
+        ar = ar.assign(relation=ar["area_type"])
+    cols = [c for c in HEAD if c != "indicator"]
+    df = pd.concat(
+        [la[cols + rel + LA_ONLY + MOVED], ar[cols + rel + MOVED + AREA_ONLY]], ignore_index=True
+    )
+    df.insert(5, "indicator", df["indicator_id"].map({i.id: i.label for i in catalogue}))
+    df["_o"] = df["relation" if rel else "area_type"].map(ORDER)
+    df["_p"] = df["period"].map(lambda x: parse_slug(x).ordinal)
+    df = df.sort_values(["_p", "_o", "area_code", "indicator_id"], kind="stable")
+    df = df.drop(columns=["_o", "_p"])
+    for col in COUNTS:
+        df[col] = df[col].astype("Int64")
+    return df.to_csv(index=False, lineterminator="\n", float_format="%.12g")
+
+
+@pytest.fixture(scope="module")
+def plan(demo_data, tmp_path_factory):
+    plan, _ = run._prepare(Settings(data=demo_data, out=tmp_path_factory.mktemp("tables")))
+    return plan
+
+
+def test_every_report_s_figures_are_what_pandas_writes_for_it(plan):
+    reference = plan.inputs.reference
+    sn = reference.statistical_neighbours.query("la_code == 'ZL101'")["neighbour_la_code"]
+    odd = next(c for c in sn if reference.region_of[c] == "ZR1")  # a neighbour, in its region
+    names = reference.la_names | {odd: AWKWARD}
+    regions = dict(reference.regions.itertuples(index=False))
+    las = plan.bench["las"]
+    text = FiguresText(
+        las, plan.published_areas, names, regions, plan.inputs.catalogue, run.NEIGHBOUR_COLUMNS
+    )
+    window = plan.window(PERIOD)
+    areas = plan.areas("ZR1", window)
+    # the regional report: every LA of the region over the window
+    in_region = las["la_code"].isin(
+        reference.local_authorities.query("region_code == 'ZR1'")["la_code"]
+    )
+    la_rows = las[in_region & las["period"].isin(window)]
+    expected = _pandas_figures(
+        la_rows, areas, names, {"ZR1": regions["ZR1"]}, plan.inputs.catalogue
+    )
+    assert text.csv(la_rows, areas) == expected
+    assert AWKWARD.replace('"', '""') in expected
+    # a pack: the LA over the window, its neighbours (figures and band only) this quarter
+    mine = las[(las["la_code"] == "ZL101") & las["period"].isin(window)]
+    near = las.loc[las["la_code"].isin(sn) & (las["period"] == PERIOD), run.NEIGHBOUR_COLUMNS]
+    assert odd in set(near["la_code"])
+    both = pd.concat([mine.assign(relation="this LA"), near.assign(relation="neighbour")])
+    expected = _pandas_figures(both, areas, names, {"ZR1": regions["ZR1"]}, plan.inputs.catalogue)
+    assert text.csv(mine, areas, neighbours=near) == expected
+    assert (
+        text.csv(mine.iloc[0:0], areas.iloc[0:0], neighbours=near.iloc[0:0])
+        == (expected.splitlines(keepends=True)[0])
+    ), "no figures: the header alone"
