@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 
 import pytest
@@ -69,10 +70,25 @@ def test_kernels_start_the_usual_way_when_the_server_cannot_be_reached(tmp_path,
     assert out[-1] == "parent is the worker: True"
 
 
-def test_no_kernel_outlives_its_server(tmp_path):
+@pytest.mark.parametrize("end", ["closed", "killed"])
+def test_no_kernel_outlives_its_server(tmp_path, end):
+    env = os.environ | jobs.kernel_spec()["env"]
+    cmd = [sys.executable, "-m", "ipykernel_launcher", f"--f={tmp_path / 'kernel.json'}"]
+    srv = kernels.Server(env)
+    try:
+        kernel = kernels.launch(srv.address, cmd, env, str(tmp_path))
+        assert kernel.poll() is None, "the kernel is running"
+        if end == "killed":  # however the server ends, its kernels end with it
+            srv.proc.send_signal(signal.SIGKILL)
+    finally:
+        srv.close()
+    kernel.wait(timeout=10)  # TimeoutExpired, were it still running
+
+
+def test_a_request_without_the_run_s_secret_gets_no_kernel(tmp_path):
     env = os.environ | jobs.kernel_spec()["env"]
     cmd = [sys.executable, "-m", "ipykernel_launcher", f"--f={tmp_path / 'kernel.json'}"]
     with kernels.server(env) as address:
-        kernel = kernels.launch(address, cmd, env, str(tmp_path))
-        assert kernel.poll() is None, "the kernel is running"
-    kernel.wait(timeout=10)  # ended with the server (TimeoutExpired otherwise)
+        name = address.partition("/")[0]
+        with pytest.raises(ConnectionError, match="started no kernel"):
+            kernels.launch(f"{name}/{'0' * 64}", cmd, env, str(tmp_path))

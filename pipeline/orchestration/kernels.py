@@ -1,27 +1,32 @@
 """Kernels started by forking a process that has already loaded what a kernel loads.
 
 A kernel is a new Python process that imports ipykernel and IPython before it can answer: about
-0.25 s of CPU and half a second of wall time per report, a fifth of a report's whole cost. A
+0.2 s of CPU and half a second of wall time per report, a fifth of a report's whole cost. A
 fork server imports them once; each kernel is then a fork of it (copy-on-write, a few
-milliseconds) that goes on exactly as `python -m ipykernel_launcher` would. Every kernel still
-runs in a process of its own, from the same untouched state: one report's code cannot reach
-another's.
+milliseconds) that goes on as `python -m ipykernel_launcher` would: a process of its own, in a
+session of its own, with the request's environment and working folder. Every kernel starts from
+the same untouched state, so one report's code cannot reach another's.
 
-The server is one process per run, started by the driver; workers ask it for kernels over a
-Unix socket and watch and signal each kernel through a pidfd, which cannot hit a reused process
-ID. Where any of this is missing (not Linux, no server), kernels start the usual way.
+What a fork cannot take from the request is what Python reads once at start-up (PYTHONHASHSEED,
+PYTHONPATH and the like): the server is started with the kernel spec's environment for that.
+
+The server is one process per run, started by the driver. Workers ask it for kernels over a
+Unix socket, with the run's secret; each answer carries a pidfd of the new kernel, opened before
+the kernel could have ended, through which the worker watches and signals it. A kernel ends with
+the server, and the server with the driver. Where any of this is missing (not Linux, no pidfd,
+the server unreachable, e.g. from a Dask worker on another machine), kernels start the usual way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import hmac
 import json
 import os
-import secrets
 import select
 import signal
 import socket
-import struct
 import subprocess
 import sys
 
@@ -29,26 +34,45 @@ from jupyter_client.provisioning import LocalProvisioner
 
 #: what every kernel imports before it answers (and the light report facade its notebook uses)
 PRELOAD = ("ipykernel.kernelapp", "IPython", "pipeline.report")
+#: seconds a worker waits for the server's answer before starting its kernel the usual way
+ANSWER_TIMEOUT = 30
+_PR_SET_PDEATHSIG = 1
 
 
 def available() -> bool:
-    return sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
+    """Whether kernels can be forked here: Linux, with pidfds the system lets us open."""
+    if not (sys.platform.startswith("linux") and hasattr(os, "pidfd_open")):
+        return False
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:  # an old kernel, or a sandbox that forbids it
+        return False
+    return True
 
 
 class Server:
-    """The fork server of a run: `address` is what workers pass to `launch`."""
+    """The fork server of a run. `address` is what workers pass to `launch`: the socket's name
+    and the run's secret, which only the driver and its workers are given."""
 
     def __init__(self, env: dict[str, str]):
-        self.address = f"tartan-kernels-{os.getpid()}-{secrets.token_hex(8)}"
+        name = f"tartan-kernels-{os.getpid()}-{os.urandom(8).hex()}"
+        secret = os.urandom(32).hex()
+        self.address = f"{name}/{secret}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", f"from {__name__} import serve; serve()", self.address],
+            [sys.executable, "-c", f"from {__name__} import serve; serve()", name],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
         )
-        # listening at once; it loads the rest while the driver validates (a kernel asked for
-        # meanwhile waits for it)
-        if self.proc.stdout.readline().strip() != b"listening":
+        try:  # the secret goes by pipe: a command line is anyone's to read
+            self.proc.stdin.write(secret.encode() + b"\n")
+            self.proc.stdin.flush()
+            # listening at once; it loads the rest while the driver validates (a kernel asked
+            # for meanwhile waits for it)
+            listening = self.proc.stdout.readline().strip() == b"listening"
+        except OSError:
+            listening = False
+        if not listening:
             self.close()
             raise RuntimeError("the kernel fork server did not start")
 
@@ -57,7 +81,7 @@ class Server:
         with contextlib.suppress(OSError):
             self.proc.stdin.close()
         try:
-            self.proc.wait(timeout=5)
+            self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
@@ -69,8 +93,12 @@ def serve() -> None:
     import importlib
 
     # Ctrl-C is the driver's to handle: it closes the server, and that ends every kernel
-    # (kernels ignore it too, as those started by the workers, which ignore it, always have)
+    # (kernels ignore it too, as those started by the workers, which ignore it, always have).
+    # Ended otherwise, the server still ends its kernels first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(1))
+    secret = sys.stdin.buffer.readline().strip()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind("\0" + sys.argv[1])  # Linux's abstract namespace: no file to leave behind
     listener.listen(64)
@@ -98,27 +126,44 @@ def serve() -> None:
             if listener in ready:
                 conn, _ = listener.accept()
                 with conn, contextlib.suppress(Exception):  # a bad request fails alone
-                    # anyone may reach an abstract socket: serve this user's processes only
-                    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
-                    if struct.unpack("3i", creds)[1] != os.getuid():
-                        continue
-                    request = json.loads(conn.makefile("rb").readline())
-                    # no reaping between the fork and the child being counted
-                    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
-                    try:
-                        pid = os.fork()
-                        if pid == 0:
-                            listener.close()
-                            conn.close()
-                            _become_kernel(request)  # never returns
-                        children.add(pid)
-                    finally:
-                        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-                    conn.sendall(f"{pid}\n".encode())
+                    _answer(conn, secret, children, listener)
     finally:
-        for pid in children:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for pid in list(children):
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
+
+
+def _answer(conn: socket.socket, secret: bytes, children: set[int], listener) -> None:
+    """Fork a kernel for one request and send back its pidfd (nothing, to a wrong secret)."""
+    conn.settimeout(5)
+    request = json.loads(conn.makefile("rb").readline())
+    if not hmac.compare_digest(str(request.get("secret", "")).encode(), secret):
+        return
+    # not reaped before it is counted and its pidfd opened: the pidfd is of this kernel even
+    # if it has ended by the time the worker reads it
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    try:
+        pid = os.fork()
+        if pid == 0:
+            listener.close()
+            conn.close()
+            _become_kernel(request)  # never returns
+        children.add(pid)
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError:
+            os.killpg(pid, signal.SIGKILL)
+            raise
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+    try:
+        socket.send_fds(conn, [f"{pid}\n".encode()], [fd])
+    except OSError:
+        os.killpg(pid, signal.SIGKILL)  # no one will watch it
+        raise
+    finally:
+        os.close(fd)
 
 
 def _become_kernel(request: dict) -> None:
@@ -126,8 +171,15 @@ def _become_kernel(request: dict) -> None:
     and working folder, in a session of its own (as jupyter_client starts kernels)."""
     code = 1
     try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+        server = os.getppid()
+        # killed with the server, however it ends; and a server already gone has no kernels
+        with contextlib.suppress(Exception):  # the kernel's own watch of its parent remains
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != server:
+            os._exit(1)
         os.setsid()
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
@@ -136,51 +188,68 @@ def _become_kernel(request: dict) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        # its parent is this server: the kernel exits should the server go
-        os.environ["JPY_PARENT_PID"] = str(os.getppid())
-        sys.argv = ["ipykernel_launcher", *request["args"]]
+        os.environ["JPY_PARENT_PID"] = str(server)  # as jupyter_client sets it for a fresh one
+        # ipykernel read its parent from the environment when the server imported it: its
+        # parent is the server, which the kernel watches as a fresh one watches its worker
+        watch = f"--IPKernelApp.parent_handle={server}"
+        sys.argv = ["ipykernel_launcher", *request["args"], watch]
         if sys.path and sys.path[0] in ("", os.getcwd()):
             del sys.path[0]  # as ipykernel_launcher does; the kernel adds it back
         from ipykernel import kernelapp
 
-        kernelapp.launch_new_instance()
+        kernelapp.launch_new_instance(argv=sys.argv[1:])
         code = 0
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+        code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
     except BaseException:
         import traceback
 
         traceback.print_exc()
     finally:
-        with contextlib.suppress(Exception):
+        # as an interpreter ends: exit handlers, then the output flushed
+        with contextlib.suppress(BaseException):
+            import atexit
+
+            atexit._run_exitfuncs()
+        with contextlib.suppress(BaseException):
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)
 
 
 class Kernel:
-    """A forked kernel, as jupyter_client's provisioner handles a Popen."""
+    """A forked kernel, handled as jupyter_client's provisioner handles a Popen, through its
+    pidfd: it can never signal a process that reused the kernel's ID."""
 
     stdin = stdout = stderr = None
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, pidfd: int):
         self.pid = pid
-        self.fd = os.pidfd_open(pid)
+        self.fd = pidfd
         self.returncode: int | None = None
 
+    def _ended(self, timeout: float | None) -> bool:
+        poller = select.poll()
+        poller.register(self.fd, select.POLLIN)
+        return bool(poller.poll(None if timeout is None else int(timeout * 1000)))
+
     def poll(self) -> int | None:
-        if self.returncode is None and select.select([self.fd], [], [], 0)[0]:
+        if self.returncode is None and self.fd >= 0 and self._ended(0):
             self.returncode = -1  # ended; its exit status belongs to the server
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
-            if not select.select([self.fd], [], [], timeout)[0]:
+            if not self._ended(timeout):
                 raise subprocess.TimeoutExpired("kernel", timeout)
             self.returncode = -1
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+        self.close()
         return self.returncode
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
     def send_signal(self, signum: int) -> None:
         if self.poll() is None:
@@ -193,22 +262,38 @@ class Kernel:
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
 
+    def __del__(self):
+        with contextlib.suppress(OSError):
+            self.close()
+
 
 def launch(address: str, cmd: list[str], env: dict[str, str], cwd: str) -> Kernel:
     """Ask the server at `address` for a kernel run as `cmd` would run it."""
+    name, _, secret = address.partition("/")
     args = cmd[cmd.index("ipykernel_launcher") + 1 :]
+    request = {"secret": secret, "args": args, "env": env, "cwd": cwd}
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.connect("\0" + address)
-        sock.sendall(json.dumps({"args": args, "env": env, "cwd": cwd}).encode() + b"\n")
-        reply = sock.makefile("rb").readline().strip()
-    if not reply.isdigit():
-        raise ConnectionError(f"the kernel fork server at {address} started no kernel")
-    return Kernel(int(reply))
+        sock.settimeout(ANSWER_TIMEOUT)
+        sock.connect("\0" + name)
+        sock.sendall(json.dumps(request).encode() + b"\n")
+        data, fds, _flags, _ = socket.recv_fds(sock, 64, 1)
+        while fds and data and not data.endswith(b"\n"):
+            more = sock.recv(64)
+            data += more
+            if not more:
+                break
+    if not fds:
+        raise ConnectionError(f"the kernel fork server {name} started no kernel")
+    pid = data.strip()
+    if not pid.isdigit():
+        os.close(fds[0])
+        raise ConnectionError(f"the kernel fork server {name} gave no kernel")
+    return Kernel(int(pid), fds[0])
 
 
 class ForkProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, but the kernel is forked by the run's server (the
-    usual start when the server cannot be reached, e.g. a Dask worker on another machine)."""
+    usual start when the server cannot be reached)."""
 
     def __init__(self, server: str, **kwargs):
         super().__init__(**kwargs)
@@ -228,8 +313,13 @@ class ForkProvisioner(LocalProvisioner):
         return self.connection_info
 
     async def send_signal(self, signum: int) -> None:
-        if isinstance(self.process, Kernel) and self.process.poll() is not None:
-            return  # it has ended: its process group ID may be another's by now
+        if isinstance(self.process, Kernel):
+            # its whole session, while its living leader keeps that from being anyone else's
+            if self.process.poll() is None:
+                with contextlib.suppress(OSError):
+                    os.killpg(self.pgid, signum)
+                self.process.send_signal(signum)  # should its session have been out of reach
+            return
         await super().send_signal(signum)
 
 

@@ -56,7 +56,8 @@ def _joined(header: str, lines) -> str:
 
 class RowsText:
     """A table's rows as CSV lines: `csv(subset)` is `subset.to_csv(index=False,
-    lineterminator="\\n")`, for any subset of its rows with its columns."""
+    lineterminator="\\n")` for rows selected from the table, unmodified, with all its columns
+    (the rows are known by their index labels)."""
 
     def __init__(self, frame: pd.DataFrame):
         if not frame.index.is_unique:
@@ -130,7 +131,7 @@ class FiguresText:
         self.key = list(
             zip(
                 whole["period"].map(lambda p: parse_slug(p).ordinal),
-                whole["area_type"].map(ORDER),
+                [ORDER[t] for t in whole["area_type"]],  # an area type it does not know: an error
                 whole["area_code"],
                 whole["indicator_id"],
                 strict=True,
