@@ -128,10 +128,16 @@ def serve() -> None:
                 with conn, contextlib.suppress(Exception):  # a bad request fails alone
                     _answer(conn, secret, children, listener)
     finally:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # none reaped now: none of their IDs reused
         for pid in list(children):
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
+            _kill(pid)
+
+
+def _kill(pid: int) -> None:
+    """Kill an unreaped child, and its session (which it may not have made yet)."""
+    for kill in (os.killpg, os.kill):
+        with contextlib.suppress(OSError):
+            kill(pid, signal.SIGKILL)
 
 
 def _answer(conn: socket.socket, secret: bytes, children: set[int], listener) -> None:
@@ -153,14 +159,15 @@ def _answer(conn: socket.socket, secret: bytes, children: set[int], listener) ->
         try:
             fd = os.pidfd_open(pid)
         except OSError:
-            os.killpg(pid, signal.SIGKILL)
+            _kill(pid)
             raise
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
     try:
         socket.send_fds(conn, [f"{pid}\n".encode()], [fd])
     except OSError:
-        os.killpg(pid, signal.SIGKILL)  # no one will watch it
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(fd, signal.SIGKILL)  # no one would watch it
         raise
     finally:
         os.close(fd)
