@@ -69,8 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Write the Excel return template an LA fills in: one row per catalogue "
         "indicator, pre-filled with the LA code and period, and a sheet defining each indicator.",
     )
-    tpl.add_argument("--la", required=True, metavar="CODE", help="the LA's code, e.g. ZL101")
-    tpl.add_argument("--period", required=True, metavar="PERIOD", help="e.g. 2026-27-Q2")
+    tpl.add_argument(
+        "--la", required=True, type=_code, metavar="CODE", help="the LA's code, e.g. ZL101"
+    )
+    tpl.add_argument(
+        "--period", required=True, type=_period, metavar="PERIOD", help="e.g. 2026-27-Q2"
+    )
     tpl.add_argument("--out", type=Path, default=None, help="file (default: CODE_PERIOD.xlsx)")
     _add_common(tpl)
 
@@ -113,11 +117,16 @@ def _parser() -> argparse.ArgumentParser:
         help="folder of the report notebooks (default: the project's notebooks/)",
     )
     rep.add_argument(
-        "--region", action="append", metavar="CODE", help="only this region (repeatable), e.g. ZR1"
+        "--region",
+        action="append",
+        type=_code,
+        metavar="CODE",
+        help="only this region (repeatable), e.g. ZR1",
     )
     rep.add_argument(
         "--period",
         action="append",
+        type=_latest_or_period,
         metavar="PERIOD",
         help="only this period (repeatable): a slug like 2026-27-Q2, or 'latest'",
     )
@@ -178,6 +187,29 @@ def _positive(text: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
     return n
+
+
+def _code(text: str) -> str:
+    """An LA or region code: letters and digits only, so that it can never name a path."""
+    if not text.isascii() or not text.isalnum():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a code: expected letters and digits only, e.g. E12000007"
+        )
+    return text
+
+
+def _period(text: str) -> str:
+    from pipeline.core.errors import DataError
+    from pipeline.core.periods import parse_slug
+
+    try:
+        return parse_slug(text).slug
+    except DataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _latest_or_period(text: str) -> str:
+    return text if text == "latest" else _period(text)
 
 
 def _settings(args):

@@ -67,6 +67,30 @@ def test_unknown_region_and_period_are_refused_before_any_report(demo_data, tmp_
     assert not list(out.glob("*/*/regional-benchmark.html"))
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "--region", "../../etc"],
+        ["report", "--period", "../../etc"],
+        ["report", "--region", "ZR1/.."],
+        ["template", "--la", "../../etc/ZL101", "--period", "2026-27-Q2"],
+        ["template", "--la", "ZL101", "--period", "../2026-27-Q2"],
+    ],
+)
+def test_a_path_in_place_of_a_code_or_period_is_refused_and_nothing_written(
+    demo_data, tmp_path, args
+):
+    out = tmp_path / "out"
+    where = ["--out", out / "t.xlsx"] if args[0] == "template" else ["--out", out]
+    r = tartan(*args, "--data", demo_data, *where)
+    assert r.returncode == 2, r.stderr
+    assert "is not a code: expected letters and digits only" in r.stderr or (
+        "is not a period: expected a financial quarter like 2026-27-Q2" in r.stderr
+    )
+    assert "Traceback" not in r.stderr
+    assert not out.exists(), "nothing written"
+
+
 def test_template_filled_in_by_an_la_is_accepted_in_place_of_its_csv(demo_data, tmp_path):
     """The XLSX template: header below a title block, one row per indicator, pre-filled keys.
 
