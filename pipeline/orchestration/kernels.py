@@ -149,6 +149,7 @@ def _answer(conn: socket.socket, secret: bytes, children: set[int], listener) ->
     # not reaped before it is counted and its pidfd opened: the pidfd is of this kernel even
     # if it has ended by the time the worker reads it
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    request["server"] = os.getpid()  # taken here: by the time the child asks, it may be gone
     try:
         pid = os.fork()
         if pid == 0:
@@ -181,7 +182,7 @@ def _become_kernel(request: dict) -> None:
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-        server = os.getppid()
+        server = request["server"]
         # killed with the server, however it ends; and a server already gone has no kernels
         with contextlib.suppress(Exception):  # the kernel's own watch of its parent remains
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
