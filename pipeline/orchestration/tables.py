@@ -128,9 +128,10 @@ class FiguresText:
         self.header = (head[0], tail[0])
         self.head, self.tail = head[1], tail[1]
         self.area_type = whole["area_type"].to_numpy()
+        ordinal = {p: parse_slug(p).ordinal for p in whole["period"].unique()}
         self.key = list(
             zip(
-                whole["period"].map(lambda p: parse_slug(p).ordinal),
+                whole["period"].map(ordinal),
                 [ORDER[t] for t in whole["area_type"]],  # an area type it does not know: an error
                 whole["area_code"],
                 whole["indicator_id"],
@@ -162,7 +163,8 @@ class FiguresText:
         if pack:
             for i in self.la_at.loc[neighbours.index]:
                 period, _, code, ind = self.key[i]
-                rows.append(((period, 1, code, ind), self.head[i] + ",neighbour," + self.near[i]))
+                key = (period, ORDER["neighbour"], code, ind)
+                rows.append((key, self.head[i] + ",neighbour," + self.near[i]))
         for i in self.area_at.loc[areas.index]:
             rel = "," + self.area_type[i] if pack else ""
             rows.append((self.key[i], self.head[i] + rel + "," + self.tail[i]))
