@@ -91,6 +91,22 @@ def describe(violations: list[dict]) -> str:
     )
 
 
+def _capture(page, attempts: int = 3) -> bytes:
+    """A full-page PNG. Headless Chromium now and then answers "Unable to capture screenshot"
+    when its compositor is busy (seen once in CI, on a long pack page, under load): asked
+    again a moment later, it takes it; a page that never can be captured still fails."""
+    from playwright.sync_api import Error
+
+    for _ in range(attempts - 1):
+        try:
+            return page.screenshot(full_page=True)
+        except Error as exc:
+            if "Unable to capture screenshot" not in str(exc):
+                raise
+            page.wait_for_timeout(500)
+    return page.screenshot(full_page=True)
+
+
 class Screenshot:
     """A full-page screenshot, read back as pixels, to ask what is on screen inside an element."""
 
@@ -98,7 +114,7 @@ class Screenshot:
         import numpy as np
         from PIL import Image
 
-        png = page.screenshot(full_page=True)
+        png = _capture(page)
         self.pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
         self._scroll = page.evaluate("[window.scrollX, window.scrollY]")
 
