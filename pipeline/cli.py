@@ -35,6 +35,33 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_publishing(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--marking",
+        type=_marking,
+        default=None,
+        metavar="TEXT",
+        help="protective marking printed at the top and foot of every page, e.g. "
+        "OFFICIAL-SENSITIVE (default: the dataset's protective_marking in dataset.yaml; "
+        "'' for none)",
+    )
+    p.add_argument(
+        "--unsuppressed",
+        action="store_true",
+        help="no disclosure control: small numbers are shown as returned, and every page is "
+        "stamped 'Not for circulation: unsuppressed' (for internal runs only)",
+    )
+
+
+def _marking(text: str) -> str:
+    from pipeline.edges.reference import check_marking
+
+    try:
+        return check_marking(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tartan",
@@ -94,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
         "dataset's other returns are read as the LAs' earlier periods",
     )
     _add_common(val)
+    _add_publishing(val)
     val.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)"
     )
@@ -106,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
         "latest period built, by default), the index and manifest.",
     )
     _add_common(rep)
+    _add_publishing(rep)
     rep.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)"
     )
@@ -230,6 +259,8 @@ def _settings(args):
         executor=getattr(args, "executor", "local"),
         scheduler=getattr(args, "scheduler", None),
         cell_timeout=getattr(args, "cell_timeout", 600),
+        suppress=not getattr(args, "unsuppressed", False),
+        marking=getattr(args, "marking", None),
     )
 
 
@@ -297,19 +328,37 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "validate":
             from pipeline.orchestration import provenance as prov
-            from pipeline.orchestration.run import PROJECT, validate, write_validation
+            from pipeline.orchestration.run import (
+                PROJECT,
+                banners,
+                disclosure_text,
+                published,
+                validate,
+                write_validation,
+            )
 
             settings = _settings(args)
             v, inputs = validate(settings)
             footer = prov.footer_html(
-                prov.run_provenance(PROJECT, inputs.reference.name, inputs.contracts),
+                prov.run_provenance(
+                    PROJECT,
+                    inputs.reference.name,
+                    inputs.contracts,
+                    disclosure=disclosure_text(settings, inputs),
+                ),
                 "About these pages' data",
             )
             from pipeline.edges.files import folder_lock
 
+            _, sdc = published(settings, v, inputs)
             with folder_lock(args.out):
                 write_validation(
-                    args.out, v, inputs.reference, footer, complete=not settings.returns
+                    args.out,
+                    v.published(sdc.removed),
+                    inputs.reference,
+                    footer,
+                    banners(settings, inputs.reference),
+                    complete=not settings.returns,
                 )
             _print_validation(v)
             print(f"Validation report: {args.out / 'validation' / 'index.html'}")

@@ -41,6 +41,7 @@ class Visit:
     url: str
     requests: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)  # alert(), confirm(), prompt() opened
 
     @property
     def other_requests(self) -> list[str]:
@@ -70,6 +71,7 @@ def visit(browser, path: Path, javascript: bool = True, page_csp: bool = False) 
     page.on("request", lambda r: v.requests.append(r.url))
     page.on("console", lambda m: v.console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: v.console_errors.append(f"uncaught: {e}"))
+    page.on("dialog", lambda d: (v.dialogs.append(d.message), d.dismiss()))
     page.goto(v.url, wait_until="load")
     return v
 

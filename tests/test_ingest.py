@@ -248,7 +248,10 @@ BROKEN = {
         check="number_format",
         row=3,
         column="value",
-        words=("is not a number; expected a number of zero or more, without commas",),
+        words=(
+            "is not a number; expected a number of zero or more, of at most 15 digits either "
+            "side of the point, without commas",
+        ),
     ),
     "unknown LA code": Sample(
         f"ZZ999_{LATEST}.csv",
@@ -449,7 +452,7 @@ def test_reference_file_breaking_its_contract_stops_the_run(
     assert rc == 2
     assert err.startswith(
         f"tartan: error: {dataset / 'reference'}: the reference data breaks its contract "
-        "tartan-reference 1.0.0:"
+        "tartan-reference 1.1.0:"
     )
     for w in words:
         if w.startswith("row"):

@@ -63,3 +63,12 @@ def test_index_shows_failed_reports_and_each_return_status_in_words():
     older = html.split('id="2026-27-Q1"')[1]
     assert "<details><summary>" in older, "older periods' returns are folded"
     assert '<a href="#2026-27-Q1">2026-27 Q1</a>' in html, "a contents list of periods"
+
+
+def test_escaping_makes_markup_and_control_characters_inert():
+    from pipeline.core.html import esc
+
+    assert esc('<script>alert("x")</script>') == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
+    # a stray control character from an LA's cell is shown, not copied into the page
+    assert esc("1\x01") == "1\u2401" and esc("a\x7fb\x85") == "a\u2421b\ufffd"
+    assert esc("line\tone\nline two") == "line\tone\nline two"

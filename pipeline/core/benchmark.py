@@ -25,6 +25,8 @@ from pipeline.core.periods import parse_slug
 OK = ""
 MISSING = "missing"
 NOT_ACCEPTED = "not accepted"
+#: status of a figure withheld by disclosure control (``pipeline.core.disclosure``)
+WITHHELD = "c"
 #: suppression and availability symbols an LA may return (EES conventions)
 STATUS_SYMBOLS = {
     "c": "suppressed (confidential)",
@@ -51,7 +53,8 @@ def quartiles(values: pd.Series) -> tuple[float, float, float] | None:
     v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
     if v.size == 0:
         return None
-    q1, q2, q3 = np.quantile(v, [0.25, 0.5, 0.75], method="linear")
+    # in extended precision: interpolating between values near the float's limits overflows
+    q1, q2, q3 = np.quantile(v.astype(np.longdouble), [0.25, 0.5, 0.75], method="linear")
     return float(q1), float(q2), float(q3)
 
 
@@ -161,8 +164,15 @@ def benchmark(
     las: pd.DataFrame,
     catalogue: Catalogue,
     neighbours: pd.DataFrame | None = None,
+    totals: pd.DataFrame | None = None,
+    withheld_areas: frozenset[tuple[str, str, str]] = frozenset(),
 ) -> dict[str, pd.DataFrame]:
     """Everything the reports compare, for all LAs, indicators and periods at once.
+
+    Under disclosure control (``pipeline.core.disclosure``) `figures` are the published figures,
+    `totals` the figures as returned and `withheld_areas` the (area_code, period, indicator_id)
+    whose own figure is withheld: areas' current figures are the ratio of sums of `totals`;
+    everything else, areas' like-for-like changes included, is computed from `figures` alone.
 
     `figures` has FIGURE_COLUMNS, one row per (LA, period, indicator) including missing and
     not-accepted cells; `las` has la_code and region_code; `neighbours` (la_code,
@@ -208,8 +218,9 @@ def benchmark(
     f = f.merge(sn_comparators(f, neighbours), on=KEYS, how="left", validate="one_to_one")
     f = f.merge(movement(f, catalogue), on=KEYS, how="left", validate="one_to_one")
 
-    regions = aggregate(figures, region_of, catalogue).assign(area_type="region")
-    england = aggregate(figures, pd.Series("england", index=region_of.index), catalogue).assign(
+    whole = figures if totals is None else totals
+    regions = aggregate(whole, region_of, catalogue).assign(area_type="region")
+    england = aggregate(whole, pd.Series("england", index=region_of.index), catalogue).assign(
         area_type="england"
     )
     moved = pd.concat(
@@ -221,4 +232,9 @@ def benchmark(
     )
     areas = pd.concat([regions, england], ignore_index=True)
     areas = areas.merge(moved, on=["area_code", "period", "indicator_id"], how="left")
+    if withheld_areas:
+        keys = zip(areas["area_code"], areas["period"], areas["indicator_id"], strict=True)
+        hidden = np.array([k in withheld_areas for k in keys], dtype=bool)
+        areas.loc[hidden, ["numerator", "denominator", "value"]] = np.nan
+        areas.loc[hidden, "status"] = WITHHELD
     return {"las": f, "areas": areas}

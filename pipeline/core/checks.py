@@ -56,7 +56,8 @@ def return_identity(
         codes = pd.Series([c for c in la_codes if c in known], dtype=object)
         la = str(codes.mode().sort_values().iloc[0]) if len(codes) else None
     if period is None:
-        ps = pd.Series([p for p in periods if p], dtype=object)
+        # A row without a period is None or, in a string column, NaN (which is truthy).
+        ps = pd.Series([p for p in periods if isinstance(p, str) and p], dtype=object)
         period = str(ps.mode().sort_values().iloc[0]) if len(ps) else None
     return la, la_source, period, period_source
 

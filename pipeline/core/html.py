@@ -18,8 +18,16 @@ BAND_COLOURS = {
 }
 
 
+#: control characters (bar tab and line ends), which HTML may not hold: shown as their pictures
+#: (U+2400...), e.g. a stray \x01 in an LA's cell as ␁, and C1 controls as U+FFFD
+_CONTROLS = {c: 0x2400 + c for c in range(32) if chr(c) not in "\t\n\r"}
+_CONTROLS |= {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
+
+
 def esc(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    """Text as HTML shows it, never as markup: escaped, with control characters made visible."""
+    text = "" if value is None else str(value)
+    return html.escape(text.translate(_CONTROLS), quote=True)
 
 
 def table(
@@ -64,7 +72,15 @@ def page(
     footer: str = "",
     breadcrumbs: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """A complete, self-contained page: inline CSS, no scripts, no external requests."""
+    """A complete, self-contained page: inline CSS, no scripts, no external requests.
+
+    A banner of kind ``marking`` (a protective marking such as OFFICIAL-SENSITIVE) is printed
+    at the top and at the foot of the page, as government security classifications are.
+    """
+    marking = "".join(
+        f'<p class="marking">{esc(text)}</p>' for text, kind in banners if kind == "marking"
+    )
+    banners = [(text, kind) for text, kind in banners if kind != "marking"]
     crumbs = ""
     if breadcrumbs:
         items = "".join(
@@ -87,8 +103,8 @@ def page(
         "style-src 'unsafe-inline'; img-src data:\">\n"
         f"<title>{esc(title)}</title>\n<style>\n{css}\n</style>\n</head>\n<body>\n"
         '<a class="skip-link" href="#main">Skip to main content</a>\n'
-        f'<header class="site-header"><p class="service">Tartan: regional children\'s services '
-        f"benchmarking</p>{crumbs}</header>\n"
+        f'<header class="site-header">{marking}<p class="service">Tartan: regional '
+        f"children's services benchmarking</p>{crumbs}</header>\n"
         f'{notices}<main id="main">\n{body}\n</main>\n'
-        f'<footer class="site-footer">{footer}</footer>\n</body>\n</html>\n'
+        f'<footer class="site-footer">{footer}{marking}</footer>\n</body>\n</html>\n'
     )

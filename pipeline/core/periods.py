@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from pipeline.core.errors import DataError
 
-_SLUG_QUARTER = re.compile(r"^(\d{4})-(\d{2})-Q([1-4])$")
-_SLUG_YEAR = re.compile(r"^(\d{4})$")
+# Years 1000 to 9999 in ASCII digits only: a year's slug is its four digits, so that every slug
+# parse_slug accepts is the slug of the period it gives ('0000' or full-width digits would not be).
+_SLUG_QUARTER = re.compile(r"^([1-9][0-9]{3})-([0-9]{2})-Q([1-4])$")
+_SLUG_YEAR = re.compile(r"^([1-9][0-9]{3})$")
 _IDENT_QUARTER = re.compile(r"^Financial year Q([1-4])$")
 
 
@@ -102,14 +104,14 @@ def from_ees(time_period: object, time_identifier: object) -> Period:
     ident = str(time_identifier).strip()
     m = _IDENT_QUARTER.match(ident)
     if m:
-        if not re.fullmatch(r"\d{6}", tp) or (int(tp[:4]) + 1) % 100 != int(tp[4:]):
+        if not re.fullmatch(r"[1-9][0-9]{5}", tp) or (int(tp[:4]) + 1) % 100 != int(tp[4:]):
             raise DataError(
                 f"time_period {tp!r} does not fit {ident!r}: expected six digits of two "
                 "consecutive years, e.g. 202627"
             )
         return Period(int(tp[:4]), int(m.group(1)))
     if ident in ("Reporting year", "Calendar year", "Academic year", "Financial year"):
-        if not re.fullmatch(r"\d{4}", tp):
+        if not re.fullmatch(r"[1-9][0-9]{3}", tp):
             raise DataError(
                 f"time_period {tp!r} does not fit {ident!r}: expected a year, e.g. 2025"
             )

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from pipeline.core import checks, priorities
+from pipeline.core import checks, disclosure, priorities
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError
 
@@ -248,11 +248,14 @@ def _library(rule: Rule, ctx: Context) -> Compiled:
         )
         return [("rows", rule, exp, "")]
     if "pattern" in a:
+        # ASCII classes ((?a)): \d is 0-9 only, as the contracts mean it. Python's \d also
+        # matches other scripts' digits ('\u0661\u0669' passed as a number, then read as none).
+        regex = f"(?a){a['pattern']}"
         return [
             (
                 "rows",
                 rule,
-                gxe.ExpectColumnValuesToMatchRegex(column=rule.column, regex=a["pattern"]),
+                gxe.ExpectColumnValuesToMatchRegex(column=rule.column, regex=regex),
                 "",
             )
         ]
@@ -514,8 +517,11 @@ def failures(rule: Rule, rows: pd.DataFrame, expected: str = "") -> list[dict[st
     else:
         expects = [expected] * len(rows)
     out = []
+    # a rule whose message does not quote the value does not record it either (e.g. a value
+    # the LA itself marked confidential)
+    quotes = "{value" in rule.message
     for file, row, v, e in zip(rows["file"], row_numbers, values, expects, strict=True):
-        value, exp = _text(v), _text(e)
+        value, exp = (_text(v) if quotes else ""), _text(e)
         message = (
             rule.message.replace("{value!r}", repr(value))
             .replace("{value}", value)
@@ -632,6 +638,17 @@ def _entry_lines(path: Path) -> list[int]:
         if getattr(key, "value", None) == "indicators":
             return [item.start_mark.line + 1 for item in value.value]
     return []
+
+
+def load_disclosure(path: Path, catalogue: Catalogue) -> disclosure.Rule:
+    """The disclosure control rule (absent: the defaults, which are DfE's)."""
+    path = Path(path)
+    if not path.exists():
+        return disclosure.Rule()
+    doc = load_yaml(path)
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: expected a mapping (version, counts, min_denominator, ...)")
+    return disclosure.Rule.from_mapping(doc, str(path), catalogue)
 
 
 def load_priorities(

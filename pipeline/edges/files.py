@@ -8,13 +8,13 @@ import hashlib
 import io
 import os
 import tempfile
-import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.core.errors import ConfigError, DataError, LockedError
+from pipeline.core.spreadsheet import inert
 
 RETURN_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 
@@ -305,20 +305,29 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _unreadable_workbook(path: Path, exc: Exception) -> DataError:
+    return DataError(
+        f"{path}: not a readable Excel workbook ({type(exc).__name__}); expected an .xlsx "
+        "file saved by Excel, or a CSV file"
+    )
+
+
 def _read_xlsx(path: Path, expected: set[str]) -> Sheet:
     import openpyxl  # only when a workbook arrives
-    from openpyxl.utils.exceptions import InvalidFileException
 
+    # A damaged workbook (a part that is not XML, a corrupt zip stream, an unknown attribute)
+    # makes openpyxl raise almost anything (ParseError, zlib.error, EOFError, TypeError, ...),
+    # when opening it or, read-only, when reading a sheet: each one is an unreadable workbook.
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise DataError(
-            f"{path}: not a readable Excel workbook ({type(exc).__name__}); expected an .xlsx "
-            "file saved by Excel, or a CSV file"
-        ) from None
+    except Exception as exc:
+        raise _unreadable_workbook(path, exc) from None
     try:
         for ws in book.worksheets:
-            grid = [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
+            try:
+                grid = [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
+            except Exception as exc:
+                raise _unreadable_workbook(path, exc) from None
             sheet = _sheet(path, grid, list(range(1, len(grid) + 1)), expected, ws.title)
             if sheet is not None:
                 return sheet
@@ -367,18 +376,21 @@ def write_template(
     from openpyxl.styles import Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    def text(cells) -> list:
+        return [inert(c) for c in cells]
+
     book = openpyxl.Workbook()
     ws = book.active
     ws.title = "Return"
-    ws.append([title])
+    ws.append(text([title]))
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([" ".join(notes)])
+    ws.append(text([" ".join(notes)]))
     ws.append([])
-    ws.append(columns)
+    ws.append(text(columns))
     for cell in ws[4]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append(row)
+        ws.append(text(row))
     ws.freeze_panes = "A5"
     for j, c in enumerate(columns, start=1):
         ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width = max(12, len(c) + 4)
@@ -388,11 +400,11 @@ def write_template(
     ws.add_data_validation(dv)
     dv.add(f"{status_col}5:{status_col}{4 + len(rows)}")
     defs = book.create_sheet("Indicators")
-    defs.append(list(definition_headings))
+    defs.append(text(definition_headings))
     for cell in defs[1]:
         cell.font = Font(bold=True)
     for d in definitions:
-        defs.append(list(d))
+        defs.append(text(d))
     # Fixed document dates: the same template twice is the same workbook.
     stamp = datetime.datetime(2000, 1, 1)
     book.properties.created = stamp

@@ -40,6 +40,8 @@ class Reference:
     population: pd.DataFrame
     window: tuple[Period, Period]
     window_source: str = "dataset.yaml"
+    #: the protective marking every page of a run carries, e.g. OFFICIAL-SENSITIVE ('' for none)
+    marking: str = ""
 
     @property
     def regions(self) -> pd.DataFrame:
@@ -176,11 +178,30 @@ def load(dataset: Path, contract: ct.Contract | None = None) -> Reference:
         ) from None
     demo = bool(meta.get("demonstration", False))
     window, source = _window(meta, meta_path)
+    marking = meta.get("protective_marking") or ""
+    try:
+        marking = check_marking(marking)
+    except ValueError as exc:
+        raise ConfigError(f"{meta_path}: protective_marking {exc}") from None
     return Reference(
         name=str(meta.get("name", dataset.name)),
         demonstration=demo,
         banner=str(meta.get("banner", "")) if demo else "",
         window=window,
         window_source=source,
+        marking=marking,
         **ref,
     )
+
+
+def check_marking(text: object) -> str:
+    """A protective marking as pages print it: one line of at most 100 printable characters."""
+    if not isinstance(text, str):
+        raise ValueError(f"must be text, e.g. OFFICIAL-SENSITIVE, not {text!r}")
+    text = text.strip()
+    if len(text) > 100 or not all(ch.isprintable() for ch in text):
+        raise ValueError(
+            f"{text[:40]!r} is not a marking: expected one line of at most 100 characters, "
+            "e.g. OFFICIAL-SENSITIVE"
+        )
+    return text

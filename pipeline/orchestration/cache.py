@@ -99,6 +99,8 @@ def run_key(s: Settings) -> str:
                 "periods": sorted(s.periods or []),
                 "packs": s.packs,
                 "returns": sorted(str(p) for p in returns),
+                "suppress": s.suppress,
+                "marking": s.marking,
             },
             "build_date": os.environ.get("SOURCE_DATE_EPOCH", "").strip(),
         }

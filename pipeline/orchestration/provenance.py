@@ -97,6 +97,7 @@ def run_provenance(
     contracts: dict[str, str],
     input_sha256: str | None = None,
     config_sha256: str | None = None,
+    disclosure: str | None = None,
 ) -> dict:
     """What is true of every output of one run."""
     out = {
@@ -104,6 +105,7 @@ def run_provenance(
         **({"input_sha256": input_sha256} if input_sha256 else {}),
         "contracts": dict(contracts),
         **({"config_sha256": config_sha256} if config_sha256 else {}),
+        **({"disclosure": disclosure} if disclosure else {}),
         "code": {"tartan": pipeline.__version__, "commit": git_commit(project)},
         "packages": package_versions(),
     }
@@ -149,6 +151,7 @@ _FACTS = (
     ("figures_sha256", "Figures SHA-256 (the report's CSV)", str),
     ("contracts", "Contracts", contracts_text),
     ("config_sha256", "Contracts and configuration SHA-256", str),
+    ("disclosure", "Disclosure control", str),
     ("code", "Code", code_text),
     ("packages", "Packages", lambda v: ", ".join(f"{k} {x}" for k, x in v.items())),
     ("parameters", "Parameters", lambda v: ", ".join(f"{k}={x}" for k, x in v.items())),

@@ -20,12 +20,14 @@ import pandas as pd
 from pipeline.core import assessment, narrative, priorities
 from pipeline.core.benchmark import MISSING, NOT_ACCEPTED, benchmark
 from pipeline.core.catalogue import Catalogue
+from pipeline.core.disclosure import Disclosure, Rule, suppress, unsuppressed
 from pipeline.core.errors import ConfigError
 from pipeline.core.periods import parse_slug
 from pipeline.edges import charts
 from pipeline.edges import contracts as ct
 from pipeline.edges import reference as ref_io
 from pipeline.edges.files import (
+    LOCK,
     folder_lock,
     remove_stale_temporaries,
     sha256_file,
@@ -88,6 +90,50 @@ class Inputs:
     contract: ct.Contract  # the LA return contract
     reference: ref_io.Reference
     contracts: dict[str, str]  # contract or catalogue -> version, as every page prints it
+    disclosure: Rule  # data_contracts/disclosure.yaml
+
+
+#: every page of an unsuppressed run says so, at the top
+UNSUPPRESSED = (
+    "Not for circulation: unsuppressed. Small numbers are shown as returned; "
+    "this run is for internal use only."
+)
+
+
+def banners(s: Settings, reference: ref_io.Reference) -> list[tuple[str, str]]:
+    """The notices on every page of a run: its protective marking, whether it is unsuppressed,
+    and whether its data is for demonstration."""
+    marking = reference.marking if s.marking is None else s.marking
+    out = [(marking, "marking")] if marking else []
+    if not s.suppress:
+        out.append((UNSUPPRESSED, "warning"))
+    if reference.banner:
+        out.append((reference.banner, "demo"))
+    return out
+
+
+NO_DISCLOSURE_CONTROL = "None: this run is unsuppressed and not for circulation (--unsuppressed)."
+
+
+def disclosure_text(s: Settings, inputs: Inputs) -> str:
+    """What a page says of the disclosure control its figures went through."""
+    if not s.suppress:
+        return NO_DISCLOSURE_CONTROL
+    return inputs.disclosure.statement(inputs.catalogue)
+
+
+def _open(disclosure: object) -> bool:
+    """Whether a report's recorded disclosure control says it was unsuppressed."""
+    return disclosure == NO_DISCLOSURE_CONTROL
+
+
+def published(s: Settings, v: Validation, inputs: Inputs) -> tuple[pd.DataFrame, Disclosure]:
+    """Every (LA, period, indicator) figure as returned, and what of it may be published."""
+    grid = figures_grid(v, inputs.catalogue, inputs.reference)
+    if not s.suppress:
+        return grid, unsuppressed(grid)
+    region_of = inputs.reference.local_authorities.set_index("la_code")["region_code"]
+    return grid, suppress(grid, region_of, inputs.disclosure)
 
 
 def config_hash(s: Settings) -> str:
@@ -106,7 +152,10 @@ def load_inputs(s: Settings) -> Inputs:
     reference = ref_io.load(s.data, reference_contract)
     versions = {c.id: c.version for c in (return_contract, reference_contract, catalogue_contract)}
     versions["indicators"] = catalogue.version
-    return Inputs(catalogue, return_contract, reference, versions)
+    rule = ct.load_disclosure(contracts / "disclosure.yaml", catalogue)
+    if rule.version:
+        versions["disclosure"] = rule.version
+    return Inputs(catalogue, return_contract, reference, versions, rule)
 
 
 def validate(s: Settings) -> tuple[Validation, Inputs]:
@@ -203,15 +252,16 @@ def write_validation(
     v: Validation,
     reference: ref_io.Reference,
     footer: str,
+    banners: list[tuple[str, str]],
     complete: bool = True,
 ) -> dict:
-    """validation/index.html, validation.json, junit.xml and feedback/<la_code>.html.
+    """validation/index.html, validation.json, junit.xml and feedback/<la_code>.html, from a
+    validation whose findings quote no withheld figure (:meth:`Validation.published`).
 
     `complete`: whether every return of the dataset was checked (only then are LAs without a
     return listed). Feedback pages of LAs that sent nothing this time are removed.
     """
     css = stylesheet()
-    banners = [(reference.banner, "demo")] if reference.banner else []
     vjson = v.to_json()
     names = reference.la_names
     folder = out / "validation"
@@ -259,6 +309,20 @@ def figures_grid(v: Validation, catalogue: Catalogue, reference: ref_io.Referenc
     out.loc[no_row & is_rejected, "status"] = NOT_ACCEPTED
     out.loc[no_row & ~is_rejected, "status"] = MISSING
     return out
+
+
+def _select_regions(reference: ref_io.Reference, wanted: list[str] | None) -> pd.DataFrame:
+    """The regions asked for (region_code, region_name), all of them known ones."""
+    regions = reference.regions
+    if not wanted:
+        return regions
+    unknown = sorted(set(wanted) - set(regions["region_code"]))
+    if unknown:
+        raise ConfigError(
+            f"region {', '.join(unknown)} is not in the reference data; regions: "
+            f"{', '.join(regions['region_code'])}"
+        )
+    return regions[regions["region_code"].isin(wanted)]
 
 
 def _select_periods(available: list[str], wanted: list[str] | None) -> list[str]:
@@ -393,6 +457,11 @@ class Plan:
         """A job of `kind` (its output stem) run from notebooks/`notebook`.ipynb into `folder`
         (relative to the output folder), reading the slice made of `context` and `tables` (file
         name -> CSV text)."""
+        out = self.s.out.resolve()
+        if not (out / folder).resolve().is_relative_to(out) or folder.is_absolute():
+            # codes are checked by the command line and the reference contract; this is the
+            # last line: nothing is written outside the output folder
+            raise ConfigError(f"{folder}: a report's folder must be inside {self.s.out}")
         files = {"context.json": dumps_json(context).encode("utf-8")}
         files |= {name: text.encode("utf-8") for name, text in tables.items()}
         record = self.record(params["period"], window, params, csv, slice_sha256(files))
@@ -435,16 +504,24 @@ def report(s: Settings) -> RunSummary:
     whose content key is unchanged (all of them, without validating, when no input changed).
     Holds the output folder's lock throughout; a killed run leaves no half-written file."""
     prov.build_date()  # a malformed SOURCE_DATE_EPOCH is refused before anything is written
-    with folder_lock(s.out):
-        remove_stale_temporaries(s.out)
-        shutil.rmtree(s.out / WORK, ignore_errors=True)  # nothing left from a killed run
-        manifest = cache.up_to_date(s)
-        if manifest is not None:
-            return RunSummary(None, up_to_date=manifest)
-        try:
-            return _report(s)
-        finally:
-            shutil.rmtree(s.out / WORK, ignore_errors=True)
+    created = not s.out.exists()
+    try:
+        with folder_lock(s.out):
+            remove_stale_temporaries(s.out)
+            shutil.rmtree(s.out / WORK, ignore_errors=True)  # nothing left from a killed run
+            manifest = cache.up_to_date(s)
+            if manifest is not None:
+                return RunSummary(None, up_to_date=manifest)
+            try:
+                return _report(s)
+            finally:
+                shutil.rmtree(s.out / WORK, ignore_errors=True)
+    except ConfigError:
+        # a usage or configuration error is found before anything is written: a folder this
+        # run made for its lock goes too
+        if created and {p.name for p in s.out.iterdir()} <= {LOCK}:
+            shutil.rmtree(s.out, ignore_errors=True)
+        raise
 
 
 def _report(s: Settings) -> RunSummary:
@@ -493,18 +570,7 @@ def _specs(plan: Plan) -> tuple[list[tuple], list[tuple]]:
     and (period, LA, region code, region name) of each pack."""
     s, reference = plan.s, plan.inputs.reference
     periods = _select_periods(plan.available, s.periods)
-    regions = reference.regions
-    if s.regions:
-        unknown = sorted(set(s.regions) - set(regions["region_code"]))
-        if unknown:
-            raise ConfigError(
-                f"region {', '.join(unknown)} is not in the reference data; regions: "
-                f"{', '.join(regions['region_code'])}"
-            )
-        regions = regions[regions["region_code"].isin(s.regions)]
-    for name in (REGIONAL_NOTEBOOK, PACK_NOTEBOOK):
-        if not (s.notebooks / f"{name}.ipynb").is_file():
-            raise ConfigError(f"{s.notebooks / name}.ipynb: no such notebook (see --notebooks)")
+    regions = _select_regions(reference, s.regions)
     pack_periods = {"latest": periods[-1:], "all": periods, "none": []}[s.packs]
     las = reference.local_authorities
     regional = [
@@ -603,24 +669,46 @@ def _prepare(s: Settings) -> tuple[Plan, dict]:
     """Validate, write the validation pages, benchmark everything once: what every job reads."""
     v, inputs = validate(s)
     catalogue, reference = inputs.catalogue, inputs.reference
+    page_banners = banners(s, reference)
+    # Disclosure control first: nothing below sees a withheld figure, bar the areas' totals.
+    grid, sdc = published(s, v, inputs)
+    v = v.published(sdc.removed)
+    available = sorted(grid["period"].unique(), key=parse_slug)
+    if not available:
+        raise ConfigError(f"{s.data / 'returns'}: no returns found")
+    # the regions, periods and notebooks asked for are known ones, before anything is written
+    _select_regions(reference, s.regions)
+    _select_periods(available, s.periods)
+    for name in (REGIONAL_NOTEBOOK, PACK_NOTEBOOK):
+        if not (s.notebooks / f"{name}.ipynb").is_file():
+            raise ConfigError(f"{s.notebooks / name}.ipynb: no such notebook (see --notebooks)")
     s.out.mkdir(parents=True, exist_ok=True)
-    banners = [(reference.banner, "demo")] if reference.banner else []
     ref_files = sorted((s.data / "reference").glob("*.csv"))
     accepted_inputs = [(o.file, o.sha256) for o in v.outcomes if o.status == ACCEPTED]
     input_hash = prov.combined_hash(
         accepted_inputs + [(f"reference/{p.name}", sha256_file(p)) for p in ref_files]
     )
     run_prov = prov.run_provenance(
-        PROJECT, reference.name, inputs.contracts, input_hash, config_hash(s)
+        PROJECT,
+        reference.name,
+        inputs.contracts,
+        input_hash,
+        config_hash(s),
+        disclosure=disclosure_text(s, inputs),
     )
     site_footer = prov.footer_html(run_prov, "About these pages' data")
     # Validation outputs first: they stand even if every report fails.
-    vjson = write_validation(s.out, v, reference, site_footer, complete=not s.returns)
+    vjson = write_validation(s.out, v, reference, site_footer, page_banners, complete=not s.returns)
 
-    grid = figures_grid(v, catalogue, reference)
     bench = benchmark(
-        grid, reference.local_authorities, catalogue, reference.statistical_neighbours
+        sdc.published,
+        reference.local_authorities,
+        catalogue,
+        reference.statistical_neighbours,
+        totals=grid,
+        withheld_areas=sdc.withheld_areas,
     )
+    del grid
     priorities_path = s.contracts / "priorities.yaml"
     region_priorities = ct.load_priorities(
         priorities_path, catalogue, list(reference.regions["region_code"])
@@ -629,9 +717,6 @@ def _prepare(s: Settings) -> tuple[Plan, dict]:
         priorities_file = priorities_path.resolve().relative_to(PROJECT).as_posix()
     except ValueError:
         priorities_file = priorities_path.name
-    available = sorted(grid["period"].unique(), key=parse_slug)
-    if not available:
-        raise ConfigError(f"{s.data / 'returns'}: no returns found")
     plan = Plan(
         s=s,
         inputs=inputs,
@@ -640,7 +725,7 @@ def _prepare(s: Settings) -> tuple[Plan, dict]:
         state=return_states(v),
         available=available,
         run_prov=run_prov,
-        banners=banners,
+        banners=page_banners,
         work=s.out / WORK,
         priorities=region_priorities,
         priorities_file=priorities_file,
@@ -698,6 +783,7 @@ def _regional_job(
         "catalogue": plan.cat_records,
         "catalogue_version": catalogue.version,
         "contract": plan.inputs.contract.label,
+        "disclosure": plan.run_prov.get("disclosure", ""),
         "england_label": plan.england_label,
         "narrative": [para.to_json() for para in story],
         "priorities": assessed,
@@ -766,6 +852,7 @@ def _pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: s
         "catalogue": plan.cat_records,
         "catalogue_version": catalogue.version,
         "contract": plan.inputs.contract.label,
+        "disclosure": plan.run_prov.get("disclosure", ""),
         "england_label": plan.england_label,
         "assessment": assessed.to_json(),
         "returns": _returns_of(plan.v, la, period),
@@ -813,18 +900,25 @@ def _population(reference: ref_io.Reference, la: str, p) -> dict | None:
 
 def _returns_of(v: Validation, la: str, period: str) -> list[dict]:
     """Each return the LA sent for the period, with what validation found in it."""
-    f = v.findings
+    f, rows = v.findings, v.accepted_rows
     out = []
     for o in v.outcomes:
         if o.la_code != la or o.period != period:
             continue
         found = f[f["file"] == o.file] if len(f) else f
+        noted = rows[rows["file"].eq(o.file)] if "note" in rows else rows.iloc[:0]
+        notes = [
+            {"indicator_id": str(ind), "note": str(note).strip()}
+            for ind, note in zip(noted["indicator_id"], noted.get("note", []), strict=True)
+            if isinstance(note, str) and note.strip()
+        ]
         out.append(
             {
                 "file": o.file,
                 "status": o.status,
                 "errors": o.errors,
                 "warnings": o.warnings,
+                "notes": notes,
                 "findings": [
                     {
                         "severity": g["severity"],
@@ -863,7 +957,13 @@ def _write_site(
         for job, res in zip(jobs, results, strict=True)
     ]
     all_regions = dict(reference.regions.itertuples(index=False))
-    entries += _earlier_jobs(out, {e["id"] for e in entries}, all_regions, reference.la_names)
+    entries += _earlier_jobs(
+        out,
+        {e["id"] for e in entries},
+        all_regions,
+        reference.la_names,
+        plan.run_prov.get("disclosure"),
+    )
     entries.sort(key=lambda e: (parse_slug(e["parameters"]["period"]).ordinal, e["id"]))
 
     region_of, names = reference.region_of, reference.la_names
@@ -943,16 +1043,37 @@ def _write_site(
 
 
 def _earlier_jobs(
-    out: Path, redone: set[str], regions: dict[str, str], las: dict[str, str]
+    out: Path,
+    redone: set[str],
+    regions: dict[str, str],
+    las: dict[str, str],
+    disclosure: str | None,
 ) -> list[dict]:
     """Jobs recorded by an earlier run in this folder that this run did not redo, while their
-    outputs are still there (a failed job has none and stays listed as failed)."""
+    outputs are still there (a failed job has none and stays listed as failed). An unsuppressed
+    report is removed, not listed beside a suppressed run's; and the other way round."""
     try:
         earlier = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["jobs"]
     except (OSError, ValueError, KeyError, TypeError):
         return []
     kept = []
     for e in earlier:
+        if e.get("id") in redone:
+            continue
+        try:
+            rule = e["provenance"].get("disclosure")
+        except (KeyError, AttributeError):
+            rule = None
+        if _open(rule) != _open(disclosure):
+            for o in e.get("outputs", []) if isinstance(e.get("outputs"), list) else []:
+                target = (out / str(o)).resolve()
+                if target.is_relative_to(out.resolve()) and target.suffix in (
+                    ".html",
+                    ".ipynb",
+                    ".csv",
+                ):
+                    target.unlink(missing_ok=True)
+            continue
         try:
             params = e["parameters"]
             known = params["region_code"] in regions and parse_slug(params["period"])

@@ -30,3 +30,9 @@ class Settings:
     executor: str = "local"
     scheduler: str | None = None  # a Dask scheduler's address; None: a LocalCluster
     cell_timeout: int = 600  # seconds any one notebook cell may run
+    #: disclosure control (data_contracts/disclosure.yaml); False only for an internal run, and
+    #: every page then says "Not for circulation: unsuppressed"
+    suppress: bool = True
+    #: protective marking on every page, e.g. OFFICIAL-SENSITIVE; None: the dataset's own
+    #: (dataset.yaml protective_marking), '' for none
+    marking: str | None = None

@@ -17,6 +17,7 @@ import pandas as pd
 
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.periods import parse_slug
+from pipeline.core.spreadsheet import inert
 
 #: a report's figures CSV: these columns, then (in a pack) `relation`, then the rest
 HEAD = ["period", "area_type", "area_code", "area_name", "indicator_id", "indicator"]
@@ -26,6 +27,9 @@ LA_ONLY += ["worst_band_run", "sn_mean", "sn_median", "sn_count"]
 MOVED = ["previous_value", "change_previous", "year_earlier_value", "change_year", "trend"]
 AREA_ONLY = ["las_contributing", "las_in_area"]
 TAIL = LA_ONLY + MOVED + AREA_ONLY
+#: text cells (the others are numbers)
+TEXT = ["period", "area_type", "area_code", "area_name", "indicator_id", "indicator", "status"]
+TEXT += ["band", "trend"]
 #: whole numbers, written without a decimal point
 COUNTS = ["sn_count", "worst_band_run", *LA_ONLY[1:5], *AREA_ONLY]
 #: within a period: the LA (or every LA), its neighbours, the region, England
@@ -94,6 +98,8 @@ def layout(
     df.insert(5, "indicator", df["indicator_id"].map({i.id: i.label for i in catalogue}))
     for col in COUNTS:
         df[col] = df[col].astype("Int64")
+    for col in TEXT:  # names and labels come from outside: a spreadsheet must not run them
+        df[col] = df[col].map(inert)
     return df
 
 

