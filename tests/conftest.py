@@ -57,3 +57,26 @@ def demo_site(tmp_path_factory, demo_data, request) -> Path:
             )
             assert result.returncode == 0, result.stdout + result.stderr
     return out
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium per test process, shared by every module that opens pages.
+
+    Playwright's sync API cannot be started twice in one thread, so the browser lives here
+    rather than in each module.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import FLAGS, chromium_path
+
+    path = chromium_path()
+    if not path:
+        pytest.fail(
+            "no chromium to run the browser tests: `make test` installs Debian's chromium; "
+            "elsewhere set TARTAN_CHROMIUM to a Chromium or Chrome binary"
+        )
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=FLAGS)
+        yield b
+        b.close()

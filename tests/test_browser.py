@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.core.html import BAND_COLOURS as RUG_BANDS
 from pipeline.edges import demo
-from tests.browser import FLAGS, Screenshot, axe_violations, chromium_path, describe, visit
+from tests.browser import Screenshot, axe_violations, describe, visit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -28,22 +28,6 @@ SN_PURPLE, THIS_LA, NEIGHBOUR_GREY = "#882255", "#0b0c0c", "#6f777b"
 BAND_A, BAND_D = "#2166ac", "#b2182b"  # the rug's best and worst bands
 BAND_COLOURS = [bg for bg, _ in RUG_BANDS.values()]  # the ranking charts' dots, as in the rug
 REGION_BLUE = "#0072b2"  # the region's line in every trend chart
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    path = chromium_path()
-    if not path:
-        pytest.fail(
-            "no chromium to run the browser tests: `make test` installs Debian's chromium; "
-            "elsewhere set TARTAN_CHROMIUM to a Chromium or Chrome binary"
-        )
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=FLAGS)
-        yield b
-        b.close()
 
 
 def _offline_error_free_accessible(v, name):

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.browser import FLAGS, chromium_path, visit
+from tests.browser import visit
 
 pytestmark = pytest.mark.xdist_group("safe-outputs")
 
@@ -201,19 +201,6 @@ def test_the_return_template_for_an_la_named_like_a_formula_holds_no_formula(hos
     cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     assert book["Return"]["A1"].value.startswith("'" + FORMULA_NAME)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = chromium_path()
-    if not path:
-        pytest.skip("no Chromium: make test installs Debian's chromium, or set TARTAN_CHROMIUM")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=FLAGS)
-        yield b
-        b.close()
 
 
 def test_the_script_note_and_formula_name_render_as_text_in_the_browser(hostile, browser):
