@@ -45,7 +45,7 @@ def national_dataset(folder: Path, seed: int = 7) -> dict[str, int]:
     rng = np.random.default_rng(seed)
     contracts = folder / "contracts"
     contracts.mkdir(parents=True)
-    for name in ("la_return.yaml", "reference.yaml", "catalogue.yaml"):
+    for name in ("la_return.yaml", "reference.yaml", "catalogue.yaml", "disclosure.yaml"):
         shutil.copy(ROOT / "data_contracts" / name, contracts / name)
     base = yaml.safe_load((ROOT / "data_contracts" / "indicators.yaml").read_text("utf-8"))
     indicators = []
@@ -104,16 +104,11 @@ def national_dataset(folder: Path, seed: int = 7) -> dict[str, int]:
                 else:
                     den = int(size[i, k] // 10 + 5)
                     num = int(den * (10 + 10 * drift[i, k]))
-                if 1 <= num <= 5:
-                    body.append(
-                        f"{code},{p.time_period},{p.time_identifier},{ind['id']},,{den},,c,"
-                    )
-                else:
-                    value = round(num / den * scale, ind["decimals"])
-                    body.append(
-                        f"{code},{p.time_period},{p.time_identifier},{ind['id']},{num},{den},"
-                        f"{value},,"
-                    )
+                # Small counts come back as they are: the pipeline withholds them (issue 8).
+                value = round(num / den * scale, ind["decimals"])
+                body.append(
+                    f"{code},{p.time_period},{p.time_identifier},{ind['id']},{num},{den},{value},,"
+                )
             if i % 50 == 7 and p == periods[-1]:  # a few faulty returns, as in real life
                 body[3] = body[3].replace(",,", ",,,", 1)
                 body.append(body[5])
