@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +43,13 @@ class Reference:
     window_source: str = "dataset.yaml"
     #: the protective marking every page of a run carries, e.g. OFFICIAL-SENSITIVE ('' for none)
     marking: str = ""
+    #: every code an LA is known by in source files -> its code here (published data only)
+    aliases: dict[str, str] = field(default_factory=dict)
+    #: former LAs (abolished): la_code, la_name, region_code, region_name, ended; their figures
+    #: count in their region's and England's totals, but no report is about them
+    former: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["la_code", "la_name", "region_code"])
+    )
 
     @property
     def regions(self) -> pd.DataFrame:
@@ -144,38 +152,7 @@ def load(dataset: Path, contract: ct.Contract | None = None) -> Reference:
     if not isinstance(meta, dict):
         raise ConfigError(f"{meta_path}: expected a mapping (name, demonstration, ...)")
     ref = {name: _read(dataset / "reference" / f"{name}.csv", cols) for name, cols in FILES.items()}
-    if contract is not None:
-        ctx = ct.Context(
-            lookups={
-                "reference.local_authorities.la_code": sorted(
-                    ref["local_authorities"].get("la_code", pd.Series(dtype=str))
-                )
-            }
-        )
-        found = ct.check_tables(contract, ref, ctx)
-        errors = found[found["severity"] == "error"]
-        if len(errors):
-            raise ConfigError(
-                f"{dataset / 'reference'}: the reference data breaks its contract "
-                f"{contract.label}:\n" + ct.problems_text(errors)
-            )
-    for name, cols in FILES.items():
-        missing = [c for c in cols if c not in ref[name].columns]
-        if missing:
-            raise ConfigError(
-                f"{dataset / 'reference' / name}.csv: missing column(s) {', '.join(missing)}"
-            )
-        ref[name] = ref[name][cols].copy()
-    try:
-        sn = ref["statistical_neighbours"]
-        sn["neighbour_rank"] = sn["neighbour_rank"].astype(int)
-        pop = ref["population"]
-        pop["year"] = pop["year"].astype(int)
-        pop["population_0_17"] = pop["population_0_17"].astype(int)
-    except ValueError as exc:
-        raise ConfigError(
-            f"{dataset / 'reference'}: a rank, year or population is not a whole number ({exc})"
-        ) from None
+    ref = checked(ref, contract, dataset / "reference")
     demo = bool(meta.get("demonstration", False))
     window, source = _window(meta, meta_path)
     marking = meta.get("protective_marking") or ""
@@ -194,6 +171,48 @@ def load(dataset: Path, contract: ct.Contract | None = None) -> Reference:
     )
 
 
+def checked(
+    ref: dict[str, pd.DataFrame], contract: ct.Contract | None, where: Path
+) -> dict[str, pd.DataFrame]:
+    """The three reference tables (each with ``file`` and ``row``) checked against the reference
+    contract when given, then cut to their columns and typed."""
+    if contract is not None:
+        ctx = ct.Context(
+            lookups={
+                "reference.local_authorities.la_code": sorted(
+                    ref["local_authorities"].get("la_code", pd.Series(dtype=str))
+                )
+            }
+        )
+        found = ct.check_tables(contract, ref, ctx)
+        errors = found[found["severity"] == "error"]
+        if len(errors):
+            raise ConfigError(
+                f"{where}: the reference data breaks its contract "
+                f"{contract.label}:\n" + ct.problems_text(errors)
+            )
+    out = {}
+    for name, cols in FILES.items():
+        missing = [c for c in cols if c not in ref[name].columns]
+        if missing:
+            raise ConfigError(
+                f"{ref[name].attrs.get('file', where / name)}: missing column(s) "
+                f"{', '.join(missing)}"
+            )
+        out[name] = ref[name][cols].copy()
+    try:
+        sn = out["statistical_neighbours"]
+        sn["neighbour_rank"] = sn["neighbour_rank"].astype(int)
+        pop = out["population"]
+        pop["year"] = pop["year"].astype(int)
+        pop["population_0_17"] = pop["population_0_17"].astype(int)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{where}: a rank, year or population is not a whole number ({exc})"
+        ) from None
+    return out
+
+
 def check_marking(text: object) -> str:
     """A protective marking as pages print it: one line of at most 100 printable characters."""
     if not isinstance(text, str):
@@ -205,3 +224,183 @@ def check_marking(text: object) -> str:
             "e.g. OFFICIAL-SENSITIVE"
         )
     return text
+
+
+# --------------------------------------------------------------------------- published lists
+
+
+def _entry(spec: Mapping, key: str, where: str, fields: tuple[str, ...]) -> Mapping:
+    raw = spec.get(key)
+    if not isinstance(raw, Mapping) or "file" not in raw:
+        raise ConfigError(
+            f"{where}: reference.{key} must be a mapping with file, {', '.join(fields)}"
+        )
+    missing = [f for f in fields if f not in raw]
+    if missing:
+        raise ConfigError(f"{where}: reference.{key} is missing {', '.join(missing)}")
+    return raw
+
+
+def _columns(df: pd.DataFrame, wanted: list[str], path: Path) -> None:
+    missing = [c for c in wanted if c not in df.columns]
+    if missing:
+        raise ConfigError(
+            f"{path}: no column(s) {', '.join(missing)}; its columns are "
+            f"{', '.join(c for c in df.columns if c not in ('file', 'row'))}"
+        )
+
+
+def from_public(
+    source: Path,
+    spec: Mapping,
+    contract: ct.Contract | None,
+    name: str,
+    window: tuple[Period, Period],
+    where: str = "data_contracts/datapack.yaml",
+) -> Reference:
+    """The reference data from DfE's and ONS's published lists, as the datapack mapping's
+    `reference` section names them: the LAs (with every code each is known by in the files),
+    former LAs, the statistical-neighbour model (one row per LA, neighbours in columns; turned
+    to one row per pair, closeness labels trimmed) and 0-17 populations from an EES file.
+    Checked against the same reference contract as a dataset's own reference files."""
+    from pipeline.edges import ees
+
+    source = Path(source)
+    las_spec = _entry(spec, "local_authorities", where, ("la_code", "la_name", "region_code"))
+    path = source / str(las_spec["file"])
+    raw = _read(path, [str(las_spec[k]) for k in ("la_code", "la_name", "region_code")])
+    other_codes = [str(c) for c in las_spec.get("codes_in_files", [])]
+    picks = {k: str(las_spec[k]) for k in ("la_code", "la_name", "region_code", "region_name")}
+    _columns(raw, [*picks.values(), *other_codes], path)
+    las = pd.DataFrame(
+        {k: raw[v] for k, v in picks.items()} | {"file": raw["file"], "row": raw["row"]}
+    )
+    las.attrs["file"] = str(path)
+
+    aliases: dict[str, str] = {}
+    for rec in raw.to_dict("records"):
+        code = rec[picks["la_code"]]
+        known = [code] + [rec[c] for c in other_codes]
+        for alias in filter(None, known):
+            if aliases.setdefault(alias, code) != code:
+                raise ConfigError(
+                    f"{path}, row {rec['row']}: code {alias!r} is also LA {aliases[alias]}'s; "
+                    "expected each code to name one LA"
+                )
+
+    # Former LAs (abolished, e.g. Cumbria to March 2023): not reported on, but their figures
+    # count in their region's and England's totals for the years they had them.
+    former = pd.DataFrame(columns=["la_code", "la_name", "region_code", "region_name", "ended"])
+    if spec.get("former_las"):
+        f_spec = _entry(spec, "former_las", where, ("code", "name", "status", "region"))
+        f_path = source / str(f_spec["file"])
+        fl = _read(f_path, [])
+        cols = [str(f_spec[k]) for k in ("code", "name", "status", "region")]
+        ended = str(f_spec.get("ended", ""))
+        _columns(fl, cols + ([ended] if ended else []), f_path)
+        gone = fl[fl[cols[2]].str.lower().eq("terminated") & ~fl[cols[0]].isin(list(aliases))]
+        old_code = str(f_spec.get("old_code", ""))
+        if old_code:  # a code retired when a continuing LA was recoded (Dorset, North Yorkshire)
+            _columns(fl, [old_code], f_path)
+            recoded = gone[old_code].isin(list(aliases))
+            for code, old in zip(
+                gone.loc[recoded, cols[0]], gone.loc[recoded, old_code], strict=True
+            ):
+                aliases[code] = aliases[old]
+            gone = gone[~recoded]
+        region_names = dict(zip(las["region_code"], las["region_name"], strict=False))
+        former = pd.DataFrame(
+            {
+                "la_code": gone[cols[0]],
+                "la_name": gone[cols[1]],
+                "region_code": gone[cols[3]],
+                "region_name": gone[cols[3]].map(region_names),
+                "ended": gone[ended] if ended else "",
+            }
+        ).reset_index(drop=True)
+        unknown = former[former["region_name"].isna()]
+        if len(unknown):
+            raise ConfigError(
+                f"{f_path}: former LA {unknown['la_code'].iloc[0]} is in region "
+                f"{unknown['region_code'].iloc[0]!r}, which no current LA is in; expected one "
+                f"of {', '.join(sorted(region_names))}"
+            )
+        for code in former["la_code"]:
+            aliases.setdefault(code, code)
+
+    sn_spec = _entry(spec, "statistical_neighbours", where, ("la_code", "neighbour", "closeness"))
+    sn_path = source / str(sn_spec["file"])
+    wide = _read(sn_path, [])
+    ranks = int(sn_spec.get("ranks", 10))
+    by = str(sn_spec["la_code"])
+    pattern_n, pattern_c = str(sn_spec["neighbour"]), str(sn_spec["closeness"])
+    cols = [by] + [p.format(rank=r) for r in range(1, ranks + 1) for p in (pattern_n, pattern_c)]
+    _columns(wide, cols, sn_path)
+    pairs = []
+    for r in range(1, ranks + 1):
+        part = wide[[by, pattern_n.format(rank=r), pattern_c.format(rank=r), "row"]]
+        part.columns = ["la_code", "neighbour_la_code", "closeness", "row"]
+        pairs.append(part.assign(neighbour_rank=str(r)))
+    sn = pd.concat(pairs, ignore_index=True)
+    for col in ("la_code", "neighbour_la_code"):
+        mapped = sn[col].map(aliases)
+        if mapped.isna().any():
+            bad = sn[mapped.isna()].iloc[0]
+            shown = by if col == "la_code" else "a neighbour column"
+            raise ConfigError(
+                f"{sn_path}, row {bad['row']}, {shown}: LA code {bad[col]!r} is not one of "
+                f"{path.name}'s LAs; expected the model and the LA list to agree"
+            )
+        sn[col] = mapped
+    sn["closeness"] = sn["closeness"].str.strip()  # "Close " in the 2025 model
+    sn = sn.sort_values(
+        ["la_code", "neighbour_rank"], key=lambda s: s.map(_rank_key), kind="stable"
+    )
+    sn = sn.assign(file=str(sn_path))[
+        ["la_code", "neighbour_rank", "neighbour_la_code", "closeness", "file", "row"]
+    ]
+    sn.attrs["file"] = str(sn_path)
+
+    pop_spec = _entry(spec, "population", where, ("column",))
+    column = ees.Column(
+        str(pop_spec["file"]),
+        ees.filters_of(pop_spec.get("filters"), where),
+        str(pop_spec["column"]),
+    )
+    files = ees.Files(source)
+    rows = files.rows(column, f"{where}: reference.population")
+    rows = rows[rows["geographic_level"].eq(ees.LA_LEVEL)]
+    pop_path = source / column.file
+    cells = ees.numbers(rows[column.column], rows["row"], str(pop_path), column.column)
+    codes = rows[ees.code_column(rows, pop_path)].map(aliases)
+    # current LAs' populations (a former LA's are not reference data: no report is about it)
+    keep = codes.isin(list(las["la_code"])) & cells["status"].eq("")
+    pop = pd.DataFrame(
+        {
+            "la_code": codes[keep],
+            "year": ees.periods_of(rows[keep], pop_path).map(lambda p: str(p.start_year)),
+            "population_0_17": cells.loc[keep, "number"].map(lambda v: f"{v:.0f}"),
+            "file": str(pop_path),
+            "row": rows.loc[keep, "row"],
+        }
+    )
+    pop.attrs["file"] = str(pop_path)
+    ref = checked(
+        {"local_authorities": las, "statistical_neighbours": sn, "population": pop},
+        contract,
+        source,
+    )
+    return Reference(
+        name=name,
+        demonstration=False,
+        banner="",
+        window=window,
+        window_source=where,
+        aliases=aliases,
+        former=former,
+        **ref,
+    )
+
+
+def _rank_key(value):
+    return int(value) if isinstance(value, str) and value.isdigit() else value

@@ -1,0 +1,544 @@
+"""DfE's published statistics: Explore Education Statistics (EES) tidy CSVs, read as downloaded.
+
+A declarative mapping (``data_contracts/datapack.yaml``) says, per indicator, which file, which
+rows (filter values) and which columns are its numerator, denominator and published value; this
+module turns any EES tidy CSV into Tartan's figures (``FIGURE_COLUMNS``), one row per LA, year
+and indicator. What is real in those files is handled here, not cleaned by hand:
+
+- a UTF-8 byte-order mark on some files, and columns in a different order in each;
+- status symbols in number columns (c, x, z, u, low, k): the figure stays missing with its
+  symbol, never zero; any other text is an error naming the file, row, column and value;
+- national, regional and LA rows in one file: only ``Local authority`` rows are LA figures;
+  ``Regional`` rows with an E12 code and ``National`` rows are DfE's own region and England
+  figures, kept apart (``Extract.published``) for the cross-check; Inner and Outer London
+  (E13) rows are neither, and an LA's region comes from the reference, not the file;
+- LAs that no longer exist (Cumbria, Northamptonshire) are left out and listed as such;
+- an LA known by more than one code (Barnsley and Sheffield from 2025) is one LA: every code
+  the reference lists for it maps to its current code.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.core.benchmark import FIGURE_COLUMNS, MISSING, OK, STATUS_SYMBOLS
+from pipeline.core.catalogue import UNITS, Catalogue
+from pipeline.core.errors import ConfigError, DataError
+from pipeline.core.periods import from_ees
+from pipeline.edges.contracts import load_yaml
+
+LA_LEVEL, REGION_LEVEL, NATIONAL_LEVEL = "Local authority", "Regional", "National"
+ENGLAND = "england"  # the area code of England in the benchmark's areas
+#: the columns every EES tidy CSV has
+EES_COLUMNS = ("time_period", "time_identifier", "geographic_level")
+_NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
+#: LAIT's polarity words -> Tartan's
+LAIT_POLARITY = {"high": "high", "low": "low", "-": "neutral", "": "neutral"}
+#: the catalogue fields an indicator entry carries through
+CATALOGUE_FIELDS = ("id", "label", "short_label", "theme", "unit", "decimals", "description")
+CATALOGUE_FIELDS += ("source", "valid_range")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of one EES file, over the rows its filters pick; `years_earlier` shifts it (a
+    population of the year before is the denominator of a year's rate)."""
+
+    file: str
+    filters: tuple[tuple[str, str], ...]
+    column: str
+    years_earlier: int = 0
+
+    def describe(self) -> str:
+        rows = ", ".join(f"{k} = {v!r}" for k, v in self.filters) or "every row"
+        lag = f", {self.years_earlier} year(s) earlier" if self.years_earlier else ""
+        return f"{self.column} of {self.file} ({rows}{lag})"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one indicator's figures sit: its catalogue entry and its columns."""
+
+    indicator: Mapping[str, Any]
+    numerator: Column
+    denominator: Column
+    value: Column | None
+    lait: str | None
+    where: str  # "data_contracts/datapack.yaml, indicator 3 (cla_rate)"
+
+    @property
+    def id(self) -> str:
+        return str(self.indicator["id"])
+
+    @property
+    def columns(self) -> dict[str, Column]:
+        out = {"numerator": self.numerator, "denominator": self.denominator}
+        return out | ({"value": self.value} if self.value else {})
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The datapack's mapping: its sources and its reference files."""
+
+    path: Path
+    version: str
+    name: str
+    trend_years: int
+    reference: Mapping[str, Any]
+    sources: tuple[Source, ...]
+
+    @property
+    def files(self) -> list[str]:
+        """Every file the mapping reads, relative to the source folder."""
+        names = {c.file for s in self.sources for c in s.columns.values()}
+        for entry in self.reference.values():
+            if isinstance(entry, Mapping) and "file" in entry:
+                names.add(str(entry["file"]))
+            elif isinstance(entry, str):
+                names.add(entry)
+        return sorted(names)
+
+    def catalogue(self, lait: Mapping[str, tuple[str, int | None]]) -> Catalogue:
+        """The datapack's indicator catalogue: polarity (and, unless the entry gives them,
+        decimals) from LAIT's dictionary where an entry names a LAIT measure."""
+        records = []
+        for s in self.sources:
+            rec = {k: s.indicator[k] for k in CATALOGUE_FIELDS if k in s.indicator}
+            if s.lait is not None:
+                if s.lait not in lait:
+                    raise ConfigError(
+                        f"{s.where}: lait {s.lait!r} is not a measure_short in LAIT's "
+                        f"dictionary ({self.reference.get('lait')})"
+                    )
+                polarity, dps = lait[s.lait]
+                rec["polarity"] = polarity
+                if "decimals" not in rec and dps is not None:
+                    rec["decimals"] = dps
+            else:
+                rec["polarity"] = s.indicator.get("polarity")
+            unit = rec.get("unit")
+            rec.setdefault("valid_range", [0, 100 if unit == "percentage" else None])
+            records.append(rec)
+        return Catalogue.from_records(records, self.version)
+
+
+def filters_of(raw: object, where: str) -> tuple[tuple[str, str], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: filters must be a mapping of column to value")
+    return tuple(sorted((str(k), str(v)) for k, v in raw.items()))
+
+
+def _column(raw: object, file: str | None, filters, where: str) -> Column:
+    """A numerator, denominator or value: a column name (of the entry's file) or a mapping
+    {file, filters, column, years_earlier}."""
+    if isinstance(raw, str) and raw.strip():
+        if file is None:
+            raise ConfigError(f"{where}: no file for column {raw!r}")
+        return Column(file, filters, raw.strip())
+    if isinstance(raw, Mapping):
+        unknown = set(raw) - {"file", "filters", "column", "years_earlier"}
+        if unknown or "column" not in raw:
+            raise ConfigError(
+                f"{where}: expected {{file, filters, column, years_earlier}}, got "
+                f"{', '.join(map(str, raw))}"
+            )
+        lag = raw.get("years_earlier", 0)
+        if not isinstance(lag, int) or isinstance(lag, bool) or not 0 <= lag <= 10:
+            raise ConfigError(f"{where}: years_earlier must be a whole number 0-10, not {lag!r}")
+        return Column(
+            str(raw.get("file", file)),
+            filters_of(raw["filters"], where) if "filters" in raw else filters,
+            str(raw["column"]),
+            lag,
+        )
+    raise ConfigError(f"{where}: expected a column name or {{file, filters, column}}, not {raw!r}")
+
+
+def load_spec(path: Path) -> Spec:
+    """The mapping file, checked: every problem names the entry it is in."""
+    path = Path(path)
+    doc = load_yaml(path)
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("indicators"), list):
+        raise ConfigError(f"{path}: expected a mapping with an `indicators` list")
+    reference = doc.get("reference") or {}
+    if not isinstance(reference, Mapping):
+        raise ConfigError(f"{path}: reference must be a mapping of reference files")
+    sources, seen = [], set()
+    for n, raw in enumerate(doc["indicators"], start=1):
+        ident = raw.get("id") if isinstance(raw, Mapping) else None
+        where = f"{path}, indicator {n}" + (f" ({ident})" if ident else "")
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{where}: expected a mapping (id, label, file, numerator, ...)")
+        missing = [
+            k
+            for k in ("id", "label", "theme", "unit", "file", "numerator", "denominator")
+            if k not in raw
+        ]
+        if "polarity" not in raw and "lait" not in raw:
+            missing.append("polarity (or lait)")
+        if "decimals" not in raw and "lait" not in raw:
+            missing.append("decimals")
+        if missing:
+            raise ConfigError(f"{where}: missing {', '.join(missing)}")
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,59}", str(ident)):
+            raise ConfigError(
+                f"{where}: id {ident!r} must be lower-case letters, digits and _ (e.g. cla_rate)"
+            )
+        if ident in seen:
+            raise ConfigError(f"{where}: id {ident!r} appears twice")
+        seen.add(ident)
+        if raw["unit"] not in UNITS:
+            raise ConfigError(f"{where}: unit {raw['unit']!r} is not one of {', '.join(UNITS)}")
+        file = str(raw["file"])
+        filters = filters_of(raw.get("filters"), where)
+        sources.append(
+            Source(
+                indicator={k: raw[k] for k in (*CATALOGUE_FIELDS, "polarity") if k in raw},
+                numerator=_column(raw["numerator"], file, filters, f"{where}: numerator"),
+                denominator=_column(raw["denominator"], file, filters, f"{where}: denominator"),
+                value=_column(raw["value"], file, filters, f"{where}: value")
+                if raw.get("value")
+                else None,
+                lait=str(raw["lait"]) if raw.get("lait") else None,
+                where=where,
+            )
+        )
+    years = doc.get("trend_years", 5)
+    if not isinstance(years, int) or not 2 <= years <= 20:
+        raise ConfigError(f"{path}: trend_years must be a whole number 2-20, not {years!r}")
+    return Spec(
+        path=path,
+        version=str(doc.get("version", "")),
+        name=str(doc.get("name", "DfE published statistics")),
+        trend_years=years,
+        reference=reference,
+        sources=tuple(sources),
+    )
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+@functools.lru_cache(maxsize=16)
+def _read_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    return _read(Path(path))
+
+
+def read_tidy(path: Path) -> pd.DataFrame:
+    """An EES tidy CSV, every cell as stripped text, with ``row`` (the line it is on; the
+    header is line 1). A byte-order mark is dropped; columns are found by name, in any order."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        raise ConfigError(f"{path}: not found (see the mapping's file entries)") from None
+    return _read_cached(str(path), st.st_mtime_ns, st.st_size).copy()
+
+
+def _read(path: Path) -> pd.DataFrame:
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not UTF-8 text; EES files are CSV UTF-8") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty; expected an EES tidy CSV") from None
+    except pd.errors.ParserError as exc:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        where = (
+            f"row {m.group(2)} has {m.group(3)} cells but the header has {m.group(1)} columns"
+            if m
+            else str(exc).strip()
+        )
+        raise DataError(f"{path}: {where}") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in EES_COLUMNS if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected an EES tidy CSV "
+            f"(columns {', '.join(EES_COLUMNS)}, ...)"
+        )
+    for c in df.columns:
+        df[c] = df[c].str.strip()
+    df["row"] = np.arange(2, len(df) + 2)
+    return df
+
+
+def numbers(cells: pd.Series, rows: pd.Series, where: str, column: str) -> pd.DataFrame:
+    """Each cell as a number and a status: a number is status "" (OK); an EES symbol (c, x,
+    z, u, low, k) is missing with that status; a blank is missing. Anything else is a
+    DataError naming the file, row, column and value."""
+    text = cells.astype(str).str.strip()
+    is_number = text.str.match(_NUMBER)
+    symbol = text.str.lower()
+    bad = ~is_number & text.ne("") & ~symbol.isin(list(STATUS_SYMBOLS))
+    if bad.any():
+        shown = [f"row {r}: {v!r}" for r, v in zip(rows[bad][:5], text[bad][:5], strict=True)]
+        more = f" (and {int(bad.sum()) - 5} more)" if bad.sum() > 5 else ""
+        raise DataError(
+            f"{where}, column {column}: {'; '.join(shown)}{more} is not a number; expected a "
+            f"number or one of EES's symbols ({', '.join(STATUS_SYMBOLS)})"
+        )
+    value = pd.to_numeric(text.where(is_number), errors="coerce").astype(float)
+    status = np.where(is_number, OK, np.where(text.eq(""), MISSING, symbol))
+    return pd.DataFrame({"number": value, "status": status}, index=cells.index)
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+@dataclass
+class Extract:
+    """What a mapping gives from the source folder."""
+
+    #: the LA figures: FIGURE_COLUMNS, with the LAs' current codes
+    figures: pd.DataFrame
+    #: DfE's own region (E12) and England figures: area_code, period, indicator_id,
+    #: numerator, denominator, value, status
+    published: pd.DataFrame
+    #: LA rows left out: la_code, la_name, reason, rows
+    left_out: pd.DataFrame
+    #: every LA's numerator and denominator cell as published, for the cross-check: la_code,
+    #: period, indicator_id, measure, number, status
+    cells: pd.DataFrame
+    #: (file relative to the source folder, path) of every file read
+    files: list[tuple[str, Path]] = field(default_factory=list)
+
+
+class Files:
+    """Each file read once, its rows picked by filters (checked: every filter column exists
+    and every filter value occurs)."""
+
+    def __init__(self, source: Path):
+        self.source = Path(source)
+        self.read: dict[str, Path] = {}
+
+    def rows(self, col: Column, where: str) -> pd.DataFrame:
+        path = self.source / col.file
+        df = read_tidy(path)
+        self.read[col.file] = path
+        keep = pd.Series(True, index=df.index)
+        for name, wanted in col.filters:
+            if name not in df.columns:
+                raise ConfigError(
+                    f"{where}: {path} has no column {name!r} to filter on; its columns are "
+                    f"{', '.join(c for c in df.columns if c != 'row')}"
+                )
+            if not df[name].eq(wanted).any():
+                found = sorted(df[name].unique())[:12]
+                raise ConfigError(
+                    f"{where}: {path} has no rows with {name} = {wanted!r}; its values are "
+                    f"{', '.join(repr(v) for v in found)}"
+                )
+            keep &= df[name].eq(wanted)
+        if col.column not in df.columns:
+            raise ConfigError(
+                f"{where}: {path} has no column {col.column!r}; its columns are "
+                f"{', '.join(c for c in df.columns if c != 'row')}"
+            )
+        return df[keep]
+
+
+def periods_of(rows: pd.DataFrame, path: Path) -> pd.Series:
+    """Each row's period slug (checked once per distinct time_period / time_identifier)."""
+    pairs = rows[["time_period", "time_identifier"]].drop_duplicates()
+    slugs = {}
+    for tp, ti in pairs.itertuples(index=False):
+        try:
+            slugs[(tp, ti)] = from_ees(tp, ti)
+        except DataError as exc:
+            first = rows.loc[rows["time_period"].eq(tp) & rows["time_identifier"].eq(ti), "row"]
+            raise DataError(f"{path}, row {first.iloc[0]}: {exc}") from None
+    keys = list(zip(rows["time_period"], rows["time_identifier"], strict=True))
+    return pd.Series([slugs[k] for k in keys], index=rows.index)
+
+
+def code_column(rows: pd.DataFrame, path: Path) -> str:
+    for name in ("new_la_code", "la_code"):
+        if name in rows.columns:
+            return name
+    raise DataError(f"{path}: no new_la_code column; expected LA rows to carry their LA code")
+
+
+def _column_frame(
+    files: Files, col: Column, where: str, aliases: Mapping[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, str, str]]]:
+    """One mapped column: LA rows (la_code, period, number, status, row), area rows
+    (area_code, period, number, status) and the LA rows left out (code, name, reason)."""
+    rows = files.rows(col, where)
+    path = files.source / col.file
+    periods = periods_of(rows, path)
+    if col.years_earlier:
+        periods = periods.map(lambda p: p.shifted(col.years_earlier))
+    slugs = periods.map(lambda p: p.slug)
+    cells = numbers(rows[col.column], rows["row"], str(path), col.column)
+    level = rows["geographic_level"]
+
+    la = rows[level.eq(LA_LEVEL)]
+    code_col = code_column(rows, path)
+    raw_codes = la[code_col]
+    codes = raw_codes.map(aliases)
+    if "old_la_code" in la.columns:  # a code the reference does not list: try the old one
+        codes = codes.fillna(la["old_la_code"].map(aliases))
+    left: list[tuple[str, str, str]] = []
+    unknown = codes.isna()
+    if unknown.any():
+        for idx in la.index[unknown]:
+            code = raw_codes[idx]
+            name = la["la_name"][idx] if "la_name" in la.columns else ""
+            if cells.at[idx, "status"] == OK:
+                raise DataError(
+                    f"{path}, row {la['row'][idx]}, column {code_col}: LA code {code!r} "
+                    f"({name}) is not in the reference list of local authorities nor a former "
+                    "LA; expected one of the reference's codes"
+                )
+            else:
+                left.append((code, name, "not in the reference list, and has no figures"))
+    la_frame = pd.DataFrame(
+        {
+            "la_code": codes[~unknown],
+            "period": slugs[la.index[~unknown]],
+            "number": cells.loc[la.index[~unknown], "number"],
+            "status": cells.loc[la.index[~unknown], "status"],
+            "row": la.loc[~unknown, "row"],
+        }
+    )
+    dupes = la_frame.duplicated(["la_code", "period"], keep=False)
+    if dupes.any():
+        d = la_frame[dupes].sort_values(["la_code", "period", "row"]).iloc[:2]
+        raise ConfigError(
+            f"{where}: {path} rows {d['row'].iloc[0]} and {d['row'].iloc[1]} are both "
+            f"{d['la_code'].iloc[0]} in {d['period'].iloc[0]}; expected one row per LA and "
+            "year: add a filter that tells them apart"
+        )
+
+    rc = rows["region_code"] if "region_code" in rows.columns else pd.Series("", index=rows.index)
+    region = level.eq(REGION_LEVEL) & rc.str.startswith("E12")  # E13: Inner / Outer London
+    national = level.eq(NATIONAL_LEVEL)
+    area_code = pd.Series(np.where(national, ENGLAND, rc), index=rows.index)
+    keep = region | national
+    areas = pd.DataFrame(
+        {
+            "area_code": area_code[keep],
+            "period": slugs[keep],
+            "number": cells.loc[keep, "number"],
+            "status": cells.loc[keep, "status"],
+        }
+    ).drop_duplicates(["area_code", "period"])
+    return la_frame, areas, left
+
+
+def extract(
+    spec: Spec,
+    source: Path,
+    catalogue: Catalogue,
+    aliases: Mapping[str, str],
+) -> Extract:
+    """Every mapped indicator's LA figures and DfE's own area figures, from `source`; values
+    without a published column are computed as `catalogue` says.
+
+    `aliases`: every code an LA has in the files -> its code in the reference (former LAs'
+    codes included: their figures count in their region's totals)."""
+    files = Files(source)
+    la_parts, area_parts, cell_parts, left = [], [], [], []
+    for s in spec.sources:
+        las, areas = {}, {}
+        for role, col in s.columns.items():
+            la_frame, area_frame, gone = _column_frame(files, col, f"{s.where}: {role}", aliases)
+            las[role] = la_frame.set_index(["la_code", "period"])
+            areas[role] = area_frame.set_index(["area_code", "period"])
+            if role == "numerator":
+                left += gone
+            if role in ("numerator", "denominator"):
+                cell_parts.append(
+                    la_frame[["la_code", "period", "number", "status"]].assign(
+                        indicator_id=s.id, measure=role
+                    )
+                )
+        la_parts.append(_combine(s, las, catalogue))
+        area_parts.append(_combine(s, areas, catalogue, compute=False))
+    figures = pd.concat(la_parts, ignore_index=True)[FIGURE_COLUMNS]
+    published = pd.concat(area_parts, ignore_index=True)
+    left_out = (
+        pd.DataFrame(left, columns=["la_code", "la_name", "reason"])
+        .groupby(["la_code", "la_name", "reason"], as_index=False)
+        .size()
+        .rename(columns={"size": "rows"})
+    )
+    cells = pd.concat(cell_parts, ignore_index=True)
+    return Extract(figures, published, left_out, cells, sorted(files.read.items()))
+
+
+def _combine(
+    s: Source, parts: dict[str, pd.DataFrame], catalogue: Catalogue, compute: bool = True
+) -> pd.DataFrame:
+    """The roles of one indicator side by side, on the numerator's rows (a year whose
+    denominator is in another file that does not reach it has no figure: status x). Without
+    a published value column the value is computed (`compute`) or left blank (DfE's own area
+    rows: only what DfE published is compared)."""
+    num = parts["numerator"]
+    out = pd.DataFrame(index=num.index)
+    statuses = []
+    for role in ("numerator", "denominator", "value"):
+        if role not in parts:
+            continue
+        p = parts[role].reindex(num.index)
+        out[role] = p["number"]
+        statuses.append(p["status"].fillna("x"))  # not in the other file: not available
+    # a figure's status is its first column's symbol (numerator, then denominator, then value)
+    status = statuses[0]
+    for st in statuses[1:]:
+        status = status.where(status.ne(OK), st)
+    out["status"] = status
+    if not compute:  # DfE's own area figures: each number as published, whatever the others
+        if "value" not in parts:
+            out["value"] = np.nan
+        out = out.reset_index()
+        out["indicator_id"] = s.id
+        return out
+    if "value" not in parts:  # computed as the catalogue says: numerator / denominator x scale
+        ind = catalogue[s.id]
+        raw = out["numerator"] / out["denominator"].where(out["denominator"] != 0) * ind.scale
+        out["value"] = raw.round(ind.decimals)
+    # a figure holds a number only with all its parts
+    ok = out["status"].eq(OK) & out[["numerator", "denominator", "value"]].notna().all(axis=1)
+    out.loc[~ok & out["status"].eq(OK), "status"] = MISSING
+    out.loc[~ok, ["numerator", "denominator", "value"]] = np.nan
+    out = out.reset_index()
+    out["indicator_id"] = s.id
+    return out
+
+
+def lait_dictionary(path: Path) -> dict[str, tuple[str, int | None]]:
+    """LAIT's data dictionary: measure_short -> (polarity, decimals or None). LAIT's High and
+    Low are Tartan's high and low; its "-" (no judgement) is neutral."""
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: LAIT's dictionary not found (see reference.lait)") from None
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ConfigError(f"{path}: not a readable CSV ({exc})") from None
+    missing = [c for c in ("measure_short", "Polarity", "dps") if c not in df.columns]
+    if missing:
+        raise ConfigError(f"{path}: no column(s) {', '.join(missing)}")
+    out = {}
+    for n, rec in enumerate(df.to_dict("records"), start=2):
+        word = rec["Polarity"].strip().lower()
+        if word not in LAIT_POLARITY:
+            raise ConfigError(
+                f"{path}, row {n}, column Polarity: {rec['Polarity']!r}; expected High, Low or -"
+            )
+        dps = rec["dps"].strip()
+        decimals = int(float(dps)) if _NUMBER.match(dps) else None
+        out[rec["measure_short"].strip()] = (LAIT_POLARITY[word], decimals)
+    return out
