@@ -20,10 +20,8 @@ import yaml
 from pipeline.core.benchmark import OK, STATUS_SYMBOLS
 from pipeline.core.crosscheck import AGREES, DIFFERS, INCOMPLETE, crosscheck
 from pipeline.core.errors import ConfigError, DataError
-from pipeline.core.periods import Period
-from pipeline.edges import contracts as ct
 from pipeline.edges import ees
-from pipeline.edges import reference as ref_io
+from pipeline.orchestration.datapack import load_published
 from tests.conftest import PUBLIC_DATA, ROOT
 
 MAPPING = ROOT / "data_contracts" / "datapack.yaml"
@@ -198,16 +196,8 @@ def small_source(folder: Path) -> Path:
 
 
 def load_small(folder: Path):
-    spec = ees.load_spec(folder / "datapack.yaml")
-    reference = ref_io.from_public(
-        folder,
-        spec.reference,
-        ct.load_contract(REFERENCE_CONTRACT),
-        spec.name,
-        (Period(2024), Period(2025)),
-    )
-    catalogue = spec.catalogue({})
-    return spec, reference, catalogue, ees.extract(spec, folder, catalogue, reference.aliases)
+    p = load_published(folder, folder / "datapack.yaml", REFERENCE_CONTRACT)
+    return p.spec, p.reference, p.catalogue, p.extract
 
 
 @pytest.fixture
@@ -402,17 +392,8 @@ real = pytest.mark.skipif(bool(_absent), reason=f"public data not available: {',
 
 @functools.cache
 def public():
-    spec = ees.load_spec(MAPPING)
-    lait = ees.lait_dictionary(PUBLIC_DATA / spec.reference["lait"])
-    catalogue = spec.catalogue(lait)
-    reference = ref_io.from_public(
-        PUBLIC_DATA,
-        spec.reference,
-        ct.load_contract(REFERENCE_CONTRACT),
-        spec.name,
-        (Period(2013), Period(2025)),
-    )
-    return spec, catalogue, reference, ees.extract(spec, PUBLIC_DATA, catalogue, reference.aliases)
+    p = load_published(PUBLIC_DATA, MAPPING, REFERENCE_CONTRACT)
+    return p.spec, p.catalogue, p.reference, p.extract
 
 
 @real

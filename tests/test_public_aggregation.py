@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.core.benchmark import FIGURE_COLUMNS, MISSING, OK, STATUS_SYMBOLS, aggregate
+from pipeline.core.benchmark import FIGURE_COLUMNS, OK, STATUS_SYMBOLS, aggregate
 from pipeline.core.catalogue import Catalogue
+from pipeline.edges import ees
 from tests.conftest import PUBLIC_DATA
 
 PERIOD = "2025"
@@ -94,29 +95,6 @@ pytestmark = pytest.mark.skipif(
 # ----------------------------------------------------------------------------- helpers
 
 
-def read_ees(path) -> pd.DataFrame:
-    """An EES tidy CSV, every cell as text.
-
-    Quirks: some files start with a UTF-8 byte-order mark (which would otherwise glue itself to
-    the first column name), and value columns mix numbers with status symbols, so nothing is
-    parsed here: ``keep_default_na=False`` keeps blank cells and symbols as the text they are.
-    """
-    return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-
-
-def numbers_and_symbols(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Numbers (NaN where a cell is not numeric) and each cell's status symbol ("" if numeric).
-
-    Quirk: suppressed and unavailable cells hold c, x, z, u, low or k instead of a number; they
-    must stay missing with their symbol, never become zero (k means "rounds to zero", not 0).
-    A blank cell is missing, not OK.
-    """
-    numbers = pd.to_numeric(cells, errors="coerce")
-    text = cells.str.strip()
-    symbols = text.where(text.ne(""), MISSING).where(numbers.isna(), OK)
-    return numbers.astype(float), symbols
-
-
 def la_figures(rows: pd.DataFrame, source: Source) -> pd.DataFrame:
     """The LA rows of one publication as a Tartan figures frame (FIGURE_COLUMNS).
 
@@ -125,18 +103,21 @@ def la_figures(rows: pd.DataFrame, source: Source) -> pd.DataFrame:
     numerator, denominator or value cell (Cumbria, for instance, has z counts and x population).
     """
     la = rows[rows["geographic_level"].eq("Local authority")]
-    num, num_sym = numbers_and_symbols(la[source.numerator])
-    den, den_sym = numbers_and_symbols(la[source.denominator])
-    val, val_sym = numbers_and_symbols(la[source.value])
-    status = num_sym.where(num_sym.ne(OK), den_sym.where(den_sym.ne(OK), val_sym))
+    num, den, val = (
+        ees.numbers(la[column], la["row"], source.path, column)
+        for column in (source.numerator, source.denominator, source.value)
+    )
+    status = num["status"].where(
+        num["status"].ne(OK), den["status"].where(den["status"].ne(OK), val["status"])
+    )
     frame = pd.DataFrame(
         {
             "la_code": la["new_la_code"],
             "period": PERIOD,
             "indicator_id": source.indicator_id,
-            "numerator": num,
-            "denominator": den,
-            "value": val,
+            "numerator": num["number"],
+            "denominator": den["number"],
+            "value": val["number"],
             "status": status,
         }
     )
@@ -188,7 +169,7 @@ def reference() -> pd.DataFrame:
 def publication(indicator_id: str) -> pd.DataFrame:
     """The 2025 rows of one indicator (all geographic levels), as text."""
     source = SOURCES[SOURCE_IDS.index(indicator_id)]
-    rows = read_ees(PUBLIC_DATA / source.path)
+    rows = ees.read_tidy(PUBLIC_DATA / source.path)
     keep = rows["time_period"].eq(PERIOD) & rows[source.row_column].eq(source.row_value)
     return rows[keep].reset_index(drop=True)
 

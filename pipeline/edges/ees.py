@@ -34,6 +34,7 @@ from pipeline.core.catalogue import UNITS, Catalogue
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import from_ees
 from pipeline.edges.contracts import load_yaml
+from pipeline.edges.files import read_text_csv
 
 LA_LEVEL, REGION_LEVEL, NATIONAL_LEVEL = "Local authority", "Regional", "National"
 ENGLAND = "england"  # the area code of England in the benchmark's areas
@@ -241,35 +242,20 @@ def read_tidy(path: Path) -> pd.DataFrame:
     try:
         st = path.stat()
     except OSError:
-        raise ConfigError(f"{path}: not found (see the mapping's file entries)") from None
+        raise ConfigError(
+            f"{path}: not found; expected an EES tidy CSV (see the mapping's file entries)"
+        ) from None
     return _read_cached(str(path), st.st_mtime_ns, st.st_size).copy()
 
 
 def _read(path: Path) -> pd.DataFrame:
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not UTF-8 text; EES files are CSV UTF-8") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty; expected an EES tidy CSV") from None
-    except pd.errors.ParserError as exc:
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        where = (
-            f"row {m.group(2)} has {m.group(3)} cells but the header has {m.group(1)} columns"
-            if m
-            else str(exc).strip()
-        )
-        raise DataError(f"{path}: {where}") from None
-    df.columns = [str(c).strip() for c in df.columns]
+    df = read_text_csv(path, DataError, "an EES tidy CSV")
     missing = [c for c in EES_COLUMNS if c not in df.columns]
     if missing:
         raise DataError(
             f"{path}: missing column(s) {', '.join(missing)}; expected an EES tidy CSV "
             f"(columns {', '.join(EES_COLUMNS)}, ...)"
         )
-    for c in df.columns:
-        df[c] = df[c].str.strip()
-    df["row"] = np.arange(2, len(df) + 2)
     return df
 
 
@@ -521,24 +507,18 @@ def _combine(
 def lait_dictionary(path: Path) -> dict[str, tuple[str, int | None]]:
     """LAIT's data dictionary: measure_short -> (polarity, decimals or None). LAIT's High and
     Low are Tartan's high and low; its "-" (no judgement) is neutral."""
-    path = Path(path)
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: LAIT's dictionary not found (see reference.lait)") from None
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ConfigError(f"{path}: not a readable CSV ({exc})") from None
+    df = read_text_csv(path, ConfigError, "LAIT's data dictionary (see reference.lait)")
     missing = [c for c in ("measure_short", "Polarity", "dps") if c not in df.columns]
     if missing:
         raise ConfigError(f"{path}: no column(s) {', '.join(missing)}")
     out = {}
-    for n, rec in enumerate(df.to_dict("records"), start=2):
-        word = rec["Polarity"].strip().lower()
+    for rec in df.to_dict("records"):
+        word = rec["Polarity"].lower()
         if word not in LAIT_POLARITY:
             raise ConfigError(
-                f"{path}, row {n}, column Polarity: {rec['Polarity']!r}; expected High, Low or -"
+                f"{path}, row {rec['row']}, column Polarity: {rec['Polarity']!r}; expected "
+                "High, Low or -"
             )
-        dps = rec["dps"].strip()
-        decimals = int(float(dps)) if _NUMBER.match(dps) else None
-        out[rec["measure_short"].strip()] = (LAIT_POLARITY[word], decimals)
+        decimals = int(float(rec["dps"])) if _NUMBER.match(rec["dps"]) else None
+        out[rec["measure_short"]] = (LAIT_POLARITY[word], decimals)
     return out

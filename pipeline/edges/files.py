@@ -7,13 +7,14 @@ import datetime
 import hashlib
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.core.errors import ConfigError, DataError, LockedError
+from pipeline.core.errors import ConfigError, DataError, LockedError, TartanError
 from pipeline.core.spreadsheet import inert
 
 RETURN_SUFFIXES = (".csv", ".xlsx", ".xlsm")
@@ -412,3 +413,35 @@ def write_template(
     buf = io.BytesIO()
     book.save(buf)
     write_bytes_atomic(path, buf.getvalue())
+
+
+def read_text_csv(path: Path, error: type[TartanError], expected: str, hint: str = ""):
+    """A CSV as a pandas frame of stripped text (blanks and symbols kept as written; a
+    byte-order mark dropped), with ``row``: the line each row is on (the header is line 1).
+    A missing, non-UTF-8 or empty file, or a line with more cells than the header, is an
+    `error` naming the file; `expected` says what it should hold, `hint` how to fix a line
+    with too many cells."""
+    import pandas as pd  # here, not above: the command line imports this module for its lock
+
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: not found; expected {expected}")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise error(f"{path}: not UTF-8 text; save it as 'CSV UTF-8'") from None
+    except pd.errors.EmptyDataError:
+        raise error(f"{path}: the file is empty; expected {expected}") from None
+    except pd.errors.ParserError as exc:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        where = (
+            f"line {m.group(2)} has {m.group(3)} cells but the header has {m.group(1)} columns"
+            if m
+            else str(exc).strip()
+        )
+        raise error(f"{path}: {where}{hint}") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    for c in df.columns:
+        df[c] = df[c].str.strip()
+    df["row"] = range(2, len(df) + 2)
+    return df

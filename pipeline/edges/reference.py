@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import Period, parse_slug
 from pipeline.edges import contracts as ct
 from pipeline.edges.contracts import load_yaml
+from pipeline.edges.files import read_text_csv
 
 #: Without `reporting_window` in dataset.yaml, returns are accepted for the 12 quarters up to the
 #: last one that has ended (by SOURCE_DATE_EPOCH when set, else today's date).
@@ -77,35 +77,15 @@ class Reference:
 
 
 def _read(path: Path, columns: list[str]) -> pd.DataFrame:
-    """A reference file as strings, with the row each line is on (header = row 1)."""
-    if not path.exists():
-        raise ConfigError(
-            f"{path}: reference file not found (expected columns {', '.join(columns)})"
-        )
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text; save it as 'CSV UTF-8'") from None
-    except pd.errors.EmptyDataError:
-        raise ConfigError(
-            f"{path}: the file is empty; expected columns {', '.join(columns)}"
-        ) from None
-    except pd.errors.ParserError as exc:
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        where = (
-            f"line {m.group(2)} has {m.group(3)} cells but the header has {m.group(1)} columns"
-            if m
-            else str(exc).strip()
-        )
-        raise ConfigError(
-            f"{path}: {where}; a value probably contains a comma: write 12345, not 12,345, and "
-            "put text containing commas in quotes"
-        ) from None
-    df.columns = [str(c).strip() for c in df.columns]
-    for c in df.columns:
-        df[c] = df[c].str.strip()
+    """A reference file as strings, with the file and the row each line is on (header = 1)."""
+    df = read_text_csv(
+        path,
+        ConfigError,
+        f"a reference file with columns {', '.join(columns)}" if columns else "a reference file",
+        "; a value probably contains a comma: write 12345, not 12,345, and put text containing "
+        "commas in quotes",
+    )
     df["file"] = str(path)
-    df["row"] = range(2, len(df) + 2)
     df.attrs["file"] = str(path)
     return df
 
@@ -255,14 +235,14 @@ def from_public(
     spec: Mapping,
     contract: ct.Contract | None,
     name: str,
-    window: tuple[Period, Period],
     where: str = "data_contracts/datapack.yaml",
 ) -> Reference:
     """The reference data from DfE's and ONS's published lists, as the datapack mapping's
     `reference` section names them: the LAs (with every code each is known by in the files),
     former LAs, the statistical-neighbour model (one row per LA, neighbours in columns; turned
     to one row per pair, closeness labels trimmed) and 0-17 populations from an EES file.
-    Checked against the same reference contract as a dataset's own reference files."""
+    Checked against the same reference contract as a dataset's own reference files. Its
+    window is the years the populations span (the figures' own years replace it once read)."""
     from pipeline.edges import ees
 
     source = Path(source)
@@ -340,7 +320,7 @@ def from_public(
     for r in range(1, ranks + 1):
         part = wide[[by, pattern_n.format(rank=r), pattern_c.format(rank=r), "row"]]
         part.columns = ["la_code", "neighbour_la_code", "closeness", "row"]
-        pairs.append(part.assign(neighbour_rank=str(r)))
+        pairs.append(part.assign(neighbour_rank=r))
     sn = pd.concat(pairs, ignore_index=True)
     for col in ("la_code", "neighbour_la_code"):
         mapped = sn[col].map(aliases)
@@ -352,11 +332,10 @@ def from_public(
                 f"{path.name}'s LAs; expected the model and the LA list to agree"
             )
         sn[col] = mapped
-    sn["closeness"] = sn["closeness"].str.strip()  # "Close " in the 2025 model
-    sn = sn.sort_values(
-        ["la_code", "neighbour_rank"], key=lambda s: s.map(_rank_key), kind="stable"
-    )
-    sn = sn.assign(file=str(sn_path))[
+    # closeness labels were trimmed as read ("Close " in the 2025 model); ranks are checked as
+    # text, like a dataset's own file
+    sn = sn.sort_values(["la_code", "neighbour_rank"], kind="stable")
+    sn = sn.assign(neighbour_rank=sn["neighbour_rank"].astype(str), file=str(sn_path))[
         ["la_code", "neighbour_rank", "neighbour_la_code", "closeness", "file", "row"]
     ]
     sn.attrs["file"] = str(sn_path)
@@ -390,17 +369,14 @@ def from_public(
         contract,
         source,
     )
+    years = sorted(ref["population"]["year"].unique()) or [0]
     return Reference(
         name=name,
         demonstration=False,
         banner="",
-        window=window,
+        window=(Period(int(years[0])), Period(int(years[-1]))),
         window_source=where,
         aliases=aliases,
         former=former,
         **ref,
     )
-
-
-def _rank_key(value):
-    return int(value) if isinstance(value, str) and value.isdigit() else value
