@@ -109,6 +109,9 @@ def test_configuration_hash_covers_contracts_priorities_and_dataset_yaml(demo_si
 
     m = json.loads((demo_site / "manifest.json").read_text(encoding="utf-8"))
     files = {f"data_contracts/{p.name}": p for p in (ROOT / "data_contracts").glob("*.yaml")}
+    # the annual datapack's mapping is not read by a quarterly run: editing it must not change
+    # the quarterly reports' configuration hash
+    del files["data_contracts/datapack.yaml"]
     files["dataset.yaml"] = demo_data / "dataset.yaml"
     assert "data_contracts/priorities.yaml" in files
     lines = "".join(
