@@ -6,12 +6,17 @@ STAMP  := $(VENV)/.installed
 LAB    := $(VENV)/.installed-lab
 DATA   ?= data/demo
 OUT    ?= outputs
+# the annual datapack's source: DfE's published files and the reference lists (see the README)
+SOURCE ?= ../shared/public-data
+YEAR   ?=
 
-.PHONY: help setup report validate test browser lint format bench lab lock clean distclean
+.PHONY: help setup report datapack validate test browser lint format bench lab lock clean distclean
 
 help:
 	@echo "make report    build every report from the embedded demo data into $(OUT)/"
 	@echo "make test      run the test suite (and lint)"
+	@echo "make datapack  the annual datapack of every region from DfE's published statistics"
+	@echo "               in $(SOURCE) (YEAR=2024 for an earlier year) into $(OUT)/datapack/"
 	@echo "make validate  validate the returns in $(DATA) (exit 1 if any is rejected;"
 	@echo "               the demo has one faulty return on purpose)"
 	@echo "make bench     benchmarks on a national-size dataset: validation, and the reports"
@@ -36,6 +41,12 @@ $(DATA)/dataset.yaml: $(STAMP)
 report: $(STAMP)
 	@if [ "$(DATA)" = "data/demo" ]; then $(BIN)/tartan demo-data --out $(DATA); fi
 	$(BIN)/tartan report --data $(DATA) --out $(OUT)
+
+datapack: $(STAMP)
+	@if [ ! -d "$(SOURCE)" ]; then \
+	  echo "No published statistics in $(SOURCE): put DfE's files there (see the README,"; \
+	  echo "'The annual datapack') or run make datapack SOURCE=DIR"; exit 2; fi
+	$(BIN)/tartan datapack --source $(SOURCE) --out $(OUT) $(if $(YEAR),--year $(YEAR))
 
 # RETURNS: only these files or folders (the dataset's other returns are their history).
 validate: $(STAMP)

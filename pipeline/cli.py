@@ -166,46 +166,111 @@ def _parser() -> argparse.ArgumentParser:
         help="self-assessment packs for the latest period built (default), every period "
         "built, or none",
     )
+    _add_running(rep)
     rep.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 if any return was not accepted (default: only failed reports do)",
+    )
+
+    dp = sub.add_parser(
+        "datapack",
+        help="build the annual datapack from DfE's published statistics",
+        description="Build each region's annual datapack (every LA against its statistical "
+        "neighbours, the region and England, with ranks, bands, trends and narrative) from the "
+        "Explore Education Statistics files in --source, as data_contracts/datapack.yaml maps "
+        "them, and cross-check DfE's own region and England figures against the LA rows. "
+        "Exit 1 if a report fails or a published figure differs from its LAs' sum.",
+    )
+    dp.add_argument(
+        "--source",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder of DfE's published files as downloaded, with the reference lists (the "
+        "mapping's paths are relative to it)",
+    )
+    dp.add_argument(
+        "--year",
+        type=_latest_or_period,
+        default=None,
+        metavar="YYYY",
+        help="the year to build, e.g. 2025 (default: the latest the files hold)",
+    )
+    dp.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="output folder; the datapack goes in its datapack/ folder (default: %(default)s)",
+    )
+    dp.add_argument(
+        "--contracts",
+        type=Path,
+        default=None,
+        help="folder holding datapack.yaml and reference.yaml (default: the project's "
+        "data_contracts/)",
+    )
+    dp.add_argument(
+        "--notebooks",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of the report notebooks (default: the project's notebooks/)",
+    )
+    dp.add_argument(
+        "--region",
+        action="append",
+        type=_code,
+        metavar="CODE",
+        help="only this region (repeatable), e.g. E12000001",
+    )
+    dp.add_argument(
+        "--marking",
+        type=_marking,
+        default=None,
+        metavar="TEXT",
+        help="protective marking printed at the top and foot of every page (default: none)",
+    )
+    _add_running(dp)
+    return parser
+
+
+def _add_running(p: argparse.ArgumentParser) -> None:
+    """How a command that runs notebooks runs them."""
+    p.add_argument(
         "--workers",
         type=_positive,
         default=None,
         help="notebooks run at once (default: one more than the CPU cores)",
     )
-    rep.add_argument(
+    p.add_argument(
         "--force",
         action="store_true",
         help="run every report again, even those whose inputs, notebook and code are unchanged "
         "since the last run in --out",
     )
-    rep.add_argument(
+    p.add_argument(
         "--executor",
         choices=EXECUTORS,
         default="local",
         help="where notebooks run: local worker processes (default), or a Dask cluster (a local "
         "one, or the one at --scheduler)",
     )
-    rep.add_argument(
+    p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
         default=None,
         help="with --executor dask: an existing scheduler, e.g. tcp://10.0.0.5:8786 (its "
         "workers need this environment and the same paths; see the README)",
     )
-    rep.add_argument(
+    p.add_argument(
         "--cell-timeout",
         type=_positive,
         default=600,
         metavar="SECONDS",
         help="a notebook cell running longer fails its report (default: %(default)s)",
     )
-    rep.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
-    rep.add_argument(
-        "--strict",
-        action="store_true",
-        help="exit 1 if any return was not accepted (default: only failed reports do)",
-    )
-    return parser
+    p.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
 
 
 def _positive(text: str) -> int:
@@ -305,6 +370,39 @@ def _print_up_to_date(manifest: dict, args) -> int:
     return 1 if args.strict and rejected else 0
 
 
+def _datapack(args) -> int:
+    from pipeline.orchestration.datapack import datapack
+
+    args.data = args.source
+    args.period = None if args.year is None else [args.year]
+    summary = datapack(_settings(args))
+    results = summary.results
+    ok = len(results) - len(summary.failed)
+    print(f"Datapack {summary.year}: {ok} of {_n(len(results), 'regional datapack')} built")
+    ran = sum(not r.cached for r in results)
+    if ran < len(results):
+        print(f"  {ran} run, {len(results) - ran} unchanged since the last run (--force)")
+    for r in summary.failed:
+        where = f" in {r.where}" if r.where else ""
+        log = f" (the executed notebook: {r.log})" if r.log else ""
+        print(f"  failed: {r.id}{where}: {r.error}{log}", file=sys.stderr)
+    counts = summary.checked["outcome"].value_counts()
+    print(
+        f"Published cross-check: {_n(len(summary.checked), 'comparison')}, "
+        f"{counts.get('agrees', 0)} agree, {counts.get('incomplete', 0)} incomplete "
+        f"(LAs withheld), {counts.get('differs', 0)} differ"
+    )
+    for r in summary.differs.itertuples():
+        print(
+            f"  differs: {r.area_code} {r.period} {r.indicator_id} {r.measure}: DfE published "
+            f"{r.published:g}, the LA rows give {r.tartan:.4g} (allowed {r.allowed:g}, "
+            f"{r.las_contributing} of {r.las_in_area} LAs)",
+            file=sys.stderr,
+        )
+    print(f"Open {summary.index}")
+    return 1 if summary.failed or len(summary.differs) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -391,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
             if summary.failed or (args.strict and summary.validation.rejected):
                 return 1
             return 0
+        if args.command == "datapack":
+            return _datapack(args)
     except TartanError as exc:
         print(f"tartan: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -166,6 +166,7 @@ def benchmark(
     neighbours: pd.DataFrame | None = None,
     totals: pd.DataFrame | None = None,
     withheld_areas: frozenset[tuple[str, str, str]] = frozenset(),
+    trend_steps: int | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Everything the reports compare, for all LAs, indicators and periods at once.
 
@@ -181,10 +182,13 @@ def benchmark(
     las_ranked_region, worst_band_run, the SN comparators (sn_mean, sn_median, sn_count) and
     movement (previous_value, change_previous, year_earlier_value, change_year, trend_from,
     trend); ``areas``: region and England ratio-of-sums rows (area_type 'region' or 'england')
-    with the same movement columns.
+    with the same movement columns. `trend_steps`: how many periods back a trend looks
+    (``pipeline.core.trends.TREND_STEPS`` when None).
     """
     # trends imports OK from here, hence the late import
-    from pipeline.core.trends import KEYS, area_movement, movement, sn_comparators
+    from pipeline.core.trends import KEYS, TREND_STEPS, area_movement, movement, sn_comparators
+
+    steps = TREND_STEPS if trend_steps is None else trend_steps
 
     region_of = las.set_index("la_code")["region_code"]
     f = figures.copy()
@@ -216,7 +220,9 @@ def benchmark(
     if neighbours is None:
         neighbours = pd.DataFrame(columns=["la_code", "neighbour_la_code"])
     f = f.merge(sn_comparators(f, neighbours), on=KEYS, how="left", validate="one_to_one")
-    f = f.merge(movement(f, catalogue), on=KEYS, how="left", validate="one_to_one")
+    f = f.merge(
+        movement(f, catalogue, trend_steps=steps), on=KEYS, how="left", validate="one_to_one"
+    )
 
     whole = figures if totals is None else totals
     regions = aggregate(whole, region_of, catalogue).assign(area_type="region")
@@ -225,8 +231,10 @@ def benchmark(
     )
     moved = pd.concat(
         [
-            area_movement(figures, region_of, catalogue),
-            area_movement(figures, pd.Series("england", index=region_of.index), catalogue),
+            area_movement(figures, region_of, catalogue, trend_steps=steps),
+            area_movement(
+                figures, pd.Series("england", index=region_of.index), catalogue, trend_steps=steps
+            ),
         ],
         ignore_index=True,
     )

@@ -1,4 +1,4 @@
-"""The benchmarking narrative: deterministic, polarity-aware sentences about a region's quarter.
+"""The benchmarking narrative: deterministic, polarity-aware sentences about a region's period.
 
 Every sentence states its figures, and its direction of judgement comes from the indicator's
 polarity (``high``: higher is better; ``low``: lower is better). Neutral indicators are described
@@ -196,9 +196,9 @@ def persistent_worst_band(
             + "; ".join(
                 f"{ind.label}, {ind.with_unit(value)}, "
                 + (
-                    f"in every quarter held, since {first.label} ({run} quarters)"
+                    f"in every {p.noun} held, since {first.label} ({run} {p.noun}s)"
                     if first is not None and p.shifted(1 - run) == first
-                    else f"for {run} quarters, since {p.shifted(1 - run).label}"
+                    else f"for {run} {p.noun}s, since {p.shifted(1 - run).label}"
                 )
                 for run, ind, value in items
             )
@@ -208,13 +208,14 @@ def persistent_worst_band(
     lead = (
         f"{len(by_la)} LA{'s' if len(by_la) != 1 else ''} {'have' if len(by_la) != 1 else 'has'} "
         f"{n} figure{'s' if n != 1 else ''} that {'have' if n != 1 else 'has'} been in the worst "
-        f"quarter of all LAs (band D) for {periods} or more consecutive quarters up to "
+        f"quarter of all LAs (band D) for {periods} or more consecutive {p.noun}s up to "
         f"{p.label}:"
         if points
         else f"No LA figure has been in the worst quarter of all LAs (band D) for {periods} or "
-        f"more consecutive quarters up to {p.label}."
+        f"more consecutive {p.noun}s up to {p.label}."
     )
-    return Paragraph("persistent", f"In band D for {periods} quarters or more", lead, points, n)
+    heading = f"In band D for {periods} {p.noun}s or more"
+    return Paragraph("persistent", heading, lead, points, n)
 
 
 def region_against_england(
@@ -267,16 +268,76 @@ def region_against_england(
     return Paragraph("england", f"{region_name} against {england_name}", lead, points)
 
 
+def region_profile(
+    areas: pd.DataFrame,
+    catalogue: Catalogue,
+    period: str,
+    region_code: str,
+    region_name: str,
+    england_name: str,
+    trend_steps: int,
+) -> Paragraph:
+    """Every indicator of the region against England, and against its own figure `trend_steps`
+    periods earlier: described for every indicator, judged only where the polarity says.
+
+    `areas` has area_code, period, indicator_id, value and trend_from (the figure `trend_steps`
+    periods earlier, from ``pipeline.core.trends``).
+    """
+    p = parse_slug(period)
+    then = p.shifted(-trend_steps)
+    now = areas[(areas["period"] == period) & areas["value"].notna()]
+    region = now[now["area_code"] == region_code].set_index("indicator_id")
+    england = now[now["area_code"] == "england"].set_index("indicator_id")["value"]
+    points = []
+    for ind in catalogue:
+        if ind.id not in region.index:
+            points.append(f"{ind.label}: no figure for {region_name} in {p.label}.")
+            continue
+        r = float(region.at[ind.id, "value"])
+        text = f"{ind.label}: {ind.with_unit(r)}"
+        if ind.id in england.index:
+            e = float(england[ind.id])
+            if r == e:
+                text += f", the same as {england_name}"
+            else:
+                good = is_better(ind, r - e)
+                judged = "" if good is None else f", {'better' if good else 'worse'}"
+                text += (
+                    f", {ind.difference(r - e)} {'higher' if r > e else 'lower'} than "
+                    f"{england_name} ({ind.with_unit(e)}){judged}"
+                )
+        earlier = region.at[ind.id, "trend_from"] if "trend_from" in region else math.nan
+        if pd.notna(earlier):
+            earlier = float(earlier)
+            if earlier == r:
+                text += f"; unchanged since {then.label}"
+            else:
+                good = is_better(ind, r - earlier)
+                judged = "" if good is None else f" ({'better' if good else 'worse'})"
+                text += (
+                    f"; {_moved(r - earlier)} from {ind.format(earlier)} in {then.label}{judged}"
+                )
+        points.append(text + ".")
+    lead = (
+        f"Each indicator for {region_name} as at {p.label}, against {england_name} and against "
+        f"{then.label}. Better or worse is said only where a higher or lower value is better; "
+        "the others are described, not judged:"
+    )
+    return Paragraph("profile", f"{region_name}, indicator by indicator", lead, points)
+
+
 def data_gaps(
     las: pd.DataFrame,
     catalogue: Catalogue,
     period: str,
     names: Mapping[str, str],
     return_status: Mapping[str, str],
+    returns: bool = True,
 ) -> Paragraph:
     """LAs with no return or a return not accepted, and the figures left without a value.
 
     `return_status` maps each of the region's LAs to 'accepted', 'not accepted' or 'missing'.
+    `returns`: False for published statistics, where there are no returns, only figures.
     """
     label = parse_slug(period).label
     accepted = [c for c, s in return_status.items() if s == "accepted"]
@@ -305,9 +366,9 @@ def data_gaps(
                 + "."
             )
     complete = sum(1 for s in return_status.values() if s == "accepted") - gaps["la_code"].nunique()
-    lead = (
-        f"{complete} of {len(return_status)} LAs have an accepted return with a figure for every "
-        f"indicator in {label}." + (" The gaps:" if points else "")
+    has = "an accepted return with a figure" if returns else "a published figure"
+    lead = f"{complete} of {len(return_status)} LAs have {has} for every indicator in {label}." + (
+        " The gaps:" if points else ""
     )
     return Paragraph("gaps", "Data gaps", lead, points)
 
@@ -329,15 +390,16 @@ def regional_narrative(
     spread: Mapping[str, float],
     england_name: str = "England",
     first_period: str | None = None,
+    returns: bool = True,
 ) -> list[Paragraph]:
-    """Every part of the regional narrative, in reading order."""
+    """Every part of the regional narrative, in reading order (`returns`: see data_gaps)."""
     improved, worsened = movers(las, catalogue, period, names, spread)
     parts = [
         improved,
         worsened,
         persistent_worst_band(las, catalogue, period, names, first_period=first_period),
         region_against_england(areas, catalogue, period, region_code, region_name, england_name),
-        data_gaps(las, catalogue, period, names, return_status),
+        data_gaps(las, catalogue, period, names, return_status, returns),
     ]
     return [summary(parts, period), *parts]
 
@@ -351,7 +413,7 @@ def summary(parts: list[Paragraph], period: str) -> Paragraph:
         by["england"].lead.removesuffix(" The largest differences:"),
         f"Since {prev}, {up} LA figure{'s' if up != 1 else ''} improved and {down} "
         "deteriorated by at least 5% of the previous figure.",
-        by["persistent"].lead.removesuffix(":") + ".",
+        by["persistent"].lead.removesuffix(":").removesuffix(".") + ".",
         by["gaps"].lead.removesuffix(" The gaps:"),
     ]
     return Paragraph("summary", "Summary", "", points)

@@ -57,6 +57,11 @@ class Period:
         return str(self.start_year)
 
     @property
+    def noun(self) -> str:
+        """What one period of this kind is called: ``quarter`` or ``year``."""
+        return "quarter" if self.is_quarter else "year"
+
+    @property
     def ordinal(self) -> int:
         """A number that increases by one per period of the same kind."""
         return self.start_year * 4 + (self.quarter - 1) if self.is_quarter else self.start_year

@@ -108,7 +108,8 @@ def _sn_row(la_code: str, la_name: str, inds, f: pd.DataFrame, period_label: str
     )
 
 
-def rug_key() -> str:
+def rug_key(returns: bool = True) -> str:
+    """The rug's key; `returns` False for published statistics (no returns to accept)."""
     bands = "".join(
         f'<li class="band-{b}"><strong>{b}</strong> {esc(t)}</li>'
         for b, t in (
@@ -121,9 +122,14 @@ def rug_key() -> str:
     statuses = "; ".join(f"<strong>{esc(k)}</strong> {esc(v)}" for k, v in STATUS_SYMBOLS.items())
     return (
         f'<ul class="key" aria-label="Band key">{bands}</ul>'
-        f"<p>Other cells: {statuses}; <strong>–</strong> no figure returned; "
-        "<strong>not accepted</strong> the LA's return for this period failed validation, so "
-        "none of its figures are used. Indicators marked (no judgement) are not banded. "
+        f"<p>Other cells: {statuses}; "
+        + (
+            "<strong>–</strong> no figure returned; <strong>not accepted</strong> the LA's "
+            "return for this period failed validation, so none of its figures are used. "
+            if returns
+            else "<strong>–</strong> no figure published. "
+        )
+        + "Indicators marked (no judgement) are not banded. "
         "Under each LA, the mean of its statistical neighbours' figures for the same period "
         "(neighbours without a figure are left out); comparator rows are not banded.</p>"
     )

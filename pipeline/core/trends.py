@@ -8,9 +8,10 @@ Conventions (stated in every report that shows them):
   both values exist.
 - For regions and England (ratio of sums), changes and trends compare the same LAs at both ends
   (``area_movement``), so an LA missing from one period cannot make the area seem to move.
-- Trend compares the latest value with the value three periods earlier (four periods in all):
-  within ``threshold`` (5%) of the earlier value it is stable; otherwise it is improving or
-  worsening by polarity, or rising / falling for a neutral indicator.
+- Trend compares the latest value with the value ``trend_steps`` periods earlier (by default
+  three: four quarters in all; the annual datapack compares five years): within ``threshold``
+  (5%) of the earlier value it is stable; otherwise it is improving or worsening by polarity,
+  or rising / falling for a neutral indicator.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from pipeline.core.periods import parse_slug
 
 KEYS = ["la_code", "period", "indicator_id"]
 TREND_THRESHOLD = 0.05
+#: a trend compares the latest value with the value this many periods earlier
+TREND_STEPS = 3
 IMPROVING, WORSENING, STABLE = "improving", "worsening", "stable"
 RISING, FALLING = "rising", "falling"
 
@@ -57,17 +60,20 @@ def movement(
     figures: pd.DataFrame,
     catalogue: Catalogue,
     threshold: float = TREND_THRESHOLD,
+    trend_steps: int = TREND_STEPS,
 ) -> pd.DataFrame:
     """For every row of `figures`: previous and year-earlier values, changes, and the trend.
 
     Columns added to KEYS: previous_value, change_previous, year_earlier_value, change_year,
-    trend_from (the value three periods earlier) and trend (None when either end is missing).
+    trend_from (the value `trend_steps` periods earlier) and trend (None when either end is
+    missing).
     """
     out = figures[KEYS].copy()
     vals = _values(figures).copy()
     slugs = set(figures["period"]) | set(vals["period"])
     periods = {s: parse_slug(s) for s in slugs}
-    for name, steps in (("previous_value", 1), ("year_earlier_value", None), ("trend_from", 3)):
+    steps_of = (("previous_value", 1), ("year_earlier_value", None), ("trend_from", trend_steps))
+    for name, steps in steps_of:
         shifted = vals.copy()
         # A value for period p is the previous (or year-earlier) value of the period after it.
         shifted["period"] = _later(shifted["period"], periods, steps)
@@ -111,6 +117,7 @@ def area_movement(
     area_of: pd.Series,
     catalogue: Catalogue,
     threshold: float = TREND_THRESHOLD,
+    trend_steps: int = TREND_STEPS,
 ) -> pd.DataFrame:
     """Like :func:`movement`, for ratio-of-sums areas (regions, England), like for like.
 
@@ -135,7 +142,7 @@ def area_movement(
     for name, change, steps in (
         ("previous_value", "change_previous", 1),
         ("year_earlier_value", "change_year", None),
-        ("trend_from", "_trend_change", 3),
+        ("trend_from", "_trend_change", trend_steps),
     ):
         then = f[["la_code", "period", "indicator_id", "numerator", "denominator"]].copy()
         then["period"] = _later(then["period"], periods, steps)

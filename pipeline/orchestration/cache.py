@@ -103,6 +103,8 @@ def run_key(s: Settings) -> str:
                 "marking": s.marking,
             },
             "build_date": os.environ.get("SOURCE_DATE_EPOCH", "").strip(),
+            # the index links to the annual datapack when one is in the folder
+            "datapack": (s.out / "datapack" / "index.html").is_file(),
         }
     )
 

@@ -287,6 +287,7 @@ def warm_up(templates: str | None = None) -> None:
     validates and benchmarks."""
     import papermill  # noqa: F401
 
+    import pipeline.report.datapack
     import pipeline.report.pack
     import pipeline.report.regional  # noqa: F401
     from pipeline.edges import charts, render  # noqa: F401

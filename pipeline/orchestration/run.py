@@ -63,6 +63,8 @@ from pipeline.orchestration.validation import (
 
 TREND_PERIODS = 8
 WORK = ".tartan-work"
+#: the annual datapack's index in the output folder (pipeline.orchestration.datapack)
+DATAPACK_INDEX = "datapack/index.html"
 #: the kinds of report, each its output file's stem and its notebook
 REGIONAL, REGIONAL_NOTEBOOK = "regional-benchmark", "regional_benchmark"
 PACK, PACK_NOTEBOOK = "self-assessment", "self_assessment_pack"
@@ -346,83 +348,28 @@ def _select_periods(available: list[str], wanted: list[str] | None) -> list[str]
     return sorted(set(out), key=parse_slug)
 
 
+def catalogue_records(catalogue: Catalogue) -> list[dict]:
+    """The catalogue as a report's slice carries it (``Catalogue.from_records`` reads it)."""
+    out = []
+    for i in catalogue:
+        rec = vars(i) | {"valid_range": [i.valid_min, i.valid_max]}
+        rec.pop("valid_min")
+        rec.pop("valid_max")
+        out.append(rec)
+    return out
+
+
 @dataclass
-class Plan:
-    """What every job of a run shares: the validated, benchmarked figures and the run's facts."""
+class Planner:
+    """What makes a run's jobs: its settings, its facts (every footer's), its page banners and
+    the working folder its slices are written to."""
 
     s: Settings
-    inputs: Inputs
-    v: Validation
-    bench: dict[str, pd.DataFrame]
-    state: dict[tuple[str, str], str]  # (LA, period) -> accepted | not accepted
-    available: list[str]  # periods with returns, in order
     run_prov: dict
     banners: list[tuple[str, str]]
     work: Path
-    priorities: dict[str, list]
-    priorities_file: str
-    site_footer: str
-    kernel_server: str = ""  # where the jobs' kernels are forked from (see kernels.py)
-
-    @property
-    def england_label(self) -> str:
-        return (
-            "England (all demonstration LAs)" if self.inputs.reference.demonstration else "England"
-        )
-
-    @property
-    def cat_records(self) -> list[dict]:
-        out = []
-        for i in self.inputs.catalogue:
-            rec = vars(i) | {"valid_range": [i.valid_min, i.valid_max]}
-            rec.pop("valid_min")
-            rec.pop("valid_max")
-            out.append(rec)
-        return out
-
-    def window(self, period: str) -> list[str]:
-        """The trend periods of a report for `period`: up to TREND_PERIODS, those held."""
-        p = parse_slug(period)
-        window = [q.slug for q in (p.shifted(-k) for k in range(TREND_PERIODS - 1, -1, -1))]
-        return [w for w in window if w in self.available]
-
-    @cached_property
-    def published_areas(self) -> pd.DataFrame:
-        """The region and England figures reports publish. Their numerators and denominators
-        (sums over the LAs with figures) are left out: no report shows them, and with them one
-        LA's figure could be worked out from the total and the others' (see disclosure
-        control). Without them, an LA's resubmission changes a report elsewhere only when it
-        moves a figure that report shows."""
-        return self.bench["areas"].assign(numerator=float("nan"), denominator=float("nan"))
-
-    def areas(self, region_code: str, window: list[str]) -> pd.DataFrame:
-        """The region's and England's published figures over `window`."""
-        a = self.published_areas
-        return a[a["area_code"].isin([region_code, "england"]) & a["period"].isin(window)]
-
-    @cached_property
-    def text(self) -> dict[str, RowsText]:
-        """The CSV text of slices' tables, formatted once: LA figures, neighbours' figures and
-        areas' figures."""
-        las = self.bench["las"]
-        return {
-            "las": RowsText(las),
-            "neighbours": RowsText(las[NEIGHBOUR_COLUMNS]),
-            "areas": RowsText(self.published_areas),
-        }
-
-    @cached_property
-    def figures_text(self) -> FiguresText:
-        """Every report's figures CSV, formatted once."""
-        reference = self.inputs.reference
-        return FiguresText(
-            self.bench["las"],
-            self.published_areas,
-            reference.la_names,
-            dict(reference.regions.itertuples(index=False)),
-            self.inputs.catalogue,
-            NEIGHBOUR_COLUMNS,
-        )
+    #: where the jobs' kernels are forked from (see kernels.py)
+    kernel_server: str = field(default="", kw_only=True)
 
     def record(self, period: str, window: list[str], params: dict, csv: str, inputs: str) -> dict:
         """A job's provenance: the footer's facts and the manifest's record. It names what the
@@ -489,6 +436,74 @@ class Plan:
         )
         job.key = job_key(job, files)
         return Planned(job, files)
+
+
+@dataclass
+class Plan(Planner):
+    """What every job of a quarterly run shares: the validated, benchmarked figures."""
+
+    inputs: Inputs
+    v: Validation
+    bench: dict[str, pd.DataFrame]
+    state: dict[tuple[str, str], str]  # (LA, period) -> accepted | not accepted
+    available: list[str]  # periods with returns, in order
+    priorities: dict[str, list]
+    priorities_file: str
+    site_footer: str
+
+    @property
+    def england_label(self) -> str:
+        return (
+            "England (all demonstration LAs)" if self.inputs.reference.demonstration else "England"
+        )
+
+    @property
+    def cat_records(self) -> list[dict]:
+        return catalogue_records(self.inputs.catalogue)
+
+    def window(self, period: str) -> list[str]:
+        """The trend periods of a report for `period`: up to TREND_PERIODS, those held."""
+        p = parse_slug(period)
+        window = [q.slug for q in (p.shifted(-k) for k in range(TREND_PERIODS - 1, -1, -1))]
+        return [w for w in window if w in self.available]
+
+    @cached_property
+    def published_areas(self) -> pd.DataFrame:
+        """The region and England figures reports publish. Their numerators and denominators
+        (sums over the LAs with figures) are left out: no report shows them, and with them one
+        LA's figure could be worked out from the total and the others' (see disclosure
+        control). Without them, an LA's resubmission changes a report elsewhere only when it
+        moves a figure that report shows."""
+        return self.bench["areas"].assign(numerator=float("nan"), denominator=float("nan"))
+
+    def areas(self, region_code: str, window: list[str]) -> pd.DataFrame:
+        """The region's and England's published figures over `window`."""
+        a = self.published_areas
+        return a[a["area_code"].isin([region_code, "england"]) & a["period"].isin(window)]
+
+    @cached_property
+    def text(self) -> dict[str, RowsText]:
+        """The CSV text of slices' tables, formatted once: LA figures, neighbours' figures and
+        areas' figures."""
+        las = self.bench["las"]
+        return {
+            "las": RowsText(las),
+            "neighbours": RowsText(las[NEIGHBOUR_COLUMNS]),
+            "areas": RowsText(self.published_areas),
+        }
+
+    @cached_property
+    def figures_text(self) -> FiguresText:
+        """Every report's figures CSV, formatted once."""
+        reference = self.inputs.reference
+        return FiguresText(
+            self.bench["las"],
+            self.published_areas,
+            reference.la_names,
+            dict(reference.regions.itertuples(index=False)),
+            self.inputs.catalogue,
+            NEIGHBOUR_COLUMNS,
+        )
 
 
 @dataclass
@@ -1033,6 +1048,7 @@ def _write_site(
             returns,
             vjson["summary"],
             plan.site_footer,
+            datapack=DATAPACK_INDEX if (out / DATAPACK_INDEX).is_file() else None,
         ),
     )
     site = [out / "index.html", *sorted(p for p in (out / "validation").rglob("*") if p.is_file())]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
+from pipeline.core.catalogue import Catalogue
+from pipeline.core.crosscheck import AGREES, DIFFERS, HEADINGS, INCOMPLETE, table_rows
 from pipeline.core.html import esc, page, table
 from pipeline.core.periods import parse_slug
 
@@ -25,8 +27,10 @@ def index_html(
     returns: list[dict],
     validation_summary: dict,
     footer: str,
+    datapack: str | None = None,
 ) -> str:
-    """Every report of every period with its status, and every LA's return with its feedback.
+    """Every report of every period with its status, and every LA's return with its feedback;
+    `datapack`: the annual datapack's index, when one was built in the same folder.
 
     `reports`: dicts with period, region_code, region_name, href, status (ok or failed), detail.
     `returns`: dicts with period, region_name, la_code, la_name, status (accepted, not accepted
@@ -44,6 +48,11 @@ def index_html(
         f'{s["quarantined"]} not accepted. <a href="validation/index.html">Read the validation '
         "report</a> for what each LA needs to fix.</p>",
     ]
+    if datapack:
+        body.append(
+            f'<p>The annual datapack from DfE\'s published statistics: <a href="{esc(datapack)}">'
+            "every region's datapack</a>.</p>"
+        )
     if len(periods) > 1:
         links = "".join(
             f'<li><a href="#{esc(p)}">{esc(parse_slug(p).label)}</a></li>' for p in periods
@@ -416,3 +425,80 @@ def junit_xml(validation: dict) -> str:
 
 def dumps_json(obj: object) -> str:
     return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+
+
+def datapack_index_html(
+    css: str,
+    name: str,
+    banners: Sequence[tuple[str, str]],
+    reports: list[dict],
+    checked: Mapping[str, int],
+    not_agreeing: list[dict],
+    regions: Mapping[str, str],
+    catalogue: Catalogue,
+    left_out: list[dict],
+    footer: str,
+    home: str | None = None,
+) -> str:
+    """The annual datapack's index: each year's regional datapacks, the published cross-check
+    and any LA rows the source files had that no LA of the reference matched.
+
+    `reports`: dicts with year, region_code, region_name, href, status and error;
+    `checked`: the cross-check's counts; `not_agreeing`: its rows that did not agree."""
+    body = [f"<h1>Annual datapack: {esc(name)}</h1>"]
+    if home:
+        body.append(f'<p><a href="{esc(home)}">All Tartan reports</a></p>')
+    years = sorted({r["year"] for r in reports}, key=parse_slug, reverse=True)
+    for year in years:
+        mine = sorted((r for r in reports if r["year"] == year), key=lambda r: r["region_code"])
+        built = sum(r["status"] == "ok" for r in mine)
+        rows = []
+        for r in mine:
+            title = f"{r['region_name']}: annual datapack, {parse_slug(year).label}"
+            link = (
+                f'<a href="{esc(r["href"])}">{esc(title)}</a>'
+                if r["status"] == "ok"
+                else esc(title)
+            )
+            rows.append(
+                f'<tr><th scope="row">{link}</th><td class="status-{esc(r["status"])}">'
+                f"{esc(r['status'])}</td><td>{esc(r.get('error', ''))}</td></tr>"
+            )
+        body.append(
+            f'<h2 id="y{esc(year)}">{esc(parse_slug(year).label)}</h2>'
+            f"<p>{built} of {_plural(len(mine), 'regional datapack')} built.</p>"
+            f'<table class="tartan-table"><caption>Regional datapacks, '
+            f"{esc(parse_slug(year).label)}</caption>"
+            '<thead><tr><th scope="col">Datapack</th><th scope="col">Status</th>'
+            f'<th scope="col">Notes</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        )
+    total = sum(checked.values())
+    body.append(
+        '<h2 id="crosscheck">Published cross-check</h2>'
+        f"<p>DfE publishes its own figures for each region and England beside the LA rows. "
+        f"Tartan added up the LA rows itself and compared: {_plural(total, 'comparison')}, "
+        f"{checked.get(AGREES, 0):,} agree within the publication's rounding, "
+        f"{checked.get(INCOMPLETE, 0):,} incomplete (some LAs' figures withheld, so the sum "
+        f"falls short) and <strong>{checked.get(DIFFERS, 0):,} differ</strong>. Every "
+        'comparison is in <a href="crosscheck.csv">crosscheck.csv</a>.</p>'
+    )
+    differs = [r for r in not_agreeing if r["outcome"] == DIFFERS]
+    if differs:
+        body.append(
+            table(
+                "Published figures that differ from the sum of their LAs",
+                HEADINGS,
+                table_rows(differs, regions, catalogue),
+                numeric=[False, True, True, True, True, True, False],
+            )
+        )
+    if left_out:
+        body.append(
+            table(
+                "LA rows in the source files that match no LA of the reference (left out)",
+                ["LA code", "Name in the file", "Why", "Rows"],
+                [[r["la_code"], r["la_name"], r["reason"], r["rows"]] for r in left_out],
+                numeric=[False, False, False, True],
+            )
+        )
+    return page(f"Annual datapack: {name}", "\n".join(body), css, banners, footer)

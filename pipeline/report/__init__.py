@@ -22,7 +22,17 @@ class SelfAssessmentPack(Facade):
     IMPLEMENTATION = ("pipeline.report.pack", "SelfAssessmentPack")
 
 
-#: each kind of report (its output file's stem) and its facade
-REPORTS = {"regional-benchmark": RegionalBenchmark, "self-assessment": SelfAssessmentPack}
+class AnnualDatapack(Facade):
+    """The annual datapack from DfE's published statistics (pipeline.report.datapack)."""
 
-__all__ = ["HTML", "REPORTS", "RegionalBenchmark", "SelfAssessmentPack"]
+    IMPLEMENTATION = ("pipeline.report.datapack", "AnnualDatapack")
+
+
+#: each kind of report (its output file's stem) and its facade
+REPORTS = {
+    "regional-benchmark": RegionalBenchmark,
+    "self-assessment": SelfAssessmentPack,
+    "datapack": AnnualDatapack,
+}
+
+__all__ = ["HTML", "REPORTS", "AnnualDatapack", "RegionalBenchmark", "SelfAssessmentPack"]

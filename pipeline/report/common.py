@@ -61,6 +61,11 @@ class Report:
         return parse_slug(self.period).label
 
     @property
+    def noun(self) -> str:
+        """What one of the report's periods is called: quarter or year."""
+        return parse_slug(self.period).noun
+
+    @property
     def region_name(self) -> str:
         return self.context["region"]["name"]
 

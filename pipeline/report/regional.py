@@ -196,15 +196,15 @@ class RegionalBenchmark(Report):
             desc = (
                 f"Line charts, one per indicator in {theme}: each local authority in the region "
                 f"(thin grey lines), the region (solid blue line) and {england} (dashed orange "
-                f"line) for each quarter from {labels[periods[0]]} to {labels[periods[-1]]}. "
+                f"line) for each {self.noun} from {labels[periods[0]]} to {labels[periods[-1]]}. "
                 "The figures are in the table below the charts."
             )
             out.append(f'<h3 id="theme-{esc(slug)}">{esc(theme)}</h3>')
             if len(periods) < 2:
                 out.append(
                     f'<p class="no-chart">No trend chart: {esc(labels[periods[0]])} is the first '
-                    "quarter held, so there is nothing yet to compare it with. The quarter's "
-                    "figures are in the rug and the ranking chart.</p>"
+                    f"{self.noun} held, so there is nothing yet to compare it with. The "
+                    f"{self.noun}'s figures are in the rug and the ranking chart.</p>"
                 )
             else:
                 out.append(

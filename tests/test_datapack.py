@@ -1,0 +1,362 @@
+"""The annual datapack, end to end: `tartan datapack --source DIR [--year YYYY]`.
+
+On DfE's real published files (``../shared/public-data``, skipped when absent) the datapack is
+built for every region and all 153 LAs, as `make datapack` builds it, and read as a reviewer
+reads it; on the small source folder of ``test_ees`` (always) the command's contract: the
+cross-check failing on an altered regional figure, exit codes, and nothing written on a bad
+request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.cli import main
+from pipeline.core.catalogue import Catalogue
+from pipeline.core.narrative import persistent_worst_band, region_profile
+from pipeline.edges import ees
+from pipeline.orchestration.datapack import (
+    DFE_COUNTS,
+    DFE_VALUE,
+    TARTAN_SUM,
+    area_figures,
+    choose_year,
+    trend_window,
+)
+from tests.conftest import PUBLIC_DATA, ROOT
+from tests.test_ees import small_source
+
+MAPPING = ROOT / "data_contracts" / "datapack.yaml"
+_absent = [f for f in ees.load_spec(MAPPING).files if not (PUBLIC_DATA / f).is_file()]
+real = pytest.mark.skipif(
+    bool(_absent), reason=f"public data not available in {PUBLIC_DATA}: {', '.join(_absent)}"
+)
+REGIONS = [f"E1200000{i}" for i in range(1, 10)]
+
+
+def _text(html: str) -> str:
+    """A page's visible words, tags and styles removed."""
+    html = re.sub(r"<(style|svg)\b.*?</\1>", " ", html, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", html)
+    import html as h
+
+    return re.sub(r"\s+", " ", h.unescape(text))
+
+
+def _build(source: Path, out: Path, *args: str, contracts: Path | None = None):
+    argv = ["datapack", "--source", str(source), "--out", str(out), "--no-progress", *args]
+    if contracts is not None:
+        argv += ["--contracts", str(contracts)]
+    cmd = [sys.executable, "-m", "pipeline", *argv]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
+
+
+# ------------------------------------------------------------------------- the real files
+
+
+@pytest.fixture(scope="module")
+def public_datapack(tmp_path_factory) -> Path:
+    """The latest year's datapack of every region from the real files, as `make datapack`."""
+    if _absent:
+        pytest.skip(f"public data not available in {PUBLIC_DATA}: {', '.join(_absent)}")
+    out = tmp_path_factory.mktemp("datapack")
+    r = _build(PUBLIC_DATA, out)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return out
+
+
+pytestmark = pytest.mark.xdist_group("datapack")
+
+
+@real
+def test_every_region_and_all_153_las_from_the_published_files(public_datapack):
+    folder = public_datapack / "datapack"
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    assert manifest["year"] == "2025"
+    assert sorted(j["parameters"]["region_code"] for j in manifest["jobs"]) == REGIONS
+    assert all(j["status"] == "ok" for j in manifest["jobs"])
+    reference = pd.read_csv(PUBLIC_DATA / "reference" / "la_153_reference.csv", dtype=str)
+    seen = set()
+    indicators = None
+    for region in REGIONS:
+        stem = folder / "2025" / region / "datapack"
+        figures = pd.read_csv(stem.with_suffix(".csv"), dtype={"period": str})
+        las = figures[figures["area_type"] == "la"]
+        seen |= set(las["area_code"])
+        ids = set(figures["indicator_id"])
+        indicators = ids if indicators is None else indicators
+        assert ids == indicators
+        html = _text(stem.with_suffix(".html").read_text("utf-8"))
+        # every LA of the region has its comparison table, named on the page
+        for code, name in las[["area_code", "area_name"]].drop_duplicates().values:
+            assert f"{name} ({code})" in html
+            assert f"{name} against its statistical neighbours, the region and England" in html
+        # five years of trend, each LA ranked among all LAs in England
+        assert set(figures["period"]) == {"2021", "2022", "2023", "2024", "2025"}
+        assert re.search(r"\b\d+ of 15[0-3]\b", html)
+    assert seen == set(reference["new_la_code_current_dfe_qa"]) and len(seen) == 153
+    spec = ees.load_spec(MAPPING)
+    data_files = {s.columns["numerator"].file for s in spec.sources}
+    assert len(indicators) >= 6 and len(data_files) >= 3
+
+
+@real
+def test_a_datapack_compares_each_la_with_its_neighbours_region_and_england(public_datapack):
+    """Barnsley (recoded in 2025) in Yorkshire and The Humber: its row of the LA table has the
+    published figure, its neighbours' mean and median, DfE's region and England figures, its
+    ranks and the five-year trend, as the CSV has them."""
+    stem = public_datapack / "datapack" / "2025" / "E12000003" / "datapack"
+    figures = pd.read_csv(stem.with_suffix(".csv"), dtype={"period": str})
+    row = figures[
+        (figures["area_code"] == "E08000038")
+        & (figures["period"] == "2025")
+        & (figures["indicator_id"] == "cla_rate")
+    ].iloc[0]
+    assert (row["numerator"], row["denominator"], row["value"]) == (366, 51799, 71)
+    assert row["sn_count"] == 10
+    region = figures[
+        (figures["area_code"] == "E12000003")
+        & (figures["period"] == "2025")
+        & (figures["indicator_id"] == "cla_rate")
+    ].iloc[0]
+    html = _text(stem.with_suffix(".html").read_text("utf-8"))
+    barnsley = html[html.index("Barnsley (E08000038)") :]
+    line = barnsley[barnsley.index("CLA rate") :][:200]
+    expected = (
+        f"CLA rate 71 {row['sn_mean']:.0f} {row['sn_median']:.0f} {region['value']:.0f} "
+        f"67 {int(row['rank_national'])} of {int(row['las_ranked_national'])} "
+        f"{int(row['rank_region'])} of {int(row['las_ranked_region'])} no judgement"
+    )
+    assert line.startswith(expected), (line, expected)
+    # the trend word and the figure four years before, then each earlier year's figure
+    earlier = figures[
+        (figures["area_code"] == "E08000038")
+        & (figures["indicator_id"] == "cla_rate")
+        & (figures["period"] != "2025")
+    ].sort_values("period")
+    years = " ".join(f"{v:.0f}" for v in earlier["value"])
+    assert f"(from {earlier['value'].iloc[0]:.0f}) {years}" in line
+
+
+@real
+def test_published_cross_check_passes_for_every_region(public_datapack):
+    folder = public_datapack / "datapack"
+    checked = pd.read_csv(folder / "crosscheck.csv", dtype={"period": str})
+    assert set(checked["area_code"]) == {*REGIONS, "england"}
+    assert not checked["outcome"].eq("differs").any()
+    index = _text((folder / "index.html").read_text("utf-8"))
+    assert "0 differ" in index
+    for region in REGIONS:
+        page = _text((folder / "2025" / region / "datapack.html").read_text("utf-8"))
+        assert re.search(r"\d+ comparisons, \d+ agree .* and 0 differ", page)
+
+
+@real
+def test_rebuilt_byte_for_byte_and_unchanged_datapacks_are_not_run_again(public_datapack, tmp_path):
+    other = tmp_path / "again"
+    r = _build(PUBLIC_DATA, other)
+    assert r.returncode == 0, r.stderr
+    a, b = public_datapack / "datapack", other / "datapack"
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    for rel in files:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+    again = _build(PUBLIC_DATA, other)
+    assert again.returncode == 0 and "0 run, 9 unchanged" in again.stdout
+
+
+@real
+def test_an_earlier_year_joins_the_index_and_the_main_index_links_the_datapack(
+    public_datapack, tmp_path
+):
+    out = tmp_path / "out"
+    shutil.copytree(public_datapack, out)
+    r = _build(PUBLIC_DATA, out, "--year", "2019", "--region", "E12000001")
+    assert r.returncode == 0, r.stderr
+    folder = out / "datapack"
+    index = (folder / "index.html").read_text("utf-8")
+    assert 'href="2019/E12000001/datapack.html"' in index
+    assert 'href="2025/E12000009/datapack.html"' in index
+    page = _text((folder / "2019" / "E12000001" / "datapack.html").read_text("utf-8"))
+    assert "North East: annual datapack, 2019" in page and "Trend since 2015" in page
+
+
+@real
+def test_the_datapack_in_the_browser(browser, public_datapack):
+    """Offline, error-free and accessible: the index and London's datapack (33 LAs), its rug's
+    bands on screen."""
+    from tests.browser import Screenshot, axe_violations, describe, visit
+    from tests.test_browser import BAND_A, BAND_D
+
+    folder = public_datapack / "datapack"
+    for path in (folder / "index.html", folder / "2025" / "E12000007" / "datapack.html"):
+        v = visit(browser, path)
+        try:
+            assert v.other_requests == [] and v.console_errors == [], path
+            found = axe_violations(v.page)
+            assert found == [], f"axe-core on {path}:\n{describe(found)}"
+            if path.name == "datapack.html":
+                rug = v.page.locator("table.rug")
+                box = rug.bounding_box()
+                shot = Screenshot(v.page)
+                assert shot.pixels_of(box, BAND_A) > 100 and shot.pixels_of(box, BAND_D) > 100
+                assert v.page.locator('figure[id^="trend-"] svg').count() == 3
+        finally:
+            v.page.context.close()
+
+
+# ------------------------------------------------------------------------- a small source
+
+
+def _small(tmp_path: Path) -> tuple[Path, Path]:
+    """The small source of test_ees and a contracts folder holding its mapping."""
+    source = small_source(tmp_path / "source")
+    contracts = tmp_path / "contracts"
+    shutil.copytree(ROOT / "data_contracts", contracts)
+    shutil.copy(source / "datapack.yaml", contracts / "datapack.yaml")
+    return source, contracts
+
+
+def test_small_source_builds_and_states_where_each_area_figure_comes_from(tmp_path):
+    source, contracts = _small(tmp_path)
+    out = tmp_path / "out"
+    r = _build(source, out, contracts=contracts)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Datapack 2025: 2 of 2 regional datapacks built" in r.stdout
+    csv = pd.read_csv(out / "datapack" / "2025" / "E12000003" / "datapack.csv", dtype=str)
+    region = csv[(csv["area_code"] == "E12000003") & (csv["period"] == "2025")]
+    # DfE's published 23.3% stands (the LA rows give 2170 / 9300 = 23.33...)
+    assert region.set_index("indicator_id").at["rereferrals_pct", "value"] == "23.3"
+
+
+def test_an_altered_regional_figure_fails_the_datapack_naming_it(tmp_path):
+    source, contracts = _small(tmp_path)
+    c1 = source / "ees" / "c1.csv"
+    text = c1.read_text("utf-8")
+    assert ",E12000003,,,,,Referrals and Re-referrals,9300,2170,23.3" in text
+    c1.write_text(text.replace(",9300,2170,23.3", ",9300,2170,25.3"), "utf-8")
+    out = tmp_path / "out"
+    r = _build(source, out, contracts=contracts)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "1 differ" in r.stdout
+    assert "differs: E12000003 2025 rereferrals_pct value: DfE published 25.3" in r.stderr
+    index = _text((out / "datapack" / "index.html").read_text("utf-8"))
+    assert "Published figures that differ from the sum of their LAs" in index
+    assert "Yorkshire and The Humber, 2025: Re-referrals (%), value 25.3 23.333" in index
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--year", "1999"], "year '1999' has no figures; years held: 2024, 2025"),
+        (["--region", "E12000009"], "region E12000009 is not in the reference data"),
+    ],
+)
+def test_a_bad_request_is_refused_with_exit_2_and_writes_nothing(tmp_path, args, message):
+    source, contracts = _small(tmp_path)
+    out = tmp_path / "out"
+    r = _build(source, out, *args, contracts=contracts)
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    assert not out.exists()
+
+
+def test_a_missing_source_folder_is_refused_with_exit_2(tmp_path, capsys):
+    assert main(["datapack", "--source", str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 2
+    assert "nowhere: no such folder" in capsys.readouterr().err
+
+
+def test_source_files_are_never_modified(tmp_path):
+    source, contracts = _small(tmp_path)
+    before = {p: p.read_bytes() for p in source.rglob("*") if p.is_file()}
+    r = _build(source, tmp_path / "out", contracts=contracts)
+    assert r.returncode == 0, r.stderr
+    assert {p: p.read_bytes() for p in source.rglob("*") if p.is_file()} == before
+
+
+# ------------------------------------------------------------------------- the parts
+
+
+CATALOGUE = Catalogue.from_records(
+    [
+        {"id": "pct", "label": "Re-referrals (%)", "theme": "T", "unit": "percentage",
+         "decimals": 1, "polarity": "low", "valid_range": [0, 100]},
+        {"id": "rate", "label": "Referrals rate", "theme": "T", "unit": "rate per 10,000",
+         "decimals": 1, "polarity": "neutral", "valid_range": [0, None]},
+    ],
+    "test",
+)  # fmt: skip
+
+
+def test_area_figures_prefer_dfe_value_then_dfe_counts_then_the_sum_of_las():
+    keys = ["area_code", "period", "indicator_id"]
+    published = pd.DataFrame(
+        [
+            ("R1", "2025", "pct", 200.0, 1000.0, 21.0, ""),  # DfE's value stands
+            ("R1", "2025", "rate", 500.0, 10000.0, float("nan"), ""),  # from DfE's counts
+            ("england", "2025", "pct", float("nan"), float("nan"), float("nan"), "x"),
+        ],
+        columns=[*keys, "numerator", "denominator", "value", "status"],
+    )
+    tartan = pd.DataFrame(
+        [
+            ("R1", "2025", "pct", 20.0, "region"),
+            ("R1", "2025", "rate", 490.0, "region"),
+            ("england", "2025", "pct", 19.5, "england"),
+            ("england", "2025", "rate", float("nan"), "england"),
+        ],
+        columns=[*keys, "value", "area_type"],
+    ).assign(status="", las_contributing=3, las_in_area=3)
+    out = area_figures(published, tartan, CATALOGUE, trend_steps=4).set_index(
+        ["area_code", "indicator_id"]
+    )
+    assert out.at[("R1", "pct"), "value"] == 21.0 and out.at[("R1", "pct"), "source"] == DFE_VALUE
+    assert out.at[("R1", "rate"), "value"] == 500.0
+    assert out.at[("R1", "rate"), "source"] == DFE_COUNTS
+    assert out.at[("england", "pct"), "value"] == 19.5
+    assert out.at[("england", "pct"), "source"] == TARTAN_SUM
+    assert out.at[("england", "rate"), "status"] == "missing"
+
+
+def test_the_year_is_the_latest_held_unless_asked_and_trends_cover_five_years():
+    years = ["2019", "2020", "2022", "2023", "2024", "2025"]
+    assert choose_year(years, None) == "2025" and choose_year(years, ["latest"]) == "2025"
+    assert choose_year(years, ["2020"]) == "2020"
+    assert trend_window("2025", years, 5) == ["2022", "2023", "2024", "2025"]  # 2021 not held
+    assert trend_window("2020", years, 5) == ["2019", "2020"]
+
+
+def test_region_profile_describes_neutral_indicators_and_judges_only_by_polarity():
+    areas = pd.DataFrame(
+        [
+            ("R1", "2025", "pct", 20.0, 24.0),
+            ("england", "2025", "pct", 22.0, float("nan")),
+            ("R1", "2025", "rate", 600.0, 500.0),
+            ("england", "2025", "rate", 520.0, float("nan")),
+        ],
+        columns=["area_code", "period", "indicator_id", "value", "trend_from"],
+    )
+    p = region_profile(areas, CATALOGUE, "2025", "R1", "Northshire", "England", 4)
+    assert p.points == [
+        "Re-referrals (%): 20.0%, 2.0 percentage points lower than England (22.0%), better; "
+        "fell from 24.0% in 2021 (better).",
+        "Referrals rate: 600.0 per 10,000 children, 80.0 per 10,000 children higher than "
+        "England (520.0 per 10,000 children); rose from 500.0 in 2021.",
+    ]
+
+
+def test_persistent_band_d_counts_years_in_an_annual_datapack():
+    las = pd.DataFrame(
+        [("L1", "2025", "pct", 30.0, 4)],
+        columns=["la_code", "period", "indicator_id", "value", "worst_band_run"],
+    )
+    p = persistent_worst_band(las, CATALOGUE, "2025", {"L1": "Oldtown"})
+    assert p.heading == "In band D for 3 years or more"
+    assert p.points == ["Oldtown: Re-referrals (%), 30.0%, for 4 years, since 2022."]
