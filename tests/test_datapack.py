@@ -174,9 +174,7 @@ def test_rebuilt_byte_for_byte_and_unchanged_datapacks_are_not_run_again(public_
 
 
 @real
-def test_an_earlier_year_joins_the_index_and_the_main_index_links_the_datapack(
-    public_datapack, tmp_path
-):
+def test_an_earlier_year_joins_the_datapack_index_beside_the_latest(public_datapack, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(public_datapack, out)
     r = _build(PUBLIC_DATA, out, "--year", "2019", "--region", "E12000001")
@@ -360,3 +358,13 @@ def test_persistent_band_d_counts_years_in_an_annual_datapack():
     p = persistent_worst_band(las, CATALOGUE, "2025", {"L1": "Oldtown"})
     assert p.heading == "In band D for 3 years or more"
     assert p.points == ["Oldtown: Re-referrals (%), 30.0%, for 4 years, since 2022."]
+
+
+def test_the_main_index_links_the_datapack_when_one_is_in_the_folder():
+    from pipeline.orchestration.site import index_html
+
+    summary = {"returns": 0, "accepted": 0, "quarantined": 0}
+    without = index_html("", "Demo", [], [], [], summary, "")
+    linked = index_html("", "Demo", [], [], [], summary, "", datapack="datapack/index.html")
+    assert "datapack" not in without
+    assert '<a href="datapack/index.html">every region\'s datapack</a>' in linked

@@ -143,7 +143,7 @@ def test_every_report_footer_states_its_provenance(demo_site, period):
         prov = jobs[f"{period}/{code}/regional-benchmark"]["provenance"]
         assert facts["Period"] == label
         assert facts["Comparators as at"] == f"Region, England and statistical neighbours: {label}"
-        inputs = "Inputs SHA-256 (the accepted figures this report was made from)"
+        inputs = "Inputs SHA-256 (the figures this report was made from)"
         assert facts[inputs] == prov["inputs_sha256"]
         assert facts["Figures SHA-256 (the report's CSV)"] == prov["figures_sha256"]
         assert facts["Contracts and configuration SHA-256"] == m["config_sha256"]
