@@ -13,6 +13,11 @@ naive baseline on the same slices: each report by the papermill CLI, then the ju
 CLI, one after another, on slices prepared by Tartan's own driver (whose time is counted, as the
 cold run's is). Targets: cold at least 6x faster than the naive loop; unchanged re-run
 <= 2 s; peak memory <= 1.5 GB.
+
+datapack: ``tartan datapack`` on DfE's real published files (``../shared/public-data`` or
+``$TARTAN_PUBLIC_DATA``; skipped, saying so, when absent): the nine regional datapacks of the
+latest year, cold and unchanged. Targets: cold <= 45 s; unchanged re-run <= 15 s (it reads and
+checks the files again, then runs no notebook); peak memory <= 1.5 GB.
 """
 
 from __future__ import annotations
@@ -325,11 +330,40 @@ def bench_reports(sample: int | None = None) -> dict[str, float]:
         return {"met": float(all(met.values()))}
 
 
+def bench_datapack() -> dict[str, float]:
+    from tests.conftest import PUBLIC_DATA
+
+    if not (PUBLIC_DATA / "ees").is_dir():
+        print(f"datapack: skipped, no published statistics in {PUBLIC_DATA}")
+        return {"met": 1.0}
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "pipeline", "datapack", "--source", str(PUBLIC_DATA)]
+        cmd += ["--out", tmp, "--no-progress"]
+        cold, again = _timed(cmd), _timed(cmd)
+        print(
+            f"datapack: cold {cold['wall']:.1f} s, peak {cold['peak_mb']:.0f} MB "
+            f"({cold['out'].splitlines()[0]})"
+        )
+        print(f"datapack: unchanged re-run {again['wall']:.1f} s")
+        met = {
+            "cold <= 45 s": cold["wall"] <= 45,
+            "unchanged <= 15 s": again["wall"] <= 15,
+            "peak <= 1.5 GB": cold["peak_mb"] <= 1536,
+        }
+        print(
+            "datapack: targets "
+            + ", ".join(f"{k} {'met' if ok else 'MISSED'}" for k, ok in met.items())
+        )
+        return {"met": float(all(met.values()))}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
-        "--only", choices=("validation", "reports"), help="run one benchmark (default: both)"
+        "--only",
+        choices=("validation", "reports", "datapack"),
+        help="run one benchmark (default: all)",
     )
     parser.add_argument(
         "--naive-sample",
@@ -345,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         met &= bool(bench_validation(args.repeats)["met"])
     if args.only in (None, "reports"):
         met &= bool(bench_reports(args.naive_sample)["met"])
+    if args.only in (None, "datapack"):
+        met &= bool(bench_datapack()["met"])
     return 0 if met else 1
 
 
