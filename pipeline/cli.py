@@ -371,6 +371,7 @@ def _print_up_to_date(manifest: dict, args) -> int:
 
 
 def _datapack(args) -> int:
+    from pipeline.core import crosscheck
     from pipeline.orchestration.datapack import datapack
 
     args.data = args.source
@@ -386,11 +387,11 @@ def _datapack(args) -> int:
         where = f" in {r.where}" if r.where else ""
         log = f" (the executed notebook: {r.log})" if r.log else ""
         print(f"  failed: {r.id}{where}: {r.error}{log}", file=sys.stderr)
-    counts = summary.checked["outcome"].value_counts()
+    counts = crosscheck.summary(summary.checked)
     print(
         f"Published cross-check: {_n(len(summary.checked), 'comparison')}, "
-        f"{counts.get('agrees', 0)} agree, {counts.get('incomplete', 0)} incomplete "
-        f"(LAs withheld), {counts.get('differs', 0)} differ"
+        f"{counts[crosscheck.AGREES]} agree, {counts[crosscheck.INCOMPLETE]} incomplete "
+        f"(LAs withheld), {counts[crosscheck.DIFFERS]} differ"
     )
     for r in summary.differs.itertuples():
         print(

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.catalogue import Catalogue
+from pipeline.core.html import table
 
 AGREES, DIFFERS, INCOMPLETE = "agrees", "differs", "incomplete"
 ENGLAND = "england"
@@ -130,9 +131,20 @@ HEADINGS = ["Area, year, indicator and measure", "DfE published", "Tartan from L
 HEADINGS += ["Difference", "Allowed (rounding)", "LAs with a figure", "Outcome"]
 
 
-def table_rows(rows: list[dict], area_names: dict[str, str], catalogue: Catalogue) -> list[list]:
-    """Cross-check rows (as records) for a table under HEADINGS: DfE's figure as published,
-    Tartan's to two more decimals than DfE publishes, so the rounding can be seen."""
+def crosscheck_table(
+    caption: str, rows: list[dict], area_names: dict[str, str], catalogue: Catalogue
+) -> str:
+    """Cross-check rows (as records) as an HTML table: DfE's figure as published, Tartan's to
+    two more decimals than DfE publishes, so the rounding can be seen."""
+    return table(
+        caption,
+        HEADINGS,
+        _table_rows(rows, area_names, catalogue),
+        numeric=[False, True, True, True, True, True, False],
+    )
+
+
+def _table_rows(rows: list[dict], area_names: dict[str, str], catalogue: Catalogue) -> list[list]:
     out = []
     known = {i.id: i for i in catalogue}
     for r in rows:

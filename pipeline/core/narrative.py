@@ -68,6 +68,13 @@ def is_better(ind: Indicator, difference: float) -> bool | None:
     return (difference > 0) == (ind.polarity == "high")
 
 
+def _verdict(ind: Indicator, difference: float) -> str:
+    """'better' or 'worse' for a difference (new minus old, or us minus them); '' when no
+    judgement is made."""
+    good = is_better(ind, difference)
+    return "" if good is None else "better" if good else "worse"
+
+
 def _moved(difference: float) -> str:
     return "rose" if difference > 0 else "fell"
 
@@ -300,11 +307,10 @@ def region_profile(
             if r == e:
                 text += f", the same as {england_name}"
             else:
-                good = is_better(ind, r - e)
-                judged = "" if good is None else f", {'better' if good else 'worse'}"
+                judged = _verdict(ind, r - e)
                 text += (
                     f", {ind.difference(r - e)} {'higher' if r > e else 'lower'} than "
-                    f"{england_name} ({ind.with_unit(e)}){judged}"
+                    f"{england_name} ({ind.with_unit(e)})" + (f", {judged}" if judged else "")
                 )
         earlier = region.at[ind.id, "trend_from"] if "trend_from" in region else math.nan
         if pd.notna(earlier):
@@ -312,10 +318,9 @@ def region_profile(
             if earlier == r:
                 text += f"; unchanged since {then.label}"
             else:
-                good = is_better(ind, r - earlier)
-                judged = "" if good is None else f" ({'better' if good else 'worse'})"
-                text += (
-                    f"; {_moved(r - earlier)} from {ind.format(earlier)} in {then.label}{judged}"
+                judged = _verdict(ind, r - earlier)
+                text += f"; {_moved(r - earlier)} from {ind.format(earlier)} in {then.label}" + (
+                    f" ({judged})" if judged else ""
                 )
         points.append(text + ".")
     lead = (

@@ -22,7 +22,7 @@ import pandas as pd
 from pipeline.core import narrative
 from pipeline.core.benchmark import MISSING, OK, benchmark, ratio
 from pipeline.core.catalogue import Catalogue
-from pipeline.core.crosscheck import AGREES, DIFFERS, crosscheck
+from pipeline.core.crosscheck import DIFFERS, crosscheck
 from pipeline.core.crosscheck import summary as crosscheck_summary
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import parse_slug
@@ -51,6 +51,8 @@ from pipeline.orchestration.run import (
     _neighbour_lists,
     _select_regions,
     catalogue_records,
+    discard_failed,
+    manifest_entry,
 )
 from pipeline.orchestration.settings import PROJECT, Settings
 from pipeline.orchestration.site import datapack_index_html, dumps_json
@@ -232,6 +234,19 @@ class _Datapack:
     areas: pd.DataFrame  # area_figures
     checked: pd.DataFrame
     planner: Planner
+    digests: dict[str, str]  # every file read (relative to the source folder) -> SHA-256
+
+    @cached_property
+    def sources(self) -> list[dict]:
+        """Each file the indicators come from, its SHA-256 and its indicators."""
+        ids: dict[str, set[str]] = {}
+        for src in self.pub.spec.sources:
+            for column in src.columns.values():
+                ids.setdefault(column.file, set()).add(src.indicator["id"])
+        return [
+            {"file": name, "sha256": self.digests[name], "indicators": sorted(ids[name])}
+            for name in sorted(ids)
+        ]
 
     @cached_property
     def text(self) -> dict[str, RowsText]:
@@ -240,12 +255,11 @@ class _Datapack:
     @cached_property
     def figures_text(self) -> FiguresText:
         ref = self.pub.reference
-        names = {**dict(zip(ref.former["la_code"], ref.former["la_name"], strict=True))}
-        names |= ref.la_names
+        former = dict(zip(ref.former["la_code"], ref.former["la_name"], strict=True))
         return FiguresText(
             self.bench,
             self.areas,
-            names,
+            former | ref.la_names,
             dict(ref.regions.itertuples(index=False)),
             self.pub.catalogue,
             NEIGHBOUR_COLUMNS,
@@ -283,7 +297,8 @@ def _datapack(s: Settings, work: Path) -> DatapackSummary:
 
     reference_contract = ct.load_contract(s.contracts / "reference.yaml")
     versions = {"datapack": pub.spec.version, reference_contract.id: reference_contract.version}
-    inputs = prov.combined_hash([(name, sha256_file(path)) for name, path in _read_files(pub)])
+    digests = {name: sha256_file(pub.source / name) for name in pub.spec.files}
+    inputs = prov.combined_hash(list(digests.items()))
     config = prov.combined_hash(
         [
             (f"data_contracts/{p.name}", sha256_file(p))
@@ -321,22 +336,14 @@ def _datapack(s: Settings, work: Path) -> DatapackSummary:
             areas,
             checked,
             planner,
+            digests,
         )
         planned = [_region_job(dp, code, name) for code, name in regions.itertuples(index=False)]
         results = _run(s, planned, earlier, folder, executor)
     jobs = [p.job for p in planned]
-    for job in jobs:
-        if results[job.id].status != "ok":  # never leave an earlier run's report looking current
-            for suffix in (".html", ".ipynb", ".csv"):
-                Path(job.out_stem).with_suffix(suffix).unlink(missing_ok=True)
-    ordered = [results[j.id] for j in jobs]
+    ordered = discard_failed(jobs, results)
     index = _write_site(dp, jobs, ordered, folder)
     return DatapackSummary(year, ordered, checked, index)
-
-
-def _read_files(pub: Published) -> list[tuple[str, Path]]:
-    """Every file of the source folder the run read: the mapping's sources and references."""
-    return [(name, pub.source / name) for name in pub.spec.files]
 
 
 def _run(s: Settings, planned: list[Planned], earlier: dict, folder: Path, executor):
@@ -346,20 +353,13 @@ def _run(s: Settings, planned: list[Planned], earlier: dict, folder: Path, execu
 
     def start():
         for p in planned:
-            hit = None if s.force else cache.cached_job(earlier.get(p.job.id), p.job.key, folder)
+            hit = None if s.force else p.cached(earlier.get(p.job.id), folder)
             if hit is None:
                 p.write_slice()
                 yield p.job
                 continue
-            res = JobResult(
-                p.job.id,
-                "ok",
-                outputs=[str(folder / rel) for rel in hit["outputs"]],
-                output_sha256={str(folder / r): sha for r, sha in hit["output_sha256"].items()},
-                cached=True,
-            )
-            results[p.job.id] = res
-            progress.update(res)
+            results[p.job.id] = hit
+            progress.update(hit)
 
     def finished(job: Job, res: JobResult) -> list[Job]:
         results[job.id] = res
@@ -406,10 +406,6 @@ def _region_job(dp: _Datapack, region_code: str, region_name: str) -> Planned:
         dp.checked["area_code"].isin([region_code, "england"]) & dp.checked["period"].isin(window)
     ]
     spec = dp.pub.spec
-    sources = {}
-    for src in spec.sources:
-        for column in src.columns.values():
-            sources.setdefault(column.file, []).append(src.indicator["id"])
     context = {
         "region": {"code": region_code, "name": region_name},
         "period": year,
@@ -428,14 +424,7 @@ def _region_job(dp: _Datapack, region_code: str, region_name: str) -> Planned:
             "version": spec.version,
             "file": f"data_contracts/{MAPPING}",
         },
-        "sources": [
-            {
-                "file": name,
-                "sha256": sha256_file(dp.pub.source / name),
-                "indicators": sorted(set(ids)),
-            }
-            for name, ids in sorted(sources.items())
-        ],
+        "sources": dp.sources,
         "disclosure": AS_PUBLISHED,
         "england_label": "England",
         "narrative": [para.to_json() for para in story],
@@ -467,23 +456,8 @@ def _write_site(dp: _Datapack, jobs: list[Job], results: list[JobResult], folder
     """The datapack's index, its cross-check CSV and its manifest: this run's reports and
     those of other years an earlier run built here (while their files are there)."""
     s, ref = dp.planner.s, dp.pub.reference
-
-    def rel(path: str) -> str:
-        return Path(path).relative_to(folder).as_posix()
-
     entries = [
-        {
-            **res.to_json(),
-            "kind": job.kind,
-            "notebook": job.notebook_display,
-            "parameters": job.parameters,
-            "outputs": [rel(o) for o in res.outputs],
-            "log": Path(res.log).relative_to(s.out).as_posix() if res.log else "",
-            "key": job.key,
-            "output_sha256": {rel(o): sha for o, sha in res.output_sha256.items()},
-            "provenance": job.provenance,
-        }
-        for job, res in zip(jobs, results, strict=True)
+        manifest_entry(job, res, folder, s.out) for job, res in zip(jobs, results, strict=True)
     ]
     regions = dict(ref.regions.itertuples(index=False))
     redone = {e["id"] for e in entries}
@@ -501,6 +475,7 @@ def _write_site(dp: _Datapack, jobs: list[Job], results: list[JobResult], folder
             entries.append(e)
     entries.sort(key=lambda e: (-parse_slug(e["parameters"]["period"]).ordinal, e["id"]))
     checked = dp.checked
+    counts = crosscheck_summary(checked)
     write_text_atomic(folder / "crosscheck.csv", checked.to_csv(index=False, lineterminator="\n"))
     footer = prov.footer_html(dp.planner.run_prov, "About these pages' data")
     html = datapack_index_html(
@@ -518,8 +493,8 @@ def _write_site(dp: _Datapack, jobs: list[Job], results: list[JobResult], folder
             }
             for e in entries
         ],
-        crosscheck_summary(checked),
-        checked[checked["outcome"].ne(AGREES)].to_dict(orient="records"),
+        counts,
+        checked[checked["outcome"].eq(DIFFERS)].to_dict(orient="records"),
         regions,
         dp.pub.catalogue,
         dp.pub.extract.left_out.to_dict(orient="records"),
@@ -531,7 +506,7 @@ def _write_site(dp: _Datapack, jobs: list[Job], results: list[JobResult], folder
     manifest = {
         **dp.planner.run_prov,
         "year": dp.year,
-        "crosscheck": crosscheck_summary(checked),
+        "crosscheck": counts,
         "files": {p.relative_to(folder).as_posix(): sha256_file(p) for p in site},
         "jobs": entries,
     }

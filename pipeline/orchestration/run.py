@@ -517,6 +517,49 @@ class Planned:
         for name, data in self.files.items():
             write_bytes_atomic(Path(self.job.slice_dir) / name, data)
 
+    def cached(self, earlier: dict | None, base: Path) -> JobResult | None:
+        """The job's result when an earlier run's outputs (recorded relative to `base` in
+        `earlier`, its manifest entry) stand: same key, every file intact. Else None."""
+        hit = cache.cached_job(earlier, self.job.key, base)
+        if hit is None:
+            return None
+        return JobResult(
+            self.job.id,
+            "ok",
+            outputs=[str(base / rel) for rel in hit["outputs"]],
+            output_sha256={str(base / rel): sha for rel, sha in hit["output_sha256"].items()},
+            cached=True,
+        )
+
+
+def manifest_entry(job: Job, res: JobResult, base: Path, log_base: Path) -> dict:
+    """A job's record in a manifest: its outputs relative to `base`, its log to `log_base`."""
+
+    def rel(path: str, to: Path = base) -> str:
+        return Path(path).relative_to(to).as_posix()
+
+    return {
+        **res.to_json(),
+        "kind": job.kind,
+        "notebook": job.notebook_display,
+        "parameters": job.parameters,
+        "outputs": [rel(o) for o in res.outputs],
+        "log": rel(res.log, log_base) if res.log else "",
+        "key": job.key,
+        "output_sha256": {rel(o): sha for o, sha in res.output_sha256.items()},
+        "provenance": job.provenance,
+    }
+
+
+def discard_failed(jobs: list[Job], results: dict[str, JobResult]) -> list[JobResult]:
+    """The jobs' results in order; a failed job's outputs are removed, so that an earlier
+    run's report never looks current."""
+    for job in jobs:
+        if results[job.id].status != "ok":
+            for suffix in (".html", ".ipynb", ".csv"):
+                Path(job.out_stem).with_suffix(suffix).unlink(missing_ok=True)
+    return [results[j.id] for j in jobs]
+
 
 def report(s: Settings) -> RunSummary:
     """Validate, benchmark, plan and build every report the settings ask for, skipping jobs
@@ -567,11 +610,7 @@ def _report(s: Settings) -> RunSummary:
         regional_specs, pack_specs = _specs(plan)
         planned, results = _build(plan, regional_specs, pack_specs, earlier, executor)
     jobs = [p.job for p in planned]
-    for job in jobs:
-        if results[job.id].status != "ok":  # never leave an earlier run's report looking current
-            for suffix in (".html", ".ipynb", ".csv"):
-                Path(job.out_stem).with_suffix(suffix).unlink(missing_ok=True)
-    ordered = [results[j.id] for j in jobs]
+    ordered = discard_failed(jobs, results)
     _write_site(plan, jobs, ordered, vjson, key)
     return RunSummary(plan.v, ordered)
 
@@ -636,20 +675,11 @@ def _build(
     def start(p: Planned) -> Job | None:
         """The job, when it has to run (its slice written); None when its outputs stand."""
         order.append(p)
-        hit = None if plan.s.force else cache.cached_job(earlier.get(p.job.id), p.job.key, out)
+        hit = None if plan.s.force else p.cached(earlier.get(p.job.id), out)
         if hit is None:
             p.write_slice()
             return p.job
-        done(
-            p.job,
-            JobResult(
-                p.job.id,
-                "ok",
-                outputs=[str(out / rel) for rel in hit["outputs"]],
-                output_sha256={str(out / rel): sha for rel, sha in hit["output_sha256"].items()},
-                cached=True,
-            ),
-        )
+        done(p.job, hit)
         return None
 
     def regionals():
@@ -957,24 +987,7 @@ def _write_site(
     """The folder's record and its index: this run's jobs, and earlier runs' jobs it did not
     redo (a re-run of one quarter keeps every other quarter in the index and the manifest)."""
     out, reference, v = plan.s.out, plan.inputs.reference, plan.v
-
-    def rel(path: str) -> str:
-        return Path(path).relative_to(out).as_posix()
-
-    entries = [
-        {
-            **res.to_json(),
-            "kind": job.kind,
-            "notebook": job.notebook_display,
-            "parameters": job.parameters,
-            "outputs": [rel(o) for o in res.outputs],
-            "log": rel(res.log) if res.log else "",
-            "key": job.key,
-            "output_sha256": {rel(o): sha for o, sha in res.output_sha256.items()},
-            "provenance": job.provenance,
-        }
-        for job, res in zip(jobs, results, strict=True)
-    ]
+    entries = [manifest_entry(job, res, out, out) for job, res in zip(jobs, results, strict=True)]
     all_regions = dict(reference.regions.itertuples(index=False))
     entries += _earlier_jobs(
         out,

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from pipeline.core.catalogue import Catalogue
-from pipeline.core.crosscheck import AGREES, DIFFERS, HEADINGS, INCOMPLETE, table_rows
+from pipeline.core.crosscheck import AGREES, DIFFERS, INCOMPLETE, crosscheck_table
 from pipeline.core.html import esc, page, table
 from pipeline.core.periods import parse_slug
 
@@ -433,7 +433,7 @@ def datapack_index_html(
     banners: Sequence[tuple[str, str]],
     reports: list[dict],
     checked: Mapping[str, int],
-    not_agreeing: list[dict],
+    differs: list[dict],
     regions: Mapping[str, str],
     catalogue: Catalogue,
     left_out: list[dict],
@@ -444,7 +444,7 @@ def datapack_index_html(
     and any LA rows the source files had that no LA of the reference matched.
 
     `reports`: dicts with year, region_code, region_name, href, status and error;
-    `checked`: the cross-check's counts; `not_agreeing`: its rows that did not agree."""
+    `checked`: the cross-check's counts; `differs`: its rows that differ."""
     body = [f"<h1>Annual datapack: {esc(name)}</h1>"]
     if home:
         body.append(f'<p><a href="{esc(home)}">All Tartan reports</a></p>')
@@ -482,14 +482,13 @@ def datapack_index_html(
         f"falls short) and <strong>{checked.get(DIFFERS, 0):,} differ</strong>. Every "
         'comparison is in <a href="crosscheck.csv">crosscheck.csv</a>.</p>'
     )
-    differs = [r for r in not_agreeing if r["outcome"] == DIFFERS]
     if differs:
         body.append(
-            table(
+            crosscheck_table(
                 "Published figures that differ from the sum of their LAs",
-                HEADINGS,
-                table_rows(differs, regions, catalogue),
-                numeric=[False, True, True, True, True, True, False],
+                differs,
+                regions,
+                catalogue,
             )
         )
     if left_out:

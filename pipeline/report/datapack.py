@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.core.benchmark import OK
-from pipeline.core.crosscheck import AGREES, DIFFERS, HEADINGS, INCOMPLETE, table_rows
+from pipeline.core.crosscheck import AGREES, DIFFERS, INCOMPLETE, crosscheck_table
 from pipeline.core.html import esc, table
 from pipeline.core.periods import parse_slug
-from pipeline.core.rug import STATUS_TEXT, rug_key, rug_table
+from pipeline.core.rug import STATUS_TEXT
 from pipeline.report.common import HTML
 from pipeline.report.regional import RegionalBenchmark
 
@@ -35,15 +35,10 @@ class AnnualDatapack(RegionalBenchmark):
             ("england", f"England, {self.period_label}"),
         ]
 
+    #: published statistics: no returns to accept (the rug's key says so)
+    RETURNS = False
+
     # ------------------------------------------------------------------ sections
-    def rug(self) -> HTML:
-        now_la = self.figures[self.figures["period"] == self.period]
-        now_area = self.areas[self.areas["period"] == self.period]
-        las = self.las.sort_values("la_name", kind="stable")
-        return HTML(
-            rug_table(las, now_la, now_area, self.catalogue, self.period_label, self._comparators())
-            + rug_key(returns=False)
-        )
 
     def headline(self) -> HTML:
         c = self.context
@@ -184,26 +179,25 @@ class AnnualDatapack(RegionalBenchmark):
                 " A figure that differs means the published region or England figure does not "
                 "add up from its LAs: check the file, and tell DfE if the file is as published."
             )
-        numeric = [False, True, True, True, True, True, False]
         parts = [f"<p>{text}</p>"]
         differs = [r for r in rows if r["outcome"] == DIFFERS]
         if differs:
             parts.append(
-                table(
+                crosscheck_table(
                     "Published figures that differ from the sum of their LAs",
-                    HEADINGS,
-                    table_rows(differs, names, self.catalogue),
-                    numeric=numeric,
+                    differs,
+                    names,
+                    self.catalogue,
                 )
             )
         if rows:
             parts.append(
                 "<details><summary>Show every comparison</summary>"
-                + table(
-                    f"Published cross-check, {esc(self.region_name)} and England",
-                    HEADINGS,
-                    table_rows(rows, names, self.catalogue),
-                    numeric=numeric,
+                + crosscheck_table(
+                    f"Published cross-check, {self.region_name} and England",
+                    rows,
+                    names,
+                    self.catalogue,
                 )
                 + "</details>"
             )

@@ -15,6 +15,8 @@ class RegionalBenchmark(Report):
     """One region and period: the data a regional benchmarking report shows."""
 
     SECTIONS = ("headline", "rug", "packs", "priorities", "narrative", "themes", "method")
+    #: whether the figures come from LA returns (the rug's key speaks of returns accepted)
+    RETURNS = True
 
     figures: pd.DataFrame  # the region's LAs for the trend periods
     areas: pd.DataFrame  # the region and England for the trend periods
@@ -159,7 +161,7 @@ class RegionalBenchmark(Report):
         las = self.las.sort_values("la_name", kind="stable")
         return HTML(
             rug_table(las, now_la, now_area, self.catalogue, self.period_label, self._comparators())
-            + rug_key()
+            + rug_key(returns=self.RETURNS)
         )
 
     def themes(self) -> HTML:
