@@ -127,20 +127,43 @@ def _expit(x: np.ndarray) -> np.ndarray:
 
 
 def generate(seed: int = 2026, catalogue: Catalogue | None = None) -> dict[str, pd.DataFrame]:
-    """All demo frames: local_authorities, statistical_neighbours, population, returns."""
+    """All demo frames: local_authorities, statistical_neighbours, population, returns.
+
+    One random generator, drawn from in a fixed order (sizes, need, growth, each indicator's
+    levels, the counts, then the notes): same seed, same frames."""
     rng = np.random.default_rng(seed)
+    las = _local_authorities()
+    n_la = len(las)
+    pop = np.round(np.exp(rng.normal(math.log(62_000), 0.45, n_la))).astype(int)
+    pop = np.clip(pop, 18_000, 210_000)
+    need = rng.normal(0, 1, n_la)
+    sns = _neighbours(las, need, pop)
+    periods = window(LATEST, N_PERIODS)
+    population = _population(rng, las, pop, periods)
+    latent_of = _latent(rng, need, periods)
+    counts = _counts(rng, las, need, population, periods, latent_of)
+    returns = _gaps_and_notes(rng, _returns(counts, catalogue), periods)
+    return {
+        "local_authorities": las,
+        "statistical_neighbours": sns,
+        "population": population,
+        "returns": returns,
+    }
+
+
+def _local_authorities() -> pd.DataFrame:
+    """The fictional LAs, region by region: la_code, la_name, region_code, region_name."""
     rows = []
     names = iter(LA_NAMES)
     for r_i, (rcode, rname, n) in enumerate(REGIONS, start=1):
         for k in range(1, n + 1):
             rows.append((f"ZL{r_i}{k:02d}", next(names), rcode, rname))
-    las = pd.DataFrame(rows, columns=["la_code", "la_name", "region_code", "region_name"])
-    n_la = len(las)
-    pop = np.round(np.exp(rng.normal(math.log(62_000), 0.45, n_la))).astype(int)
-    pop = np.clip(pop, 18_000, 210_000)
-    need = rng.normal(0, 1, n_la)
+    return pd.DataFrame(rows, columns=["la_code", "la_name", "region_code", "region_name"])
 
-    # Statistical neighbours: nearest 10 on need and size, across all regions.
+
+def _neighbours(las: pd.DataFrame, need: np.ndarray, pop: np.ndarray) -> pd.DataFrame:
+    """Statistical neighbours: nearest 10 on need and size, across all regions."""
+    n_la = len(las)
     feats = np.column_stack([need, (np.log(pop) - np.log(pop).mean()) / np.log(pop).std()])
     dist = np.sqrt(((feats[:, None, :] - feats[None, :, :]) ** 2).sum(-1))
     cut = np.quantile(dist[dist > 0], [0.08, 0.2, 0.4])
@@ -150,21 +173,31 @@ def generate(seed: int = 2026, catalogue: Catalogue | None = None) -> dict[str, 
         for rank, j in enumerate(order, start=1):
             label = CLOSENESS[int(np.searchsorted(cut, dist[i, j]))]
             sn_rows.append((las.la_code[i], rank, las.la_code[j], label))
-    sns = pd.DataFrame(
+    return pd.DataFrame(
         sn_rows, columns=["la_code", "neighbour_rank", "neighbour_la_code", "closeness"]
     )
 
-    periods = window(LATEST, N_PERIODS)
+
+def _population(
+    rng: np.random.Generator, las: pd.DataFrame, pop: np.ndarray, periods: list[Period]
+) -> pd.DataFrame:
+    """Each LA's 0-17 population in each year the periods start in, growing at its own rate."""
+    n_la = len(las)
     years = sorted({p.start_year for p in periods})
     pop_rows = []
     growth = rng.normal(0.002, 0.006, n_la)
     for y in years:
         for i in range(n_la):
             pop_rows.append((las.la_code[i], y, round(pop[i] * (1 + growth[i]) ** (y - years[0]))))
-    population = pd.DataFrame(pop_rows, columns=["la_code", "year", "population_0_17"])
-    pop_by = population.set_index(["la_code", "year"])["population_0_17"]
+    return pd.DataFrame(pop_rows, columns=["la_code", "year", "population_0_17"])
 
-    # Per-LA persistent effect and trend per indicator, then each quarter.
+
+def _latent(
+    rng: np.random.Generator, need: np.ndarray, periods: list[Period]
+) -> dict[tuple[str, int, int], float]:
+    """(indicator, LA index, period index) -> the LA's latent level: per-LA persistent effect
+    and trend per indicator, then each quarter's noise."""
+    n_la = len(need)
     t = np.arange(N_PERIODS)
     recs = []
     for ind_id, spec in SPECS.items():
@@ -175,36 +208,64 @@ def generate(seed: int = 2026, catalogue: Catalogue | None = None) -> dict[str, 
         for i in range(n_la):
             for k, p in enumerate(periods):
                 recs.append((ind_id, i, k, p, float(latent[i, k])))
-    latent_of = {(r[0], r[1], r[2]): r[4] for r in recs}
+    return {(r[0], r[1], r[2]): r[4] for r in recs}
 
+
+def _counts(
+    rng: np.random.Generator,
+    las: pd.DataFrame,
+    need: np.ndarray,
+    population: pd.DataFrame,
+    periods: list[Period],
+    latent_of: dict[tuple[str, int, int], float],
+) -> list[tuple[str, Period, str, float, float]]:
+    """(la_code, period, indicator_id, numerator, denominator) for every LA, period and
+    indicator, drawn around each LA's latent level."""
+    pop_by = population.set_index(["la_code", "year"])["population_0_17"]
     nums: dict[tuple[str, int, int], float] = {}
     out = []
     for ind_id, spec in SPECS.items():  # SPECS order puts every den_of before its users
-        for i in range(n_la):
+        for i in range(len(las)):
             for k, p in enumerate(periods):
                 popn = int(pop_by[(las.la_code[i], p.start_year)])
                 lat = latent_of[(ind_id, i, k)]
-                if spec.kind == "rate":
-                    den = popn
-                    num = int(rng.poisson(popn * spec.base / 10_000 * math.exp(lat)))
-                elif spec.kind == "pct":
-                    if spec.den_of:
-                        den = round(nums[(spec.den_of, i, k)] * spec.den_factor)
-                    else:
-                        mu = popn * spec.den_per_10k / 10_000 * math.exp(0.3 * need[i])
-                        den = int(rng.poisson(mu))
-                    prob = float(_expit(np.array(_logit(spec.base) + lat)))
-                    num = int(rng.binomial(max(den, 0), prob))
-                else:  # ratio: cases per case-holding social worker (FTE, one decimal)
-                    den = round(popn * spec.den_per_10k / 10_000 * float(rng.normal(1, 0.03)), 1)
-                    num = round(den * spec.base * math.exp(lat))
+                base = nums[(spec.den_of, i, k)] if spec.den_of else 0
+                num, den = _draw(rng, spec, popn, lat, float(need[i]), base)
                 nums[(ind_id, i, k)] = num
                 out.append((las.la_code[i], p, ind_id, num, den))
+    return out
 
+
+def _draw(
+    rng: np.random.Generator, spec: Spec, popn: int, lat: float, need: float, base: float
+) -> tuple[float, float]:
+    """One figure's numerator and denominator: for a 'pct' of another indicator, `base` is
+    that indicator's numerator."""
+    if spec.kind == "rate":
+        den = popn
+        num = int(rng.poisson(popn * spec.base / 10_000 * math.exp(lat)))
+    elif spec.kind == "pct":
+        if spec.den_of:
+            den = round(base * spec.den_factor)
+        else:
+            mu = popn * spec.den_per_10k / 10_000 * math.exp(0.3 * need)
+            den = int(rng.poisson(mu))
+        prob = float(_expit(np.array(_logit(spec.base) + lat)))
+        num = int(rng.binomial(max(den, 0), prob))
+    else:  # ratio: cases per case-holding social worker (FTE, one decimal)
+        den = round(popn * spec.den_per_10k / 10_000 * float(rng.normal(1, 0.03)), 1)
+        num = round(den * spec.base * math.exp(lat))
+    return num, den
+
+
+def _returns(
+    counts: list[tuple[str, Period, str, float, float]], catalogue: Catalogue | None
+) -> pd.DataFrame:
+    """The returns' rows as LAs send them (text cells), with each row's `_period`."""
     cat_decimals = {i.id: i.decimals for i in catalogue} if catalogue else {}
     scale = {"rate": 10_000, "pct": 100, "ratio": 1}
     rows = []
-    for la_code, p, ind_id, num, den in out:
+    for la_code, p, ind_id, num, den in counts:
         spec = SPECS[ind_id]
         value = round(num / den * scale[spec.kind], cat_decimals.get(ind_id, 1)) if den else None
         status = ""
@@ -226,7 +287,13 @@ def generate(seed: int = 2026, catalogue: Catalogue | None = None) -> dict[str, 
                 "_period": p,
             }
         )
-    returns = pd.DataFrame(rows)
+    return pd.DataFrame(rows)
+
+
+def _gaps_and_notes(
+    rng: np.random.Generator, returns: pd.DataFrame, periods: list[Period]
+) -> pd.DataFrame:
+    """One LA's figures not available for two quarters ('x'), and a few notes."""
     # One LA could not supply CIN visits for its first two quarters: returned as 'x'.
     gap = (
         returns["la_code"].eq("ZL305")
@@ -238,12 +305,7 @@ def generate(seed: int = 2026, catalogue: Catalogue | None = None) -> dict[str, 
     returns.loc[gap, "note"] = "Visits not recorded in the old case management system."
     for j, idx in enumerate(rng.choice(len(returns), 6, replace=False)):
         returns.loc[returns.index[idx], "note"] = NOTES[j % len(NOTES)]
-    return {
-        "local_authorities": las,
-        "statistical_neighbours": sns,
-        "population": population,
-        "returns": returns,
-    }
+    return returns
 
 
 def _fmt(x: float | int) -> str:
