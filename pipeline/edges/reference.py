@@ -243,9 +243,34 @@ def from_public(
     to one row per pair, closeness labels trimmed) and 0-17 populations from an EES file.
     Checked against the same reference contract as a dataset's own reference files. Its
     window is the years the populations span (the figures' own years replace it once read)."""
-    from pipeline.edges import ees
-
     source = Path(source)
+    las, aliases, las_path = _public_las(source, spec, where)
+    former = _former_las(source, spec, where, las, aliases)
+    sn = _public_neighbours(source, spec, where, aliases, las_path)
+    pop = _public_population(source, spec, where, las, aliases)
+    ref = checked(
+        {"local_authorities": las, "statistical_neighbours": sn, "population": pop},
+        contract,
+        source,
+    )
+    years = sorted(ref["population"]["year"].unique()) or [0]
+    return Reference(
+        name=name,
+        demonstration=False,
+        banner="",
+        window=(Period(int(years[0])), Period(int(years[-1]))),
+        window_source=where,
+        aliases=aliases,
+        former=former,
+        **ref,
+    )
+
+
+def _public_las(
+    source: Path, spec: Mapping, where: str
+) -> tuple[pd.DataFrame, dict[str, str], Path]:
+    """The published list of LAs (la_code, la_name, region_code, region_name, file, row),
+    every code each is known by in the files -> its code, and the list's path."""
     las_spec = _entry(spec, "local_authorities", where, ("la_code", "la_name", "region_code"))
     path = source / str(las_spec["file"])
     raw = _read(path, [str(las_spec[k]) for k in ("la_code", "la_name", "region_code")])
@@ -267,47 +292,59 @@ def from_public(
                     f"{path}, row {rec['row']}: code {alias!r} is also LA {aliases[alias]}'s; "
                     "expected each code to name one LA"
                 )
+    return las, aliases, path
 
-    # Former LAs (abolished, e.g. Cumbria to March 2023): not reported on, but their figures
-    # count in their region's and England's totals for the years they had them.
+
+def _former_las(
+    source: Path, spec: Mapping, where: str, las: pd.DataFrame, aliases: dict[str, str]
+) -> pd.DataFrame:
+    """Former LAs (abolished, e.g. Cumbria to March 2023): not reported on, but their figures
+    count in their region's and England's totals for the years they had them. Their codes, and
+    codes retired when a continuing LA was recoded, are added to `aliases`."""
     former = pd.DataFrame(columns=["la_code", "la_name", "region_code", "region_name", "ended"])
-    if spec.get("former_las"):
-        f_spec = _entry(spec, "former_las", where, ("code", "name", "status", "region"))
-        f_path = source / str(f_spec["file"])
-        fl = _read(f_path, [])
-        cols = [str(f_spec[k]) for k in ("code", "name", "status", "region")]
-        ended = str(f_spec.get("ended", ""))
-        _columns(fl, cols + ([ended] if ended else []), f_path)
-        gone = fl[fl[cols[2]].str.lower().eq("terminated") & ~fl[cols[0]].isin(list(aliases))]
-        old_code = str(f_spec.get("old_code", ""))
-        if old_code:  # a code retired when a continuing LA was recoded (Dorset, North Yorkshire)
-            _columns(fl, [old_code], f_path)
-            recoded = gone[old_code].isin(list(aliases))
-            for code, old in zip(
-                gone.loc[recoded, cols[0]], gone.loc[recoded, old_code], strict=True
-            ):
-                aliases[code] = aliases[old]
-            gone = gone[~recoded]
-        region_names = dict(zip(las["region_code"], las["region_name"], strict=False))
-        former = pd.DataFrame(
-            {
-                "la_code": gone[cols[0]],
-                "la_name": gone[cols[1]],
-                "region_code": gone[cols[3]],
-                "region_name": gone[cols[3]].map(region_names),
-                "ended": gone[ended] if ended else "",
-            }
-        ).reset_index(drop=True)
-        unknown = former[former["region_name"].isna()]
-        if len(unknown):
-            raise ConfigError(
-                f"{f_path}: former LA {unknown['la_code'].iloc[0]} is in region "
-                f"{unknown['region_code'].iloc[0]!r}, which no current LA is in; expected one "
-                f"of {', '.join(sorted(region_names))}"
-            )
-        for code in former["la_code"]:
-            aliases.setdefault(code, code)
+    if not spec.get("former_las"):
+        return former
+    f_spec = _entry(spec, "former_las", where, ("code", "name", "status", "region"))
+    f_path = source / str(f_spec["file"])
+    fl = _read(f_path, [])
+    cols = [str(f_spec[k]) for k in ("code", "name", "status", "region")]
+    ended = str(f_spec.get("ended", ""))
+    _columns(fl, cols + ([ended] if ended else []), f_path)
+    gone = fl[fl[cols[2]].str.lower().eq("terminated") & ~fl[cols[0]].isin(list(aliases))]
+    old_code = str(f_spec.get("old_code", ""))
+    if old_code:  # a code retired when a continuing LA was recoded (Dorset, North Yorkshire)
+        _columns(fl, [old_code], f_path)
+        recoded = gone[old_code].isin(list(aliases))
+        for code, old in zip(gone.loc[recoded, cols[0]], gone.loc[recoded, old_code], strict=True):
+            aliases[code] = aliases[old]
+        gone = gone[~recoded]
+    region_names = dict(zip(las["region_code"], las["region_name"], strict=False))
+    former = pd.DataFrame(
+        {
+            "la_code": gone[cols[0]],
+            "la_name": gone[cols[1]],
+            "region_code": gone[cols[3]],
+            "region_name": gone[cols[3]].map(region_names),
+            "ended": gone[ended] if ended else "",
+        }
+    ).reset_index(drop=True)
+    unknown = former[former["region_name"].isna()]
+    if len(unknown):
+        raise ConfigError(
+            f"{f_path}: former LA {unknown['la_code'].iloc[0]} is in region "
+            f"{unknown['region_code'].iloc[0]!r}, which no current LA is in; expected one "
+            f"of {', '.join(sorted(region_names))}"
+        )
+    for code in former["la_code"]:
+        aliases.setdefault(code, code)
+    return former
 
+
+def _public_neighbours(
+    source: Path, spec: Mapping, where: str, aliases: Mapping[str, str], las_path: Path
+) -> pd.DataFrame:
+    """The statistical-neighbour model (one row per LA, neighbours in columns) as one row per
+    pair, under the LAs' current codes."""
     sn_spec = _entry(spec, "statistical_neighbours", where, ("la_code", "neighbour", "closeness"))
     sn_path = source / str(sn_spec["file"])
     wide = _read(sn_path, [])
@@ -329,7 +366,7 @@ def from_public(
             shown = by if col == "la_code" else "a neighbour column"
             raise ConfigError(
                 f"{sn_path}, row {bad['row']}, {shown}: LA code {bad[col]!r} is not one of "
-                f"{path.name}'s LAs; expected the model and the LA list to agree"
+                f"{las_path.name}'s LAs; expected the model and the LA list to agree"
             )
         sn[col] = mapped
     # closeness labels were trimmed as read ("Close " in the 2025 model); ranks are checked as
@@ -339,6 +376,14 @@ def from_public(
         ["la_code", "neighbour_rank", "neighbour_la_code", "closeness", "file", "row"]
     ]
     sn.attrs["file"] = str(sn_path)
+    return sn
+
+
+def _public_population(
+    source: Path, spec: Mapping, where: str, las: pd.DataFrame, aliases: Mapping[str, str]
+) -> pd.DataFrame:
+    """The LAs' 0-17 populations from an EES file, as text like a dataset's own file."""
+    from pipeline.edges import ees
 
     pop_spec = _entry(spec, "population", where, ("column",))
     column = ees.Column(
@@ -364,19 +409,4 @@ def from_public(
         }
     )
     pop.attrs["file"] = str(pop_path)
-    ref = checked(
-        {"local_authorities": las, "statistical_neighbours": sn, "population": pop},
-        contract,
-        source,
-    )
-    years = sorted(ref["population"]["year"].unique()) or [0]
-    return Reference(
-        name=name,
-        demonstration=False,
-        banner="",
-        window=(Period(int(years[0])), Period(int(years[-1]))),
-        window_source=where,
-        aliases=aliases,
-        former=former,
-        **ref,
-    )
+    return pop
