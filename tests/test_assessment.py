@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from pipeline.core.assessment import SMALL_NOTE, assess, scorecard, value_series, worsening_run
-from pipeline.core.benchmark import OK, benchmark
+from pipeline.core.benchmark import benchmark
 from pipeline.core.catalogue import Catalogue
+from pipeline.core.vocabulary import OK
 from tests.catalogues import catalogue as hand_made
 
 PERIODS = ["2025-26-Q3", "2025-26-Q4", "2026-27-Q1", "2026-27-Q2"]

@@ -9,10 +9,6 @@ import pandas as pd
 import pytest
 
 from pipeline.core.benchmark import (
-    FIGURE_COLUMNS,
-    MISSING,
-    NOT_ACCEPTED,
-    OK,
     aggregate,
     bands,
     benchmark,
@@ -20,6 +16,7 @@ from pipeline.core.benchmark import (
     ranks,
     worst_band_runs,
 )
+from pipeline.core.vocabulary import FIGURE_COLUMNS, MISSING, NOT_ACCEPTED, OK
 from tests.catalogues import catalogue
 
 NAN = np.nan

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.core.benchmark import FIGURE_COLUMNS, OK, benchmark
+from pipeline.core.benchmark import benchmark
 from pipeline.core.disclosure import Rule, suppress
 from pipeline.core.errors import ConfigError
+from pipeline.core.vocabulary import FIGURE_COLUMNS, OK
 from tests.catalogues import catalogue
 
 NAN = np.nan

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.core.benchmark import OK, STATUS_SYMBOLS
 from pipeline.core.crosscheck import AGREES, DIFFERS, INCOMPLETE, crosscheck
 from pipeline.core.errors import ConfigError, DataError
+from pipeline.core.vocabulary import OK, STATUS_SYMBOLS
 from pipeline.edges import ees
 from pipeline.orchestration.datapack import load_published
 from tests.conftest import PUBLIC_DATA, ROOT

@@ -41,10 +41,11 @@ from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
 from pipeline.cli import main
-from pipeline.core.benchmark import BANDS, OK, aggregate, bands, quartiles, ranks
+from pipeline.core.benchmark import aggregate, bands, quartiles, ranks
 from pipeline.core.catalogue import POLARITIES, Catalogue
 from pipeline.core.errors import DataError
 from pipeline.core.periods import Period, from_ees, parse_slug
+from pipeline.core.vocabulary import BANDS, OK
 from pipeline.edges.files import Sheet, read_return
 from pipeline.orchestration.run import Settings, load_inputs
 from pipeline.orchestration.validation import (

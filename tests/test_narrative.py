@@ -7,7 +7,6 @@ import math
 import pandas as pd
 import pytest
 
-from pipeline.core.benchmark import NOT_ACCEPTED, OK
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.narrative import (
     data_gaps,
@@ -17,6 +16,7 @@ from pipeline.core.narrative import (
     region_against_england,
     regional_narrative,
 )
+from pipeline.core.vocabulary import NOT_ACCEPTED, OK
 from tests.catalogues import catalogue as hand_made
 
 NOW, PREV = "2026-27-Q2", "2026-27-Q1"

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.core.benchmark import FIGURE_COLUMNS, OK, STATUS_SYMBOLS, aggregate
+from pipeline.core.benchmark import aggregate
 from pipeline.core.catalogue import Catalogue
+from pipeline.core.vocabulary import FIGURE_COLUMNS, OK, STATUS_SYMBOLS
 from pipeline.edges import ees
 from tests.conftest import PUBLIC_DATA
 

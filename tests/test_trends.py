@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from pipeline.core.benchmark import MISSING, NOT_ACCEPTED, OK
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.trends import movement, sn_comparators
+from pipeline.core.vocabulary import MISSING, NOT_ACCEPTED, OK
 
 
 def _cat(polarity: str = "low") -> Catalogue:
@@ -135,8 +135,8 @@ def test_area_trend_compares_the_same_las_at_both_ends():
     """Region of A (50 of 100 every quarter) and B (900 of 1,000). B's latest return is not
     accepted: the region's figure falls from 86.4% to 50.0%, but like for like (A alone) nothing
     moved, so the trend is stable and the change zero."""
-    from pipeline.core.benchmark import FIGURE_COLUMNS
     from pipeline.core.trends import area_movement
+    from pipeline.core.vocabulary import FIGURE_COLUMNS
 
     quarters = ["2025-26-Q3", "2025-26-Q4", "2026-27-Q1", "2026-27-Q2"]
     rows = []

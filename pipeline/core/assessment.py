@@ -24,11 +24,11 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from pipeline.core.benchmark import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS
 from pipeline.core.catalogue import Catalogue, Indicator
 from pipeline.core.narrative import MIN_COUNT, MOVE_THRESHOLD, better_phrase, is_better
 from pipeline.core.periods import parse_slug
 from pipeline.core.trends import IMPROVING, TREND_THRESHOLD
+from pipeline.core.vocabulary import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS
 
 WORSENING_PERIODS = 3
 #: why a figure is missing, in words that sit inside brackets

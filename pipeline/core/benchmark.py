@@ -20,32 +20,13 @@ import pandas as pd
 
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.periods import parse_slug
+from pipeline.core.trends import KEYS, TREND_STEPS, area_movement, movement, sn_comparators
+from pipeline.core.vocabulary import BANDS, MISSING, OK, WITHHELD, ratio
 
-#: status of a figure that holds a number
-OK = ""
-MISSING = "missing"
-NOT_ACCEPTED = "not accepted"
-#: status of a figure withheld by disclosure control (``pipeline.core.disclosure``)
-WITHHELD = "c"
-#: suppression and availability symbols an LA may return (EES conventions)
-STATUS_SYMBOLS = {
-    "c": "suppressed (confidential)",
-    "x": "not available",
-    "z": "not applicable",
-    "low": "suppressed (low numbers)",
-    "k": "rounds to zero",
-    "u": "low reliability",
-}
-BANDS = ("A", "B", "C", "D")
-FIGURE_COLUMNS = [
-    "la_code",
-    "period",
-    "indicator_id",
-    "numerator",
-    "denominator",
-    "value",
-    "status",
-]
+# TEMPORARY re-export for run.py/datapack.py (issue 19): they (and rug.py, until it leaves core)
+# still import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS and ratio from this module
+from pipeline.core.vocabulary import NOT_ACCEPTED as NOT_ACCEPTED
+from pipeline.core.vocabulary import STATUS_SYMBOLS as STATUS_SYMBOLS
 
 
 def quartiles(values: pd.Series) -> tuple[float, float, float] | None:
@@ -82,20 +63,6 @@ def ranks(values: pd.Series, polarity: str) -> pd.Series:
     v = pd.to_numeric(values, errors="coerce")
     r = v.rank(method="min", ascending=(polarity == "low"), na_option="keep")
     return r.astype("Int64")
-
-
-def ratio(
-    numerator: pd.Series, denominator: pd.Series, indicator_id: pd.Series, catalogue: Catalogue
-) -> pd.Series:
-    """numerator / denominator x each indicator's scale, rounded to its decimals as published."""
-    scale = indicator_id.map({i.id: i.scale for i in catalogue})
-    decimals = indicator_id.map({i.id: i.decimals for i in catalogue})
-    raw = numerator / denominator * scale
-    return pd.Series(
-        [round(x, int(d)) if pd.notna(x) else np.nan for x, d in zip(raw, decimals, strict=True)],
-        index=numerator.index,
-        dtype=float,
-    )
 
 
 def aggregate(figures: pd.DataFrame, area_of: pd.Series, catalogue: Catalogue) -> pd.DataFrame:
@@ -185,9 +152,6 @@ def benchmark(
     with the same movement columns. `trend_steps`: how many periods back a trend looks
     (``pipeline.core.trends.TREND_STEPS`` when None).
     """
-    # trends imports OK from here, hence the late import
-    from pipeline.core.trends import KEYS, TREND_STEPS, area_movement, movement, sn_comparators
-
     steps = TREND_STEPS if trend_steps is None else trend_steps
 
     region_of = las.set_index("la_code")["region_code"]

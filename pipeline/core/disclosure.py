@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipeline.core.benchmark import OK, WITHHELD
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError
+from pipeline.core.vocabulary import OK, WITHHELD
 
 SUPPRESSED = WITHHELD
 ENGLAND = "england"

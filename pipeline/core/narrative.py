@@ -25,9 +25,10 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from pipeline.core.benchmark import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS, quartiles
+from pipeline.core.benchmark import quartiles
 from pipeline.core.catalogue import Catalogue, Indicator
 from pipeline.core.periods import parse_slug
+from pipeline.core.vocabulary import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS
 
 MOVE_THRESHOLD = 0.05
 #: movers resting on fewer children than this at either end are left out (a handful of children

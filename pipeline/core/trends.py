@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.core.benchmark import OK, ratio
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.periods import parse_slug
+from pipeline.core.vocabulary import OK, ratio
 
 KEYS = ["la_code", "period", "indicator_id"]
 TREND_THRESHOLD = 0.05

@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.core.benchmark import FIGURE_COLUMNS, MISSING, OK, STATUS_SYMBOLS
 from pipeline.core.catalogue import UNITS, Catalogue
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import from_ees
+from pipeline.core.vocabulary import FIGURE_COLUMNS, MISSING, OK, STATUS_SYMBOLS
 from pipeline.edges.contracts import load_yaml
 from pipeline.edges.files import read_text_csv
 

@@ -21,10 +21,10 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core import checks
-from pipeline.core.benchmark import FIGURE_COLUMNS
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import DataError
 from pipeline.core.periods import parse_slug
+from pipeline.core.vocabulary import FIGURE_COLUMNS
 from pipeline.edges import contracts as ct
 from pipeline.edges.files import find_returns, read_return, sha256_file
 from pipeline.edges.reference import Reference

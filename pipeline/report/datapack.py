@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.core.benchmark import OK
 from pipeline.core.crosscheck import AGREES, DIFFERS, INCOMPLETE, crosscheck_table
 from pipeline.core.html import esc, table
 from pipeline.core.periods import parse_slug
 from pipeline.core.rug import STATUS_TEXT
+from pipeline.core.vocabulary import OK
 from pipeline.report.common import HTML
 from pipeline.report.regional import RegionalBenchmark
 

@@ -8,11 +8,11 @@ from functools import cached_property
 import pandas as pd
 
 from pipeline.core.assessment import MIN_COUNT, WORSENING_PERIODS, scorecard
-from pipeline.core.benchmark import NOT_ACCEPTED, OK, STATUS_SYMBOLS
 from pipeline.core.catalogue import Indicator
 from pipeline.core.html import esc, table
 from pipeline.core.periods import parse_slug
 from pipeline.core.rug import STATUS_TEXT
+from pipeline.core.vocabulary import NOT_ACCEPTED, OK, STATUS_SYMBOLS
 from pipeline.report.common import HTML, Report, _figure
 
 TREND_LABEL = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.core.benchmark import NOT_ACCEPTED, OK
 from pipeline.core.html import esc, table
 from pipeline.core.periods import parse_slug
 from pipeline.core.rug import STATUS_TEXT, rug_key, rug_table
+from pipeline.core.vocabulary import NOT_ACCEPTED, OK
 from pipeline.report.common import HTML, Report, _figure
 
 
