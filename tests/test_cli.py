@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
-COMMANDS = ["demo-data", "validate", "report", "kernel", "template"]
+from pipeline.orchestration.settings import COMMANDS as DECLARED
+
+COMMANDS = list(DECLARED)  # every command, as declared with its options
 
 
 def tartan(*args, cwd=None):
