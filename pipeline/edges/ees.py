@@ -1,9 +1,10 @@
 """DfE's published statistics: Explore Education Statistics (EES) tidy CSVs, read as downloaded.
 
-A declarative mapping (``data_contracts/datapack.yaml``) says, per indicator, which file, which
-rows (filter values) and which columns are its numerator, denominator and published value; this
-module turns any EES tidy CSV into Tartan's figures (``FIGURE_COLUMNS``), one row per LA, year
-and indicator. What is real in those files is handled here, not cleaned by hand:
+A declarative mapping (``data_contracts/datapack.yaml``, read by :mod:`pipeline.edges.ees_mapping`,
+whose names this module also offers) says, per indicator, which file, which rows (filter values)
+and which columns are its numerator, denominator and published value; this module turns any EES
+tidy CSV into Tartan's figures (``FIGURE_COLUMNS``), one row per LA, year and indicator.
+What is real in those files is handled here, not cleaned by hand:
 
 - a UTF-8 byte-order mark on some files, and columns in a different order in each;
 - status symbols in number columns (c, x, z, u, low, k): the figure stays missing with its
@@ -24,17 +25,39 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pipeline.core.catalogue import UNITS, Catalogue
+from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import from_ees
 from pipeline.core.vocabulary import FIGURE_COLUMNS, MISSING, OK, STATUS_SYMBOLS
-from pipeline.edges.contracts import load_yaml
+from pipeline.edges.ees_mapping import Column, Source, Spec, filters_of, load_spec
 from pipeline.edges.files import read_text_csv
+
+# the mapping (pipeline.edges.ees_mapping) is read through this module too
+__all__ = [
+    "EES_COLUMNS",
+    "ENGLAND",
+    "LAIT_POLARITY",
+    "LA_LEVEL",
+    "NATIONAL_LEVEL",
+    "REGION_LEVEL",
+    "Column",
+    "Extract",
+    "Files",
+    "Source",
+    "Spec",
+    "code_column",
+    "extract",
+    "filters_of",
+    "lait_dictionary",
+    "load_spec",
+    "numbers",
+    "periods_of",
+    "read_tidy",
+]
 
 LA_LEVEL, REGION_LEVEL, NATIONAL_LEVEL = "Local authority", "Regional", "National"
 ENGLAND = "england"  # the area code of England in the benchmark's areas
@@ -43,188 +66,6 @@ EES_COLUMNS = ("time_period", "time_identifier", "geographic_level")
 _NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
 #: LAIT's polarity words -> Tartan's
 LAIT_POLARITY = {"high": "high", "low": "low", "-": "neutral", "": "neutral"}
-#: the catalogue fields an indicator entry carries through
-CATALOGUE_FIELDS = ("id", "label", "short_label", "theme", "unit", "decimals", "description")
-CATALOGUE_FIELDS += ("source", "valid_range")
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column of one EES file, over the rows its filters pick; `years_earlier` shifts it (a
-    population of the year before is the denominator of a year's rate)."""
-
-    file: str
-    filters: tuple[tuple[str, str], ...]
-    column: str
-    years_earlier: int = 0
-
-    def describe(self) -> str:
-        rows = ", ".join(f"{k} = {v!r}" for k, v in self.filters) or "every row"
-        lag = f", {self.years_earlier} year(s) earlier" if self.years_earlier else ""
-        return f"{self.column} of {self.file} ({rows}{lag})"
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where one indicator's figures sit: its catalogue entry and its columns."""
-
-    indicator: Mapping[str, Any]
-    numerator: Column
-    denominator: Column
-    value: Column | None
-    lait: str | None
-    where: str  # "data_contracts/datapack.yaml, indicator 3 (cla_rate)"
-
-    @property
-    def id(self) -> str:
-        return str(self.indicator["id"])
-
-    @property
-    def columns(self) -> dict[str, Column]:
-        out = {"numerator": self.numerator, "denominator": self.denominator}
-        return out | ({"value": self.value} if self.value else {})
-
-
-@dataclass(frozen=True)
-class Spec:
-    """The datapack's mapping: its sources and its reference files."""
-
-    path: Path
-    version: str
-    name: str
-    trend_years: int
-    reference: Mapping[str, Any]
-    sources: tuple[Source, ...]
-
-    @property
-    def files(self) -> list[str]:
-        """Every file the mapping reads, relative to the source folder."""
-        names = {c.file for s in self.sources for c in s.columns.values()}
-        for entry in self.reference.values():
-            if isinstance(entry, Mapping) and "file" in entry:
-                names.add(str(entry["file"]))
-            elif isinstance(entry, str):
-                names.add(entry)
-        return sorted(names)
-
-    def catalogue(self, lait: Mapping[str, tuple[str, int | None]]) -> Catalogue:
-        """The datapack's indicator catalogue: polarity (and, unless the entry gives them,
-        decimals) from LAIT's dictionary where an entry names a LAIT measure."""
-        records = []
-        for s in self.sources:
-            rec = {k: s.indicator[k] for k in CATALOGUE_FIELDS if k in s.indicator}
-            if s.lait is not None:
-                if s.lait not in lait:
-                    raise ConfigError(
-                        f"{s.where}: lait {s.lait!r} is not a measure_short in LAIT's "
-                        f"dictionary ({self.reference.get('lait')})"
-                    )
-                polarity, dps = lait[s.lait]
-                rec["polarity"] = polarity
-                if "decimals" not in rec and dps is not None:
-                    rec["decimals"] = dps
-            else:
-                rec["polarity"] = s.indicator.get("polarity")
-            unit = rec.get("unit")
-            rec.setdefault("valid_range", [0, 100 if unit == "percentage" else None])
-            records.append(rec)
-        return Catalogue.from_records(records, self.version)
-
-
-def filters_of(raw: object, where: str) -> tuple[tuple[str, str], ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where}: filters must be a mapping of column to value")
-    return tuple(sorted((str(k), str(v)) for k, v in raw.items()))
-
-
-def _column(raw: object, file: str | None, filters, where: str) -> Column:
-    """A numerator, denominator or value: a column name (of the entry's file) or a mapping
-    {file, filters, column, years_earlier}."""
-    if isinstance(raw, str) and raw.strip():
-        if file is None:
-            raise ConfigError(f"{where}: no file for column {raw!r}")
-        return Column(file, filters, raw.strip())
-    if isinstance(raw, Mapping):
-        unknown = set(raw) - {"file", "filters", "column", "years_earlier"}
-        if unknown or "column" not in raw:
-            raise ConfigError(
-                f"{where}: expected {{file, filters, column, years_earlier}}, got "
-                f"{', '.join(map(str, raw))}"
-            )
-        lag = raw.get("years_earlier", 0)
-        if not isinstance(lag, int) or isinstance(lag, bool) or not 0 <= lag <= 10:
-            raise ConfigError(f"{where}: years_earlier must be a whole number 0-10, not {lag!r}")
-        return Column(
-            str(raw.get("file", file)),
-            filters_of(raw["filters"], where) if "filters" in raw else filters,
-            str(raw["column"]),
-            lag,
-        )
-    raise ConfigError(f"{where}: expected a column name or {{file, filters, column}}, not {raw!r}")
-
-
-def load_spec(path: Path) -> Spec:
-    """The mapping file, checked: every problem names the entry it is in."""
-    path = Path(path)
-    doc = load_yaml(path)
-    if not isinstance(doc, Mapping) or not isinstance(doc.get("indicators"), list):
-        raise ConfigError(f"{path}: expected a mapping with an `indicators` list")
-    reference = doc.get("reference") or {}
-    if not isinstance(reference, Mapping):
-        raise ConfigError(f"{path}: reference must be a mapping of reference files")
-    sources, seen = [], set()
-    for n, raw in enumerate(doc["indicators"], start=1):
-        ident = raw.get("id") if isinstance(raw, Mapping) else None
-        where = f"{path}, indicator {n}" + (f" ({ident})" if ident else "")
-        if not isinstance(raw, Mapping):
-            raise ConfigError(f"{where}: expected a mapping (id, label, file, numerator, ...)")
-        missing = [
-            k
-            for k in ("id", "label", "theme", "unit", "file", "numerator", "denominator")
-            if k not in raw
-        ]
-        if "polarity" not in raw and "lait" not in raw:
-            missing.append("polarity (or lait)")
-        if "decimals" not in raw and "lait" not in raw:
-            missing.append("decimals")
-        if missing:
-            raise ConfigError(f"{where}: missing {', '.join(missing)}")
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,59}", str(ident)):
-            raise ConfigError(
-                f"{where}: id {ident!r} must be lower-case letters, digits and _ (e.g. cla_rate)"
-            )
-        if ident in seen:
-            raise ConfigError(f"{where}: id {ident!r} appears twice")
-        seen.add(ident)
-        if raw["unit"] not in UNITS:
-            raise ConfigError(f"{where}: unit {raw['unit']!r} is not one of {', '.join(UNITS)}")
-        file = str(raw["file"])
-        filters = filters_of(raw.get("filters"), where)
-        sources.append(
-            Source(
-                indicator={k: raw[k] for k in (*CATALOGUE_FIELDS, "polarity") if k in raw},
-                numerator=_column(raw["numerator"], file, filters, f"{where}: numerator"),
-                denominator=_column(raw["denominator"], file, filters, f"{where}: denominator"),
-                value=_column(raw["value"], file, filters, f"{where}: value")
-                if raw.get("value")
-                else None,
-                lait=str(raw["lait"]) if raw.get("lait") else None,
-                where=where,
-            )
-        )
-    years = doc.get("trend_years", 5)
-    if not isinstance(years, int) or not 2 <= years <= 20:
-        raise ConfigError(f"{path}: trend_years must be a whole number 2-20, not {years!r}")
-    return Spec(
-        path=path,
-        version=str(doc.get("version", "")),
-        name=str(doc.get("name", "DfE published statistics")),
-        trend_years=years,
-        reference=reference,
-        sources=tuple(sources),
-    )
 
 
 # --------------------------------------------------------------------------- reading files
@@ -367,9 +208,22 @@ def _column_frame(
         periods = periods.map(lambda p: p.shifted(col.years_earlier))
     slugs = periods.map(lambda p: p.slug)
     cells = numbers(rows[col.column], rows["row"], str(path), col.column)
-    level = rows["geographic_level"]
+    la_frame, left = _la_rows(rows, slugs, cells, path, aliases)
+    _one_row_per_la_and_year(la_frame, where, path)
+    return la_frame, _area_rows(rows, slugs, cells), left
 
-    la = rows[level.eq(LA_LEVEL)]
+
+def _la_rows(
+    rows: pd.DataFrame,
+    slugs: pd.Series,
+    cells: pd.DataFrame,
+    path: Path,
+    aliases: Mapping[str, str],
+) -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
+    """The LA rows of one column under their current codes (la_code, period, number, status,
+    row), and those left out (code, name, reason): an LA code the reference does not know is
+    an error when its row holds a figure."""
+    la = rows[rows["geographic_level"].eq(LA_LEVEL)]
     code_col = code_column(rows, path)
     raw_codes = la[code_col]
     codes = raw_codes.map(aliases)
@@ -398,6 +252,11 @@ def _column_frame(
             "row": la.loc[~unknown, "row"],
         }
     )
+    return la_frame, left
+
+
+def _one_row_per_la_and_year(la_frame: pd.DataFrame, where: str, path: Path) -> None:
+    """Two rows for one LA and year mean the mapping's filters do not pick one: an error."""
     dupes = la_frame.duplicated(["la_code", "period"], keep=False)
     if dupes.any():
         d = la_frame[dupes].sort_values(["la_code", "period", "row"]).iloc[:2]
@@ -407,12 +266,17 @@ def _column_frame(
             "year: add a filter that tells them apart"
         )
 
+
+def _area_rows(rows: pd.DataFrame, slugs: pd.Series, cells: pd.DataFrame) -> pd.DataFrame:
+    """DfE's own region (E12) and England rows of one column (area_code, period, number,
+    status); Inner and Outer London (E13) are neither."""
+    level = rows["geographic_level"]
     rc = rows["region_code"] if "region_code" in rows.columns else pd.Series("", index=rows.index)
     region = level.eq(REGION_LEVEL) & rc.str.startswith("E12")  # E13: Inner / Outer London
     national = level.eq(NATIONAL_LEVEL)
     area_code = pd.Series(np.where(national, ENGLAND, rc), index=rows.index)
     keep = region | national
-    areas = pd.DataFrame(
+    return pd.DataFrame(
         {
             "area_code": area_code[keep],
             "period": slugs[keep],
@@ -420,7 +284,6 @@ def _column_frame(
             "status": cells.loc[keep, "status"],
         }
     ).drop_duplicates(["area_code", "period"])
-    return la_frame, areas, left
 
 
 def extract(
