@@ -244,17 +244,55 @@ def validate_returns(
     LA's previous accepted return have it; they are not reported on.
     """
     table = contract.table
-    checked = find_returns(paths)
-    mine = {os.path.abspath(p) for p in checked}
-    extra = [p for p in find_returns(context) if os.path.abspath(p) not in mine]
-    files = [(p, _display(p, root)) for p in checked + extra]
-    shown_checked = {shown for _, shown in files[: len(checked)]}
+    files, n_checked = _files_to_read(paths, context, root)
+    shown_checked = {shown for _, shown in files[:n_checked]}
     per_file, rows = _read_all(files, table)
 
     known = set(reference.local_authorities["la_code"])
     first, last = reference.window
     typed = checks.typed_rows(rows, catalogue, known, (first, last), table.columns)
     ident = _identities(per_file, typed, known)
+    typed = _with_identity(typed, ident)
+    per_file, typed = _one_return_each(per_file, typed, ident, shown_checked)
+
+    ctx = ct.Context(
+        lookups={
+            "reference.local_authorities.la_code": sorted(known),
+            "catalogue.id": catalogue.ids,
+            "reporting_window": [first.ordinal, last.ordinal],
+        },
+        catalogue=catalogue,
+        expected_columns=", ".join(table.columns),
+    )
+    found = _check(contract, ctx, catalogue, per_file, typed, shown_checked)
+    found = found[found["file"].isin(shown_checked)].reset_index(drop=True)
+    outcomes = _outcomes(files[:n_checked], ident, found, typed)
+    ok = {o.file for o in outcomes if o.status == ACCEPTED}
+    return Validation(
+        outcomes=outcomes,
+        findings=found,
+        accepted_rows=typed[typed["file"].isin(ok)].reset_index(drop=True),
+        contract=contract.label,
+        rules=table.rules,
+        window=f"{first.label} to {last.label}",
+    )
+
+
+def _files_to_read(
+    paths: Iterable[Path], context: Iterable[Path], root: Path | None
+) -> tuple[list[tuple[Path, str]], int]:
+    """(path, name as shown) of the returns checked, then of the context's other returns; and
+    how many of them are checked."""
+    checked = find_returns(paths)
+    mine = {os.path.abspath(p) for p in checked}
+    extra = [p for p in find_returns(context) if os.path.abspath(p) not in mine]
+    return [(p, _display(p, root)) for p in checked + extra], len(checked)
+
+
+def _with_identity(
+    typed: pd.DataFrame, ident: dict[str, tuple[str | None, str, str | None, str]]
+) -> pd.DataFrame:
+    """The rows with their return's LA and period, as codes and in words."""
     file_of = typed["file"].to_numpy(dtype=object)
 
     def by_file(values: dict) -> pd.Series:
@@ -273,8 +311,18 @@ def validate_returns(
             for f, i in ident.items()
         }
     )
-    # Two returns being checked for one LA and period: neither is used until one is withdrawn.
-    # A checked return replaces any copy for its LA and period among the context (a resubmission).
+    return typed
+
+
+def _one_return_each(
+    per_file: pd.DataFrame,
+    typed: pd.DataFrame,
+    ident: dict[str, tuple[str | None, str, str | None, str]],
+    shown_checked: set[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two returns being checked for one LA and period: neither is used until one is withdrawn
+    (each names the other, in `other_return`). A checked return replaces any copy for its LA
+    and period among the context (a resubmission): that copy's files and rows are dropped."""
     by_identity: dict[tuple, list[str]] = {}
     for name in shown_checked:
         la, _, period, _ = ident[name]
@@ -291,16 +339,21 @@ def validate_returns(
     if replaced:
         per_file = per_file[~per_file["file"].isin(replaced)].reset_index(drop=True)
         typed = typed[~typed["file"].isin(replaced)].reset_index(drop=True)
+    return per_file, typed
 
-    ctx = ct.Context(
-        lookups={
-            "reference.local_authorities.la_code": sorted(known),
-            "catalogue.id": catalogue.ids,
-            "reporting_window": [first.ordinal, last.ordinal],
-        },
-        catalogue=catalogue,
-        expected_columns=", ".join(table.columns),
-    )
+
+def _check(
+    contract: ct.Contract,
+    ctx: ct.Context,
+    catalogue: Catalogue,
+    per_file: pd.DataFrame,
+    typed: pd.DataFrame,
+    shown_checked: set[str],
+) -> pd.DataFrame:
+    """Every finding: the return contract's rules over the files, their rows and their coverage
+    of the catalogue; then, over the returns without errors, the rules that compare with the
+    LA's previous accepted return."""
+    table = contract.table
     with_rows = typed[typed["file"].isin(per_file.loc[per_file["data_rows"].fillna(0) > 0, "file"])]
     assets = {
         "returns": per_file,
@@ -328,12 +381,20 @@ def validate_returns(
         more = ct.run(ct.compile_rules([rule], ctx), {"changes": changes}, contract.id)
         if len(more):
             found = ct.findings_frame(found.to_dict("records") + more.to_dict("records"))
+    return found
 
-    found = found[found["file"].isin(shown_checked)].reset_index(drop=True)
+
+def _outcomes(
+    checked: list[tuple[Path, str]],
+    ident: dict[str, tuple[str | None, str, str | None, str]],
+    found: pd.DataFrame,
+    typed: pd.DataFrame,
+) -> list[ReturnOutcome]:
+    """Each checked return's outcome, by file name: quarantined if any finding is an error."""
     counts = found.groupby(["file", "severity"]).size().to_dict()
     n_rows = typed["file"].value_counts().to_dict()
     outcomes = []
-    for path, shown in files[: len(checked)]:
+    for path, shown in checked:
         la, _, period, _ = ident[shown]
         n_err = int(counts.get((shown, "error"), 0))
         outcomes.append(
@@ -349,15 +410,7 @@ def validate_returns(
             )
         )
     outcomes.sort(key=lambda o: o.file)
-    ok = {o.file for o in outcomes if o.status == ACCEPTED}
-    return Validation(
-        outcomes=outcomes,
-        findings=found,
-        accepted_rows=typed[typed["file"].isin(ok)].reset_index(drop=True),
-        contract=contract.label,
-        rules=table.rules,
-        window=f"{first.label} to {last.label}",
-    )
+    return outcomes
 
 
 def canonical_figures(accepted: pd.DataFrame) -> pd.DataFrame:
