@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
+
+from pipeline.orchestration.settings import CELL_TIMEOUT
 
 KERNEL_NAME = "tartan"
 KERNEL_DISPLAY = "Tartan (project venv)"
@@ -35,7 +38,7 @@ class Job:
     breadcrumbs: list[tuple[str, str]]
     csv: str  # the figures the report shows, already written by the driver as text
     kind: str = "regional-benchmark"  # or "self-assessment"
-    cell_timeout: int = 600  # seconds any one cell may run
+    cell_timeout: int = CELL_TIMEOUT  # seconds any one cell may run
     key: str = ""  # the content key (pipeline.orchestration.cache.job_key)
     log: str = ""  # where the executed notebook of a failed run is kept
     kernel_server: str = ""  # the run's kernel fork server (pipeline.orchestration.kernels)
@@ -153,16 +156,8 @@ def run_job(job: Job) -> JobResult:
     """Execute one job in this process. Never raises for a notebook error: it is reported, and
     the executed notebook, up to the failing cell, is kept at `job.log`."""
     import contextlib
-    import hashlib
     import logging
-    import shutil
 
-    import papermill as pm
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from papermill.exceptions import PapermillExecutionError
-
-    from pipeline.edges.files import write_bytes_atomic
-    from pipeline.edges.render import dumps, normalise, to_html
     from pipeline.report import REPORTS
 
     ensure_kernel()  # on a Dask worker of another machine too
@@ -175,7 +170,22 @@ def run_job(job: Job) -> JobResult:
     if job.kind in REPORTS:
         with contextlib.suppress(Exception):
             REPORTS[job.kind].prepare(job.slice_dir)
-    for attempt in range(START_RETRIES + 1):
+    nb, failure = _execute(job, executed)
+    if failure is not None:
+        return failure
+    return _write_outputs(job, nb)
+
+
+def _execute(job: Job, executed: Path) -> tuple[Any, JobResult | None]:
+    """Run the job's notebook with papermill into `executed`: (the notebook, None), or (None,
+    why the job failed). A kernel that dies before it answers is started again, up to
+    START_RETRIES times; a notebook error is not retried."""
+    import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    attempt = 0
+    while True:
         try:
             nb = pm.execute_notebook(
                 job.notebook,
@@ -191,23 +201,11 @@ def run_job(job: Job) -> JobResult:
                 # every output is in by then: no need to wait for a polite exit
                 shutdown_kernel="immediate",
             )
-            break
+            return nb, None
         except PapermillExecutionError as exc:
-            log = ""
-            if job.log and executed.is_file():
-                Path(job.log).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(executed, job.log)
-                log = job.log
-            return JobResult(
-                job.id,
-                "failed",
-                error=f"{exc.ename}: {exc.evalue}",
-                cell=exc.exec_count,
-                source=_first_line(exc.source),
-                log=log,
-            )
+            return None, _notebook_error(job, exc, executed)
         except CellTimeoutError as exc:
-            return JobResult(
+            return None, JobResult(
                 job.id,
                 "failed",
                 error=f"a cell ran for longer than the limit of {job.cell_timeout} s "
@@ -215,7 +213,7 @@ def run_job(job: Job) -> JobResult:
                 source=_timeout_source(str(exc)),
             )
         except DeadKernelError:
-            return JobResult(
+            return None, JobResult(
                 job.id,
                 "failed",
                 error="the kernel died while running a cell (it ran out of memory, or the "
@@ -223,8 +221,39 @@ def run_job(job: Job) -> JobResult:
             )
         except Exception as exc:  # kernel died at start, missing notebook: the job fails
             if _did_not_start(exc) and attempt < START_RETRIES:
+                attempt += 1
                 continue
-            return JobResult(job.id, "failed", error=f"{type(exc).__name__}: {exc}")
+            return None, JobResult(job.id, "failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def _notebook_error(job: Job, exc: Any, executed: Path) -> JobResult:
+    """A failing cell (papermill's execution error) as the job's result; the executed notebook,
+    up to that cell, is kept at `job.log`."""
+    import shutil
+
+    log = ""
+    if job.log and executed.is_file():
+        Path(job.log).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(executed, job.log)
+        log = job.log
+    return JobResult(
+        job.id,
+        "failed",
+        error=f"{exc.ename}: {exc.evalue}",
+        cell=exc.exec_count,
+        source=_first_line(exc.source),
+        log=log,
+    )
+
+
+def _write_outputs(job: Job, nb: Any) -> JobResult:
+    """The executed notebook, its figures and its HTML page, each written atomically; an earlier
+    failure's log is removed."""
+    import hashlib
+
+    from pipeline.edges.files import write_bytes_atomic
+    from pipeline.edges.render import dumps, normalise, to_html
+
     nb = normalise(nb, job.notebook_display)
     html = to_html(nb, job.title, job.banners, job.footer, job.breadcrumbs)
     stem = Path(job.out_stem)
