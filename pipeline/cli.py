@@ -106,7 +106,7 @@ def _n(count: int, word: str) -> str:
 
 
 def _print_validation(v, limit: int = 5) -> None:
-    from pipeline.orchestration.site import finding_place, group_findings
+    from pipeline.core.findings import finding_place, group_findings
 
     s = v.to_json()["summary"]
     print(
@@ -221,7 +221,7 @@ def _kernel(args) -> int:
 
 
 def _template(args) -> int:
-    from pipeline.orchestration.run import template
+    from pipeline.orchestration.inputs import template
 
     path = template(settings_for(args.command, vars(args)), args.la, args.period, args.out)
     print(f"Return template: {path}")
@@ -229,56 +229,27 @@ def _template(args) -> int:
 
 
 def _validate(args) -> int:
-    from pipeline.edges.files import folder_lock
-    from pipeline.orchestration import provenance as prov
-    from pipeline.orchestration.run import (
-        PROJECT,
-        banners,
-        disclosure_text,
-        published,
-        validate,
-        write_validation,
-    )
+    from pipeline.orchestration import products
 
-    settings = settings_for(args.command, vars(args))
-    v, inputs = validate(settings)
-    footer = prov.footer_html(
-        prov.run_provenance(
-            PROJECT,
-            inputs.reference.name,
-            inputs.contracts,
-            disclosure=disclosure_text(settings, inputs),
-        ),
-        "About these pages' data",
-    )
-    _, sdc = published(settings, v, inputs)
-    with folder_lock(args.out):
-        write_validation(
-            args.out,
-            v.published(sdc.removed),
-            inputs.reference,
-            footer,
-            banners(settings, inputs.reference),
-            complete=not settings.returns,
-        )
+    v = products.run("validation", settings_for(args.command, vars(args)))
     _print_validation(v)
     print(f"Validation report: {args.out / 'validation' / 'index.html'}")
     return 1 if v.rejected else 0
 
 
 def _report(args) -> int:
-    from pipeline.orchestration.run import report
+    from pipeline.orchestration import products
 
-    summary = report(settings_for(args.command, vars(args)))
+    summary = products.run("quarterly", settings_for(args.command, vars(args)))
     if summary.up_to_date is not None:
         return _print_up_to_date(summary.up_to_date, args)
     return _print_report(summary, args)
 
 
 def _datapack(args) -> int:
-    from pipeline.orchestration.datapack import datapack
+    from pipeline.orchestration import products
 
-    return _print_datapack(datapack(settings_for(args.command, vars(args))))
+    return _print_datapack(products.run("datapack", settings_for(args.command, vars(args))))
 
 
 _HANDLERS = {

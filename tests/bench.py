@@ -226,21 +226,24 @@ def _resubmit_one(data: Path) -> str:
 def _naive_slices(folder: Path, work: Path) -> list[tuple[str, dict, Path]]:
     """Every job's slice, written by Tartan's own driver, for the naive loop to run: (notebook,
     parameters, slice folder) per report."""
-    from pipeline.orchestration import run
+    from pipeline.orchestration.planning import WORK
+    from pipeline.orchestration.products import quarterly
+    from pipeline.orchestration.products.quarterly_jobs import pack_job, regional_job
+    from pipeline.orchestration.runner import Context
     from pipeline.orchestration.settings import Settings
 
     s = Settings(data=folder / "data", out=work, contracts=folder / "contracts", periods=["latest"])
-    plan, _ = run._prepare(s)
+    plan = quarterly.prepare(Context(s, work / WORK))
     period = plan.available[-1]
     regions = plan.inputs.reference.regions
     las = plan.inputs.reference.local_authorities
     planned = []
     for code, name in regions.itertuples(index=False):
         for la in sorted(las.loc[las["region_code"] == code, "la_code"]):
-            planned.append(run._pack_job(plan, period, la, code, name))
+            planned.append(pack_job(plan, period, la, code, name))
     built = {(p.job.parameters["la_code"], period): True for p in planned}
     for code, name in regions.itertuples(index=False):
-        planned.append(run._regional_job(plan, period, code, name, built))
+        planned.append(regional_job(plan, period, code, name, built))
     out = []
     for p in planned:
         p.write_slice()

@@ -23,7 +23,7 @@ from pipeline.cli import main
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.narrative import persistent_worst_band, region_profile
 from pipeline.edges import ees
-from pipeline.orchestration.datapack import (
+from pipeline.orchestration.products.published import (
     DFE_COUNTS,
     DFE_VALUE,
     TARTAN_SUM,
@@ -361,7 +361,7 @@ def test_persistent_band_d_counts_years_in_an_annual_datapack():
 
 
 def test_the_main_index_links_the_datapack_when_one_is_in_the_folder():
-    from pipeline.orchestration.site import index_html
+    from pipeline.html.site import index_html
 
     summary = {"returns": 0, "accepted": 0, "quarantined": 0}
     without = index_html("", "Demo", [], [], [], summary, "")

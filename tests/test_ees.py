@@ -21,7 +21,7 @@ from pipeline.core.crosscheck import AGREES, DIFFERS, INCOMPLETE, crosscheck
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.vocabulary import OK, STATUS_SYMBOLS
 from pipeline.edges import ees
-from pipeline.orchestration.datapack import load_published
+from pipeline.orchestration.products.published import load_published
 from tests.conftest import PUBLIC_DATA, ROOT
 
 MAPPING = ROOT / "data_contracts" / "datapack.yaml"

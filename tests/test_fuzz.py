@@ -47,7 +47,8 @@ from pipeline.core.errors import DataError
 from pipeline.core.periods import Period, from_ees, parse_slug
 from pipeline.core.vocabulary import BANDS, OK
 from pipeline.edges.files import Sheet, read_return
-from pipeline.orchestration.run import Settings, load_inputs
+from pipeline.orchestration.inputs import load_inputs
+from pipeline.orchestration.settings import Settings
 from pipeline.orchestration.validation import (
     ACCEPTED,
     QUARANTINED,

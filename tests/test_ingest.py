@@ -26,7 +26,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.edges.files import read_return
-from pipeline.orchestration.run import PROJECT
+from pipeline.orchestration.settings import PROJECT
 from tests.conftest import RETURN_COLUMNS
 
 # Module-wide corpus and runs: its tests stay on one pytest-xdist worker.

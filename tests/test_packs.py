@@ -90,7 +90,8 @@ def test_a_failed_pack_fails_alone_and_its_regional_report_does_not_link_to_it(t
     the missing pack instead of linking to nothing, and the index says why."""
     import nbformat
 
-    from pipeline.orchestration.run import PROJECT, Settings, report
+    from pipeline.orchestration.products.quarterly import report
+    from pipeline.orchestration.settings import PROJECT, Settings
 
     notebooks = tmp_path / "notebooks"
     shutil.copytree(PROJECT / "notebooks", notebooks)

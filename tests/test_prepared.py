@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.orchestration import cache, run
+from pipeline.orchestration import cache
 from pipeline.orchestration.jobs import JobResult
+from pipeline.orchestration.products import quarterly
+from pipeline.orchestration.products.quarterly_jobs import pack_job, regional_job
 from pipeline.orchestration.progress import Progress
 from pipeline.orchestration.settings import Settings
 from pipeline.report import REPORTS, SelfAssessmentPack
@@ -27,9 +29,9 @@ PERIOD = "2026-27-Q2"
 def planned(demo_data, tmp_path_factory):
     """The slices of a pack and of its regional report, as the driver writes them."""
     out = tmp_path_factory.mktemp("prepared")
-    plan, _ = run._prepare(Settings(data=demo_data, out=out))
-    pack = run._pack_job(plan, PERIOD, "ZL101", "ZR1", "North Vale")
-    regional = run._regional_job(plan, PERIOD, "ZR1", "North Vale", {("ZL101", PERIOD): True})
+    plan = quarterly.prepare_plan(Settings(data=demo_data, out=out))
+    pack = pack_job(plan, PERIOD, "ZL101", "ZR1", "North Vale")
+    regional = regional_job(plan, PERIOD, "ZR1", "North Vale", {("ZL101", PERIOD): True})
     for p in (pack, regional):
         p.write_slice()
     return {"plan": plan, "pack": pack, "regional": regional}

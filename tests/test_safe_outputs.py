@@ -87,8 +87,8 @@ def hostile(tmp_path_factory, demo_data):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
 
-    from pipeline.orchestration.run import published as disclosed
-    from pipeline.orchestration.run import validate
+    from pipeline.orchestration.inputs import published as disclosed
+    from pipeline.orchestration.inputs import validate
     from pipeline.orchestration.settings import Settings
 
     s = Settings(data=data, out=published, contracts=contracts)

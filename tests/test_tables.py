@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from pipeline.core.periods import parse_slug
-from pipeline.orchestration import run
+from pipeline.orchestration.planning import NEIGHBOUR_COLUMNS
+from pipeline.orchestration.products import quarterly
 from pipeline.orchestration.settings import Settings
 from pipeline.orchestration.tables import (
     AREA_ONLY,
@@ -76,7 +77,7 @@ def _pandas_figures(la_rows, areas, names, area_names, catalogue) -> str:
 
 @pytest.fixture(scope="module")
 def plan(demo_data, tmp_path_factory):
-    plan, _ = run._prepare(Settings(data=demo_data, out=tmp_path_factory.mktemp("tables")))
+    plan = quarterly.prepare_plan(Settings(data=demo_data, out=tmp_path_factory.mktemp("tables")))
     return plan
 
 
@@ -88,7 +89,7 @@ def test_every_report_s_figures_are_what_pandas_writes_for_it(plan):
     regions = dict(reference.regions.itertuples(index=False))
     las = plan.bench["las"]
     text = FiguresText(
-        las, plan.published_areas, names, regions, plan.inputs.catalogue, run.NEIGHBOUR_COLUMNS
+        las, plan.published_areas, names, regions, plan.inputs.catalogue, NEIGHBOUR_COLUMNS
     )
     window = plan.window(PERIOD)
     areas = plan.areas("ZR1", window)
@@ -104,7 +105,7 @@ def test_every_report_s_figures_are_what_pandas_writes_for_it(plan):
     assert AWKWARD.replace('"', '""') in expected
     # a pack: the LA over the window, its neighbours (figures and band only) this quarter
     mine = las[(las["la_code"] == "ZL101") & las["period"].isin(window)]
-    near = las.loc[las["la_code"].isin(sn) & (las["period"] == PERIOD), run.NEIGHBOUR_COLUMNS]
+    near = las.loc[las["la_code"].isin(sn) & (las["period"] == PERIOD), NEIGHBOUR_COLUMNS]
     assert odd in set(near["la_code"])
     both = pd.concat([mine.assign(relation="this LA"), near.assign(relation="neighbour")])
     expected = _pandas_figures(both, areas, names, {"ZR1": regions["ZR1"]}, plan.inputs.catalogue)

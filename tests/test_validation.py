@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.orchestration.run import PROJECT, Settings, load_inputs
+from pipeline.orchestration.inputs import load_inputs
+from pipeline.orchestration.settings import PROJECT, Settings
 from pipeline.orchestration.validation import validate_returns
 from tests.conftest import RETURN_COLUMNS
 

@@ -1,0 +1,133 @@
+"""The annual datapack's figures from DfE's published statistics: a source folder read once
+through its mapping, the year and trend window asked for, and the region and England figures a
+datapack shows beside its LAs'.
+
+The mapping (``data_contracts/datapack.yaml``) names the files; `load_published` reads them into
+what every datapack report shares: the indicator catalogue (polarity from LAIT's dictionary), the
+reference data from the published lists, and the figures with DfE's own area figures beside
+them (see ``pipeline.edges.ees``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.core.benchmark import MISSING, OK, ratio
+from pipeline.core.catalogue import Catalogue
+from pipeline.core.errors import ConfigError
+from pipeline.core.periods import parse_slug
+from pipeline.core.trends import movement
+from pipeline.edges import contracts as ct
+from pipeline.edges import ees
+from pipeline.edges import reference as ref_io
+
+#: where an area's figure comes from (the `source` column of the areas table)
+DFE_VALUE, DFE_COUNTS, TARTAN_SUM = "DfE published", "DfE published counts", "sum of LAs"
+
+
+@dataclass
+class Published:
+    """A source folder read through its mapping."""
+
+    source: Path
+    spec: ees.Spec
+    catalogue: Catalogue
+    reference: ref_io.Reference
+    extract: ees.Extract
+
+
+def load_published(source: Path, mapping: Path, reference_contract: Path) -> Published:
+    """Read `source` as `mapping` says; the reference is checked against `reference_contract`
+    and its window is the years the figures span."""
+    source = Path(source)
+    spec = ees.load_spec(mapping)
+    lait = spec.reference.get("lait")
+    catalogue = spec.catalogue(ees.lait_dictionary(source / str(lait)) if lait else {})
+    reference = ref_io.from_public(
+        source, spec.reference, ct.load_contract(reference_contract), spec.name, str(mapping)
+    )
+    extract = ees.extract(spec, source, catalogue, reference.aliases)
+    years = sorted({parse_slug(p) for p in extract.figures["period"]})
+    if years:
+        reference = dataclasses.replace(reference, window=(years[0], years[-1]))
+    return Published(source, spec, catalogue, reference, extract)
+
+
+def choose_year(years: list[str], wanted: list[str] | None) -> str:
+    """The year asked for (the latest when none or 'latest'), one the figures have."""
+    if not years:
+        raise ConfigError("the source folder gave no figures for any year")
+    if not wanted or wanted == ["latest"]:
+        return years[-1]
+    if len(wanted) != 1:
+        raise ConfigError("a datapack is built for one year at a time (--year)")
+    year = parse_slug(wanted[0]).slug
+    if year not in years:
+        raise ConfigError(f"year {wanted[0]!r} has no figures; years held: {', '.join(years)}")
+    return year
+
+
+def trend_window(year: str, years: list[str], trend_years: int) -> list[str]:
+    """The years a datapack for `year` shows trends over: up to `trend_years`, those held."""
+    p = parse_slug(year)
+    wanted = [p.shifted(-k).slug for k in range(trend_years - 1, -1, -1)]
+    return [y for y in wanted if y in years]
+
+
+def area_figures(
+    published: pd.DataFrame,
+    tartan: pd.DataFrame,
+    catalogue: Catalogue,
+    trend_steps: int,
+) -> pd.DataFrame:
+    """The region and England figures a datapack shows: DfE's published value where it
+    publishes one, else the ratio of DfE's published counts, else Tartan's sum of the LAs;
+    with their movement over time (on those figures) and where each came from (`source`).
+
+    `published`: the adapter's DfE area figures; `tartan`: ``benchmark``'s areas."""
+    keys = ["area_code", "period", "indicator_id"]
+    pub = published.copy()
+    from_counts = ratio(pub["numerator"], pub["denominator"], pub["indicator_id"], catalogue)
+    pub["dfe"] = pub["value"].where(pub["value"].notna(), from_counts)
+    pub["source"] = np.where(
+        pub["value"].notna(), DFE_VALUE, np.where(from_counts.notna(), DFE_COUNTS, "")
+    )
+    ours = tartan[[*keys, "area_type", "value", "status", "las_contributing", "las_in_area"]]
+    out = ours.merge(
+        pub[[*keys, "numerator", "denominator", "dfe", "source", "status"]].rename(
+            columns={"status": "dfe_status"}
+        ),
+        on=keys,
+        how="outer",
+    )
+    out["area_type"] = np.where(out["area_code"].eq("england"), "england", "region")
+    has_dfe = out["dfe"].notna()
+    out["value"] = out["dfe"].where(has_dfe, out["value"])
+    out["source"] = np.where(has_dfe, out["source"], np.where(out["value"].notna(), TARTAN_SUM, ""))
+    # DfE's own symbol where it published no number; otherwise no figure
+    symbol = out["dfe_status"].fillna("").astype(str)
+    out["status"] = np.where(
+        out["value"].notna(), OK, np.where(symbol.ne("") & symbol.ne(OK), symbol, MISSING)
+    )
+    for col in ("las_contributing", "las_in_area"):
+        out[col] = out[col].fillna(0).astype(int)
+    moved = movement(
+        out.rename(columns={"area_code": "la_code"})[
+            ["la_code", "period", "indicator_id", "value", "status"]
+        ],
+        catalogue,
+        trend_steps=trend_steps,
+    ).rename(columns={"la_code": "area_code"})
+    out = out.merge(moved, on=keys, how="left", validate="one_to_one")
+    columns = [*keys, "numerator", "denominator", "value", "status", "las_contributing"]
+    columns += ["las_in_area", "area_type", "source", *(c for c in moved if c not in keys)]
+    order = {p: parse_slug(p).ordinal for p in out["period"].unique()}
+    out = out.assign(_o=out["period"].map(order)).sort_values(
+        ["_o", "indicator_id", "area_code"], kind="stable"
+    )
+    return out[columns].reset_index(drop=True)

@@ -1,0 +1,313 @@
+"""The quarterly reports: every region's benchmarking report for every period asked for, and
+each LA's self-assessment evidence pack, from the validated returns; the folder's index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.core.benchmark import MISSING, benchmark
+from pipeline.core.errors import ConfigError
+from pipeline.core.periods import parse_slug
+from pipeline.edges import contracts as ct
+from pipeline.edges.files import sha256_file, write_text_atomic
+from pipeline.edges.render import stylesheet
+from pipeline.html.base import footer
+from pipeline.orchestration import cache
+from pipeline.orchestration import provenance as prov
+from pipeline.orchestration.inputs import (
+    banners,
+    config_hash,
+    disclosure_text,
+    published,
+    return_states,
+    validate,
+    write_validation,
+)
+from pipeline.orchestration.jobs import JobResult
+from pipeline.orchestration.planning import Planned, select_periods, select_regions
+from pipeline.orchestration.products.quarterly_jobs import (
+    PACK,
+    PACK_NOTEBOOK,
+    REGIONAL,
+    REGIONAL_NOTEBOOK,
+    Plan,
+    pack_job,
+    regional_job,
+)
+from pipeline.orchestration.runner import Context, Product, Site, Spec
+from pipeline.orchestration.settings import PROJECT, Settings
+from pipeline.orchestration.site import index_html
+from pipeline.orchestration.validation import ACCEPTED, Validation
+
+#: the annual datapack's index in the output folder (pipeline.orchestration.products.datapack)
+DATAPACK_INDEX = "datapack/index.html"
+
+
+@dataclass
+class RunSummary:
+    validation: Validation | None  # None when nothing had changed (see up_to_date)
+    results: list[JobResult] = field(default_factory=list)
+    up_to_date: dict | None = None  # the last run's manifest, when this run had nothing to do
+
+    @property
+    def failed(self) -> list[JobResult]:
+        return [r for r in self.results if r.status != "ok"]
+
+
+class Quarterly(Product):
+    name = "quarterly"
+    what = "Reports"
+
+    def up_to_date(self, s: Settings) -> dict | None:
+        return cache.up_to_date(s)
+
+    def prepare(self, ctx: Context) -> Plan:
+        return prepare(ctx)
+
+    def specs(self, plan: Plan) -> list[Spec]:
+        """What the settings ask for: each LA's pack, then each regional report, which needs
+        its LAs' packs of its period (it links only to those that were built)."""
+        s, reference = plan.s, plan.inputs.reference
+        periods = select_periods(plan.available, s.periods)
+        regions = list(select_regions(reference, s.regions).itertuples(index=False))
+        pack_periods = {"latest": periods[-1:], "all": periods, "none": []}[s.packs]
+        las = reference.local_authorities
+        packs = [
+            Spec(f"{period}/{code}/{la}/{PACK}", PACK, (period, la, code, name))
+            for period in pack_periods
+            for code, name in regions
+            for la in sorted(las.loc[las["region_code"] == code, "la_code"])
+        ]
+        regional = [
+            Spec(
+                f"{period}/{code}/{REGIONAL}",
+                REGIONAL,
+                (period, code, name),
+                needs=tuple(p.id for p in packs if p.params[0] == period and p.params[2] == code),
+            )
+            for period in periods
+            for code, name in regions
+        ]
+        return packs + regional
+
+    def plan(self, plan: Plan, spec: Spec, needs: dict[str, JobResult]) -> Planned:
+        if spec.kind == PACK:
+            return pack_job(plan, *spec.params)
+        built = {}
+        for res in needs.values():
+            period, _, la, _ = res.id.split("/")
+            built[(la, period)] = res.status == "ok"
+        return regional_job(plan, *spec.params, built)
+
+    def keep(self, plan: Plan, entry: dict) -> bool:
+        params = entry["parameters"]
+        reference = plan.inputs.reference
+        known = params["region_code"] in set(reference.regions["region_code"])
+        known = known and parse_slug(params["period"])
+        if entry.get("kind", REGIONAL) == PACK:
+            known = known and params["la_code"] in reference.la_names
+        return bool(known)
+
+    def write_site(self, plan: Plan, entries: list[dict]) -> Site:
+        return write_site(plan, entries)
+
+    def summary(self, plan: Plan, results: list[JobResult], site: Site | None) -> RunSummary:
+        return RunSummary(plan.v, results)
+
+    def nothing_to_do(self, manifest: dict) -> RunSummary:
+        return RunSummary(None, up_to_date=manifest)
+
+
+def prepare(ctx: Context) -> Plan:
+    """Validate, write the validation pages, benchmark everything once: what every job reads."""
+    s = ctx.s
+    key = cache.run_key(s)
+    v, inputs = validate(s)
+    reference = inputs.reference
+    # Disclosure control first: nothing below sees a withheld figure, bar the areas' totals.
+    grid, sdc = published(s, v, inputs)
+    v = v.published(sdc.removed)
+    available = sorted(grid["period"].unique(), key=parse_slug)
+    _check_request(s, reference, available)
+    s.out.mkdir(parents=True, exist_ok=True)
+    run_prov = _run_provenance(s, v, inputs)
+    site_footer = footer(prov.facts(run_prov), "About these pages' data")
+    page_banners = banners(s, reference)
+    # Validation outputs first: they stand even if every report fails.
+    vjson = write_validation(s.out, v, reference, site_footer, page_banners, complete=not s.returns)
+    bench = benchmark(
+        sdc.published,
+        reference.local_authorities,
+        inputs.catalogue,
+        reference.statistical_neighbours,
+        totals=grid,
+        withheld_areas=sdc.withheld_areas,
+    )
+    del grid
+    region_priorities, priorities_file = _priorities(s, inputs)
+    return Plan(
+        s=s,
+        run_prov=run_prov,
+        banners=page_banners,
+        work=ctx.work,
+        kernel_server=ctx.kernel_server,
+        inputs=inputs,
+        v=v,
+        bench=bench,
+        state=return_states(v),
+        available=available,
+        priorities=region_priorities,
+        priorities_file=priorities_file,
+        site_footer=site_footer,
+        summary=vjson["summary"],
+        run_key=key,
+    )
+
+
+def prepare_plan(s: Settings) -> Plan:
+    """What `prepare` makes, outside a run (no lock, no workers): for tests and benchmarks that
+    look at jobs' slices."""
+    from pipeline.orchestration.planning import WORK
+
+    return prepare(Context(s, s.out / WORK))
+
+
+def _check_request(s: Settings, reference, available: list[str]) -> None:
+    """The regions, periods and notebooks asked for are known ones, before anything is
+    written."""
+    if not available:
+        raise ConfigError(f"{s.data / 'returns'}: no returns found")
+    select_regions(reference, s.regions)
+    select_periods(available, s.periods)
+    for name in (REGIONAL_NOTEBOOK, PACK_NOTEBOOK):
+        if not (s.notebooks / f"{name}.ipynb").is_file():
+            raise ConfigError(f"{s.notebooks / name}.ipynb: no such notebook (see --notebooks)")
+
+
+def _run_provenance(s: Settings, v: Validation, inputs) -> dict:
+    """The run's facts: the accepted returns' and reference files' hash among them."""
+    ref_files = sorted((s.data / "reference").glob("*.csv"))
+    accepted_inputs = [(o.file, o.sha256) for o in v.outcomes if o.status == ACCEPTED]
+    input_hash = prov.combined_hash(
+        accepted_inputs + [(f"reference/{p.name}", sha256_file(p)) for p in ref_files]
+    )
+    return prov.run_provenance(
+        PROJECT,
+        inputs.reference.name,
+        inputs.contracts,
+        input_hash,
+        config_hash(s),
+        disclosure=disclosure_text(s, inputs),
+    )
+
+
+def _priorities(s: Settings, inputs) -> tuple[dict[str, list], str]:
+    """Each region's priorities, and the file they come from as the reports name it."""
+    path = s.contracts / "priorities.yaml"
+    found = ct.load_priorities(
+        path, inputs.catalogue, list(inputs.reference.regions["region_code"])
+    )
+    try:
+        return found, path.resolve().relative_to(PROJECT).as_posix()
+    except ValueError:
+        return found, path.name
+
+
+def write_site(plan: Plan, entries: list[dict]) -> Site:
+    """The folder's index: this run's reports, and earlier runs' reports it did not redo (a
+    re-run of one quarter keeps every other quarter in the index and the manifest)."""
+    out, reference = plan.s.out, plan.inputs.reference
+    reports, packs = _index_reports(plan, entries)
+    write_text_atomic(
+        out / "index.html",
+        index_html(
+            stylesheet(),
+            reference.name,
+            plan.banners,
+            reports,
+            _index_returns(plan, reports, packs),
+            plan.summary,
+            plan.site_footer,
+            datapack=DATAPACK_INDEX if (out / DATAPACK_INDEX).is_file() else None,
+        ),
+    )
+    site = [out / "index.html", *sorted(p for p in (out / "validation").rglob("*") if p.is_file())]
+    inputs = [{"file": o.file, "sha256": o.sha256, "status": o.status} for o in plan.v.outcomes]
+    return Site(site, {"run_key": plan.run_key, "inputs": inputs})
+
+
+def _index_reports(plan: Plan, entries: list[dict]) -> tuple[list[dict], dict]:
+    """The index's regional reports, with any LA whose return was not accepted; and the packs'
+    entries by (LA, period)."""
+    reference = plan.inputs.reference
+    all_regions = dict(reference.regions.itertuples(index=False))
+    reports, packs = [], {}
+    for e in entries:
+        period, region_code = e["parameters"]["period"], e["parameters"]["region_code"]
+        if e.get("kind", REGIONAL) == PACK:
+            packs[(e["parameters"]["la_code"], period)] = e
+            continue
+        not_accepted = sorted(
+            reference.la_name(o.la_code)
+            for o in plan.v.rejected
+            if o.period == period and reference.region_of.get(o.la_code) == region_code
+        )
+        detail = e["error"] or (
+            f"Return not accepted: {', '.join(not_accepted)}" if not_accepted else ""
+        )
+        reports.append(
+            {
+                "period": period,
+                "region_code": region_code,
+                "region_name": all_regions[region_code],
+                "href": f"{period}/{region_code}/{REGIONAL}.html",
+                "status": e["status"],
+                "detail": detail,
+            }
+        )
+    return reports, packs
+
+
+def _index_returns(plan: Plan, reports: list[dict], packs: dict) -> list[dict]:
+    """Every LA of the regions shown, per period shown: its return's status, its feedback
+    and its pack."""
+    reference = plan.inputs.reference
+    region_of, names = reference.region_of, reference.la_names
+    all_regions = dict(reference.regions.itertuples(index=False))
+    shown_regions = {r["region_code"] for r in reports}
+    feedback_dir = plan.s.out / "validation" / "feedback"
+    has_feedback = {p.stem for p in feedback_dir.glob("*.html")} if feedback_dir.is_dir() else set()
+    returns = []
+    for period in sorted({r["period"] for r in reports}, key=parse_slug):
+        for la in reference.local_authorities["la_code"]:
+            if region_of[la] not in shown_regions:
+                continue
+            pack = packs.get((la, period))
+            returns.append(
+                {
+                    "period": period,
+                    "region_name": all_regions[region_of[la]],
+                    "la_code": la,
+                    "la_name": names[la],
+                    "status": plan.state.get((la, period), MISSING),
+                    "feedback": f"validation/feedback/{la}.html#{period}"
+                    if (la, period) in plan.state and la in has_feedback
+                    else None,
+                    "pack": None
+                    if pack is None
+                    else {
+                        "status": pack["status"],
+                        "href": f"{period}/{region_of[la]}/{la}/{PACK}.html",
+                        "error": pack["error"],
+                    },
+                }
+            )
+    return returns
+
+
+def report(s: Settings) -> RunSummary:
+    """Validate, benchmark, plan and build every report the settings ask for, skipping jobs
+    whose content key is unchanged (all of them, without validating, when no input changed)."""
+    from pipeline.orchestration.runner import run
+
+    return run(Quarterly(), s)

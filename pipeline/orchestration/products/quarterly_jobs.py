@@ -1,0 +1,313 @@
+"""The quarterly reports' jobs: what every job of a run shares (`Plan`), and the slice and
+page of each regional benchmarking report and self-assessment evidence pack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.core import assessment, narrative, priorities
+from pipeline.core.benchmark import MISSING
+from pipeline.core.periods import parse_slug
+from pipeline.edges import reference as ref_io
+from pipeline.orchestration.inputs import Inputs
+from pipeline.orchestration.planning import (
+    NEIGHBOUR_COLUMNS,
+    Planned,
+    Planner,
+    catalogue_records,
+    neighbour_lists,
+)
+from pipeline.orchestration.site import finding_place, group_findings
+from pipeline.orchestration.tables import FiguresText, RowsText
+from pipeline.orchestration.validation import ACCEPTED, Validation
+
+#: the trend periods a report shows, at most
+TREND_PERIODS = 8
+#: the kinds of report, each its output file's stem and its notebook
+REGIONAL, REGIONAL_NOTEBOOK = "regional-benchmark", "regional_benchmark"
+PACK, PACK_NOTEBOOK = "self-assessment", "self_assessment_pack"
+
+
+@dataclass
+class Plan(Planner):
+    """What every job of a quarterly run shares: the validated, benchmarked figures."""
+
+    inputs: Inputs
+    v: Validation
+    bench: dict[str, pd.DataFrame]
+    state: dict[tuple[str, str], str]  # (LA, period) -> accepted | not accepted
+    available: list[str]  # periods with returns, in order
+    priorities: dict[str, list]
+    priorities_file: str
+    site_footer: str
+    summary: dict  # the validation's summary, as the index shows it
+    run_key: str  # cache.run_key: what the run read and was shaped by
+
+    @property
+    def england_label(self) -> str:
+        return (
+            "England (all demonstration LAs)" if self.inputs.reference.demonstration else "England"
+        )
+
+    def common_context(self) -> dict:
+        """What every report's slice says of the catalogue, the contract and the comparators."""
+        return {
+            "catalogue": catalogue_records(self.inputs.catalogue),
+            "catalogue_version": self.inputs.catalogue.version,
+            "contract": self.inputs.contract.label,
+            "disclosure": self.run_prov.get("disclosure", ""),
+            "england_label": self.england_label,
+        }
+
+    def window(self, period: str) -> list[str]:
+        """The trend periods of a report for `period`: up to TREND_PERIODS, those held."""
+        p = parse_slug(period)
+        window = [q.slug for q in (p.shifted(-k) for k in range(TREND_PERIODS - 1, -1, -1))]
+        return [w for w in window if w in self.available]
+
+    @cached_property
+    def published_areas(self) -> pd.DataFrame:
+        """The region and England figures reports publish. Their numerators and denominators
+        (sums over the LAs with figures) are left out: no report shows them, and with them one
+        LA's figure could be worked out from the total and the others' (see disclosure
+        control). Without them, an LA's resubmission changes a report elsewhere only when it
+        moves a figure that report shows."""
+        return self.bench["areas"].assign(numerator=float("nan"), denominator=float("nan"))
+
+    def areas(self, region_code: str, window: list[str]) -> pd.DataFrame:
+        """The region's and England's published figures over `window`."""
+        a = self.published_areas
+        return a[a["area_code"].isin([region_code, "england"]) & a["period"].isin(window)]
+
+    @cached_property
+    def text(self) -> dict[str, RowsText]:
+        """The CSV text of slices' tables, formatted once: LA figures, neighbours' figures and
+        areas' figures."""
+        las = self.bench["las"]
+        return {
+            "las": RowsText(las),
+            "neighbours": RowsText(las[NEIGHBOUR_COLUMNS]),
+            "areas": RowsText(self.published_areas),
+        }
+
+    @cached_property
+    def figures_text(self) -> FiguresText:
+        """Every report's figures CSV, formatted once."""
+        reference = self.inputs.reference
+        return FiguresText(
+            self.bench["las"],
+            self.published_areas,
+            reference.la_names,
+            dict(reference.regions.itertuples(index=False)),
+            self.inputs.catalogue,
+            NEIGHBOUR_COLUMNS,
+        )
+
+
+def regional_job(
+    plan: Plan, period: str, region_code: str, region_name: str, packs: dict
+) -> Planned:
+    """The regional benchmarking report of one region and period; `packs`: whether its LAs'
+    self-assessment packs are built with it (the report links to them)."""
+    reference, catalogue = plan.inputs.reference, plan.inputs.catalogue
+    bench, names = plan.bench, reference.la_names
+    p = parse_slug(period)
+    window = plan.window(period)
+    las = reference.local_authorities[reference.local_authorities["region_code"] == region_code]
+    la_rows = bench["las"][
+        bench["las"]["la_code"].isin(las["la_code"]) & bench["las"]["period"].isin(window)
+    ]
+    areas = plan.areas(region_code, window)
+    return_status = {c: plan.state.get((c, period), MISSING) for c in las["la_code"]}
+    story = narrative.regional_narrative(
+        la_rows,
+        areas,
+        catalogue,
+        period,
+        region_code,
+        region_name,
+        names,
+        return_status,
+        narrative.national_spread(bench["las"], period),
+        plan.england_label,
+        first_period=plan.available[0],
+    )
+    assessed = priorities.assess(
+        plan.priorities.get(region_code, []), areas, la_rows, catalogue, period, region_code
+    )
+    context = {
+        "region": {"code": region_code, "name": region_name},
+        "period": period,
+        "periods": window,
+        "las": _las_context(las, period, return_status, packs),
+        **plan.common_context(),
+        "narrative": [para.to_json() for para in story],
+        "priorities": assessed,
+        "priorities_file": plan.priorities_file,
+        "neighbours": neighbour_lists(reference, las["la_code"]),
+    }
+    params = {"region_code": region_code, "period": period, "slice_dir": "."}
+    return plan.job(
+        REGIONAL,
+        REGIONAL_NOTEBOOK,
+        Path(period, region_code),
+        params,
+        window,
+        context,
+        {"figures.csv": plan.text["las"].csv(la_rows), "areas.csv": plan.text["areas"].csv(areas)},
+        plan.figures_text.csv(la_rows, areas),
+        title=f"{region_name}: quarterly benchmarking, {p.label}",
+        breadcrumbs=[("All reports", "../../index.html")],
+    )
+
+
+def _las_context(las: pd.DataFrame, period: str, return_status: dict, packs: dict) -> list[dict]:
+    """The region's LAs as a regional report lists them, with links to the packs built."""
+    return [
+        {
+            "la_code": c,
+            "la_name": n,
+            "return_status": return_status[c],
+            "pack": f"{c}/{PACK}.html" if packs.get((c, period)) else None,
+            "pack_failed": packs.get((c, period)) is False,
+        }
+        for c, n in zip(las["la_code"], las["la_name"], strict=True)
+    ]
+
+
+def pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: str) -> Planned:
+    """The self-assessment evidence pack of one LA and period. An LA whose return was not
+    accepted, or that sent none, gets a pack that says so and shows no figures."""
+    reference, catalogue, bench = plan.inputs.reference, plan.inputs.catalogue, plan.bench
+    names = reference.la_names
+    p = parse_slug(period)
+    window = plan.window(period)
+    status = plan.state.get((la, period), MISSING)
+    sn = reference.statistical_neighbours
+    sn = sn[sn["la_code"] == la].sort_values("neighbour_rank")
+    neighbours = list(sn["neighbour_la_code"])
+    figures = bench["las"]
+    mine = figures[(figures["la_code"] == la) & figures["period"].isin(window)]
+    # The neighbours' own figures and bands, as their own packs publish them; not their own
+    # comparators and ranks, which the pack does not show (and which change with LAs it is not
+    # compared with).
+    near = figures.loc[
+        figures["la_code"].isin(neighbours) & (figures["period"] == period), NEIGHBOUR_COLUMNS
+    ]
+    areas = plan.areas(region_code, window)
+    if status != ACCEPTED:  # no figures: never an older or partial return in their place
+        mine, near, areas = mine.iloc[0:0], near.iloc[0:0], areas.iloc[0:0]
+    assessed = assessment.assess(mine, areas, catalogue, period, region_code, plan.available[0])
+    context = {
+        "la": {"code": la, "name": names[la], "return_status": status},
+        "region": {"code": region_code, "name": region_name},
+        "period": period,
+        "periods": window,
+        "first_period": plan.available[0],
+        "population": _population(reference, la, p),
+        "neighbours": _neighbours_context(plan, sn, period),
+        **plan.common_context(),
+        "assessment": assessed.to_json(),
+        "returns": _returns_of(plan.v, la, period),
+        "links": _pack_links(plan, la, period),
+    }
+    params = {"la_code": la, "region_code": region_code, "period": period, "slice_dir": "."}
+    tables = {
+        "figures.csv": plan.text["las"].csv(mine),
+        "neighbours.csv": plan.text["neighbours"].csv(near),
+        "areas.csv": plan.text["areas"].csv(areas),
+    }
+    return plan.job(
+        PACK,
+        PACK_NOTEBOOK,
+        Path(period, region_code, la),
+        params,
+        window,
+        context,
+        tables,
+        plan.figures_text.csv(mine, areas, neighbours=near),
+        title=f"{names[la]}: self-assessment evidence pack, {p.label}",
+        breadcrumbs=[
+            ("All reports", "../../../index.html"),
+            (f"{region_name}: regional benchmark, {p.label}", f"../{REGIONAL}.html"),
+        ],
+    )
+
+
+def _pack_links(plan: Plan, la: str, period: str) -> dict:
+    """Where a pack links: its regional report, and the LA's validation feedback if any."""
+    feedback = plan.s.out / "validation" / "feedback" / f"{la}.html"
+    return {
+        "regional": f"../{REGIONAL}.html",
+        "feedback": f"../../../validation/feedback/{la}.html#{period}"
+        if (la, period) in plan.state and feedback.exists()
+        else None,
+    }
+
+
+def _neighbours_context(plan: Plan, sn: pd.DataFrame, period: str) -> list[dict]:
+    """An LA's statistical neighbours as its pack lists them, closest first."""
+    reference = plan.inputs.reference
+    names, region_of = reference.la_names, reference.region_of
+    all_regions = dict(reference.regions.itertuples(index=False))
+    return [
+        {
+            "rank": int(r.neighbour_rank),
+            "la_code": r.neighbour_la_code,
+            "la_name": names.get(r.neighbour_la_code, r.neighbour_la_code),
+            "closeness": r.closeness,
+            "region_name": all_regions.get(region_of.get(r.neighbour_la_code, ""), ""),
+            "return_status": plan.state.get((r.neighbour_la_code, period), MISSING),
+        }
+        for r in sn.itertuples()
+    ]
+
+
+def _population(reference: ref_io.Reference, la: str, p) -> dict | None:
+    """The LA's 0-17 population: the latest year not after the period's start, else the
+    earliest held."""
+    pop = reference.population
+    pop = pop[pop["la_code"] == la].sort_values("year")
+    if pop.empty:
+        return None
+    before = pop[pop["year"] <= p.start_year]
+    row = (before if len(before) else pop).iloc[-1 if len(before) else 0]
+    return {"value": int(row["population_0_17"]), "year": int(row["year"])}
+
+
+def _returns_of(v: Validation, la: str, period: str) -> list[dict]:
+    """Each return the LA sent for the period, with what validation found in it."""
+    f, rows = v.findings, v.accepted_rows
+    out = []
+    for o in v.outcomes:
+        if o.la_code != la or o.period != period:
+            continue
+        found = f[f["file"] == o.file] if len(f) else f
+        noted = rows[rows["file"].eq(o.file)] if "note" in rows else rows.iloc[:0]
+        notes = [
+            {"indicator_id": str(ind), "note": str(note).strip()}
+            for ind, note in zip(noted["indicator_id"], noted.get("note", []), strict=True)
+            if isinstance(note, str) and note.strip()
+        ]
+        out.append(
+            {
+                "file": o.file,
+                "status": o.status,
+                "errors": o.errors,
+                "warnings": o.warnings,
+                "notes": notes,
+                "findings": [
+                    {
+                        "severity": g["severity"],
+                        "where": finding_place(g["rows"], g["column"]),
+                        "message": g["message"],
+                    }
+                    for g in group_findings(found.to_dict(orient="records"))
+                ],
+            }
+        )
+    return sorted(out, key=lambda r: r["file"])
