@@ -12,9 +12,10 @@ import math
 import pandas as pd
 import pytest
 
-from pipeline.core.assessment import SMALL_NOTE, assess, scorecard, value_series, worsening_run
+from pipeline.core.assessment import SMALL_NOTE, assess, worsening_run
 from pipeline.core.benchmark import benchmark
 from pipeline.core.catalogue import Catalogue
+from pipeline.core.scorecard import scorecard, value_series
 from pipeline.core.vocabulary import OK
 from tests.catalogues import catalogue as hand_made
 

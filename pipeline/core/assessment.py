@@ -1,6 +1,6 @@
-"""The self-assessment evidence pack's judgements for one LA and period: the scorecard,
-strengths, areas for development, what changed since last quarter and questions for the
-moderating LA. Pure pandas; the same figures always give the same words.
+"""The self-assessment evidence pack's judgements for one LA and period: strengths, areas for
+development, what changed since last quarter and questions for the moderating LA, read from its
+scorecard (``pipeline.core.scorecard``). Pure pandas; the same figures always give the same words.
 
 Every statement quotes the figures it rests on, and its direction comes from the indicator's
 polarity (neutral indicators are described, never judged). The rules, stated in the pack:
@@ -26,9 +26,10 @@ import pandas as pd
 
 from pipeline.core.catalogue import Catalogue, Indicator
 from pipeline.core.narrative import MIN_COUNT, MOVE_THRESHOLD, better_phrase, is_better
-from pipeline.core.periods import parse_slug
+from pipeline.core.periods import Period, parse_slug
+from pipeline.core.scorecard import scorecard, value_table
 from pipeline.core.trends import IMPROVING, TREND_THRESHOLD
-from pipeline.core.vocabulary import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS
+from pipeline.core.vocabulary import MISSING, NOT_ACCEPTED, STATUS_SYMBOLS
 
 WORSENING_PERIODS = 3
 #: why a figure is missing, in words that sit inside brackets
@@ -42,30 +43,6 @@ STATUS_WORDS = {
     MISSING: "none returned",
     NOT_ACCEPTED: "return not accepted",
 }
-
-#: scorecard columns, in the order the pack shows them
-SCORECARD_COLUMNS = [
-    "indicator_id",
-    "theme",
-    "value",
-    "status",
-    "numerator",
-    "previous_value",
-    "year_earlier_value",
-    "sn_mean",
-    "sn_median",
-    "sn_count",
-    "region",
-    "england",
-    "rank_national",
-    "las_ranked_national",
-    "rank_region",
-    "las_ranked_region",
-    "band",
-    "worst_band_run",
-    "trend_from",
-    "trend",
-]
 
 
 @dataclass
@@ -92,55 +69,7 @@ class Assessment:
         return {k: [s.to_json() for s in v] for k, v in vars(self).items()}
 
 
-# --------------------------------------------------------------------------- the scorecard
-
-
-def scorecard(
-    la_rows: pd.DataFrame,
-    areas: pd.DataFrame,
-    catalogue: Catalogue,
-    period: str,
-    region_code: str,
-) -> pd.DataFrame:
-    """One row per catalogue indicator (catalogue order) for the LA in `period`.
-
-    `la_rows`: the LA's rows from the benchmark core (any periods); `areas`: region and England
-    rows ('england'). Indicators without a row are listed as missing.
-    """
-    now = {r["indicator_id"]: r for r in la_rows[la_rows["period"] == period].to_dict("records")}
-    a = areas[areas["period"] == period]
-    a = dict(zip(zip(a["area_code"], a["indicator_id"], strict=True), a["value"], strict=True))
-    rows = []
-    for ind in catalogue:
-        r = now.get(ind.id)
-        row = {"indicator_id": ind.id, "theme": ind.theme}
-        for col in SCORECARD_COLUMNS[2:]:
-            if col in ("region", "england"):
-                continue
-            row[col] = r[col] if r is not None and col in r else None
-        if r is None:
-            row["status"] = "missing"
-        row["region"] = a.get((region_code, ind.id), math.nan)
-        row["england"] = a.get(("england", ind.id), math.nan)
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
-    out["band"] = out["band"].where(out["band"].map(lambda b: isinstance(b, str) and b != ""))
-    return out
-
-
-def value_table(la_rows: pd.DataFrame) -> dict[str, dict[int, float]]:
-    """Indicator id -> {period ordinal -> value}, for the periods where the LA has a figure."""
-    r = la_rows[la_rows["status"].eq(OK) & la_rows["value"].notna()]
-    ordinal = {p: parse_slug(p).ordinal for p in set(r["period"])}
-    out: dict[str, dict[int, float]] = {}
-    for ind, p, v in zip(r["indicator_id"], r["period"], r["value"], strict=True):
-        out.setdefault(ind, {})[ordinal[p]] = float(v)
-    return out
-
-
-def value_series(la_rows: pd.DataFrame, indicator_id: str) -> dict[int, float]:
-    """Period ordinal -> value, for the periods where the LA has a figure."""
-    return value_table(la_rows).get(indicator_id, {})
+# --------------------------------------------------------------------------- worsening runs
 
 
 def worsening_run(values: Mapping[int, float], ordinal: int, ind: Indicator) -> int:
@@ -215,6 +144,62 @@ TOP, BOTTOM = "among the best 25% of all LAs", "among the worst 25% of all LAs"
 # --------------------------------------------------------------------------- the rules
 
 
+@dataclass(frozen=True)
+class _History:
+    """One LA's rows, looked up by (indicator id, period ordinal) as the rules read them."""
+
+    values: dict[str, dict[int, float]]  # indicator id -> {period ordinal -> value}
+    sn_mean: dict
+    numerator: dict
+    status: dict
+    band: dict  # only the periods with a band
+
+
+def _history(la_rows: pd.DataFrame) -> _History:
+    """The LA's values, SN means, numerators, statuses and bands by (indicator, ordinal)."""
+    ordinal = {x: parse_slug(x).ordinal for x in set(la_rows["period"])}
+    ordinals = [ordinal[x] for x in la_rows["period"]]
+    keys = list(zip(la_rows["indicator_id"], ordinals, strict=True))
+
+    def by_key(col: str) -> dict:
+        return dict(zip(keys, la_rows[col], strict=True))
+
+    band_by = {k: b for k, b in by_key("band").items() if isinstance(b, str) and b}
+    return _History(
+        value_table(la_rows), by_key("sn_mean"), by_key("numerator"), by_key("status"), band_by
+    )
+
+
+@dataclass(frozen=True)
+class _Figure:
+    """One indicator's scorecard row for the period assessed, as its statements quote it."""
+
+    ind: Indicator
+    row: Mapping  # the scorecard row
+    values: dict[int, float]  # period ordinal -> value, where the LA has one
+    value: float  # this period's value (NaN without one)
+    band: str | None
+    small: bool  # whether the value rests on a count under MIN_COUNT
+
+    def sentence(self, body: str) -> str:
+        """'<label>: <value>, <body> (<comparators>).', with the small-count note if due."""
+        comps = _comparators(self.ind, self.row)
+        text = f"{self.ind.label}: {self.ind.with_unit(self.value)}, {body}"
+        text += f" ({comps})." if comps else "."
+        return text + (SMALL_NOTE if self.small else "")
+
+    def figures(self) -> dict:
+        """The figures every statement about this indicator quotes."""
+        row = self.row
+        return {
+            "value": self.value,
+            "band": self.band,
+            "sn_mean": row["sn_mean"],
+            "region": row["region"],
+            "england": row["england"],
+        }
+
+
 def assess(
     la_rows: pd.DataFrame,
     areas: pd.DataFrame,
@@ -234,130 +219,123 @@ def assess(
     first = parse_slug(first_period) if first_period else None
     p = parse_slug(period)
     card = scorecard(la_rows, areas, catalogue, period, region_code)
-    # each column of the LA's rows by (indicator, period ordinal)
-    ordinal = {x: parse_slug(x).ordinal for x in set(la_rows["period"])}
-    ordinals = [ordinal[x] for x in la_rows["period"]]
-    keys = list(zip(la_rows["indicator_id"], ordinals, strict=True))
-
-    def by_key(col: str) -> dict:
-        return dict(zip(keys, la_rows[col], strict=True))
-
-    sn_by, num_by, status_by = by_key("sn_mean"), by_key("numerator"), by_key("status")
-    band_by = {k: b for k, b in by_key("band").items() if isinstance(b, str) and b}
-    series = value_table(la_rows)
+    h = _history(la_rows)
     strengths, development, changes, questions = [], [], [], []
     for row in card.to_dict(orient="records"):
         ind = catalogue[row["indicator_id"]]
-        values = series.get(ind.id, {})
+        values = h.values.get(ind.id, {})
         has_now = p.ordinal in values
-        v = values.get(p.ordinal, math.nan)
         band = row["band"] if isinstance(row["band"], str) else None
-        comps = _comparators(ind, row)
-        head = f"{ind.label}: {ind.with_unit(v)}"
-        fig = {"value": v, "band": band, "sn_mean": row["sn_mean"], "region": row["region"]}
-        fig["england"] = row["england"]
-
+        small = _small([h.numerator.get((ind.id, p.ordinal))], ind)
+        fig = _Figure(ind, row, values, values.get(p.ordinal, math.nan), band, small)
         if has_now and ind.judged:
-            small = _small([num_by.get((ind.id, p.ordinal))], ind)
-            improving = row["trend"] == IMPROVING and _has(row["trend_from"])
             # areas for development first: an indicator that is one is never also a strength
-            run = worsening_run(values, p.ordinal, ind)
-            start = p.shifted(-run)
-            start_value = values.get(start.ordinal, math.nan)
-            big = run and (
-                abs(v - start_value) >= TREND_THRESHOLD * abs(start_value)
-                if start_value
-                else v != start_value
-            )
-            d_run = int(row["worst_band_run"]) if _has(row["worst_band_run"]) else 0
-            every = first is not None and d_run > 1 and p.shifted(1 - d_run) == first
-            reasons, parts = [], []
-            if band == "D":
-                reasons.append("band_d")
-                parts.append(
-                    f"in band D, {BOTTOM}"
-                    + (
-                        f", in every quarter held ({d_run})"
-                        if every
-                        else f", for {d_run} quarters running"
-                        if d_run > 1
-                        else ""
-                    )
-                )
-            worse = ""
-            if run >= WORSENING_PERIODS and big:
-                reasons.append("worsening")
-                worse = (
-                    f"worse in each of the last {run} quarters, from "
-                    f"{ind.with_unit(start_value)} in {start.label}"
-                )
-            if reasons:
-                if band == "A":  # still among the best, but slipping: said so, in one place
-                    parts.append(f"in band A, {TOP}")
-                if _has(row["sn_mean"]):
-                    parts.append(_gap(ind, v, row["sn_mean"]))
-                body = "; ".join(parts)
-                if worse:
-                    body += (", but " if band == "A" else "; ") + worse if body else worse
-                text = f"{head}, {body}" + (f" ({comps})." if comps else ".")
-                figs = fig | {
-                    "band_d_quarters": d_run,
-                    "band_d_every_quarter": every,
-                    "worsening_quarters": run,
-                    "trend": row["trend"],
-                    "trend_from": row["trend_from"],
-                }
-                if "worsening" in reasons:
-                    figs |= {
-                        "start_period": start.slug,
-                        "start_value": start_value,
-                        "sn_mean_start": sn_by.get((ind.id, start.ordinal), math.nan),
-                    }
-                statement = Statement(ind.id, reasons, text + (SMALL_NOTE if small else ""), figs)
+            statement = _for_development(fig, p, first, h)
+            if statement:
                 development.append(statement)
                 questions.append(_question(ind, statement, p))
-            else:
-                # strengths
-                sn_better = _has(row["sn_mean"]) and is_better(ind, v - row["sn_mean"]) is True
-                if band == "A":
-                    reasons.append("band_a")
-                    parts.append(f"in band A, {TOP}")
-                if improving and sn_better:
-                    reasons.append("improving_above_sn")
-                if reasons:
-                    if _has(row["sn_mean"]):
-                        parts.append(_gap(ind, v, row["sn_mean"]))
-                    if improving:
-                        parts.append(
-                            f"improving, from {ind.with_unit(row['trend_from'])} in "
-                            f"{p.shifted(-3).label}"
-                        )
-                    text = f"{head}, {'; '.join(parts)}" + (f" ({comps})." if comps else ".")
-                    strengths.append(
-                        Statement(
-                            ind.id,
-                            reasons,
-                            text + (SMALL_NOTE if small else ""),
-                            fig | {"trend_from": row["trend_from"]},
-                        )
-                    )
-
-        # changes since last quarter
-        prev = p.previous()
-        change = _change(
-            ind,
-            v if has_now else None,
-            values.get(prev.ordinal),
-            band,
-            band_by.get((ind.id, prev.ordinal)),
-            status_by.get((ind.id, p.ordinal)),
-            status_by.get((ind.id, prev.ordinal)),
-            prev.label,
-            [num_by.get((ind.id, p.ordinal)), num_by.get((ind.id, prev.ordinal))],
-        )
-        if change:
+            elif strength := _strength(fig, p):
+                strengths.append(strength)
+        if change := _since_last_quarter(fig, has_now, p, h):
             changes.append(change)
     return Assessment(strengths, development, changes, questions)
+
+
+def _band_d_words(d_run: int, every: bool) -> str:
+    """'in band D, among the worst 25% of all LAs[, for 3 quarters running]'."""
+    if every:
+        return f"in band D, {BOTTOM}, in every quarter held ({d_run})"
+    return f"in band D, {BOTTOM}" + (f", for {d_run} quarters running" if d_run > 1 else "")
+
+
+def _for_development(
+    fig: _Figure, p: Period, first: Period | None, h: _History
+) -> Statement | None:
+    """The area for development one judged figure is (band D, or worse in each of the last
+    WORSENING_PERIODS quarters by TREND_THRESHOLD of its start in all), or None."""
+    ind, row, v, band = fig.ind, fig.row, fig.value, fig.band
+    run = worsening_run(fig.values, p.ordinal, ind)
+    start = p.shifted(-run)
+    start_value = fig.values.get(start.ordinal, math.nan)
+    big = run and (
+        abs(v - start_value) >= TREND_THRESHOLD * abs(start_value)
+        if start_value
+        else v != start_value
+    )
+    d_run = int(row["worst_band_run"]) if _has(row["worst_band_run"]) else 0
+    every = first is not None and d_run > 1 and p.shifted(1 - d_run) == first
+    reasons, parts = [], []
+    if band == "D":
+        reasons.append("band_d")
+        parts.append(_band_d_words(d_run, every))
+    worse = ""
+    if run >= WORSENING_PERIODS and big:
+        reasons.append("worsening")
+        worse = (
+            f"worse in each of the last {run} quarters, from "
+            f"{ind.with_unit(start_value)} in {start.label}"
+        )
+    if not reasons:
+        return None
+    if band == "A":  # still among the best, but slipping: said so, in one place
+        parts.append(f"in band A, {TOP}")
+    if _has(row["sn_mean"]):
+        parts.append(_gap(ind, v, row["sn_mean"]))
+    body = "; ".join(parts)
+    if worse:
+        body += (", but " if band == "A" else "; ") + worse if body else worse
+    figs = fig.figures() | {
+        "band_d_quarters": d_run,
+        "band_d_every_quarter": every,
+        "worsening_quarters": run,
+        "trend": row["trend"],
+        "trend_from": row["trend_from"],
+    }
+    if "worsening" in reasons:
+        figs |= {
+            "start_period": start.slug,
+            "start_value": start_value,
+            "sn_mean_start": h.sn_mean.get((ind.id, start.ordinal), math.nan),
+        }
+    return Statement(ind.id, reasons, fig.sentence(body), figs)
+
+
+def _strength(fig: _Figure, p: Period) -> Statement | None:
+    """The strength one judged figure that is no area for development is (band A, or improving
+    and better than its neighbours' mean), or None."""
+    ind, row, v = fig.ind, fig.row, fig.value
+    improving = row["trend"] == IMPROVING and _has(row["trend_from"])
+    sn_better = _has(row["sn_mean"]) and is_better(ind, v - row["sn_mean"]) is True
+    reasons, parts = [], []
+    if fig.band == "A":
+        reasons.append("band_a")
+        parts.append(f"in band A, {TOP}")
+    if improving and sn_better:
+        reasons.append("improving_above_sn")
+    if not reasons:
+        return None
+    if _has(row["sn_mean"]):
+        parts.append(_gap(ind, v, row["sn_mean"]))
+    if improving:
+        parts.append(f"improving, from {ind.with_unit(row['trend_from'])} in {p.shifted(-3).label}")
+    figs = fig.figures() | {"trend_from": row["trend_from"]}
+    return Statement(ind.id, reasons, fig.sentence("; ".join(parts)), figs)
+
+
+def _since_last_quarter(fig: _Figure, has_now: bool, p: Period, h: _History) -> Statement | None:
+    """What changed for one indicator since the previous quarter (``_change``), or None."""
+    ind, prev = fig.ind, p.previous()
+    return _change(
+        ind,
+        fig.value if has_now else None,
+        fig.values.get(prev.ordinal),
+        fig.band,
+        h.band.get((ind.id, prev.ordinal)),
+        h.status.get((ind.id, p.ordinal)),
+        h.status.get((ind.id, prev.ordinal)),
+        prev.label,
+        [h.numerator.get((ind.id, p.ordinal)), h.numerator.get((ind.id, prev.ordinal))],
+    )
 
 
 def _question(ind: Indicator, s: Statement, p) -> Statement:
