@@ -9,18 +9,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core.benchmark import MISSING, NOT_ACCEPTED
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.disclosure import Disclosure, Rule, suppress, unsuppressed
 from pipeline.core.errors import ConfigError
 from pipeline.core.periods import parse_slug
+from pipeline.core.vocabulary import MISSING, NOT_ACCEPTED
 from pipeline.edges import contracts as ct
 from pipeline.edges import reference as ref_io
 from pipeline.edges.files import sha256_file, write_template, write_text_atomic
 from pipeline.edges.render import stylesheet
+from pipeline.html.validation import feedback_html, validation_html
 from pipeline.orchestration import provenance as prov
+from pipeline.orchestration.records import dumps_json, junit_xml
 from pipeline.orchestration.settings import Settings
-from pipeline.orchestration.site import dumps_json, feedback_html, junit_xml, validation_html
 from pipeline.orchestration.validation import (
     ACCEPTED,
     QUARANTINED,

@@ -19,8 +19,8 @@ from pipeline.orchestration import cache
 from pipeline.orchestration import provenance as prov
 from pipeline.orchestration.cache import code_sha256, job_key, slice_sha256
 from pipeline.orchestration.jobs import Job, JobResult
+from pipeline.orchestration.records import dumps_json
 from pipeline.orchestration.settings import Settings
-from pipeline.orchestration.site import dumps_json
 
 #: the run's work folder inside the output folder (slices), removed when the run ends
 WORK = ".tartan-work"

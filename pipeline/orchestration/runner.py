@@ -39,8 +39,8 @@ from pipeline.orchestration.inputs import NO_DISCLOSURE_CONTROL
 from pipeline.orchestration.jobs import Job, JobResult, execute, kernel_spec
 from pipeline.orchestration.planning import WORK, Planned
 from pipeline.orchestration.progress import Progress
+from pipeline.orchestration.records import dumps_json
 from pipeline.orchestration.settings import Settings
-from pipeline.orchestration.site import dumps_json
 
 #: the outputs of a job, by suffix
 OUTPUT_SUFFIXES = (".html", ".ipynb", ".csv")

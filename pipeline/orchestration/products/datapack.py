@@ -21,6 +21,7 @@ from pipeline.edges import contracts as ct
 from pipeline.edges.files import sha256_file, write_text_atomic
 from pipeline.edges.render import stylesheet
 from pipeline.html.base import footer
+from pipeline.html.site import datapack_index_html
 from pipeline.orchestration import provenance as prov
 from pipeline.orchestration.jobs import JobResult
 from pipeline.orchestration.planning import (
@@ -40,7 +41,6 @@ from pipeline.orchestration.products.published import (
 )
 from pipeline.orchestration.runner import Context, Product, Site, Spec
 from pipeline.orchestration.settings import PROJECT, Settings
-from pipeline.orchestration.site import datapack_index_html
 from pipeline.orchestration.tables import FiguresText, RowsText
 
 MAPPING = "datapack.yaml"

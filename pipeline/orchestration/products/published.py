@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.core.benchmark import MISSING, OK, ratio
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError
 from pipeline.core.periods import parse_slug
 from pipeline.core.trends import movement
+from pipeline.core.vocabulary import MISSING, OK, ratio
 from pipeline.edges import contracts as ct
 from pipeline.edges import ees
 from pipeline.edges import reference as ref_io

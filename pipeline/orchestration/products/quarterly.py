@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.core.benchmark import MISSING, benchmark
+from pipeline.core.benchmark import benchmark
 from pipeline.core.errors import ConfigError
 from pipeline.core.periods import parse_slug
+from pipeline.core.vocabulary import MISSING
 from pipeline.edges import contracts as ct
 from pipeline.edges.files import sha256_file, write_text_atomic
 from pipeline.edges.render import stylesheet
 from pipeline.html.base import footer
+from pipeline.html.site import index_html
 from pipeline.orchestration import cache
 from pipeline.orchestration import provenance as prov
 from pipeline.orchestration.inputs import (
@@ -36,7 +38,6 @@ from pipeline.orchestration.products.quarterly_jobs import (
 )
 from pipeline.orchestration.runner import Context, Product, Site, Spec
 from pipeline.orchestration.settings import PROJECT, Settings
-from pipeline.orchestration.site import index_html
 from pipeline.orchestration.validation import ACCEPTED, Validation
 
 #: the annual datapack's index in the output folder (pipeline.orchestration.products.datapack)

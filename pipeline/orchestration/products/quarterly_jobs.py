@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core import assessment, narrative, priorities
-from pipeline.core.benchmark import MISSING
+from pipeline.core.findings import finding_place, group_findings
 from pipeline.core.periods import parse_slug
+from pipeline.core.vocabulary import MISSING
 from pipeline.edges import reference as ref_io
 from pipeline.orchestration.inputs import Inputs
 from pipeline.orchestration.planning import (
@@ -21,7 +22,6 @@ from pipeline.orchestration.planning import (
     catalogue_records,
     neighbour_lists,
 )
-from pipeline.orchestration.site import finding_place, group_findings
 from pipeline.orchestration.tables import FiguresText, RowsText
 from pipeline.orchestration.validation import ACCEPTED, Validation
 
