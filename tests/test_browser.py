@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.core.html import BAND_COLOURS as RUG_BANDS
 from pipeline.edges import demo
+from pipeline.html.base import BAND_COLOURS as RUG_BANDS
 from tests.browser import Screenshot, axe_violations, describe, visit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

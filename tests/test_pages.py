@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.orchestration.site import index_html
+from pipeline.html.site import index_html
 
 SUMMARY = {"returns": 3, "accepted": 2, "quarantined": 1}
 
@@ -66,7 +66,7 @@ def test_index_shows_failed_reports_and_each_return_status_in_words():
 
 
 def test_escaping_makes_markup_and_control_characters_inert():
-    from pipeline.core.html import esc
+    from pipeline.html.base import esc
 
     assert esc('<script>alert("x")</script>') == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
     # a stray control character from an LA's cell is shown, not copied into the page

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from pipeline.core.errors import ConfigError
+from pipeline.html.base import footer
 from pipeline.orchestration import provenance as prov
 
 
@@ -62,5 +63,5 @@ def test_footer_states_each_fact_in_words_in_a_fixed_order():
         ("Parameters", "region_code=ZR1, period=2026-27-Q2"),
         ("Built", "2026-01-01 (SOURCE_DATE_EPOCH)"),
     ]
-    html = prov.footer_html({"data": "<Region> & co"})
+    html = footer(prov.facts({"data": "<Region> & co"}))
     assert "&lt;Region&gt; &amp; co" in html and re.search(r"<h2>About this report", html)

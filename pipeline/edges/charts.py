@@ -13,8 +13,8 @@ from functools import cache
 
 import pandas as pd
 
-from pipeline.core.html import BAND_COLOURS as RUG_BANDS
-from pipeline.core.html import esc
+from pipeline.html.base import BAND_COLOURS as RUG_BANDS
+from pipeline.html.base import esc
 
 #: colour-blind-safe pair (Okabe-Ito blue and vermilion), with line dash as a second signal
 SERIES_COLOURS = {"Region": "#0072B2", "England": "#D55E00"}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from pipeline.core.html import page
+from pipeline.html.base import page
 
 TEMPLATES = Path(str(resources.files("pipeline") / "templates"))
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pipeline
 from pipeline.core.errors import ConfigError
-from pipeline.core.html import esc
 from pipeline.core.periods import parse_slug
 
 PACKAGES = ("pandas", "papermill", "nbconvert", "altair", "vl-convert-python", "great-expectations")
@@ -166,8 +165,3 @@ _FACTS = (
 def facts(record: dict) -> list[tuple[str, str]]:
     """A provenance record as (label, words) pairs, in a fixed order."""
     return [(label, fmt(record[key])) for key, label, fmt in _FACTS if key in record]
-
-
-def footer_html(record: dict, heading: str = "About this report's data") -> str:
-    items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts(record))
-    return f"<h2>{esc(heading)}</h2><dl>{items}</dl>"

@@ -1,4 +1,5 @@
-"""What every report facade shares: HTML fragments, reading a slice, figures with tables."""
+"""What every report facade shares: reading a slice, the facts every report states, and
+figures with tables."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core.catalogue import Catalogue
-from pipeline.core.html import esc
 from pipeline.core.periods import parse_slug
+from pipeline.html.sections import figure
 from pipeline.report.prepared import HTML  # noqa: F401 (the facades' sections return it)
 
 #: columns of a slice that hold text; every other column is a number (blank = none)
@@ -74,10 +75,9 @@ def _figure(fig_id: str, title: str, svg: str, desc: str, tbl: str) -> str:
     """A chart with its caption, a text description and its figures as a table."""
     from pipeline.edges.charts import labelled
 
-    return (
-        f'<figure id="{esc(fig_id)}"><figcaption>{esc(title)}</figcaption>'
-        f"{labelled(svg, title, desc)}"
-        f"<p>{esc(desc)}</p>"
-        f"<details><summary>Show the figures: {esc(title)}</summary>{tbl}</details>"
-        "</figure>"
-    )
+    return figure(fig_id, title, labelled(svg, title, desc), desc, tbl)
+
+
+def rank_text(rank, of) -> str:
+    """'3 of 10', or blank when there is no rank."""
+    return "" if pd.isna(rank) else f"{int(rank)} of {int(of)}"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.core.html import esc, table
 from pipeline.core.periods import parse_slug
-from pipeline.core.rug import STATUS_TEXT, rug_key, rug_table
 from pipeline.core.vocabulary import NOT_ACCEPTED, OK
-from pipeline.report.common import HTML, Report, _figure
+from pipeline.html import regional as markup
+from pipeline.html.base import table
+from pipeline.html.rug import STATUS_TEXT, rug_key, rug_table
+from pipeline.html.sections import narrative, theme_heading
+from pipeline.report.common import HTML, Report, _figure, rank_text
 
 
 class RegionalBenchmark(Report):
@@ -45,30 +47,16 @@ class RegionalBenchmark(Report):
         now = self.figures[self.figures["period"] == self.period]
         cells = now[now["la_code"].isin(accepted["la_code"])]
         valued = int((cells["status"] == OK).sum())
-        parts = [
-            f"{len(accepted)} of {len(las)} local authorities in the region had a return "
-            f"accepted for {esc(self.period_label)}, giving {valued:,} figures across "
-            f"{len(self.catalogue)} indicators."
-        ]
-        if len(rejected):
-            names = ", ".join(esc(n) for n in rejected["la_name"])
-            parts.append(
-                f"Return not accepted for this period: {names}. Their figures are shown as "
-                "'not accepted' rather than using older or partial data."
-            )
-        if len(missing):
-            parts.append(
-                f"No return received from: {', '.join(esc(n) for n in missing['la_name'])}."
-            )
         story = {p["key"]: p for p in self.context.get("narrative", [])}
         summary = story["summary"]["points"] if "summary" in story else []
         return HTML(
-            f"<h1>{esc(self.region_name)}: quarterly benchmarking, {esc(self.period_label)}</h1>"
-            f'<p class="lede">{" ".join(parts)}</p>'
-            + (
-                f'<ul class="lede">{"".join(f"<li>{esc(x)}</li>" for x in summary)}</ul>'
-                if summary
-                else ""
+            markup.headline(
+                self.region_name,
+                self.period_label,
+                (len(accepted), len(las), valued, len(self.catalogue)),
+                list(rejected["la_name"]),
+                list(missing["la_name"]),
+                summary,
             )
         )
 
@@ -76,83 +64,29 @@ class RegionalBenchmark(Report):
         """A link to each LA's self-assessment evidence pack for the period (nothing when the
         packs were not built with this report)."""
         words = {"accepted": "", NOT_ACCEPTED: " (return not accepted)", "missing": " (no return)"}
-        lines = []
+        links = []
         for la in sorted(self.context["las"], key=lambda x: (x["la_name"], x["la_code"])):
             name = f"{la['la_name']}: self-assessment evidence pack, {self.period_label}"
             if la.get("pack"):
-                lines.append(
-                    f'<li><a href="{esc(la["pack"])}">{esc(name)}</a>'
-                    f"{esc(words.get(la['return_status'], ''))}</li>"
-                )
+                links.append((name, la["pack"], words.get(la["return_status"], "")))
             elif la.get("pack_failed"):
-                lines.append(f"<li>{esc(name)}: not built (it failed; see the index)</li>")
-        items = "".join(lines)
-        if not items:
-            return HTML("")
-        return HTML(
-            '<h2 id="packs">Self-assessment evidence packs</h2>'
-            "<p>Each local authority's figures against its statistical neighbours, the region "
-            "and England, with its strengths, areas for development and questions for peer "
-            f'challenge.</p><ul class="packs">{items}</ul>'
-        )
+                links.append((name, None, ""))
+        return HTML(markup.packs(links))
 
     def narrative(self) -> HTML:
         """The generated narrative: movers, persistent band D, region against England, gaps."""
-        out = []
-        for para in self.context.get("narrative", []):
-            if para["key"] == "summary":
-                continue
-            points = "".join(f"<li>{esc(x)}</li>" for x in para["points"])
-            out.append(
-                f"<h3>{esc(para['heading'])}</h3><p>{esc(para['lead'])}</p>"
-                + (f"<ul>{points}</ul>" if points else "")
-            )
-        return HTML(f'<div class="narrative">{"".join(out)}</div>')
+        paras = [p for p in self.context.get("narrative", []) if p["key"] != "summary"]
+        return HTML(narrative(paras))
 
     def priorities(self) -> HTML:
         """Each regional priority as red / amber / green, with its rule stated beside it."""
-        items = self.context.get("priorities", [])
-        source = esc(self.context.get("priorities_file", "priorities.yaml"))
-        if not items:
-            return HTML(
-                f"<p>No priorities are set for {esc(self.region_name)} in {source}. "
-                "A region's benchmarking group adds its priorities there.</p>"
-            )
-        rows = []
-        for it in items:
-            status = it["status"]
-            trend = it["trend"] or "no trend yet"
-            rows.append(
-                "<tr>"
-                f'<th scope="row">{esc(it["title"])}<br><small>{esc(it["indicator"])}</small></th>'
-                f'<td><span class="rag rag-{esc(status.replace(" ", "-"))}">'
-                f"{esc(status.capitalize())}</span></td>"
-                f'<td class="num">{esc(it["value_text"])}</td>'
-                f'<td class="num">{esc(it["target_text"])}</td>'
-                f"<td>{esc(trend)}</td>"
-                f'<td class="num">{it["las_meeting"]} of {it["las_with_value"]}</td>'
-                f"<td>{esc(it['rule'])}</td>"
-                "</tr>"
-            )
-        head = "".join(
-            f'<th scope="col">{esc(h)}</th>'
-            for h in (
-                "Priority",
-                "Status",
-                f"Region, as at {self.period_label}",
-                "Target",
-                "Trend (against 3 quarters earlier)",
-                "LAs meeting the target",
-                "Rule",
-            )
-        )
         return HTML(
-            f"<p>The priorities agreed for {esc(self.region_name)} (set in {source}), each "
-            "judged on the region's own figure (sum of numerators over sum of denominators) "
-            f"as at {esc(self.period_label)}. The status is written as well as coloured.</p>"
-            f'<table class="tartan-table priorities"><caption>Regional priorities, '
-            f"{esc(self.period_label)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
+            markup.priorities(
+                self.region_name,
+                self.context.get("priorities_file", "priorities.yaml"),
+                self.period_label,
+                self.context.get("priorities", []),
+            )
         )
 
     def rug(self) -> HTML:
@@ -201,13 +135,9 @@ class RegionalBenchmark(Report):
                 f"line) for each {self.noun} from {labels[periods[0]]} to {labels[periods[-1]]}. "
                 "The figures are in the table below the charts."
             )
-            out.append(f'<h3 id="theme-{esc(slug)}">{esc(theme)}</h3>')
+            out.append(theme_heading(theme, slug))
             if len(periods) < 2:
-                out.append(
-                    f'<p class="no-chart">No trend chart: {esc(labels[periods[0]])} is the first '
-                    f"{self.noun} held, so there is nothing yet to compare it with. The "
-                    f"{self.noun}'s figures are in the rug and the ranking chart.</p>"
-                )
+                out.append(markup.first_period(labels[periods[0]], self.noun))
             else:
                 out.append(
                     _figure(
@@ -244,41 +174,7 @@ class RegionalBenchmark(Report):
     def _ranking(self, theme, slug, inds, region) -> str:
         from pipeline.edges.charts import ranking_chart
 
-        now = self.figures[self.figures["period"] == self.period]
-        a = self.areas[self.areas["period"] == self.period].set_index(["area_code", "indicator_id"])
-        names = self.la_names
-        rows, trows = [], []
-        for ind in inds:
-            reg = a["value"].get((region, ind.id), float("nan"))
-            eng = a["value"].get(("england", ind.id), float("nan"))
-            mine = now[now["indicator_id"] == ind.id].sort_values(
-                ["rank_region", "la_code"], na_position="last"
-            )
-            for r in mine.itertuples():
-                value = r.value if r.status == OK else float("nan")
-                band = r.band if isinstance(r.band, str) else ""
-                rows.append(
-                    (ind.short_label, names[r.la_code], value, r.rank_region, band, reg, eng)
-                )
-                rank = (
-                    ""
-                    if pd.isna(r.rank_region)
-                    else f"{int(r.rank_region)} of {int(r.las_ranked_region)}"
-                )
-                trows.append(
-                    [
-                        f"{ind.short_label}: {names[r.la_code]}",
-                        ind.format(value) or STATUS_TEXT.get(r.status, r.status),
-                        band or ("no judgement" if not ind.judged else ""),
-                        rank,
-                        ""
-                        if pd.isna(r.rank_national)
-                        else f"{int(r.rank_national)} of {int(r.las_ranked_national)}",
-                    ]
-                )
-            for label, v in ((self.region_name, reg), (self.context["england_label"], eng)):
-                shown = ind.format(v) or "no figure"
-                trows.append([f"{ind.short_label}: {label}", shown, "", "", ""])
+        rows, trows = self._ranking_rows(inds, region)
         data = pd.DataFrame(
             rows, columns=["indicator", "la", "value", "rank", "band", "region", "england"]
         )
@@ -304,39 +200,47 @@ class RegionalBenchmark(Report):
             tbl,
         )
 
+    def _ranking_rows(self, inds, region) -> tuple[list[tuple], list[list[str]]]:
+        """The ranking charts' points and their table's rows: each LA of the region this
+        period, best first, then the region and England."""
+        now = self.figures[self.figures["period"] == self.period]
+        a = self.areas[self.areas["period"] == self.period].set_index(["area_code", "indicator_id"])
+        names = self.la_names
+        rows, trows = [], []
+        for ind in inds:
+            reg = a["value"].get((region, ind.id), float("nan"))
+            eng = a["value"].get(("england", ind.id), float("nan"))
+            mine = now[now["indicator_id"] == ind.id].sort_values(
+                ["rank_region", "la_code"], na_position="last"
+            )
+            for r in mine.itertuples():
+                value = r.value if r.status == OK else float("nan")
+                band = r.band if isinstance(r.band, str) else ""
+                rows.append(
+                    (ind.short_label, names[r.la_code], value, r.rank_region, band, reg, eng)
+                )
+                trows.append(
+                    [
+                        f"{ind.short_label}: {names[r.la_code]}",
+                        ind.format(value) or STATUS_TEXT.get(r.status, r.status),
+                        band or ("no judgement" if not ind.judged else ""),
+                        rank_text(r.rank_region, r.las_ranked_region),
+                        rank_text(r.rank_national, r.las_ranked_national),
+                    ]
+                )
+            for label, v in ((self.region_name, reg), (self.context["england_label"], eng)):
+                shown = ind.format(v) or "no figure"
+                trows.append([f"{ind.short_label}: {label}", shown, "", "", ""])
+        return rows, trows
+
     def method(self) -> HTML:
         c = self.context
         return HTML(
-            "<ul>"
-            f"<li>Local authority figures are as returned for {esc(self.period_label)} and "
-            "accepted by validation against the data contract "
-            f"{esc(c['contract'])}.</li>"
-            f"<li>The region and {esc(c['england_label'])} are as at {esc(self.period_label)}, "
-            "computed as the sum of numerators over the sum of denominators of the LAs with "
-            "figures (not an average of rates).</li>"
-            "<li>Statistical neighbours: each LA's 10 most similar LAs (DfE's model). The rug "
-            "shows the <strong>mean</strong> of the neighbours' figures for the same period; the "
-            "median is in the figures CSV. Neighbours without a figure (suppressed, missing or "
-            "not accepted) are left out.</li>"
-            "<li>Bands are quartiles of all LAs with a value, by R's default (type 7) quantile "
-            "as DfE's LAIT does: A is the best quarter given the indicator's polarity; a value "
-            "on a boundary takes the better band. Indicators with no polarity are not banded."
-            "</li>"
-            "<li>Ranks: 1 is best by polarity (highest first where there is no judgement); tied "
-            "values share the lowest rank; LAs without a figure are not ranked.</li>"
-            "<li>Trend compares the latest figure with the figure three quarters earlier (four "
-            "quarters in all): a change of less than 5% of the earlier figure is stable; "
-            "otherwise improving or worsening by polarity (rising or falling where there is no "
-            "judgement).</li>"
-            "<li>Biggest improvements and deteriorations: LA figures that changed by 5% or more "
-            "since the previous quarter, the largest first measured against the national spread "
-            "(the interquartile range of all LAs that quarter), so that different units compare."
-            "</li>"
-            + (
-                f"<li>Disclosure control: {esc(c['disclosure'])}</li>"
-                if c.get("disclosure")
-                else ""
+            markup.method(
+                self.period_label,
+                c["contract"],
+                c["england_label"],
+                c.get("disclosure"),
+                c["catalogue_version"],
             )
-            + f"<li>Indicator catalogue version {esc(c['catalogue_version'])}.</li>"
-            "</ul>"
         )

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.core.benchmark import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS
 from pipeline.core.catalogue import Catalogue
-from pipeline.core.html import esc
+from pipeline.core.vocabulary import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS
+from pipeline.html.base import esc
 
 STATUS_TEXT = {MISSING: "no figure", NOT_ACCEPTED: "return not accepted", **STATUS_SYMBOLS}
 
@@ -45,18 +45,6 @@ def rug_table(
     `la_figures` has sn_mean and sn_count, each LA row is followed by its neighbours' mean.
     """
     inds = [i for t in catalogue.themes for i in catalogue.in_theme(t)]
-    theme_row = "".join(
-        f'<th scope="colgroup" colspan="{len(catalogue.in_theme(t))}" class="theme">{esc(t)}</th>'
-        for t in catalogue.themes
-    )
-    ind_row = "".join(
-        f'<th scope="col" class="ind">{esc(i.short_label)}'
-        f"{'' if i.judged else ' <small>(no judgement)</small>'}</th>"
-        for i in inds
-    )
-    colgroups = "<col>" + "".join(
-        f'<colgroup span="{len(catalogue.in_theme(t))}"></colgroup>' for t in catalogue.themes
-    )
     f = la_figures.set_index(["la_code", "indicator_id"])
     body = []
     for la_code, la_name in zip(las["la_code"], las["la_name"], strict=True):
@@ -86,9 +74,27 @@ def rug_table(
         '<div class="rug-wrap" role="region" aria-label="Tartan rug" tabindex="0">'
         f'<table class="rug"><caption>Tartan rug, {esc(period_label)}: each LA\'s value and '
         "quartile band (A best to D worst) for every indicator</caption>"
+        f"{_head(catalogue, inds)}<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _head(catalogue: Catalogue, inds) -> str:
+    """The rug's column groups and its two header rows: the themes, then their indicators."""
+    theme_row = "".join(
+        f'<th scope="colgroup" colspan="{len(catalogue.in_theme(t))}" class="theme">{esc(t)}</th>'
+        for t in catalogue.themes
+    )
+    ind_row = "".join(
+        f'<th scope="col" class="ind">{esc(i.short_label)}'
+        f"{'' if i.judged else ' <small>(no judgement)</small>'}</th>"
+        for i in inds
+    )
+    colgroups = "<col>" + "".join(
+        f'<colgroup span="{len(catalogue.in_theme(t))}"></colgroup>' for t in catalogue.themes
+    )
+    return (
         f"{colgroups}<thead><tr><td></td>{theme_row}</tr>"
         f'<tr><th scope="col">Local authority</th>{ind_row}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table></div>"
     )
 
 

@@ -1,4 +1,4 @@
-"""HTML building blocks shared by every page: escaping, the page shell, tables, band cells.
+"""HTML building blocks shared by every page: escaping, the page shell, tables, the footer.
 
 Pure string building. Everything an LA supplied passes through `esc` before it reaches HTML.
 """
@@ -58,6 +58,13 @@ def table(
         f'<table class="{esc(class_)}"><caption>{esc(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     )
+
+
+def footer(facts: Iterable[tuple[str, str]], heading: str = "About this report's data") -> str:
+    """A page's provenance as a definition list: `facts` are (label, words) pairs in order
+    (``pipeline.orchestration.provenance.facts``)."""
+    items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts)
+    return f"<h2>{esc(heading)}</h2><dl>{items}</dl>"
 
 
 def banner(text: str, kind: str = "demo") -> str:

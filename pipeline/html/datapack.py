@@ -1,0 +1,125 @@
+"""The annual datapack's own sections (``pipeline.report.datapack`` chooses what they show; the
+rug, narrative and themes are the regional report's): the headline, each LA's heading, the
+published cross-check's summary and the method."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pipeline.core.crosscheck import AGREES, DIFFERS, INCOMPLETE
+from pipeline.html.base import esc
+from pipeline.html.sections import lede_list
+
+
+def headline(
+    region_name: str,
+    period_label: str,
+    counts: tuple[int, int, int, int, int],
+    years: tuple[str, str],
+    summary: list[str],
+    sections: Sequence[str],
+) -> str:
+    """The title, the lede, the narrative's headline points and links to the `sections`.
+
+    `counts`: LAs, figures, indicators, files read and trend years; `years`: the first and
+    last year the files hold."""
+    las, valued, indicators, files, trend_years = counts
+    first, last = years
+    lede = (
+        f"The {las} local authorities of {esc(region_name)} against their "
+        f"statistical neighbours, the region and England in {esc(period_label)}: "
+        f"{valued:,} figures across {indicators} indicators from DfE's published "
+        f"statistics ({files} files, {first} to {last}), with {trend_years}-year trends."
+    )
+    return (
+        f"<h1>{esc(region_name)}: annual datapack, {esc(period_label)}</h1>"
+        f'<p class="lede">{lede}</p>'
+        + lede_list(summary)
+        + '<nav aria-label="Sections"><ul class="periods">'
+        + "".join(f'<li><a href="#{esc(h.replace(" ", "-"))}">{esc(h)}</a></li>' for h in sections)
+        + "</ul></nav>"
+    )
+
+
+def la_nav(las: Sequence[tuple[str, str]]) -> str:
+    """Links to each LA's part of the section: (LA code, name)."""
+    items = "".join(f'<li><a href="#la-{esc(code)}">{esc(name)}</a></li>' for code, name in las)
+    return f'<nav aria-label="Local authorities"><ul class="packs">{items}</ul></nav>'
+
+
+def la_heading(code: str, name: str) -> str:
+    return f'<h3 id="la-{esc(code)}">{esc(name)} ({esc(code)})</h3>'
+
+
+def crosscheck_summary(region_name: str, years: tuple[str, str], counts: Mapping[str, int]) -> str:
+    """The published cross-check's counts in words, and what a difference means."""
+    first, last = years
+    total = sum(counts.values())
+    text = (
+        f"DfE publishes its own figures for {esc(region_name)} and England beside the "
+        f"LA rows. Tartan added up the LA rows and compared, for {esc(first)} to "
+        f"{esc(last)}: {total:,} comparisons, {counts[AGREES]:,} agree within the "
+        f"publication's rounding, {counts[INCOMPLETE]:,} incomplete (some LAs' figures are "
+        "withheld, so their sum falls short of DfE's total) and "
+        f"<strong>{counts[DIFFERS]:,} differ</strong>."
+    )
+    if counts[DIFFERS]:
+        text += (
+            " A figure that differs means the published region or England figure does not "
+            "add up from its LAs: check the file, and tell DfE if the file is as published."
+        )
+    return f"<p>{text}</p>"
+
+
+def folded(summary: str, body: str) -> str:
+    """`body` (markup) folded away under `summary`, printed all the same."""
+    return f"<details><summary>{esc(summary)}</summary>{body}</details>"
+
+
+def method(
+    region_name: str,
+    mapping: Mapping[str, str],
+    sources: Sequence[Mapping],
+    years: int,
+    disclosure: str,
+) -> str:
+    """How the datapack's figures are made: `mapping` (file, version) and the `sources` read
+    (file, indicators, sha256); `years`: the trend's years."""
+    files = "".join(
+        f"<li><code>{esc(s['file'])}</code> ({esc(', '.join(s['indicators']))}), SHA-256 "
+        f"<code>{esc(s['sha256'][:12])}</code></li>"
+        for s in sources
+    )
+    return (
+        "<ul>"
+        "<li>Every figure is from DfE's published statistics, read as downloaded from "
+        "Explore Education Statistics through the mapping "
+        f"<code>{esc(mapping['file'])}</code> version {esc(mapping['version'])}. "
+        f"Files read:<ul>{files}</ul></li>"
+        "<li>Local authority figures are as DfE publishes them (LAs under their current "
+        "codes; an LA's figures under an earlier code count as its own).</li>"
+        f"<li>{esc(region_name)} and England are DfE's own published figures; where "
+        "DfE publishes the counts but not the rate, the rate is worked out from DfE's "
+        "counts; only where DfE publishes neither is it the sum of the LAs' numerators over "
+        "the sum of their denominators. The areas CSV says which for each figure.</li>"
+        "<li>Statistical neighbours: each LA's 10 most similar LAs in DfE's 2025 model. "
+        "The mean and median are of the neighbours with a figure for the year.</li>"
+        "<li>Bands are quartiles of all LAs with a value, by R's default (type 7) quantile "
+        "as DfE's LAIT does: A is the best quarter given the indicator's polarity, taken "
+        "from LAIT's dictionary; indicators LAIT makes no judgement on are not banded."
+        "</li>"
+        "<li>Ranks: 1 is best by polarity (highest first where there is no judgement); tied "
+        "values share the lowest rank; LAs without a figure are not ranked.</li>"
+        f"<li>Trend compares the year's figure with the figure {years - 1} years earlier "
+        f"({years} years in all): a change of less than 5% of the earlier figure is stable; "
+        "otherwise improving or worsening by polarity (rising or falling where there is no "
+        "judgement).</li>"
+        "<li>Biggest improvements and deteriorations: LA figures that changed by 5% or more "
+        "since the year before, the largest first measured against the national spread "
+        "(the interquartile range of all LAs that year).</li>"
+        f"<li>Disclosure control: {esc(disclosure)}</li>"
+        "<li>Published cross-check: a rate or percentage agrees when Tartan's unrounded "
+        "figure is within half a unit of DfE's last published decimal; a count when it is "
+        "within 5 (DfE rounds regional and national counts to the nearest 10).</li>"
+        "</ul>"
+    )

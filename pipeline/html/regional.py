@@ -1,0 +1,159 @@
+"""The regional benchmarking report's sections (``pipeline.report.regional`` chooses what they
+show): the headline, the packs' links, the priorities, the first-period note and the method."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pipeline.html.base import esc
+from pipeline.html.sections import disclosure_item, lede_list
+
+
+def headline(
+    region_name: str,
+    period_label: str,
+    counts: tuple[int, int, int, int],
+    rejected: Sequence[str],
+    missing: Sequence[str],
+    summary: list[str],
+) -> str:
+    """The title and lede; `counts`: LAs with a return accepted, LAs in the region, figures
+    and indicators; `rejected` and `missing`: the names of LAs whose return was not accepted
+    or not received; `summary`: the narrative's headline points."""
+    accepted, las, valued, indicators = counts
+    parts = [
+        f"{accepted} of {las} local authorities in the region had a return "
+        f"accepted for {esc(period_label)}, giving {valued:,} figures across "
+        f"{indicators} indicators."
+    ]
+    if len(rejected):
+        names = ", ".join(esc(n) for n in rejected)
+        parts.append(
+            f"Return not accepted for this period: {names}. Their figures are shown as "
+            "'not accepted' rather than using older or partial data."
+        )
+    if len(missing):
+        parts.append(f"No return received from: {', '.join(esc(n) for n in missing)}.")
+    return (
+        f"<h1>{esc(region_name)}: quarterly benchmarking, {esc(period_label)}</h1>"
+        f'<p class="lede">{" ".join(parts)}</p>' + lede_list(summary)
+    )
+
+
+def packs(links: Sequence[tuple[str, str | None, str]]) -> str:
+    """A link to each LA's self-assessment evidence pack: (name, href, words after the link),
+    href None for a pack that failed; nothing when there are none."""
+    lines = []
+    for name, href, words in links:
+        if href:
+            lines.append(f'<li><a href="{esc(href)}">{esc(name)}</a>{esc(words)}</li>')
+        else:
+            lines.append(f"<li>{esc(name)}: not built (it failed; see the index)</li>")
+    items = "".join(lines)
+    if not items:
+        return ""
+    return (
+        '<h2 id="packs">Self-assessment evidence packs</h2>'
+        "<p>Each local authority's figures against its statistical neighbours, the region "
+        "and England, with its strengths, areas for development and questions for peer "
+        f'challenge.</p><ul class="packs">{items}</ul>'
+    )
+
+
+def priorities(region_name: str, source: str, period_label: str, items: list[dict]) -> str:
+    """Each regional priority as red / amber / green, with its rule stated beside it.
+
+    `items`: the priorities' records (``pipeline.core.priorities``); `source`: their file."""
+    source = esc(source)
+    if not items:
+        return (
+            f"<p>No priorities are set for {esc(region_name)} in {source}. "
+            "A region's benchmarking group adds its priorities there.</p>"
+        )
+    rows = [_priority_row(it) for it in items]
+    head = "".join(
+        f'<th scope="col">{esc(h)}</th>'
+        for h in (
+            "Priority",
+            "Status",
+            f"Region, as at {period_label}",
+            "Target",
+            "Trend (against 3 quarters earlier)",
+            "LAs meeting the target",
+            "Rule",
+        )
+    )
+    return (
+        f"<p>The priorities agreed for {esc(region_name)} (set in {source}), each "
+        "judged on the region's own figure (sum of numerators over sum of denominators) "
+        f"as at {esc(period_label)}. The status is written as well as coloured.</p>"
+        f'<table class="tartan-table priorities"><caption>Regional priorities, '
+        f"{esc(period_label)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _priority_row(it: dict) -> str:
+    status = it["status"]
+    trend = it["trend"] or "no trend yet"
+    return (
+        "<tr>"
+        f'<th scope="row">{esc(it["title"])}<br><small>{esc(it["indicator"])}</small></th>'
+        f'<td><span class="rag rag-{esc(status.replace(" ", "-"))}">'
+        f"{esc(status.capitalize())}</span></td>"
+        f'<td class="num">{esc(it["value_text"])}</td>'
+        f'<td class="num">{esc(it["target_text"])}</td>'
+        f"<td>{esc(trend)}</td>"
+        f'<td class="num">{it["las_meeting"]} of {it["las_with_value"]}</td>'
+        f"<td>{esc(it['rule'])}</td>"
+        "</tr>"
+    )
+
+
+def first_period(label: str, noun: str) -> str:
+    """Where a theme's trend chart would be, when the period is the first held."""
+    return (
+        f'<p class="no-chart">No trend chart: {esc(label)} is the first '
+        f"{noun} held, so there is nothing yet to compare it with. The "
+        f"{noun}'s figures are in the rug and the ranking chart.</p>"
+    )
+
+
+def method(
+    period_label: str,
+    contract: str,
+    england: str,
+    disclosure: str | None,
+    catalogue_version: str,
+) -> str:
+    """How the figures are made, for a regional report from LA returns."""
+    return (
+        "<ul>"
+        f"<li>Local authority figures are as returned for {esc(period_label)} and "
+        "accepted by validation against the data contract "
+        f"{esc(contract)}.</li>"
+        f"<li>The region and {esc(england)} are as at {esc(period_label)}, "
+        "computed as the sum of numerators over the sum of denominators of the LAs with "
+        "figures (not an average of rates).</li>"
+        "<li>Statistical neighbours: each LA's 10 most similar LAs (DfE's model). The rug "
+        "shows the <strong>mean</strong> of the neighbours' figures for the same period; the "
+        "median is in the figures CSV. Neighbours without a figure (suppressed, missing or "
+        "not accepted) are left out.</li>"
+        "<li>Bands are quartiles of all LAs with a value, by R's default (type 7) quantile "
+        "as DfE's LAIT does: A is the best quarter given the indicator's polarity; a value "
+        "on a boundary takes the better band. Indicators with no polarity are not banded."
+        "</li>"
+        "<li>Ranks: 1 is best by polarity (highest first where there is no judgement); tied "
+        "values share the lowest rank; LAs without a figure are not ranked.</li>"
+        "<li>Trend compares the latest figure with the figure three quarters earlier (four "
+        "quarters in all): a change of less than 5% of the earlier figure is stable; "
+        "otherwise improving or worsening by polarity (rising or falling where there is no "
+        "judgement).</li>"
+        "<li>Biggest improvements and deteriorations: LA figures that changed by 5% or more "
+        "since the previous quarter, the largest first measured against the national spread "
+        "(the interquartile range of all LAs that quarter), so that different units compare."
+        "</li>"
+        + disclosure_item(disclosure)
+        + f"<li>Indicator catalogue version {esc(catalogue_version)}.</li>"
+        "</ul>"
+    )
