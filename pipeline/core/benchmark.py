@@ -23,11 +23,6 @@ from pipeline.core.periods import parse_slug
 from pipeline.core.trends import KEYS, TREND_STEPS, area_movement, movement, sn_comparators
 from pipeline.core.vocabulary import BANDS, MISSING, OK, WITHHELD, ratio
 
-# TEMPORARY re-export for run.py/datapack.py (issue 19): they (and rug.py, until it leaves core)
-# still import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS and ratio from this module
-from pipeline.core.vocabulary import NOT_ACCEPTED as NOT_ACCEPTED
-from pipeline.core.vocabulary import STATUS_SYMBOLS as STATUS_SYMBOLS
-
 
 def quartiles(values: pd.Series) -> tuple[float, float, float] | None:
     """Lower quartile, median and upper quartile by R's type-7 quantile; None without values."""
@@ -153,8 +148,24 @@ def benchmark(
     (``pipeline.core.trends.TREND_STEPS`` when None).
     """
     steps = TREND_STEPS if trend_steps is None else trend_steps
-
     region_of = las.set_index("la_code")["region_code"]
+    f = _ranked(figures, region_of, catalogue)
+    if neighbours is None:
+        neighbours = pd.DataFrame(columns=["la_code", "neighbour_la_code"])
+    f = f.merge(sn_comparators(f, neighbours), on=KEYS, how="left", validate="one_to_one")
+    f = f.merge(
+        movement(f, catalogue, trend_steps=steps), on=KEYS, how="left", validate="one_to_one"
+    )
+    whole = figures if totals is None else totals
+    areas = _areas(figures, whole, region_of, catalogue, steps)
+    if withheld_areas:
+        _withhold(areas, withheld_areas)
+    return {"las": f, "areas": areas}
+
+
+def _ranked(figures: pd.DataFrame, region_of: pd.Series, catalogue: Catalogue) -> pd.DataFrame:
+    """The figures with each LA's region_code, band, rank_national, rank_region,
+    las_ranked_national, las_ranked_region and worst_band_run, per period and indicator."""
     f = figures.copy()
     f["region_code"] = f["la_code"].map(region_of)
     f["band"] = None
@@ -178,17 +189,20 @@ def benchmark(
         .transform("sum")
         .astype(int)
     )
-
     # blank (not 0) where there is no figure to be in a band
     f["worst_band_run"] = worst_band_runs(f).astype("Int64").where(valued.notna())
-    if neighbours is None:
-        neighbours = pd.DataFrame(columns=["la_code", "neighbour_la_code"])
-    f = f.merge(sn_comparators(f, neighbours), on=KEYS, how="left", validate="one_to_one")
-    f = f.merge(
-        movement(f, catalogue, trend_steps=steps), on=KEYS, how="left", validate="one_to_one"
-    )
+    return f
 
-    whole = figures if totals is None else totals
+
+def _areas(
+    figures: pd.DataFrame,
+    whole: pd.DataFrame,
+    region_of: pd.Series,
+    catalogue: Catalogue,
+    steps: int,
+) -> pd.DataFrame:
+    """Region and England rows: the ratio of sums of `whole` (the figures as returned), with
+    like-for-like movement from `figures` (as published)."""
     regions = aggregate(whole, region_of, catalogue).assign(area_type="region")
     england = aggregate(whole, pd.Series("england", index=region_of.index), catalogue).assign(
         area_type="england"
@@ -203,10 +217,13 @@ def benchmark(
         ignore_index=True,
     )
     areas = pd.concat([regions, england], ignore_index=True)
-    areas = areas.merge(moved, on=["area_code", "period", "indicator_id"], how="left")
-    if withheld_areas:
-        keys = zip(areas["area_code"], areas["period"], areas["indicator_id"], strict=True)
-        hidden = np.array([k in withheld_areas for k in keys], dtype=bool)
-        areas.loc[hidden, ["numerator", "denominator", "value"]] = np.nan
-        areas.loc[hidden, "status"] = WITHHELD
-    return {"las": f, "areas": areas}
+    return areas.merge(moved, on=["area_code", "period", "indicator_id"], how="left")
+
+
+def _withhold(areas: pd.DataFrame, withheld_areas: frozenset[tuple[str, str, str]]) -> None:
+    """Blank, in place, the figures of the (area_code, period, indicator_id) withheld by
+    disclosure control, with status WITHHELD."""
+    keys = zip(areas["area_code"], areas["period"], areas["indicator_id"], strict=True)
+    hidden = np.array([k in withheld_areas for k in keys], dtype=bool)
+    areas.loc[hidden, ["numerator", "denominator", "value"]] = np.nan
+    areas.loc[hidden, "status"] = WITHHELD

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from pipeline.core.catalogue import Catalogue
+from pipeline.core.catalogue import Catalogue, Indicator
 from pipeline.core.errors import DataError
 from pipeline.core.periods import Period, from_ees, parse_slug
 
@@ -87,6 +87,16 @@ def typed_rows(
     for col in NUMBER_COLUMNS:
         df[f"{col}_n"] = pd.to_numeric(df[col], errors="coerce").astype(float)
     df["la_known"] = df["la_code"].isin(known_las)
+    _add_periods(df)
+    df["has_status"] = df["status"].notna()
+    _add_value_checks(df, catalogue)
+    if window is not None:
+        df["window_text"] = f"a period from {window[0].label} to {window[1].label}"
+    return df
+
+
+def _add_periods(df: pd.DataFrame) -> None:
+    """Add period_error, period_slug, period_ordinal and period_label to typed rows, in place."""
     # Periods are worked out once per distinct (time_period, time_identifier) pair.
     key = pd.MultiIndex.from_arrays([df["time_period"], df["time_identifier"]])
     codes, uniques = key.factorize()
@@ -110,8 +120,11 @@ def typed_rows(
         ],
         codes,
     )
-    df["has_status"] = df["status"].notna()
 
+
+def _add_value_checks(df: pd.DataFrame, catalogue: Catalogue) -> None:
+    """Add value_gap, range_excess, valid_range_text and value_expected to typed rows, in place:
+    the value against numerator / denominator x scale, and against the valid range."""
     by_id = {i.id: i for i in catalogue}
     scale = df["indicator_id"].map({k: i.scale for k, i in by_id.items()}).astype(float)
     decimals = df["indicator_id"].map({k: i.decimals for k, i in by_id.items()}).astype(float)
@@ -120,6 +133,18 @@ def typed_rows(
         exact = (num / den.where(den != 0)) * scale
     tolerance = 0.5 * np.power(10.0, -decimals) + 1e-9
     df["value_gap"] = ((val - exact).abs() - tolerance).where(exact.notna() & val.notna())
+    _add_range(df, by_id)
+    df["value_expected"] = ""
+    off = df.index[df["value_gap"] > 0]  # the words are only needed where the check fails
+    df.loc[off, "value_expected"] = [
+        f"{e:.{int(d)}f} (numerator / denominator x {int(s):,}, to {_places(int(d))})"
+        for e, d, s in zip(exact[off], decimals[off], scale[off], strict=True)
+    ]
+
+
+def _add_range(df: pd.DataFrame, by_id: dict[str, Indicator]) -> None:
+    """Add range_excess and valid_range_text (the range, where the value is outside it)."""
+    val = df["value_n"]
     lo = df["indicator_id"].map({k: i.valid_min for k, i in by_id.items()}).astype(float)
     hi = (
         df["indicator_id"]
@@ -133,15 +158,6 @@ def typed_rows(
         f"{a:g} to {b:g}" if b != math.inf else f"{a:g} or more"
         for a, b in zip(lo[out_of_range], hi[out_of_range], strict=True)
     ]
-    df["value_expected"] = ""
-    off = df.index[df["value_gap"] > 0]  # the words are only needed where the check fails
-    df.loc[off, "value_expected"] = [
-        f"{e:.{int(d)}f} (numerator / denominator x {int(s):,}, to {_places(int(d))})"
-        for e, d, s in zip(exact[off], decimals[off], scale[off], strict=True)
-    ]
-    if window is not None:
-        df["window_text"] = f"a period from {window[0].label} to {window[1].label}"
-    return df
 
 
 def cells(column: pd.Series) -> pd.Series:
@@ -213,6 +229,16 @@ def changes(
     hist = history[history["value_n"].notna() & history["period_slug"].notna()]
     if cur.empty or hist.empty:
         return pd.DataFrame(columns=cols)
+    m = _with_previous(cur, hist, lookback)
+    if m.empty:
+        return pd.DataFrame(columns=cols)
+    _judge_changes(m, catalogue, relative, absolute)
+    return m[cols].reset_index(drop=True)
+
+
+def _with_previous(cur: pd.DataFrame, hist: pd.DataFrame, lookback: int) -> pd.DataFrame:
+    """The current rows that have a previous value, with prev_period and prev_value: the latest
+    strictly earlier value history holds for the LA and indicator, at most `lookback` back."""
     ordinal = {p: parse_slug(p).ordinal for p in set(cur["period_slug"]) | set(hist["period_slug"])}
     cur["_ord"] = cur["period_slug"].map(ordinal).astype(int)
     h = hist[["la_code", "indicator_id", "period_slug", "value_n"]].copy()
@@ -229,9 +255,13 @@ def changes(
         by=["la_code", "indicator_id"],
         allow_exact_matches=False,
     )
-    m = earlier[earlier["_pord"].notna() & (earlier["_pord"] >= earlier["_ord"] - lookback)]
-    if m.empty:
-        return pd.DataFrame(columns=cols)
+    return earlier[earlier["_pord"].notna() & (earlier["_pord"] >= earlier["_ord"] - lookback)]
+
+
+def _judge_changes(
+    m: pd.DataFrame, catalogue: Catalogue, relative: float, absolute: dict[str, float]
+) -> None:
+    """Add change_excess (> 0 when implausible), value_text and change_text, in place."""
     units = {i.id: i.unit for i in catalogue}
     fmt = {i.id: i for i in catalogue}
     floor = m["indicator_id"].map(lambda i: absolute.get(units.get(i, ""), 0.0)).astype(float)
@@ -255,7 +285,6 @@ def changes(
             strict=True,
         )
     ]
-    return m[cols].reset_index(drop=True)
 
 
 def _fmt(ind, x: float, change: bool = False) -> str:

@@ -28,6 +28,7 @@ from pipeline.core.catalogue import Catalogue
 
 AGREES, DIFFERS, INCOMPLETE = "agrees", "differs", "incomplete"
 ENGLAND = "england"
+KEYS = ["area_code", "period", "indicator_id"]
 MEASURES = ("numerator", "denominator", "value")
 COLUMNS = [
     "area_code",
@@ -62,19 +63,31 @@ def crosscheck(
     over the LAs with both (as ``benchmark.aggregate`` does). LAs whose cell is ``z`` (not
     applicable: not yet or no longer an LA, or a measure that does not apply) are not expected
     to contribute; any other LA without a number makes the comparison incomplete."""
-    keys = ["area_code", "period", "indicator_id"]
+    ours = _tartan_sums(_per_la(cells, area_of), catalogue)
+    pub = published[[*KEYS, *MEASURES]].melt(KEYS, MEASURES, "measure", "published")
+    pub = pub[pub["published"].notna()]
+    out = pub.merge(ours, on=[*KEYS, "measure"], how="inner")
+    _judge(out, catalogue, count_rounding)
+    out = out[COLUMNS].sort_values(["period", "indicator_id", "area_code", "measure"])
+    return out.reset_index(drop=True)
+
+
+def _per_la(cells: pd.DataFrame, area_of: pd.Series) -> pd.DataFrame:
+    """Each LA's numerator and denominator in each of its areas (its region, and England), by
+    (area_code, period, indicator_id, la_code): the numbers, those of LAs with both (which a
+    ratio of sums uses), whether it has each measure, and whether it is expected to."""
     c = cells.assign(area_code=cells["la_code"].map(area_of)).dropna(subset=["area_code"])
     c = pd.concat([c, c.assign(area_code=ENGLAND)], ignore_index=True)
     c = c.assign(expected=c["status"].ne("z"), has=c["number"].notna())
     wide = c.pivot_table(
-        index=[*keys, "la_code"],
+        index=[*KEYS, "la_code"],
         columns="measure",
         values=["number", "expected", "has"],
         aggfunc="first",
     )
     num, den = wide[("number", "numerator")], wide[("number", "denominator")]
     both = wide[("has", "numerator")].fillna(False) & wide[("has", "denominator")].fillna(False)
-    per_la = pd.DataFrame(
+    return pd.DataFrame(
         {
             "numerator": num,
             "denominator": den,
@@ -89,7 +102,12 @@ def crosscheck(
             & wide[("expected", "denominator")].fillna(False),
         }
     )
-    sums = per_la.groupby(level=keys).sum(min_count=1)
+
+
+def _tartan_sums(per_la: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Tartan's figure for each area, period, indicator and measure (tartan), with how many
+    LAs contributed (las_contributing) and were expected to (las_in_area)."""
+    sums = per_la.groupby(level=KEYS).sum(min_count=1)
     scale = sums.index.get_level_values("indicator_id").map({i.id: i.scale for i in catalogue})
     sums["value"] = (
         sums["both_numerator"]
@@ -101,10 +119,12 @@ def crosscheck(
         part = sums[[measure, f"has_{measure}", f"expected_{measure}"]].copy()
         part.columns = ["tartan", "las_contributing", "las_in_area"]
         ours.append(part.assign(measure=measure).reset_index())
-    ours = pd.concat(ours, ignore_index=True)
-    pub = published[[*keys, *MEASURES]].melt(keys, MEASURES, "measure", "published")
-    pub = pub[pub["published"].notna()]
-    out = pub.merge(ours, on=[*keys, "measure"], how="inner")
+    return pd.concat(ours, ignore_index=True)
+
+
+def _judge(out: pd.DataFrame, catalogue: Catalogue, count_rounding: float) -> None:
+    """Add allowed, difference and outcome to the compared rows, in place (see the module's
+    docstring for what agrees)."""
     decimals = out["indicator_id"].map({i.id: i.decimals for i in catalogue}).astype(float)
     out["allowed"] = np.where(out["measure"].eq("value"), 0.5 * 10.0**-decimals, count_rounding / 2)
     out["difference"] = out["tartan"] - out["published"]
@@ -114,8 +134,6 @@ def crosscheck(
     # with LAs missing, a count can only fall short of DfE's; a ratio can move either way
     explained = short & (out["measure"].eq("value") | ~(out["difference"] > 0))
     out["outcome"] = np.where(within, AGREES, np.where(explained, INCOMPLETE, DIFFERS))
-    out = out[COLUMNS].sort_values(["period", "indicator_id", "area_code", "measure"])
-    return out.reset_index(drop=True)
 
 
 def summary(checked: pd.DataFrame) -> dict[str, int]:

@@ -168,21 +168,7 @@ def suppress(figures: pd.DataFrame, region_of: pd.Series, rule: Rule) -> Disclos
 
     withheld: set[tuple[str, str, str]] = set()
     if rule.secondary:
-        contributes = (
-            f["status"].eq(OK) & num.notna() & den.notna() & (den > 0)
-        ).to_numpy() & ruled
-        region = f["la_code"].map(region_of).to_numpy(dtype=object)
-        levels = [region, np.full(len(f), ENGLAND, dtype=object)]
-        changed = True
-        while changed:
-            changed = False
-            for area in levels:
-                for hidden, size in ((hide_num, num), (hide_den, den)):
-                    more, lone = _complements(f, area, contributes, hidden, size)
-                    if len(more):
-                        hidden[more] = True
-                        changed = True
-                    withheld |= lone
+        withheld = _secondary(f, region_of, num, den, ruled, hide_num, hide_den)
 
     hide_val = (hide_num | hide_den) & f["value"].notna().to_numpy()
     hide_any = hide_num | hide_den | (thin & ruled)
@@ -191,12 +177,62 @@ def suppress(figures: pd.DataFrame, region_of: pd.Series, rule: Rule) -> Disclos
     published.loc[hide_den, "denominator"] = np.nan
     published.loc[hide_val | hide_any, "value"] = np.nan
     published.loc[hide_any & f["status"].eq(OK).to_numpy(), "status"] = SUPPRESSED
+    removed = _removed(
+        f,
+        (hide_num, primary_num),
+        (hide_den, primary_den),
+        (hide_val | hide_any, primary_num | primary_den),
+    )
+    return Disclosure(
+        published=published,
+        withheld_areas=frozenset(withheld),
+        removed=removed,
+        rule=rule,
+    )
 
+
+def _secondary(
+    f: pd.DataFrame,
+    region_of: pd.Series,
+    num: pd.Series,
+    den: pd.Series,
+    ruled: np.ndarray,
+    hide_num: np.ndarray,
+    hide_den: np.ndarray,
+) -> set[tuple[str, str, str]]:
+    """Secondary suppression: mark in `hide_num` and `hide_den`, in place, the further counts
+    that keep withheld ones from being worked out by difference from a region's or England's
+    sum, until none is needed; return the areas whose own figure is withheld instead."""
+    withheld: set[tuple[str, str, str]] = set()
+    contributes = (f["status"].eq(OK) & num.notna() & den.notna() & (den > 0)).to_numpy() & ruled
+    region = f["la_code"].map(region_of).to_numpy(dtype=object)
+    levels = [region, np.full(len(f), ENGLAND, dtype=object)]
+    changed = True
+    while changed:
+        changed = False
+        for area in levels:
+            for hidden, size in ((hide_num, num), (hide_den, den)):
+                more, lone = _complements(f, area, contributes, hidden, size)
+                if len(more):
+                    hidden[more] = True
+                    changed = True
+                withheld |= lone
+    return withheld
+
+
+def _removed(
+    f: pd.DataFrame,
+    numerators: tuple[np.ndarray, np.ndarray],
+    denominators: tuple[np.ndarray, np.ndarray],
+    values: tuple[np.ndarray, np.ndarray],
+) -> pd.DataFrame:
+    """Every number withheld (REMOVED_COLUMNS), with its true value; each field comes with the
+    rows withheld and those withheld first-hand (the rest are secondary)."""
     removed = []
-    for name, hidden, first in (
-        ("numerator", hide_num, primary_num),
-        ("denominator", hide_den, primary_den),
-        ("value", hide_val | hide_any, primary_num | primary_den),
+    for name, (hidden, first) in (
+        ("numerator", numerators),
+        ("denominator", denominators),
+        ("value", values),
     ):
         rows = hidden & f[name].notna().to_numpy()
         part = f.loc[rows, ["la_code", "period", "indicator_id", name]].rename(
@@ -205,12 +241,7 @@ def suppress(figures: pd.DataFrame, region_of: pd.Series, rule: Rule) -> Disclos
         part.insert(3, "field", name)
         part["reason"] = np.where(first[rows], "primary", "secondary")
         removed.append(part)
-    return Disclosure(
-        published=published,
-        withheld_areas=frozenset(withheld),
-        removed=pd.concat(removed, ignore_index=True)[REMOVED_COLUMNS],
-        rule=rule,
-    )
+    return pd.concat(removed, ignore_index=True)[REMOVED_COLUMNS]
 
 
 def _complements(

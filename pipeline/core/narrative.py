@@ -104,16 +104,37 @@ def movers(
     now = las[(las["period"] == period) & las["value"].notna() & las["previous_value"].notna()]
     prev_slug = parse_slug(period).previous().slug
     prev_label = parse_slug(prev_slug).label
-    earlier_count: dict[tuple[str, str], float] = {}
-    if "numerator" in las.columns:
-        before = las[las["period"] == prev_slug]
-        earlier_count = dict(
-            zip(
-                zip(before["la_code"], before["indicator_id"], strict=True),
-                before["numerator"],
-                strict=True,
-            )
+    scored, small = _scored_moves(now, catalogue, names, spread, _counts_in(las, prev_slug))
+    return (
+        _movers_paragraph(True, scored, small[True], top, prev_label),
+        _movers_paragraph(False, scored, small[False], top, prev_label),
+    )
+
+
+def _counts_in(las: pd.DataFrame, period: str) -> dict[tuple[str, str], float]:
+    """Each (la_code, indicator_id)'s numerator in `period` (none without a numerator column)."""
+    if "numerator" not in las.columns:
+        return {}
+    before = las[las["period"] == period]
+    return dict(
+        zip(
+            zip(before["la_code"], before["indicator_id"], strict=True),
+            before["numerator"],
+            strict=True,
         )
+    )
+
+
+def _scored_moves(
+    now: pd.DataFrame,
+    catalogue: Catalogue,
+    names: Mapping[str, str],
+    spread: Mapping[str, float],
+    earlier_count: Mapping[tuple[str, str], float],
+) -> tuple[list[tuple], dict[bool, int]]:
+    """The judged moves of at least MOVE_THRESHOLD, largest first relative to the national
+    spread, as (better, -size, LA name, label, indicator, row); and how many better and worse
+    moves were left out for resting on fewer than MIN_COUNT children at either end."""
     scored = []
     small = {True: 0, False: 0}
     for r in now.itertuples():
@@ -136,42 +157,47 @@ def movers(
         size = abs(diff) / iqr if iqr and not math.isnan(iqr) else abs(diff) / (base or 1.0)
         scored.append((better, -size, names.get(r.la_code, r.la_code), ind.label, ind, r))
     scored.sort(key=lambda t: (t[1], t[2], t[3]))
-    out = []
-    for better, word in ((True, "improvement"), (False, "deterioration")):
-        picked = [t for t in scored if t[0] is better][:top]
-        points = [
-            f"{name}: {ind.label} {_change(ind, r.previous_value, r.value)}, "
-            f"{'an' if word[0] in 'aeiou' else 'a'} {word} ({better_phrase(ind)})."
-            for _, _, name, _, ind, r in picked
-        ]
-        n = sum(1 for t in scored if t[0] is better)
-        heading = "Biggest improvements" if better else "Biggest deteriorations"
-        if n:
-            lead = (
-                f"{n} LA figure{'s' if n != 1 else ''} {'improved' if better else 'deteriorated'} "
-                f"by at least 5% of the previous figure since {prev_label}"
-                + (
-                    f"; the {min(top, n)} largest, relative to how much LAs differ nationally:"
-                    if n > 1
-                    else ":"
-                )
+    return scored, small
+
+
+def _movers_paragraph(
+    better: bool, scored: list[tuple], small: int, top: int, prev_label: str
+) -> Paragraph:
+    """The biggest improvements (`better`) or deteriorations: the `top` of `scored`, and a note
+    of the `small` ones left out."""
+    word = "improvement" if better else "deterioration"
+    picked = [t for t in scored if t[0] is better][:top]
+    points = [
+        f"{name}: {ind.label} {_change(ind, r.previous_value, r.value)}, "
+        f"{'an' if word[0] in 'aeiou' else 'a'} {word} ({better_phrase(ind)})."
+        for _, _, name, _, ind, r in picked
+    ]
+    n = sum(1 for t in scored if t[0] is better)
+    heading = "Biggest improvements" if better else "Biggest deteriorations"
+    if n:
+        lead = (
+            f"{n} LA figure{'s' if n != 1 else ''} {'improved' if better else 'deteriorated'} "
+            f"by at least 5% of the previous figure since {prev_label}"
+            + (
+                f"; the {min(top, n)} largest, relative to how much LAs differ nationally:"
+                if n > 1
+                else ":"
             )
-        else:
-            lead = (
-                f"No LA figure {'improved' if better else 'deteriorated'} by at least 5% of the "
-                f"previous figure since {prev_label}."
-            )
-        key = "improvements" if better else "deteriorations"
-        para = Paragraph(key, heading, lead, points, n)
-        k = small[better]
-        if k:
-            para.points.append(
-                f"Left out: {k} further change{'s' if k != 1 else ''} resting on fewer than "
-                f"{MIN_COUNT} children at either end, where a handful of children can swing the "
-                "figure."
-            )
-        out.append(para)
-    return out[0], out[1]
+        )
+    else:
+        lead = (
+            f"No LA figure {'improved' if better else 'deteriorated'} by at least 5% of the "
+            f"previous figure since {prev_label}."
+        )
+    key = "improvements" if better else "deteriorations"
+    para = Paragraph(key, heading, lead, points, n)
+    if small:
+        para.points.append(
+            f"Left out: {small} further change{'s' if small != 1 else ''} resting on fewer than "
+            f"{MIN_COUNT} children at either end, where a handful of children can swing the "
+            "figure."
+        )
+    return para
 
 
 def persistent_worst_band(

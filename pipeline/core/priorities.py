@@ -66,40 +66,56 @@ def parse(
         seen: set[str] = set()
         for i, e in enumerate(entries):
             at = where.get((region, i), f"{source}, {region} entry {i + 1}")
-            if not isinstance(e, dict):
-                problems.append(f"{at}: expected a mapping with id, title, indicator and target")
-                continue
-            missing = [k for k in ("id", "title", "indicator", "target") if e.get(k) in (None, "")]
-            if missing:
-                problems.append(f"{at}: missing {', '.join(missing)}")
-                continue
-            pid, ind_id = str(e["id"]), str(e["indicator"])
-            if pid in seen:
-                problems.append(f"{at}: priority id {pid!r} is used twice in region {region}")
-            seen.add(pid)
-            if ind_id not in catalogue:
-                problems.append(f"{at}: indicator {ind_id!r} is not in the indicator catalogue")
-                continue
-            if not catalogue[ind_id].judged:
-                problems.append(
-                    f"{at}: indicator {ind_id!r} is neutral (neither higher nor lower is "
-                    "better), so it cannot have a target"
-                )
-                continue
-            target, amber = _number(e["target"]), _number(e.get("amber_within", default_amber))
-            if target is None:
-                problems.append(f"{at}: target {e['target']!r} is not a number")
-                continue
-            if amber is None or not 0 <= amber < 1:
-                problems.append(
-                    f"{at}: amber_within {e.get('amber_within', default_amber)!r} should be a "
-                    "fraction of the target from 0 to 1, e.g. 0.1"
-                )
-                continue
-            out.setdefault(region, []).append(Priority(pid, str(e["title"]), ind_id, target, amber))
+            priority = _priority(e, at, region, seen, catalogue, default_amber, problems)
+            if priority is not None:
+                out.setdefault(region, []).append(priority)
     if problems:
         raise ConfigError("regional priorities are not valid:\n  " + "\n  ".join(problems))
     return out
+
+
+def _priority(
+    e: object,
+    at: str,
+    region: str,
+    seen: set[str],
+    catalogue: Catalogue,
+    default_amber: object,
+    problems: list[str],
+) -> Priority | None:
+    """One entry of a region's list as a Priority, or None when it cannot be one. Its problems,
+    said `at` its place, are added to `problems`; its id is added to `seen`."""
+    if not isinstance(e, dict):
+        problems.append(f"{at}: expected a mapping with id, title, indicator and target")
+        return None
+    missing = [k for k in ("id", "title", "indicator", "target") if e.get(k) in (None, "")]
+    if missing:
+        problems.append(f"{at}: missing {', '.join(missing)}")
+        return None
+    pid, ind_id = str(e["id"]), str(e["indicator"])
+    if pid in seen:
+        problems.append(f"{at}: priority id {pid!r} is used twice in region {region}")
+    seen.add(pid)
+    if ind_id not in catalogue:
+        problems.append(f"{at}: indicator {ind_id!r} is not in the indicator catalogue")
+        return None
+    if not catalogue[ind_id].judged:
+        problems.append(
+            f"{at}: indicator {ind_id!r} is neutral (neither higher nor lower is "
+            "better), so it cannot have a target"
+        )
+        return None
+    target, amber = _number(e["target"]), _number(e.get("amber_within", default_amber))
+    if target is None:
+        problems.append(f"{at}: target {e['target']!r} is not a number")
+        return None
+    if amber is None or not 0 <= amber < 1:
+        problems.append(
+            f"{at}: amber_within {e.get('amber_within', default_amber)!r} should be a "
+            "fraction of the target from 0 to 1, e.g. 0.1"
+        )
+        return None
+    return Priority(pid, str(e["title"]), ind_id, target, amber)
 
 
 def _number(x: object) -> float | None:
