@@ -1,6 +1,21 @@
+"""Shared fixtures: the demo data, the demo site built once, and a tiny dataset for mechanics.
+
+Builds that run notebooks are shared across the session (and across pytest-xdist workers, under a
+file lock) rather than made per test: `demo_site` is the whole demo as `make report` builds it,
+`tiny_site` a cold build of the tiny dataset that the mechanics tests (cache, faults, Dask,
+interruption, the lock) copy and run again. A test that uses either is marked `e2e` here, so that
+`make test-fast` (``-m "not e2e and not browser"``) never waits for a notebook.
+"""
+
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,6 +39,28 @@ RETURN_COLUMNS = [
     "note",
 ]
 
+#: The tiny dataset: four LAs of the demo's ZR1 (each the neighbour of two or three of the others)
+#: and the demo's last three quarters. A run of its latest quarter is 5 notebooks (a regional
+#: report and 4 packs), against the demo's 54.
+TINY_REGION = "ZR1"
+TINY_LAS = ("ZL101", "ZL105", "ZL107", "ZL108")
+TINY_PERIODS = [demo.LATEST.shifted(-k).slug for k in (2, 1, 0)]  # oldest first
+#: fixtures whose build runs notebooks: a test using one is end to end
+NOTEBOOK_FIXTURES = {"demo_site", "tiny_site"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if NOTEBOOK_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.e2e)
+
+
+def pytest_collection_finish(session):
+    """Start the demo site's build as soon as the tests are known, so that it runs beside the
+    tests that do not need it instead of holding up the first test that does."""
+    if any("demo_site" in getattr(item, "fixturenames", ()) for item in session.items):
+        _DemoSite(session.config).start()
+
 
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory) -> Path:
@@ -33,30 +70,194 @@ def demo_data(tmp_path_factory) -> Path:
     return out
 
 
+def _session_root(config) -> Path:
+    """The session's temporary folder, shared by its pytest-xdist workers."""
+    base = config._tmp_path_factory.getbasetemp()
+    return base.parent if hasattr(config, "workerinput") else base
+
+
+class _DemoSite:
+    """Every demo report of every period and region, built once per session by the CLI as
+    `make report` builds it, in a background process; under pytest-xdist every worker waits for
+    the same build. Its standard output is kept beside it (`demo-site.stdout`)."""
+
+    def __init__(self, config):
+        from filelock import FileLock
+
+        self.root = _session_root(config)
+        self.out = self.root / "demo-site"
+        self.lock = FileLock(str(self.root / "demo-site.lock"))
+
+    def start(self) -> None:
+        with self.lock:
+            if (self.root / "demo-site.started").exists():
+                return
+            data = self.root / "demo-site-data"
+            demo.write(data)
+            args = [sys.executable, "-m", "pipeline", "report", "--data", str(data)]
+            args += ["--out", str(self.out), "--no-progress"]
+            # the exit code is written last, when the build has finished
+            script = '"$@" >"$OUT/demo-site.stdout" 2>"$OUT/demo-site.stderr"; echo $? >"$OUT/.rc"'
+            subprocess.Popen(
+                ["sh", "-c", script, "sh", *args],
+                env={**os.environ, "OUT": str(self.root)},
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            (self.root / "demo-site.started").write_text("", encoding="utf-8")
+
+    def wait(self, timeout: float = 1800) -> Path:
+        self.start()
+        rc = self.root / ".rc"
+        deadline = time.monotonic() + timeout
+        while not rc.exists():
+            assert time.monotonic() < deadline, "the demo site took too long to build"
+            time.sleep(0.5)
+        while not rc.read_text(encoding="utf-8").strip():  # written, not yet flushed
+            time.sleep(0.1)
+        log = (self.root / "demo-site.stdout").read_text(encoding="utf-8")
+        log += (self.root / "demo-site.stderr").read_text(encoding="utf-8")
+        assert rc.read_text(encoding="utf-8").strip() == "0", log
+        return self.out
+
+
 @pytest.fixture(scope="session")
-def demo_site(tmp_path_factory, demo_data, request) -> Path:
-    """Every demo report of every period and region, built once by the CLI as `make report` does.
+def demo_site(request) -> Path:
+    """Every demo report of every period and region, built once by the CLI as `make report` does
+    (see `_DemoSite`). Read-only by convention: the site, e2e and browser tests read it."""
+    return _DemoSite(request.config).wait()
 
-    Under pytest-xdist the workers share one build (the first to arrive builds it, under a lock);
-    the folder is this session's own. Read-only by convention: the site and browser tests read it.
-    """
-    import subprocess
-    import sys
 
+@pytest.fixture(scope="session")
+def demo_site_stdout(demo_site) -> str:
+    """What `tartan report` printed when it built the demo site."""
+    return (demo_site.parent / "demo-site.stdout").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Tiny:
+    """The tiny dataset and the contracts folder it runs with (the priorities of its one region)."""
+
+    data: Path
+    contracts: Path
+
+    @property
+    def args(self) -> list[str]:
+        """The command-line options that name it."""
+        return ["--data", str(self.data), "--contracts", str(self.contracts)]
+
+    def copy(self, folder: Path) -> Tiny:
+        """A copy to change (a resubmission, a damaged reference file), with the same contracts."""
+        shutil.copytree(self.data, folder)
+        return Tiny(folder, self.contracts)
+
+
+def write_tiny(demo_data: Path, folder: Path) -> Tiny:
+    """The demo cut down to `TINY_LAS` and `TINY_PERIODS`: the reference files filtered to the
+    four LAs (neighbours too, so each LA keeps those of its neighbours that are among them), their
+    returns of the three quarters, dataset.yaml's reporting window moved to match, and a copy of
+    the contracts whose priorities name only ZR1 (priorities of a region not in the reference data
+    are refused)."""
+    data = folder / "data"
+    for name, code_columns in (
+        ("local_authorities", (0,)),
+        ("population", (0,)),
+        ("statistical_neighbours", (0, 2)),
+    ):
+        header, *rows = (
+            (demo_data / "reference" / f"{name}.csv").read_text("utf-8").splitlines(True)
+        )
+        kept = [r for r in rows if all(r.split(",")[c] in TINY_LAS for c in code_columns)]
+        (data / "reference").mkdir(parents=True, exist_ok=True)
+        (data / "reference" / f"{name}.csv").write_text(header + "".join(kept), encoding="utf-8")
+    for period in TINY_PERIODS:
+        (data / "returns" / period).mkdir(parents=True)
+        for la in TINY_LAS:
+            shutil.copy(
+                demo_data / "returns" / period / f"{la}_{period}.csv", data / "returns" / period
+            )
+    meta = (demo_data / "dataset.yaml").read_text(encoding="utf-8")
+    window = f"reporting_window: {{first: {TINY_PERIODS[0]}, last: {TINY_PERIODS[-1]}}}"
+    (data / "dataset.yaml").write_text(
+        re.sub(r"^reporting_window: .*$", window, meta, flags=re.M), encoding="utf-8"
+    )
+    contracts = folder / "contracts"
+    shutil.copytree(ROOT / "data_contracts", contracts)
+    priorities = (contracts / "priorities.yaml").read_text(encoding="utf-8")
+    (contracts / "priorities.yaml").write_text(
+        priorities[: priorities.index("\n  ZR2:") + 1], encoding="utf-8"
+    )
+    return Tiny(data, contracts)
+
+
+def _shared(config, name: str, make) -> Path:
+    """`make(folder)` once per session, under pytest-xdist once for every worker (the first to
+    arrive makes it, under a lock; the others wait for it): the folder is this session's own."""
     from filelock import FileLock
 
-    base = tmp_path_factory.getbasetemp()
-    under_xdist = hasattr(request.config, "workerinput")
-    root = base.parent if under_xdist else base
-    out = root / "demo-site"
-    with FileLock(str(root / "demo-site.lock")):
-        if not (out / "manifest.json").exists():
-            args = [sys.executable, "-m", "pipeline", "report", "--data", demo_data, "--out", out]
-            result = subprocess.run(
-                [*map(str, args), "--no-progress"], capture_output=True, text=True, timeout=1800
-            )
-            assert result.returncode == 0, result.stdout + result.stderr
-    return out
+    root = _session_root(config)
+    folder, done = root / name, root / f"{name}.done"
+    with FileLock(str(root / f"{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            make(folder)
+            done.write_text("", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny(request, demo_data) -> Tiny:
+    """The tiny dataset (one region, four LAs, three quarters). Read-only: `Tiny.copy` to change."""
+    folder = _shared(request.config, "tiny", lambda f: write_tiny(demo_data, f))
+    return Tiny(folder / "data", folder / "contracts")
+
+
+def tartan(*args, env=None, timeout=900) -> subprocess.CompletedProcess:
+    """`tartan ARGS` in a process of its own: for what needs one (signals, a kill, the lock
+    between two processes, a fresh interpreter)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+
+
+@dataclass
+class Ran:
+    """What a command returned and printed: the shape of `subprocess.CompletedProcess`."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(capfd, *args) -> Ran:
+    """`tartan ARGS` in this process (`pipeline.cli.main`), its output read with `capfd` (the
+    file descriptors, so a worker process's or kernel's stray output is caught too). A usage error
+    exits as argparse does, with its code."""
+    from pipeline.cli import main
+
+    capfd.readouterr()  # what came before is not this command's
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 2
+    out, err = capfd.readouterr()
+    return Ran(code, out, err)
+
+
+@pytest.fixture(scope="session")
+def tiny_site(request, tiny) -> Path:
+    """A cold build of the tiny dataset's latest quarter (its regional report and 4 packs): what
+    the mechanics tests copy, change and run again. Read-only: copy it to run on it."""
+
+    def build(out: Path) -> None:
+        result = tartan("report", *tiny.args, "--out", out, "--period", "latest", "--no-progress")
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    return _shared(request.config, "tiny-site", build)
 
 
 @pytest.fixture(scope="session")
