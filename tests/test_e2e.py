@@ -1,69 +1,48 @@
-"""End to end, as a user runs it: demo data -> validation -> notebooks -> offline HTML."""
+"""End to end, as a user runs it: demo data -> validation -> notebooks -> offline HTML.
+
+The reports read here are the demo site's (`demo_site`, built once for the session as `make
+report` builds it); a run of one region on its own shows that a report is the same bytes whatever
+else its run built; the tiny dataset shows that the same inputs give the same bytes and that
+re-running one quarter keeps the rest of the folder listed.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-import subprocess
-import sys
+import shutil
 
 import nbformat
 import pandas as pd
 import pytest
 
-# One module-wide build: its tests stay on one pytest-xdist worker.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-subset")]
+from tests.conftest import TINY_PERIODS, cli
+
+pytestmark = pytest.mark.e2e
 PERIOD = "2026-27-Q2"
 REGIONS = ["ZR1", "ZR2"]
+#: the demo's three regions, and its LAs: 10 + 8 + 12
+ALL_REGIONS, N_PACKS = ["ZR1", "ZR2", "ZR3"], 30
 
 
-def _run(data, out):
-    args = [
-        sys.executable,
-        "-m",
-        "pipeline",
-        "report",
-        "--data",
-        data,
-        "--out",
-        out,
-        "--period",
-        "latest",
-        "--no-progress",
-        "--workers",  # one notebook at a time (the full demo site uses every core: same bytes)
-        "1",
-    ]
-    for r in REGIONS:
-        args += ["--region", r]
-    return subprocess.run(list(map(str, args)), capture_output=True, text=True, timeout=900)
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory, demo_data):
-    out = tmp_path_factory.mktemp("outputs")
-    result = _run(demo_data, out)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return out, result
-
-
-def test_index_links_every_regional_report_and_the_validation(run):
-    out, result = run
+def test_index_links_every_regional_report_and_the_validation(demo_site, demo_site_stdout):
+    out = demo_site
     index = (out / "index.html").read_text(encoding="utf-8")
-    for region in REGIONS:
+    for region in ALL_REGIONS:
         href = f"{PERIOD}/{region}/regional-benchmark.html"
         assert f'href="{href}"' in index
         assert (out / href).exists()
     assert 'href="validation/index.html"' in index
     assert "Return not accepted: Marrowgate" in index
-    # the latest quarter's packs come with it: one per LA of the two regions (10 + 8)
-    assert "Reports: 20 of 20 built" in result.stdout
-    assert "(2 regional reports, 18 self-assessment packs)" in result.stdout
+    # the latest quarter's packs come with it: one per LA of the three regions (10 + 8 + 12)
+    assert f"Reports: {24 + N_PACKS} of {24 + N_PACKS} built" in demo_site_stdout
+    assert f"(24 regional reports, {N_PACKS} self-assessment packs)" in demo_site_stdout
 
 
 @pytest.mark.parametrize("region", REGIONS)
-def test_report_shows_rug_chart_banner_and_no_code(run, region):
-    out, _ = run
+def test_report_shows_rug_chart_banner_and_no_code(demo_site, region):
+    out = demo_site
     html = (out / PERIOD / region / "regional-benchmark.html").read_text(encoding="utf-8")
     assert "Demonstration data: fictional local authorities" in html
     assert html.count("<h1") == 1 and "quarterly benchmarking, 2026-27 Q2" in html
@@ -88,8 +67,8 @@ def test_report_shows_rug_chart_banner_and_no_code(run, region):
 
 
 @pytest.mark.parametrize("region", REGIONS)
-def test_report_shows_priorities_and_narrative(run, region):
-    out, _ = run
+def test_report_shows_priorities_and_narrative(demo_site, region):
+    out = demo_site
     html = (out / PERIOD / region / "regional-benchmark.html").read_text(encoding="utf-8")
     prio = re.search(r'<table class="tartan-table priorities">.*?</table>', html, re.S).group(0)
     statuses = re.findall(r'<span class="rag rag-(\w[\w-]*)">(\w[\w ]*)</span>', prio)
@@ -111,11 +90,11 @@ def test_report_shows_priorities_and_narrative(run, region):
     assert re.search(r"a deterioration \(a (higher|lower) value is better\)", html)
 
 
-def test_priorities_match_the_regions_figures(run):
+def test_priorities_match_the_regions_figures(demo_site):
     """ZR2 (worked from the demo's figures): repeat CP plans 33.6% against a 25.0% target is
     red; caseload 18.1 against 17.0 (amber within 1.7) is amber; health assessments 90.4%
     against 90.0% is green."""
-    out, _ = run
+    out = demo_site
     html = (out / PERIOD / "ZR2" / "regional-benchmark.html").read_text(encoding="utf-8")
     prio = re.search(r'<table class="tartan-table priorities">.*?</table>', html, re.S).group(0)
     rows = re.findall(r'<tr><th scope="row">([^<]*)<br.*?rag-([\w-]+)"', prio, re.S)
@@ -132,8 +111,8 @@ def test_priorities_match_the_regions_figures(run):
     assert value["cla_health_assessment_pct"] >= 90.0
 
 
-def test_figures_csv_carries_comparators_and_movement(run):
-    out, _ = run
+def test_figures_csv_carries_comparators_and_movement(demo_site):
+    out = demo_site
     figures = pd.read_csv(out / PERIOD / "ZR1" / "regional-benchmark.csv", keep_default_na=False)
     for col in ("sn_mean", "sn_median", "sn_count", "previous_value", "change_year", "trend"):
         assert col in figures.columns
@@ -142,8 +121,8 @@ def test_figures_csv_carries_comparators_and_movement(run):
     assert set(now["trend"]) - {""} <= {"improving", "worsening", "stable", "rising", "falling"}
 
 
-def test_rejected_return_shows_as_not_accepted_not_stale(run):
-    out, _ = run
+def test_rejected_return_shows_as_not_accepted_not_stale(demo_site):
+    out = demo_site
     html = (out / PERIOD / "ZR2" / "regional-benchmark.html").read_text(encoding="utf-8")
     row = re.search(r"<tr><th scope=\"row\">Marrowgate</th>(.*?)</tr>", html, re.S).group(1)
     assert row.count("not accepted") == 24, "every indicator cell says the return was not accepted"
@@ -155,8 +134,8 @@ def test_rejected_return_shows_as_not_accepted_not_stale(run):
     assert (earlier["status"] == "").sum() > 20, "earlier accepted returns still count"
 
 
-def test_executed_notebook_kept_without_volatile_metadata(run):
-    out, _ = run
+def test_executed_notebook_kept_without_volatile_metadata(demo_site):
+    out = demo_site
     nb = nbformat.read(out / PERIOD / "ZR1" / "regional-benchmark.ipynb", as_version=4)
     assert nb.metadata.papermill.parameters == {
         "region_code": "ZR1",
@@ -169,75 +148,82 @@ def test_executed_notebook_kept_without_volatile_metadata(run):
         assert "execution" not in cell.metadata
 
 
-def test_manifest_lists_jobs_inputs_and_versions(run):
-    out, _ = run
+def test_manifest_lists_jobs_inputs_and_versions(demo_site):
+    out = demo_site
     m = json.loads((out / "manifest.json").read_text())
     regional = [j["id"] for j in m["jobs"] if j["kind"] == "regional-benchmark"]
-    assert regional == [f"{PERIOD}/{r}/regional-benchmark" for r in REGIONS]
+    latest = [r for r in regional if r.startswith(f"{PERIOD}/")]
+    assert latest == [f"{PERIOD}/{r}/regional-benchmark" for r in ALL_REGIONS]
     packs = [j["id"] for j in m["jobs"] if j["kind"] == "self-assessment"]
-    assert len(packs) == 18 and all(p.startswith(f"{PERIOD}/ZR") for p in packs)
+    assert len(packs) == N_PACKS and all(p.startswith(f"{PERIOD}/ZR") for p in packs)
     assert all(j["status"] == "ok" for j in m["jobs"])
     assert len(m["inputs"]) == 240
     assert {i["status"] for i in m["inputs"]} == {"accepted", "quarantined"}
     assert re.fullmatch(r"[0-9a-f]{64}", m["input_sha256"])
 
 
-def test_same_inputs_same_bytes(run, tmp_path, demo_data):
-    out, _ = run
+def _digests(folder):
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_same_inputs_same_bytes(tiny_site, tiny, tmp_path, capfd):
+    """A second cold build of the same inputs, one notebook at a time (the first used every
+    core), gives the same files, byte for byte."""
     again = tmp_path / "again"
-    assert _run(demo_data, again).returncode == 0
-
-    def digests(folder):
-        return {
-            p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*"))
-            if p.is_file()
-        }
-
-    first, second = digests(out), digests(again)
+    args = ["report", *tiny.args, "--out", again, "--period", "latest", "--no-progress"]
+    assert cli(capfd, *args, "--workers", "1").returncode == 0
+    first, second = _digests(tiny_site), _digests(again)
     assert first.keys() == second.keys()
     assert [k for k in first if first[k] != second[k]] == []
 
 
-def test_a_report_is_the_same_whatever_else_the_run_built(run, demo_site):
-    """The two-region run and the full site (another run, another data folder) agree byte for
-    byte on every report they share, and on the validation pages."""
-    out, _ = run
+def test_a_report_is_the_same_whatever_else_the_run_built(demo_site, demo_data, tmp_path, capfd):
+    """A run of one region's latest quarter, one notebook at a time, and the full site (another
+    run, another data folder, every core) agree byte for byte on every report they share, and on
+    the validation pages."""
+    out = tmp_path / "ZR2"
+    args = ["report", "--data", demo_data, "--out", out, "--period", "latest", "--region", "ZR2"]
+    result = cli(capfd, *args, "--no-progress", "--workers", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
     shared = [
         p.relative_to(out)
         for p in sorted(out.rglob("*"))
         if p.is_file() and p.name not in ("index.html", "manifest.json")
     ]
-    assert len(shared) > 2 * 3 + 30, "both reports' files and every validation page"
+    assert len(shared) > 3 + 8 * 3 + 30, "the report's and its packs' files, every validation page"
     differ = [
         str(rel) for rel in shared if (out / rel).read_bytes() != (demo_site / rel).read_bytes()
     ]
     assert differ == []
 
 
-def test_rerunning_one_quarter_keeps_the_rest_of_the_folder_listed(run, tmp_path, demo_data):
+def test_rerunning_one_quarter_keeps_the_rest_of_the_folder_listed(
+    tiny_site, tiny, tmp_path, capfd
+):
     """An analyst re-runs one region and quarter: the index and manifest still list the rest."""
-    import shutil
-
-    out, _ = run
+    out = tiny_site
     folder = tmp_path / "outputs"
     shutil.copytree(out, folder)
-    args = [sys.executable, "-m", "pipeline", "report", "--data", demo_data, "--out", folder]
-    args += ["--period", "2026-27-Q1", "--region", "ZR1", "--packs", "none", "--no-progress"]
-    result = subprocess.run(list(map(str, args)), capture_output=True, text=True, timeout=900)
+    earlier, latest = TINY_PERIODS[-2], TINY_PERIODS[-1]
+    args = ["report", *tiny.args, "--out", folder, "--period", earlier, "--region", "ZR1"]
+    result = cli(capfd, *args, "--packs", "none", "--no-progress")
     assert result.returncode == 0, result.stderr
     m = json.loads((folder / "manifest.json").read_text())
     first = json.loads((out / "manifest.json").read_text())
     assert [j["id"] for j in m["jobs"]] == [
-        "2026-27-Q1/ZR1/regional-benchmark",
+        f"{earlier}/ZR1/regional-benchmark",
         *(j["id"] for j in first["jobs"]),  # the latest quarter's reports and packs
     ]
     index = (folder / "index.html").read_text(encoding="utf-8")
-    for href in ("2026-27-Q1/ZR1", f"{PERIOD}/ZR1", f"{PERIOD}/ZR2"):
+    for href in (f"{earlier}/ZR1", f"{latest}/ZR1"):
         assert f'href="{href}/regional-benchmark.html"' in index
     # the earlier run's jobs keep the provenance of the run that built them
     assert m["jobs"][1:] == first["jobs"]
-    assert 'href="2026-27-Q2/ZR1/ZL101/self-assessment.html"' in index
+    assert f'href="{latest}/ZR1/ZL101/self-assessment.html"' in index
     # built without packs, the re-run quarter's report does not point at any
-    rerun = (folder / "2026-27-Q1" / "ZR1" / "regional-benchmark.html").read_text("utf-8")
+    rerun = (folder / earlier / "ZR1" / "regional-benchmark.html").read_text("utf-8")
     assert "self-assessment" not in rerun

@@ -6,14 +6,13 @@ import hashlib
 import html as html_lib
 import json
 import re
-import subprocess
-import sys
 from datetime import date
 
 import pytest
 
 from pipeline.core.periods import parse_slug
 from pipeline.edges import demo
+from tests.conftest import TINY_PERIODS, cli
 
 pytestmark = pytest.mark.e2e
 
@@ -168,26 +167,23 @@ def test_no_clock_time_in_any_output(demo_site):
             assert not any(s in text for s in stamps), f"{path}: today's date"
 
 
-def _report(data, out, *extra, env=None):
-    args = [sys.executable, "-m", "pipeline", "report", "--data", data, "--out", out]
-    args += ["--period", "latest", "--region", "ZR1", "--no-progress", *extra]
-    return subprocess.run(
-        list(map(str, args)), capture_output=True, text=True, env=env, timeout=900
-    )
+def _report(capfd, tiny, out):
+    args = ["report", *tiny.args, "--out", out, "--period", "latest", "--packs", "none"]
+    return cli(capfd, *args, "--no-progress")
 
 
-def test_source_date_epoch_is_the_only_date_a_report_carries(demo_data, tmp_path):
-    import os
-
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01T00:00:00Z
-    result = _report(demo_data, tmp_path / "dated", env=env)
+def test_source_date_epoch_is_the_only_date_a_report_carries(tiny, tmp_path, capfd, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
+    result = _report(capfd, tiny, tmp_path / "dated")
     assert result.returncode == 0, result.stderr
-    html = (tmp_path / "dated" / PERIODS[0] / "ZR1" / "regional-benchmark.html").read_text("utf-8")
+    latest = TINY_PERIODS[-1]
+    html = (tmp_path / "dated" / latest / "ZR1" / "regional-benchmark.html").read_text("utf-8")
     assert _footer(html)["Built"] == "2026-01-01 (SOURCE_DATE_EPOCH)"
     m = json.loads((tmp_path / "dated" / "manifest.json").read_text(encoding="utf-8"))
     assert m["build_date"] == "2026-01-01" == m["jobs"][0]["provenance"]["build_date"]
 
-    bad = _report(demo_data, tmp_path / "bad", env={**os.environ, "SOURCE_DATE_EPOCH": "yesterday"})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    bad = _report(capfd, tiny, tmp_path / "bad")
     assert bad.returncode == 2
     assert "SOURCE_DATE_EPOCH='yesterday'" in bad.stderr and "seconds since" in bad.stderr
     assert not (tmp_path / "bad").exists(), "refused before anything is written"
