@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,25 +56,42 @@ def visit(browser, path: Path, javascript: bool = True, page_csp: bool = False) 
     shows up here as a request, not only as a blocked-by-policy console message; `page_csp`
     keeps it, to show that the page breaks none of its own policy.
     """
+    return next(visits(browser, [path], javascript, page_csp, close=False))
+
+
+def visits(
+    browser, paths: list[Path], javascript: bool = True, page_csp: bool = False, close=True
+) -> Iterator[Visit]:
+    """Open each of `paths` in turn in one browser context, as `visit` opens one: each Visit
+    records what its own page asked for and logged. The context is closed after the last
+    (unless `close` is false: then the caller closes ``visit.page.context``)."""
     context = browser.new_context(
         java_script_enabled=javascript, bypass_csp=not page_csp, viewport=VIEWPORT
     )
     page = context.new_page()
-    v = Visit(page, path.resolve().as_uri())
+    now: list[Visit] = []  # the page being opened
 
     def route(r):
-        if r.request.url == v.url:
+        if r.request.url == now[-1].url:
             r.continue_()
         else:
             r.abort()
 
     context.route("**/*", route)
-    page.on("request", lambda r: v.requests.append(r.url))
-    page.on("console", lambda m: v.console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: v.console_errors.append(f"uncaught: {e}"))
-    page.on("dialog", lambda d: (v.dialogs.append(d.message), d.dismiss()))
-    page.goto(v.url, wait_until="load")
-    return v
+    page.on("request", lambda r: now[-1].requests.append(r.url))
+    page.on(
+        "console", lambda m: now[-1].console_errors.append(m.text) if m.type == "error" else None
+    )
+    page.on("pageerror", lambda e: now[-1].console_errors.append(f"uncaught: {e}"))
+    page.on("dialog", lambda d: (now[-1].dialogs.append(d.message), d.dismiss()))
+    try:
+        for path in paths:
+            now.append(Visit(page, path.resolve().as_uri()))
+            page.goto(now[-1].url, wait_until="load")
+            yield now[-1]
+    finally:
+        if close:
+            context.close()
 
 
 def axe_violations(page) -> list[dict]:

@@ -1,8 +1,11 @@
 """Every demo page in a real browser (Debian's chromium), as a reviewer opens it from a folder.
 
-For every page: no request but the file itself, no console error, and no axe-core violation. For
-every regional report: the rug and every chart are on screen (their colours are in a screenshot),
-with JavaScript on and off; and the print layout keeps the figures behind the charts.
+For every page, with JavaScript on and off (then under the page's own Content-Security-Policy): no
+request but the file itself, no console error and no script; every regional report's rug and
+charts, and every pack's scorecards and charts, laid out on screen. For one page of each kind
+(the index, the validation report, an LA's feedback, a regional report, a pack; the datapack's in
+test_datapack): no axe-core violation, and the rug's and charts' colours in a screenshot, with
+JavaScript on and off. The print layout keeps the figures behind the charts.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import pytest
 
 from pipeline.edges import demo
 from pipeline.html.base import BAND_COLOURS as RUG_BANDS
-from tests.browser import Screenshot, axe_violations, describe, visit
+from tests.browser import Screenshot, axe_violations, describe, visit, visits
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -19,28 +22,117 @@ PERIODS = [demo.LATEST.shifted(-k).slug for k in range(demo.N_PERIODS)]
 REGIONS = [code for code, _, _ in demo.REGIONS]
 REPORTS = [f"{p}/{r}/regional-benchmark.html" for p in PERIODS for r in REGIONS]
 #: `make report` builds the packs of the latest period: one per demo LA
+LAS = [
+    f"ZL{i}{k:02d}" for i, (_, _, n) in enumerate(demo.REGIONS, start=1) for k in range(1, n + 1)
+]
 PACKS = [
     f"{PERIODS[0]}/{r}/ZL{i}{k:02d}/self-assessment.html"
     for i, (r, _, n) in enumerate(demo.REGIONS, start=1)
     for k in range(1, n + 1)
 ]
+FEEDBACK = [f"validation/feedback/{la}.html" for la in LAS]
+SITE = ["index.html", "validation/index.html", *FEEDBACK]
+FAULTY_PACK = next(p for p in PACKS if f"/{demo.FAULTY_LA}/" in p)
+#: one page of each kind, and of each kind's variants: what axe-core checks
+KINDS = {
+    "index": "index.html",
+    "validation report": "validation/index.html",
+    "feedback, return not accepted": f"validation/feedback/{demo.FAULTY_LA}.html",
+    "feedback, return accepted": FEEDBACK[0],
+    "regional report": REPORTS[0],
+    "regional report, first quarter held": REPORTS[-1],
+    "pack": PACKS[0],
+    "pack, return not accepted": FAULTY_PACK,
+}
+#: the reports and packs whose colours are checked in a screenshot
+ON_SCREEN = ["regional report", "regional report, first quarter held", "pack"]
 SN_PURPLE, THIS_LA, NEIGHBOUR_GREY = "#882255", "#0b0c0c", "#6f777b"
 BAND_A, BAND_D = "#2166ac", "#b2182b"  # the rug's best and worst bands
 BAND_COLOURS = [bg for bg, _ in RUG_BANDS.values()]  # the ranking charts' dots, as in the rug
 REGION_BLUE = "#0072b2"  # the region's line in every trend chart
+#: each chart of a kind: its size and whether it is shown (display, visibility), in one call
+CHARTS = """kind => Array.from(document.querySelectorAll(`figure[id^="${kind}-"] svg`)).map(e => {
+    const r = e.getBoundingClientRect();
+    return {width: r.width, height: r.height,
+            visible: r.width > 0 && r.height > 0 && e.checkVisibility({visibilityProperty: true})};
+})"""
 
 
-def _offline_error_free_accessible(v, name):
+def _offline_error_free_script_free(v, name):
     assert v.other_requests == [], f"{name} asked the network for {v.other_requests}"
     assert v.console_errors == [], f"{name} logged errors: {v.console_errors}"
-    found = axe_violations(v.page)
-    assert found == [], f"axe-core on {name}:\n{describe(found)}"
+    assert v.page.locator("script").count() == 0, f"{name} has a script"
 
 
-def _rug_and_charts_on_screen(v, name, first_period: bool):
+def _regional_laid_out(v, name, first_period: bool):
+    """The rug shown, and per theme a trend chart and a ranking chart, each shown at a readable
+    size; the first quarter held has no trend to draw."""
+    page = v.page
+    assert page.locator("table.rug").is_visible(), f"{name}: the rug is not visible"
+    expected = {"trend": 0 if first_period else 6, "rank": 6}
+    for kind, n in expected.items():
+        charts = page.evaluate(CHARTS, kind)
+        assert len(charts) == n, f"{name}: {n} {kind} charts"
+        for i, box in enumerate(charts, start=1):
+            assert box["visible"] and box["width"] > 200 and box["height"] > 100, (
+                f"{name}: {kind} chart {i} is not visible"
+            )
+
+
+def _pack_laid_out(v, name):
+    """Per theme, a scorecard, a trend chart and a ranking among neighbours, each at a readable
+    size; a pack whose return was not accepted says so and shows no figures."""
+    page = v.page
+    if f"/{demo.FAULTY_LA}/" in name:  # its return was not accepted
+        assert page.locator("p.notice").is_visible()
+        assert (
+            page.locator("figure svg").count() == 0 and page.locator("table.scorecard").count() == 0
+        )
+        return
+    assert page.locator("table.scorecard").count() == 6
+    for kind in ("trend", "rank"):
+        charts = page.evaluate(CHARTS, kind)
+        assert len(charts) == 6, f"{name}: 6 {kind} charts"
+        for i, box in enumerate(charts, start=1):
+            assert box["width"] > 200 and box["height"] > 100, f"{name}: {kind} chart {i}"
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript on", "javascript off"])
+@pytest.mark.parametrize(
+    "pages", [SITE, REPORTS, PACKS], ids=["index and validation", "regional reports", "packs"]
+)
+def test_every_page_is_offline_error_free_and_script_free(browser, demo_site, pages, javascript):
+    """Every page, one after another: nothing but the file itself is asked for, nothing logged,
+    no script; the reports' and packs' figures laid out. JavaScript off, the page's own
+    Content-Security-Policy applies: nothing may break it."""
+    paths = [demo_site / name for name in pages]
+    for name, v in zip(
+        pages, visits(browser, paths, javascript, page_csp=not javascript), strict=True
+    ):
+        label = f"{name} (JavaScript {'on' if javascript else 'off'})"
+        _offline_error_free_script_free(v, label)
+        if name in REPORTS:
+            _regional_laid_out(v, label, first_period=name.startswith(PERIODS[-1]))
+        elif name in PACKS:
+            _pack_laid_out(v, label)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_each_kind_of_page_is_accessible(browser, demo_site, kind):
+    """No axe-core violation of any impact, on one page of each kind."""
+    name = KINDS[kind]
+    v = visit(browser, demo_site / name)
+    try:
+        _offline_error_free_script_free(v, name)
+        found = axe_violations(v.page)
+        assert found == [], f"axe-core on {name}:\n{describe(found)}"
+    finally:
+        v.page.context.close()
+
+
+def _rug_and_charts_on_screen(v, name):
     page = v.page
     rug = page.locator("table.rug")
-    assert rug.is_visible(), f"{name}: the rug is not visible"
     shot = Screenshot(page)
     box = rug.bounding_box()
     assert shot.pixels_of(box, BAND_A) > 100 and shot.pixels_of(box, BAND_D) > 100, (
@@ -49,91 +141,50 @@ def _rug_and_charts_on_screen(v, name, first_period: bool):
     # Per theme, a trend chart (the region's blue line) and a ranking chart (dots by band); the
     # first quarter held has no trend to draw.
     kinds = {"trend": [REGION_BLUE], "rank": BAND_COLOURS}
-    expected = {"trend": 0 if first_period else 6, "rank": 6}
     for kind, colours in kinds.items():
         charts = page.locator(f'figure[id^="{kind}-"] svg')
-        assert charts.count() == expected[kind], f"{name}: {expected[kind]} {kind} charts"
         for i in range(charts.count()):
-            chart = charts.nth(i)
-            box = chart.bounding_box()
-            assert chart.is_visible() and box["width"] > 200 and box["height"] > 100, (
-                f"{name}: {kind} chart {i + 1} is not visible"
-            )
+            box = charts.nth(i).bounding_box()
             assert sum(shot.pixels_of(box, c) for c in colours) > 20, (
                 f"{name}: {kind} chart {i + 1} shows none of its colours {colours}"
             )
 
 
-@pytest.mark.parametrize("name", REPORTS)
-def test_regional_report_in_the_browser(browser, demo_site, name):
-    """Offline, error-free and accessible; the rug and charts on screen, JavaScript on and off."""
-    for javascript in (True, False):
-        # JavaScript off, the page's own Content-Security-Policy applies: nothing may break it
-        v = visit(browser, demo_site / name, javascript=javascript, page_csp=not javascript)
-        try:
-            if javascript:  # axe-core is itself a script
-                _offline_error_free_accessible(v, name)
-            else:
-                assert v.other_requests == [] and v.console_errors == []
-            _rug_and_charts_on_screen(
-                v,
-                f"{name} (JavaScript {'on' if javascript else 'off'})",
-                first_period=name.startswith(PERIODS[-1]),
-            )
-        finally:
-            v.page.context.close()
-
-
 def _pack_on_screen(v, name):
-    """Per theme, a scorecard, a trend chart (the neighbours' purple mean, the region's blue)
-    and a ranking among neighbours (the LA's black diamond, the neighbours' grey dots)."""
+    """The trend charts show the neighbours' purple mean and the region's blue; the ranking
+    among neighbours the LA's black diamond and the neighbours' grey dots."""
     page = v.page
     shot = Screenshot(page)
-    if f"/{demo.FAULTY_LA}/" in name:  # its return was not accepted
-        assert page.locator("p.notice").is_visible()
-        assert (
-            page.locator("figure svg").count() == 0 and page.locator("table.scorecard").count() == 0
-        )
-        return
-    assert page.locator("table.scorecard").count() == 6
     for kind, colours in {
         "trend": [SN_PURPLE, REGION_BLUE],
         "rank": [THIS_LA, NEIGHBOUR_GREY],
     }.items():
         charts = page.locator(f'figure[id^="{kind}-"] svg')
-        assert charts.count() == 6, f"{name}: 6 {kind} charts"
         for i in range(6):
             box = charts.nth(i).bounding_box()
-            assert box["width"] > 200 and box["height"] > 100, f"{name}: {kind} chart {i + 1}"
             for c in colours:
                 assert shot.pixels_of(box, c) > 10, f"{name}: {kind} chart {i + 1} lacks {c}"
 
 
-@pytest.mark.parametrize("name", PACKS)
-def test_self_assessment_pack_in_the_browser(browser, demo_site, name):
-    """Offline, error-free and accessible; scorecards and charts shown, JavaScript on and off."""
-    for javascript in (True, False):
-        v = visit(browser, demo_site / name, javascript=javascript, page_csp=not javascript)
-        try:
-            if javascript:
-                _offline_error_free_accessible(v, name)
-            else:
-                assert v.other_requests == [] and v.console_errors == []
-            _pack_on_screen(v, f"{name} (JavaScript {'on' if javascript else 'off'})")
-        finally:
-            v.page.context.close()
-
-
-def test_site_pages_in_the_browser(browser, demo_site):
-    """The index, the validation report and every LA's feedback page."""
-    feedback = sorted((demo_site / "validation" / "feedback").glob("*.html"))
-    assert len(feedback) == sum(n for _, _, n in demo.REGIONS), "a feedback page per demo LA"
-    for path in [demo_site / "index.html", demo_site / "validation" / "index.html", *feedback]:
-        v = visit(browser, path)
-        try:
-            _offline_error_free_accessible(v, path.relative_to(demo_site).as_posix())
-        finally:
-            v.page.context.close()
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript on", "javascript off"])
+@pytest.mark.parametrize("kind", ON_SCREEN)
+def test_the_figures_colours_are_on_screen(browser, demo_site, kind, javascript):
+    """The rug's bands and every chart's colours in a screenshot of a regional report (of the
+    latest quarter, and of the first held) and of a pack, with JavaScript on and off (then under
+    the page's own Content-Security-Policy, which must not block the styles)."""
+    name = KINDS[kind]
+    v = visit(browser, demo_site / name, javascript=javascript, page_csp=not javascript)
+    label = f"{name} (JavaScript {'on' if javascript else 'off'})"
+    try:
+        if name in REPORTS:
+            first = name.startswith(PERIODS[-1])
+            _regional_laid_out(v, label, first_period=first)
+            _rug_and_charts_on_screen(v, label)
+        else:
+            _pack_laid_out(v, label)
+            _pack_on_screen(v, label)
+    finally:
+        v.page.context.close()
 
 
 def test_print_layout_keeps_the_figures_and_drops_navigation(browser, demo_site):
@@ -178,6 +229,7 @@ def test_the_checks_catch_a_page_that_phones_home_or_fails_axe(browser, tmp_path
         }
         assert any("chart.png" in u for u in v.other_requests), "a relative file is a request too"
         assert any("undefinedFunction" in e for e in v.console_errors)
+        assert v.page.locator("script").count() == 2, "and its scripts are seen"
         ids = {x["id"] for x in axe_violations(v.page)}
         assert {"image-alt", "html-has-lang"} <= ids
     finally:
