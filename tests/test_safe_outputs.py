@@ -6,8 +6,8 @@ One module-wide build of the demo with:
 - the indicator with the most small counts published to 3 decimals, so that every figure
   disclosure control withholds has a distinctive text to look for;
 - a protective marking in dataset.yaml.
-It is built twice: as published (suppressed), and unsuppressed for one region and quarter, to
-show that the scan does find the figures where they are not withheld.
+It is built twice, side by side: as published (suppressed), and unsuppressed for one region's
+latest report, to show that the scan does find the figures where they are not withheld.
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ import pytest
 import yaml
 
 from tests.browser import visit
+from tests.conftest import cli
 
 pytestmark = pytest.mark.xdist_group("safe-outputs")
+#: the tests that read the module's build, which runs every demo notebook
+e2e = pytest.mark.e2e
 
 LA, REGION, LATEST = "ZL102", "ZR1", "2026-27-Q2"
 FORMULA_NAME = '=HYPERLINK("https://example.invalid/?leak","Brackenford")'
@@ -36,13 +39,16 @@ MARKING = "OFFICIAL-SENSITIVE"
 TEXT_FILES = (".html", ".ipynb", ".csv", ".json", ".xml")
 
 
-def _tartan(*args) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
+def _start(*args, log: Path) -> subprocess.Popen:
+    """`tartan ARGS` started in a process of its own, its output written to `log`."""
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "pipeline", *map(str, args)], stdout=out, stderr=out
+        )
+
+
+def _finished(proc: subprocess.Popen, log: Path) -> None:
+    assert proc.wait(timeout=1800) == 0, log.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -77,23 +83,27 @@ def hostile(tmp_path_factory, demo_data):
         rows.to_csv(path, index=False)
 
     published, unsuppressed = root / "published", root / "unsuppressed"
-    done = _tartan(
-        "report", "--data", data, "--contracts", contracts, "--out", published, "--no-progress"
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    done = _tartan(
-        "report", "--data", data, "--contracts", contracts, "--out", unsuppressed,
-        "--unsuppressed", "--region", REGION, "--period", LATEST, "--no-progress",
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
+    runs = [
+        (_start(
+            "report", "--data", data, "--contracts", contracts, "--out", published,
+            "--no-progress", log=root / "published.log",
+        ), root / "published.log"),
+        (_start(
+            "report", "--data", data, "--contracts", contracts, "--out", unsuppressed,
+            "--unsuppressed", "--region", REGION, "--period", LATEST, "--packs", "none",
+            "--no-progress", log=root / "unsuppressed.log",
+        ), root / "unsuppressed.log"),
+    ]  # fmt: skip
 
-    from pipeline.orchestration.inputs import published as disclosed
-    from pipeline.orchestration.inputs import validate
     from pipeline.orchestration.settings import Settings
+    from tests.internals import published as disclosed
+    from tests.internals import validate
 
     s = Settings(data=data, out=published, contracts=contracts)
     v, inputs = validate(s)
     _, sdc = disclosed(s, v, inputs)
+    for proc, log in runs:
+        _finished(proc, log)
     return {
         "data": data,
         "contracts": contracts,
@@ -112,14 +122,24 @@ def _texts(folder: Path) -> dict[Path, str]:
     }
 
 
-def _found(token: str, text: str) -> bool:
-    return re.search(rf"(?<![\d.]){re.escape(token)}(?![\d])", text) is not None
+#: a figure to three decimals, standing alone: not inside a longer number
+NUMBER = re.compile(r"(?<![\d.])\d+\.\d{3}(?![\d])")
+
+
+def _found(tokens: set[str], text: str) -> set[str]:
+    """Which of the tokens (each a figure to three decimals) the text holds, each standing alone.
+
+    One pass over the text finds every such figure: a token stands alone where it is a match of
+    NUMBER, and two matches cannot overlap (a match ends where no digit follows, and none starts
+    after a digit or a point)."""
+    return tokens & set(NUMBER.findall(text))
 
 
 def _figures_csvs(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.csv"))
 
 
+@e2e
 def test_no_file_of_the_run_holds_a_figure_that_disclosure_control_withheld(hostile):
     removed = hostile["removed"]
     values = removed[removed["field"].eq("value") & removed["indicator_id"].eq(DISTINCT)]
@@ -138,16 +158,17 @@ def test_no_file_of_the_run_holds_a_figure_that_disclosure_control_withheld(host
     assert len(tokens) >= 30
     texts = _texts(hostile["published"])
     assert len(texts) > 150  # reports (html, ipynb, csv), validation pages, index, manifest
-    leaks = [(t, p.name) for p in texts for t in sorted(tokens) if _found(t, texts[p])]
+    leaks = [(t, p.name) for p in texts for t in sorted(_found(tokens, texts[p]))]
     assert leaks == []
 
     # the scan finds them where they are not withheld: ZR1's latest quarter, unsuppressed
     zr1 = values[values["period"].eq(LATEST) & values["la_code"].str.startswith("ZL1")]
     open_texts = "\n".join(_texts(hostile["unsuppressed"]).values())
     mine = {f"{v:g}" for v in zr1["value"]} & tokens
-    assert mine and all(_found(t, open_texts) for t in mine)
+    assert mine and _found(mine, open_texts) == mine
 
 
+@e2e
 def test_every_withheld_cell_is_blank_and_c_in_every_figures_csv(hostile):
     removed = hostile["removed"]
     cells = set(zip(removed["la_code"], removed["period"], removed["indicator_id"], strict=True))
@@ -161,6 +182,7 @@ def test_every_withheld_cell_is_blank_and_c_in_every_figures_csv(hostile):
     assert checked > 50
 
 
+@e2e
 def test_every_page_states_the_rule_and_carries_the_marking(hostile):
     pages = [p for p in hostile["published"].rglob("*.html")]
     assert len(pages) > 60
@@ -175,6 +197,7 @@ def test_every_page_states_the_rule_and_carries_the_marking(hostile):
         assert "unsuppressed and not for circulation" in html, p  # its footer says so too
 
 
+@e2e
 def test_no_csv_cell_is_a_formula_and_the_formula_name_is_kept_as_text(hostile):
     starts = ("=", "+", "-", "@", "\t", "\r")
     named = 0
@@ -188,11 +211,15 @@ def test_no_csv_cell_is_a_formula_and_the_formula_name_is_kept_as_text(hostile):
     assert named > 0
 
 
-def test_the_return_template_for_an_la_named_like_a_formula_holds_no_formula(hostile, tmp_path):
+@e2e
+def test_the_return_template_for_an_la_named_like_a_formula_holds_no_formula(
+    hostile, tmp_path, capfd
+):
     import openpyxl
 
     out = tmp_path / "template.xlsx"
-    done = _tartan(
+    done = cli(
+        capfd,
         "template", "--la", LA, "--period", LATEST, "--data", hostile["data"],
         "--contracts", hostile["contracts"], "--out", out,
     )  # fmt: skip
@@ -203,6 +230,8 @@ def test_the_return_template_for_an_la_named_like_a_formula_holds_no_formula(hos
     assert book["Return"]["A1"].value.startswith("'" + FORMULA_NAME)
 
 
+@e2e
+@pytest.mark.browser
 def test_the_script_note_and_formula_name_render_as_text_in_the_browser(hostile, browser):
     out = hostile["published"]
     pages = [
@@ -226,18 +255,17 @@ def test_the_script_note_and_formula_name_render_as_text_in_the_browser(hostile,
 
 
 def test_a_reference_code_that_would_name_a_path_is_refused_and_nothing_is_written(
-    demo_data, tmp_path
+    tiny, tmp_path, capfd
 ):
-    data = tmp_path / "data"
-    shutil.copytree(demo_data, data)
-    las_path = data / "reference" / "local_authorities.csv"
+    data = tiny.copy(tmp_path / "data")
+    las_path = data.data / "reference" / "local_authorities.csv"
     las = pd.read_csv(las_path, dtype=str, keep_default_na=False)
     las.loc[las["la_code"].eq("ZL101"), "la_code"] = "../../etc"
-    las.loc[las["region_code"].eq("ZR3"), "region_code"] = "ZR3/../../x"
+    las.loc[las["la_code"].eq("ZL108"), "region_code"] = "ZR1/../../x"
     las.to_csv(las_path, index=False)
     out = tmp_path / "out"
-    done = _tartan("report", "--data", data, "--out", out, "--no-progress")
+    done = cli(capfd, "report", *data.args, "--out", out, "--no-progress")
     assert done.returncode == 2, done.stdout + done.stderr
     assert "la_code '../../etc' is not a code; expected letters and digits only" in done.stderr
-    assert "region_code 'ZR3/../../x' is not a code" in done.stderr
+    assert "region_code 'ZR1/../../x' is not a code" in done.stderr
     assert not out.exists() and not (tmp_path / "etc").exists()
