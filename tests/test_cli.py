@@ -1,55 +1,54 @@
-"""The command line: help everywhere, clear errors, exit codes 0 / 1 data problems / 2 usage."""
+"""The command line: help everywhere, clear errors, exit codes 0 / 1 data problems / 2 usage.
+
+Run in this process (`pipeline.cli.main`, its output read from the file descriptors), but for the
+top-level help, which shows that `python -m pipeline` starts in a fresh interpreter.
+"""
 
 from __future__ import annotations
-
-import subprocess
-import sys
 
 import pytest
 
 from pipeline.orchestration.settings import COMMANDS as DECLARED
+from tests.conftest import cli
+from tests.conftest import tartan as fresh
 
 COMMANDS = list(DECLARED)  # every command, as declared with its options
 
 
-def tartan(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-    )
+@pytest.fixture
+def tartan(capfd):
+    """`tartan ARGS` in this process: the return code and output, as a subprocess gives them."""
+    return lambda *args: cli(capfd, *args)
 
 
 def test_top_level_help_lists_commands():
-    r = tartan("--help")
+    r = fresh("--help", timeout=600)
     assert r.returncode == 0
     for c in COMMANDS:
         assert c in r.stdout
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_has_help(command):
+def test_every_command_has_help(tartan, command):
     r = tartan(command, "--help")
     assert r.returncode == 0
     assert "usage: tartan" in r.stdout
 
 
-def test_unknown_option_is_a_usage_error():
+def test_unknown_option_is_a_usage_error(tartan):
     r = tartan("report", "--no-such-option")
     assert r.returncode == 2
     assert "unrecognized arguments" in r.stderr
 
 
-def test_missing_data_folder_is_a_usage_error(tmp_path):
+def test_missing_data_folder_is_a_usage_error(tartan, tmp_path):
     r = tartan("report", "--data", tmp_path / "nowhere", "--out", tmp_path / "out")
     assert r.returncode == 2
     assert "no such data folder" in r.stderr
     assert "Traceback" not in r.stderr
 
 
-def test_validate_reports_the_faulty_demo_return_and_exits_1(demo_data, tmp_path):
+def test_validate_reports_the_faulty_demo_return_and_exits_1(tartan, demo_data, tmp_path):
     r = tartan("validate", "--data", demo_data, "--out", tmp_path)
     assert r.returncode == 1, r.stderr
     assert "ZL203_2026-27-Q2.csv" in r.stdout
@@ -58,12 +57,12 @@ def test_validate_reports_the_faulty_demo_return_and_exits_1(demo_data, tmp_path
     assert "Traceback" not in r.stderr
 
 
-def test_unknown_region_and_period_are_refused_before_any_report(demo_data, tmp_path):
+def test_unknown_region_and_period_are_refused_before_any_report(tartan, tiny, tmp_path):
     out = tmp_path / "out"
-    r = tartan("report", "--data", demo_data, "--out", out, "--region", "ZR9")
+    r = tartan("report", *tiny.args, "--out", out, "--region", "ZR9")
     assert r.returncode == 2
     assert "region ZR9 is not in the reference data" in r.stderr
-    r = tartan("report", "--data", demo_data, "--out", out, "--period", "2030-31-Q1")
+    r = tartan("report", *tiny.args, "--out", out, "--period", "2030-31-Q1")
     assert r.returncode == 2
     assert "period '2030-31-Q1' has no returns" in r.stderr
     assert not list(out.glob("*/*/regional-benchmark.html"))
@@ -80,7 +79,7 @@ def test_unknown_region_and_period_are_refused_before_any_report(demo_data, tmp_
     ],
 )
 def test_a_path_in_place_of_a_code_or_period_is_refused_and_nothing_written(
-    demo_data, tmp_path, args
+    tartan, demo_data, tmp_path, args
 ):
     out = tmp_path / "out"
     where = ["--out", out / "t.xlsx"] if args[0] == "template" else ["--out", out]
@@ -93,7 +92,7 @@ def test_a_path_in_place_of_a_code_or_period_is_refused_and_nothing_written(
     assert not out.exists(), "nothing written"
 
 
-def test_template_filled_in_by_an_la_is_accepted_in_place_of_its_csv(demo_data, tmp_path):
+def test_template_filled_in_by_an_la_is_accepted_in_place_of_its_csv(tartan, demo_data, tmp_path):
     """The XLSX template: header below a title block, one row per indicator, pre-filled keys.
 
     Filled in with the LA's figures and checked beside the dataset, it replaces the LA's CSV for
