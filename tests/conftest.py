@@ -53,6 +53,29 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if NOTEBOOK_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.e2e)
+    _xdist_groups(config, items)
+
+
+def _xdist_groups(config, items) -> None:
+    """Keep each `xdist_group` on one worker under ``--dist loadgroup``.
+
+    pytest-xdist 3.8 names a test's group by appending ``@group`` to ``item._nodeid``, which
+    pytest 9 no longer reads (a node's id is ``item._id``): the groups were silently ignored, and
+    every worker that ran one of a module's tests built its module-wide fixtures again. This does
+    what xdist means to, where it did not.
+    """
+    if not getattr(config.option, "loadgroup", False):  # set on xdist's workers only
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = {
+            str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+            for m in item.iter_markers("xdist_group")
+        }
+        suffix = "@" + "_".join(sorted(groups))
+        if groups and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+            item._id = NodeId.parse(item.nodeid + suffix)
 
 
 def pytest_collection_finish(session):

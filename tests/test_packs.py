@@ -14,7 +14,8 @@ import pytest
 from pipeline.core.periods import parse_slug
 from tests.conftest import ROOT, TINY_PERIODS, tartan
 
-pytestmark = pytest.mark.e2e
+# One module-wide build: its tests stay on one pytest-xdist worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-packs")]
 (FIRST, PREVIOUS, LATEST), REGION = TINY_PERIODS, "ZR1"
 NO_PREVIOUS, NO_NEIGHBOURS, NO_POPULATION = "ZL101", "ZL105", "ZL107"
 
