@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +21,8 @@ from pipeline.cli import main
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.narrative import persistent_worst_band, region_profile
 from pipeline.edges import ees
-from pipeline.orchestration.products.published import (
+from tests.conftest import PUBLIC_DATA, ROOT, cli, tartan
+from tests.internals import (
     DFE_COUNTS,
     DFE_VALUE,
     TARTAN_SUM,
@@ -31,7 +30,6 @@ from pipeline.orchestration.products.published import (
     choose_year,
     trend_window,
 )
-from tests.conftest import PUBLIC_DATA, ROOT
 from tests.test_ees import small_source
 
 MAPPING = ROOT / "data_contracts" / "datapack.yaml"
@@ -51,12 +49,16 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", h.unescape(text))
 
 
-def _build(source: Path, out: Path, *args: str, contracts: Path | None = None):
+def _argv(source: Path, out: Path, *args: str, contracts: Path | None = None) -> list[str]:
     argv = ["datapack", "--source", str(source), "--out", str(out), "--no-progress", *args]
     if contracts is not None:
         argv += ["--contracts", str(contracts)]
-    cmd = [sys.executable, "-m", "pipeline", *argv]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
+    return argv
+
+
+def _build(capfd, source: Path, out: Path, *args: str, contracts: Path | None = None):
+    """`tartan datapack` in this process (see `tests.conftest.cli`)."""
+    return cli(capfd, *_argv(source, out, *args, contracts=contracts))
 
 
 # ------------------------------------------------------------------------- the real files
@@ -68,14 +70,17 @@ def public_datapack(tmp_path_factory) -> Path:
     if _absent:
         pytest.skip(f"public data not available in {PUBLIC_DATA}: {', '.join(_absent)}")
     out = tmp_path_factory.mktemp("datapack")
-    r = _build(PUBLIC_DATA, out)
+    r = tartan(*_argv(PUBLIC_DATA, out), timeout=1200)
     assert r.returncode == 0, r.stdout + r.stderr
     return out
 
 
 pytestmark = pytest.mark.xdist_group("datapack")
+#: the tests that build a datapack, which runs its notebooks
+e2e = pytest.mark.e2e
 
 
+@e2e
 @real
 def test_every_region_and_all_153_las_from_the_published_files(public_datapack):
     folder = public_datapack / "datapack"
@@ -108,6 +113,7 @@ def test_every_region_and_all_153_las_from_the_published_files(public_datapack):
     assert len(indicators) >= 6 and len(data_files) >= 3
 
 
+@e2e
 @real
 def test_a_datapack_compares_each_la_with_its_neighbours_region_and_england(public_datapack):
     """Barnsley (recoded in 2025) in Yorkshire and The Humber: its row of the LA table has the
@@ -146,6 +152,7 @@ def test_a_datapack_compares_each_la_with_its_neighbours_region_and_england(publ
     assert f"(from {earlier['value'].iloc[0]:.0f}) {years}" in line
 
 
+@e2e
 @real
 def test_published_cross_check_passes_for_every_region(public_datapack):
     folder = public_datapack / "datapack"
@@ -159,25 +166,31 @@ def test_published_cross_check_passes_for_every_region(public_datapack):
         assert re.search(r"\d+ comparisons, \d+ agree .* and 0 differ", page)
 
 
+@e2e
 @real
-def test_rebuilt_byte_for_byte_and_unchanged_datapacks_are_not_run_again(public_datapack, tmp_path):
+def test_rebuilt_byte_for_byte_and_unchanged_datapacks_are_not_run_again(
+    public_datapack, tmp_path, capfd
+):
     other = tmp_path / "again"
-    r = _build(PUBLIC_DATA, other)
+    r = _build(capfd, PUBLIC_DATA, other)
     assert r.returncode == 0, r.stderr
     a, b = public_datapack / "datapack", other / "datapack"
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
     for rel in files:
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
-    again = _build(PUBLIC_DATA, other)
+    again = _build(capfd, PUBLIC_DATA, other)
     assert again.returncode == 0 and "0 run, 9 unchanged" in again.stdout
 
 
+@e2e
 @real
-def test_an_earlier_year_joins_the_datapack_index_beside_the_latest(public_datapack, tmp_path):
+def test_an_earlier_year_joins_the_datapack_index_beside_the_latest(
+    public_datapack, tmp_path, capfd
+):
     out = tmp_path / "out"
     shutil.copytree(public_datapack, out)
-    r = _build(PUBLIC_DATA, out, "--year", "2019", "--region", "E12000001")
+    r = _build(capfd, PUBLIC_DATA, out, "--year", "2019", "--region", "E12000001")
     assert r.returncode == 0, r.stderr
     folder = out / "datapack"
     index = (folder / "index.html").read_text("utf-8")
@@ -187,6 +200,8 @@ def test_an_earlier_year_joins_the_datapack_index_beside_the_latest(public_datap
     assert "North East: annual datapack, 2019" in page and "Trend since 2015" in page
 
 
+@e2e
+@pytest.mark.browser
 @real
 def test_the_datapack_in_the_browser(browser, public_datapack):
     """Offline, error-free and accessible: the index and London's datapack (33 LAs), its rug's
@@ -223,10 +238,20 @@ def _small(tmp_path: Path) -> tuple[Path, Path]:
     return source, contracts
 
 
-def test_small_source_builds_and_states_where_each_area_figure_comes_from(tmp_path):
-    source, contracts = _small(tmp_path)
-    out = tmp_path / "out"
-    r = _build(source, out, contracts=contracts)
+@pytest.fixture(scope="module")
+def small_datapack(tmp_path_factory) -> dict:
+    """The small source's datapack, built once, with the source's files as they were before."""
+    root = tmp_path_factory.mktemp("small")
+    source, contracts = _small(root)
+    before = {p: p.read_bytes() for p in source.rglob("*") if p.is_file()}
+    out = root / "out"
+    r = tartan(*_argv(source, out, contracts=contracts), timeout=1200)
+    return {"source": source, "before": before, "out": out, "run": r}
+
+
+@e2e
+def test_small_source_builds_and_states_where_each_area_figure_comes_from(small_datapack):
+    out, r = small_datapack["out"], small_datapack["run"]
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Datapack 2025: 2 of 2 regional datapacks built" in r.stdout
     csv = pd.read_csv(out / "datapack" / "2025" / "E12000003" / "datapack.csv", dtype=str)
@@ -235,14 +260,15 @@ def test_small_source_builds_and_states_where_each_area_figure_comes_from(tmp_pa
     assert region.set_index("indicator_id").at["rereferrals_pct", "value"] == "23.3"
 
 
-def test_an_altered_regional_figure_fails_the_datapack_naming_it(tmp_path):
+@e2e
+def test_an_altered_regional_figure_fails_the_datapack_naming_it(tmp_path, capfd):
     source, contracts = _small(tmp_path)
     c1 = source / "ees" / "c1.csv"
     text = c1.read_text("utf-8")
     assert ",E12000003,,,,,Referrals and Re-referrals,9300,2170,23.3" in text
     c1.write_text(text.replace(",9300,2170,23.3", ",9300,2170,25.3"), "utf-8")
     out = tmp_path / "out"
-    r = _build(source, out, contracts=contracts)
+    r = _build(capfd, source, out, contracts=contracts)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "1 differ" in r.stdout
     assert "differs: E12000003 2025 rereferrals_pct value: DfE published 25.3" in r.stderr
@@ -258,10 +284,10 @@ def test_an_altered_regional_figure_fails_the_datapack_naming_it(tmp_path):
         (["--region", "E12000009"], "region E12000009 is not in the reference data"),
     ],
 )
-def test_a_bad_request_is_refused_with_exit_2_and_writes_nothing(tmp_path, args, message):
+def test_a_bad_request_is_refused_with_exit_2_and_writes_nothing(tmp_path, capfd, args, message):
     source, contracts = _small(tmp_path)
     out = tmp_path / "out"
-    r = _build(source, out, *args, contracts=contracts)
+    r = _build(capfd, source, out, *args, contracts=contracts)
     assert r.returncode == 2 and message in r.stderr, r.stderr
     assert not out.exists()
 
@@ -271,12 +297,11 @@ def test_a_missing_source_folder_is_refused_with_exit_2(tmp_path, capsys):
     assert "nowhere: no such folder" in capsys.readouterr().err
 
 
-def test_source_files_are_never_modified(tmp_path):
-    source, contracts = _small(tmp_path)
-    before = {p: p.read_bytes() for p in source.rglob("*") if p.is_file()}
-    r = _build(source, tmp_path / "out", contracts=contracts)
+@e2e
+def test_source_files_are_never_modified(small_datapack):
+    source, r = small_datapack["source"], small_datapack["run"]
     assert r.returncode == 0, r.stderr
-    assert {p: p.read_bytes() for p in source.rglob("*") if p.is_file()} == before
+    assert {p: p.read_bytes() for p in source.rglob("*") if p.is_file()} == small_datapack["before"]
 
 
 # ------------------------------------------------------------------------- the parts
