@@ -9,6 +9,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from pipeline.orchestration import jobs
 
+pytestmark = pytest.mark.e2e  # each test runs a notebook
+
 
 def _job(tmp_path, source: str) -> jobs.Job:
     nb = new_notebook(cells=[new_code_cell("x = 1", metadata={"tags": ["parameters"]})])

@@ -14,6 +14,8 @@ from pipeline.orchestration import jobs, kernels
 from tests.test_jobs import _job
 
 pytestmark = pytest.mark.skipif(not kernels.available(), reason="kernels are forked on Linux only")
+#: the tests that run a notebook
+e2e = pytest.mark.e2e
 
 #: what a kernel's start decides: the hash seed, the working folder, the import path, the
 #: environment the kernel spec sets, and whose child it is
@@ -48,6 +50,7 @@ def _run(tmp_path, name, source, server=""):
     return res
 
 
+@e2e
 def test_a_forked_kernel_runs_a_notebook_as_a_fresh_kernel_does(tmp_path, server):
     forked = _output(_run(tmp_path, "forked", PROBE, server))
     fresh = _output(_run(tmp_path, "fresh", PROBE))
@@ -57,12 +60,14 @@ def test_a_forked_kernel_runs_a_notebook_as_a_fresh_kernel_does(tmp_path, server
     assert forked[-1].endswith("False") and fresh[-1].endswith("True")
 
 
+@e2e
 def test_a_forked_kernel_that_dies_fails_its_job_alone(tmp_path, server):
     res = _run(tmp_path, "dies", "import os\nos._exit(3)", server)
     assert res.status == "failed" and "the kernel died while running a cell" in res.error
     assert _output(_run(tmp_path, "next", PROBE, server))[-1] == "parent is the worker: False"
 
 
+@e2e
 def test_kernels_start_the_usual_way_when_the_server_cannot_be_reached(tmp_path, monkeypatch):
     jobs.ensure_kernel()
     monkeypatch.setenv("WORKER", str(os.getpid()))

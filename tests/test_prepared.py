@@ -15,21 +15,21 @@ import pytest
 
 from pipeline.orchestration import cache
 from pipeline.orchestration.jobs import JobResult
-from pipeline.orchestration.products import quarterly
-from pipeline.orchestration.products.quarterly_jobs import pack_job, regional_job
 from pipeline.orchestration.progress import Progress
 from pipeline.orchestration.settings import Settings
 from pipeline.report import REPORTS, SelfAssessmentPack
 from pipeline.report.prepared import SECTIONS, Prepared
+from tests.internals import pack_job, prepare_plan, regional_job
 
 PERIOD = "2026-27-Q2"
 
 
 @pytest.fixture(scope="module")
-def planned(demo_data, tmp_path_factory):
-    """The slices of a pack and of its regional report, as the driver writes them."""
+def planned(tiny, tmp_path_factory):
+    """The slices of a pack and of its regional report (of the tiny dataset), as the driver
+    writes them."""
     out = tmp_path_factory.mktemp("prepared")
-    plan = quarterly.prepare_plan(Settings(data=demo_data, out=out))
+    plan = prepare_plan(Settings(data=tiny.data, out=out, contracts=tiny.contracts))
     pack = pack_job(plan, PERIOD, "ZL101", "ZR1", "North Vale")
     regional = regional_job(plan, PERIOD, "ZR1", "North Vale", {("ZL101", PERIOD): True})
     for p in (pack, regional):
