@@ -10,11 +10,13 @@ OUT    ?= outputs
 SOURCE ?= ../shared/public-data
 YEAR   ?=
 
-.PHONY: help setup report datapack validate test browser lint format bench lab lock clean distclean
+.PHONY: help setup report datapack validate test test-fast browser lint format bench lab lock clean distclean
 
 help:
 	@echo "make report    build every report from the embedded demo data into $(OUT)/"
-	@echo "make test      run the test suite (and lint)"
+	@echo "make test      run the test suite, browser tests included (a few minutes)"
+	@echo "make test-fast the tests that run no notebook and open no browser (under a minute),"
+	@echo "               for the inner loop"
 	@echo "make datapack  the annual datapack of every region from DfE's published statistics"
 	@echo "               in $(SOURCE) (YEAR=2024 for an earlier year) into $(OUT)/datapack/"
 	@echo "make validate  validate the returns in $(DATA) (exit 1 if any is rejected;"
@@ -69,6 +71,10 @@ browser:
 # Tests run on every core; tests that share a module-wide build stay on one worker (loadgroup).
 test: $(STAMP) browser
 	$(BIN)/pytest -n auto --dist loadgroup
+
+# No notebook, no report run, no browser: the tests marked e2e or browser are left out.
+test-fast: $(STAMP)
+	$(BIN)/pytest -n auto --dist loadgroup -m "not e2e and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
