@@ -267,8 +267,8 @@ def test_no_withheld_count_can_be_published_or_recovered(rows):
 def test_a_validation_finding_on_a_withheld_figure_quotes_c(demo_data, tmp_path):
     import shutil
 
-    from pipeline.orchestration.inputs import published, validate
     from pipeline.orchestration.settings import Settings
+    from tests.internals import published, validate
 
     data = tmp_path / "data"
     shutil.copytree(demo_data, data)

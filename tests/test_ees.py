@@ -21,8 +21,8 @@ from pipeline.core.crosscheck import AGREES, DIFFERS, INCOMPLETE, crosscheck
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.vocabulary import OK, STATUS_SYMBOLS
 from pipeline.edges import ees
-from pipeline.orchestration.products.published import load_published
 from tests.conftest import PUBLIC_DATA, ROOT
+from tests.internals import load_published
 
 MAPPING = ROOT / "data_contracts" / "datapack.yaml"
 REFERENCE_CONTRACT = ROOT / "data_contracts" / "reference.yaml"

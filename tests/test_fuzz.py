@@ -47,7 +47,6 @@ from pipeline.core.errors import DataError
 from pipeline.core.periods import Period, from_ees, parse_slug
 from pipeline.core.vocabulary import BANDS, OK
 from pipeline.edges.files import Sheet, read_return
-from pipeline.orchestration.inputs import load_inputs
 from pipeline.orchestration.settings import Settings
 from pipeline.orchestration.validation import (
     ACCEPTED,
@@ -57,6 +56,7 @@ from pipeline.orchestration.validation import (
 )
 from tests.catalogues import catalogue
 from tests.conftest import RETURN_COLUMNS
+from tests.internals import load_inputs
 
 settings.register_profile(
     "fuzz",

@@ -8,8 +8,6 @@ import pandas as pd
 import pytest
 
 from pipeline.core.periods import parse_slug
-from pipeline.orchestration.planning import NEIGHBOUR_COLUMNS
-from pipeline.orchestration.products import quarterly
 from pipeline.orchestration.settings import Settings
 from pipeline.orchestration.tables import (
     AREA_ONLY,
@@ -21,6 +19,7 @@ from pipeline.orchestration.tables import (
     FiguresText,
     RowsText,
 )
+from tests.internals import NEIGHBOUR_COLUMNS, prepare_plan
 
 PERIOD = "2026-27-Q2"
 #: a name with everything CSV has to quote: a comma, quotes and a line break
@@ -77,7 +76,7 @@ def _pandas_figures(la_rows, areas, names, area_names, catalogue) -> str:
 
 @pytest.fixture(scope="module")
 def plan(demo_data, tmp_path_factory):
-    plan = quarterly.prepare_plan(Settings(data=demo_data, out=tmp_path_factory.mktemp("tables")))
+    plan = prepare_plan(Settings(data=demo_data, out=tmp_path_factory.mktemp("tables")))
     return plan
 
 

@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.orchestration.inputs import load_inputs
 from pipeline.orchestration.settings import PROJECT, Settings
 from pipeline.orchestration.validation import validate_returns
 from tests.conftest import RETURN_COLUMNS
+from tests.internals import load_inputs
 
 # Module-wide corpus and runs: its tests stay on one pytest-xdist worker.
 pytestmark = pytest.mark.xdist_group("validation-corpus")
@@ -891,15 +891,6 @@ def test_corrected_return_does_not_clash_with_the_copy_in_the_context(corpus):
 # --------------------------------------------------------------------------- the demo, by the CLI
 
 
-def tartan(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 @pytest.fixture(scope="module", autouse=True)
 def demo_run_started(demo_data, tmp_path_factory):
     """`tartan validate` on the demo, started first so that it runs beside the other tests."""
@@ -1035,8 +1026,10 @@ def test_exit_1_when_one_return_is_rejected(demo_data, small_dataset, tmp_path, 
     assert "Not accepted" in feedback.read_text(encoding="utf-8")
 
 
-def test_unknown_option_is_a_usage_error_exit_2(tmp_path):
-    r = tartan("validate", "--no-such-option", "--out", tmp_path)
+def test_unknown_option_is_a_usage_error_exit_2(tmp_path, capfd):
+    from tests.conftest import cli
+
+    r = cli(capfd, "validate", "--no-such-option", "--out", tmp_path)
     assert r.returncode == 2
     assert "unrecognized arguments: --no-such-option" in r.stderr
     assert "Traceback" not in r.stderr
