@@ -9,9 +9,11 @@ interruption, the lock) copy and run again. A test that uses either is marked `e
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -81,8 +83,18 @@ def _xdist_groups(config, items) -> None:
 def pytest_collection_finish(session):
     """Start the demo site's build as soon as the tests are known, so that it runs beside the
     tests that do not need it instead of holding up the first test that does."""
+    if session.config.option.collectonly:
+        return
     if any("demo_site" in getattr(item, "fixturenames", ()) for item in session.items):
         _DemoSite(session.config).start()
+
+
+def pytest_sessionfinish(session):
+    """A demo site build still running when the session ends (interrupted, or no test waited for
+    it) is stopped, by the process id it was started with: in the process that runs the whole
+    session (pytest-xdist's controller, or pytest itself), never in a worker that others wait on."""
+    if not hasattr(session.config, "workerinput"):
+        _DemoSite(session.config).stop()
 
 
 @pytest.fixture(scope="session")
@@ -110,38 +122,45 @@ class _DemoSite:
         self.root = _session_root(config)
         self.out = self.root / "demo-site"
         self.lock = FileLock(str(self.root / "demo-site.lock"))
+        self.pid = self.root / "demo-site.pid"  # written when the build starts
+        self.rc = self.root / "demo-site.rc"  # its exit code, written when it has finished
 
     def start(self) -> None:
         with self.lock:
-            if (self.root / "demo-site.started").exists():
+            if self.pid.exists():
                 return
             data = self.root / "demo-site-data"
             demo.write(data)
             args = [sys.executable, "-m", "pipeline", "report", "--data", str(data)]
             args += ["--out", str(self.out), "--no-progress"]
-            # the exit code is written last, when the build has finished
-            script = '"$@" >"$OUT/demo-site.stdout" 2>"$OUT/demo-site.stderr"; echo $? >"$OUT/.rc"'
-            subprocess.Popen(
-                ["sh", "-c", script, "sh", *args],
-                env={**os.environ, "OUT": str(self.root)},
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
+            script = (
+                '"$@" >"$ROOT/demo-site.stdout" 2>"$ROOT/demo-site.stderr"; '
+                'echo $? >"$ROOT/demo-site.rc.tmp"; '
+                'mv "$ROOT/demo-site.rc.tmp" "$ROOT/demo-site.rc"'
             )
-            (self.root / "demo-site.started").write_text("", encoding="utf-8")
+            proc = subprocess.Popen(
+                ["sh", "-c", script, "sh", *args],
+                env={**os.environ, "ROOT": str(self.root)},
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group, to stop it whole
+            )
+            self.pid.write_text(str(proc.pid), encoding="utf-8")
 
     def wait(self, timeout: float = 1800) -> Path:
         self.start()
-        rc = self.root / ".rc"
         deadline = time.monotonic() + timeout
-        while not rc.exists():
+        while not self.rc.exists():
             assert time.monotonic() < deadline, "the demo site took too long to build"
             time.sleep(0.5)
-        while not rc.read_text(encoding="utf-8").strip():  # written, not yet flushed
-            time.sleep(0.1)
         log = (self.root / "demo-site.stdout").read_text(encoding="utf-8")
         log += (self.root / "demo-site.stderr").read_text(encoding="utf-8")
-        assert rc.read_text(encoding="utf-8").strip() == "0", log
+        assert self.rc.read_text(encoding="utf-8").strip() == "0", log
         return self.out
+
+    def stop(self) -> None:
+        if self.pid.exists() and not self.rc.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(int(self.pid.read_text(encoding="utf-8")), signal.SIGTERM)
 
 
 @pytest.fixture(scope="session")
