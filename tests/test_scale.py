@@ -182,7 +182,10 @@ def test_failing_notebooks_fail_alone_and_are_named(tiny, tmp_path, capfd):
 
 
 def _start(tiny, out) -> subprocess.Popen:
+    """A run in a process of its own, one report at a time, so that on the tiny dataset it is
+    still running when the test interrupts it."""
     args = [sys.executable, "-m", "pipeline", "report", *tiny.args, "--out", str(out)]
+    args += ["--workers", "1"]
     return subprocess.Popen(
         [*args, *SUBSET, "--no-progress"],
         stdout=subprocess.PIPE,
