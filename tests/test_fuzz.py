@@ -476,6 +476,9 @@ def test_workbook_reads_as_the_table_written(work, data, title):
 
 #: the validation tests share one dataset folder: they stay on one pytest-xdist worker
 VALIDATION = pytest.mark.xdist_group("fuzz-validation")
+#: the longest of them apart, on a worker of its own when there are two: each group's worker
+#: builds the module's `dataset` once
+VALIDATION_RETURNS = pytest.mark.xdist_group("fuzz-validation-returns")
 #: the LAs whose returns for LATEST the validation examples replace (one file each)
 SLOT_LAS = ["ZL101", "ZL102", "ZL103", "ZL104", "ZL201", "ZL202"]
 
@@ -848,7 +851,7 @@ def fuzzed_returns(draw, dataset: Dataset) -> list[Fuzzed]:
     return [draw(fuzzed_return(la, LATEST, rows_of(dataset.originals[(la, LATEST)]))) for la in las]
 
 
-@VALIDATION
+@VALIDATION_RETURNS
 @fuzz(30)
 @given(data=st.data())
 def test_fuzzed_returns_are_accepted_or_quarantined_and_every_finding_says_where(dataset, data):
