@@ -181,11 +181,22 @@ def test_failing_notebooks_fail_alone_and_are_named(tiny, tmp_path, capfd):
     assert not (out / ".tartan-work").exists()
 
 
-def _start(tiny, out) -> subprocess.Popen:
-    """A run in a process of its own, one report at a time, so that on the tiny dataset it is
-    still running when the test interrupts it."""
+def _slow_notebooks(folder: Path) -> Path:
+    """The report notebooks, with packs that take a second and a half longer."""
+    notebooks = folder / "slow-notebooks"
+    shutil.copytree(ROOT / "notebooks", notebooks)
+    path = notebooks / "self_assessment_pack.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(1.5)"))
+    nbformat.write(nb, path)
+    return notebooks
+
+
+def _start(tiny, out, notebooks: Path) -> subprocess.Popen:
+    """A run in a process of its own, one slow report at a time, so that on the tiny dataset
+    it is still running when the test interrupts it."""
     args = [sys.executable, "-m", "pipeline", "report", *tiny.args, "--out", str(out)]
-    args += ["--workers", "1"]
+    args += ["--workers", "1", "--notebooks", str(notebooks)]
     return subprocess.Popen(
         [*args, *SUBSET, "--no-progress"],
         stdout=subprocess.PIPE,
@@ -215,9 +226,9 @@ def _complete(out: Path) -> None:
 
 
 def test_ctrl_c_then_a_kill_then_a_rerun_that_completes(tiny_site, tiny, tmp_path, capfd):
-    out = tmp_path / "out"
+    out, slow = tmp_path / "out", _slow_notebooks(tmp_path)
     # Ctrl-C, as a terminal sends it to the whole foreground process group
-    proc = _start(tiny, out)
+    proc = _start(tiny, out, slow)
     _wait_for_packs(out, 1, proc)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
@@ -226,12 +237,13 @@ def test_ctrl_c_then_a_kill_then_a_rerun_that_completes(tiny_site, tiny, tmp_pat
     assert not (out / ".tartan-work").exists()
     _complete(out)
     # killed outright, at some moment of its writing
-    proc = _start(tiny, out)
+    proc = _start(tiny, out, slow)
     _wait_for_packs(out, 3, proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
     _complete(out)
-    # the next run cleans up after it and completes, with what a cold build makes
+    # the next run (with the project's notebooks) cleans up after it and completes, with what
+    # a cold build makes
     result = _report(capfd, tiny, out)
     assert result.returncode == 0, result.stderr
     assert not list(out.rglob(".*.tmp"))
