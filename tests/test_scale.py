@@ -203,7 +203,14 @@ def _start(tiny, out, notebooks: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # as a terminal's foreground job: Ctrl-C not ignored even when the tests themselves
+        # were started in the background, where the shell ignores it for every child
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_packs(out: Path, n: int, proc: subprocess.Popen) -> None:
