@@ -49,12 +49,18 @@ TINY_LAS = ("ZL101", "ZL105", "ZL107", "ZL108")
 TINY_PERIODS = [demo.LATEST.shifted(-k).slug for k in (2, 1, 0)]  # oldest first
 #: fixtures whose build runs notebooks: a test using one is end to end
 NOTEBOOK_FIXTURES = {"demo_site", "tiny_site"}
+#: modules of long tests, run first (after the xdist groups, which go first anyway) so that the
+#: many short tests fill the end of the run on every worker, instead of one long test holding
+#: it up; the browser tests read the demo site, whose build has finished by then
+LONG_FIRST = ("test_scale.py", "test_e2e.py", "test_browser.py", "test_site.py")
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if NOTEBOOK_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.e2e)
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: module order kept
     _xdist_groups(config, items)
 
 
