@@ -75,12 +75,15 @@ def public_datapack(tmp_path_factory) -> Path:
     return out
 
 
-pytestmark = pytest.mark.xdist_group("datapack")
 #: the tests that build a datapack, which runs its notebooks
 e2e = pytest.mark.e2e
+#: the tests that share a module-wide build stay on one pytest-xdist worker, one group per build
+public_build = pytest.mark.xdist_group("datapack-public")
+small_build = pytest.mark.xdist_group("datapack-small")
 
 
 @e2e
+@public_build
 @real
 def test_every_region_and_all_153_las_from_the_published_files(public_datapack):
     folder = public_datapack / "datapack"
@@ -114,6 +117,7 @@ def test_every_region_and_all_153_las_from_the_published_files(public_datapack):
 
 
 @e2e
+@public_build
 @real
 def test_a_datapack_compares_each_la_with_its_neighbours_region_and_england(public_datapack):
     """Barnsley (recoded in 2025) in Yorkshire and The Humber: its row of the LA table has the
@@ -153,6 +157,7 @@ def test_a_datapack_compares_each_la_with_its_neighbours_region_and_england(publ
 
 
 @e2e
+@public_build
 @real
 def test_published_cross_check_passes_for_every_region(public_datapack):
     folder = public_datapack / "datapack"
@@ -167,6 +172,7 @@ def test_published_cross_check_passes_for_every_region(public_datapack):
 
 
 @e2e
+@public_build
 @real
 def test_rebuilt_byte_for_byte_and_unchanged_datapacks_are_not_run_again(
     public_datapack, tmp_path, capfd
@@ -184,6 +190,7 @@ def test_rebuilt_byte_for_byte_and_unchanged_datapacks_are_not_run_again(
 
 
 @e2e
+@public_build
 @real
 def test_an_earlier_year_joins_the_datapack_index_beside_the_latest(
     public_datapack, tmp_path, capfd
@@ -201,6 +208,7 @@ def test_an_earlier_year_joins_the_datapack_index_beside_the_latest(
 
 
 @e2e
+@public_build
 @pytest.mark.browser
 @real
 def test_the_datapack_in_the_browser(browser, public_datapack):
@@ -250,6 +258,7 @@ def small_datapack(tmp_path_factory) -> dict:
 
 
 @e2e
+@small_build
 def test_small_source_builds_and_states_where_each_area_figure_comes_from(small_datapack):
     out, r = small_datapack["out"], small_datapack["run"]
     assert r.returncode == 0, r.stdout + r.stderr
@@ -298,6 +307,7 @@ def test_a_missing_source_folder_is_refused_with_exit_2(tmp_path, capsys):
 
 
 @e2e
+@small_build
 def test_source_files_are_never_modified(small_datapack):
     source, r = small_datapack["source"], small_datapack["run"]
     assert r.returncode == 0, r.stderr
