@@ -61,13 +61,10 @@ def banners(s: Settings, reference: ref_io.Reference) -> list[tuple[str, str]]:
     return out
 
 
-NO_DISCLOSURE_CONTROL = "None: this run is unsuppressed and not for circulation (--unsuppressed)."
-
-
 def disclosure_text(s: Settings, inputs: Inputs) -> str:
     """What a page says of the disclosure control its figures went through."""
     if not s.suppress:
-        return NO_DISCLOSURE_CONTROL
+        return prov.NO_DISCLOSURE_CONTROL
     return inputs.disclosure.statement(inputs.catalogue)
 
 

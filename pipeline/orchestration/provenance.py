@@ -19,6 +19,8 @@ import pipeline
 from pipeline.core.errors import ConfigError
 from pipeline.core.periods import parse_slug
 
+#: what an unsuppressed run records as its disclosure control (--unsuppressed)
+NO_DISCLOSURE_CONTROL = "None: this run is unsuppressed and not for circulation (--unsuppressed)."
 PACKAGES = ("pandas", "papermill", "nbconvert", "altair", "vl-convert-python", "great-expectations")
 
 

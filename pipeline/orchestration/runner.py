@@ -35,7 +35,7 @@ from pipeline.edges.files import (
     write_text_atomic,
 )
 from pipeline.orchestration import cache
-from pipeline.orchestration.inputs import NO_DISCLOSURE_CONTROL
+from pipeline.orchestration import provenance as prov
 from pipeline.orchestration.jobs import Job, JobResult, execute, kernel_spec
 from pipeline.orchestration.planning import WORK, Planned
 from pipeline.orchestration.progress import Progress
@@ -136,8 +136,6 @@ def run(product: Product, s: Settings) -> Any:
     """Run `product` with settings `s` into `s.out`, holding the folder's lock throughout. A
     killed run leaves no half-written file; a usage, configuration or data error found before
     anything is written leaves no folder this run made for its lock."""
-    from pipeline.orchestration import provenance as prov
-
     prov.build_date()  # a malformed SOURCE_DATE_EPOCH is refused before anything is written
     created = not s.out.exists()
     try:
@@ -317,7 +315,7 @@ def manifest_entry(job: Job, res: JobResult, base: Path, log_base: Path) -> dict
 
 def unsuppressed(disclosure: object) -> bool:
     """Whether a report's recorded disclosure control says it was unsuppressed."""
-    return disclosure == NO_DISCLOSURE_CONTROL
+    return disclosure == prov.NO_DISCLOSURE_CONTROL
 
 
 def merge_earlier(

@@ -33,6 +33,7 @@ from pipeline.orchestration.products.quarterly_jobs import (
     REGIONAL,
     REGIONAL_NOTEBOOK,
     Plan,
+    pack_id,
     pack_job,
     regional_job,
 )
@@ -73,18 +74,23 @@ class Quarterly(Product):
         regions = list(select_regions(reference, s.regions).itertuples(index=False))
         pack_periods = {"latest": periods[-1:], "all": periods, "none": []}[s.packs]
         las = reference.local_authorities
+        region_las = {
+            code: sorted(las.loc[las["region_code"] == code, "la_code"]) for code, _ in regions
+        }
         packs = [
-            Spec(f"{period}/{code}/{la}/{PACK}", PACK, (period, la, code, name))
+            Spec(pack_id(period, code, la), PACK, (period, la, code, name))
             for period in pack_periods
             for code, name in regions
-            for la in sorted(las.loc[las["region_code"] == code, "la_code"])
+            for la in region_las[code]
         ]
         regional = [
             Spec(
                 f"{period}/{code}/{REGIONAL}",
                 REGIONAL,
                 (period, code, name),
-                needs=tuple(p.id for p in packs if p.params[0] == period and p.params[2] == code),
+                needs=tuple(
+                    pack_id(period, code, la) for la in region_las[code] if period in pack_periods
+                ),
             )
             for period in periods
             for code, name in regions
@@ -94,10 +100,13 @@ class Quarterly(Product):
     def plan(self, plan: Plan, spec: Spec, needs: dict[str, JobResult]) -> Planned:
         if spec.kind == PACK:
             return pack_job(plan, *spec.params)
-        built = {}
-        for res in needs.values():
-            period, _, la, _ = res.id.split("/")
-            built[(la, period)] = res.status == "ok"
+        period, code, _ = spec.params
+        las = plan.inputs.reference.local_authorities
+        built = {
+            (la, period): needs[pid].status == "ok"
+            for la in las.loc[las["region_code"] == code, "la_code"]
+            if (pid := pack_id(period, code, la)) in needs
+        }
         return regional_job(plan, *spec.params, built)
 
     def keep(self, plan: Plan, entry: dict) -> bool:

@@ -108,6 +108,12 @@ class Plan(Planner):
         )
 
 
+def pack_id(period: str, region_code: str, la: str) -> str:
+    """The id of an LA's pack job (its output's path without suffix), as `Planner.job` makes
+    it."""
+    return f"{period}/{region_code}/{la}/{PACK}"
+
+
 def regional_job(
     plan: Plan, period: str, region_code: str, region_name: str, packs: dict
 ) -> Planned:
