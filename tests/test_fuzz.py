@@ -3,8 +3,8 @@ traceback or a partial output.
 
 Property-based tests (hypothesis) on the three places untrusted input meets the code:
 
-- ingest (``pipeline.edges.files.read_return``): arbitrary bytes as ``.csv`` and ``.xlsx``, and
-  damaged copies of a real demo return, are read into a table or refused with a ``DataError``
+- ingest (``pipeline.edges.return_files.read_return``): arbitrary bytes as ``.csv`` and
+  ``.xlsx``, and damaged copies of a real demo return, are read into a table or refused with a ``DataError``
   naming the file; the file is never changed; every supported form of a return reads back as the
   same table;
 - validation (``validate_returns``, the function ``tartan validate`` runs, and the command itself
@@ -46,7 +46,7 @@ from pipeline.core.catalogue import POLARITIES, Catalogue
 from pipeline.core.errors import DataError
 from pipeline.core.periods import Period, from_ees, parse_slug
 from pipeline.core.vocabulary import BANDS, OK
-from pipeline.edges.files import Sheet, read_return
+from pipeline.edges.return_files import Sheet, read_return
 from pipeline.orchestration.settings import Settings
 from pipeline.orchestration.validation import (
     ACCEPTED,

@@ -25,7 +25,7 @@ import openpyxl
 import pytest
 
 from pipeline.cli import main
-from pipeline.edges.files import read_return
+from pipeline.edges.return_files import read_return
 from pipeline.orchestration.settings import PROJECT
 from tests.conftest import RETURN_COLUMNS
 

@@ -26,8 +26,9 @@ from pipeline.core.errors import DataError
 from pipeline.core.periods import parse_slug
 from pipeline.core.vocabulary import FIGURE_COLUMNS
 from pipeline.edges import contracts as ct
-from pipeline.edges.files import find_returns, read_return, sha256_file
+from pipeline.edges.files import sha256_file
 from pipeline.edges.reference import Reference
+from pipeline.edges.return_files import find_returns, read_return
 
 ACCEPTED = "accepted"
 QUARANTINED = "quarantined"
