@@ -212,13 +212,16 @@ def test_print_layout_keeps_the_figures_and_drops_navigation(browser, demo_site)
 
 
 def test_the_checks_catch_a_page_that_phones_home_or_fails_axe(browser, tmp_path):
-    """The checks above can fail: a page with a CDN script, a web font and an unlabelled image."""
+    """The checks above can fail: a page with a CDN script, a web font, an unlabelled image and
+    two links too small and too close to tell apart by touch (WCAG 2.2's target size)."""
     page = tmp_path / "bad.html"
     page.write_text(
         "<!DOCTYPE html><html><head><title>x</title>"
         '<link rel="stylesheet" href="https://fonts.example.invalid/font.css">'
         '<script src="https://cdn.example.invalid/vega.js"></script></head>'
-        '<body><img src="chart.png"><script>undefinedFunction()</script></body></html>',
+        '<body><img src="chart.png"><script>undefinedFunction()</script>'
+        '<p style="font-size:8px;line-height:8px"><a href="a.html">A</a><a href="b.html">B</a>'
+        "</p></body></html>",
         encoding="utf-8",
     )
     v = visit(browser, page)
@@ -231,7 +234,7 @@ def test_the_checks_catch_a_page_that_phones_home_or_fails_axe(browser, tmp_path
         assert any("undefinedFunction" in e for e in v.console_errors)
         assert v.page.locator("script").count() == 2, "and its scripts are seen"
         ids = {x["id"] for x in axe_violations(v.page)}
-        assert {"image-alt", "html-has-lang"} <= ids
+        assert {"image-alt", "html-has-lang", "target-size"} <= ids
     finally:
         v.page.context.close()
 
