@@ -11,19 +11,21 @@ import yaml
 from pipeline.core import disclosure, priorities
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError
-from pipeline.edges.contract_model import Context, Contract, load_yaml
+from pipeline.edges.contract_model import Context, Contract
 from pipeline.edges.gx_suites import cell_text, check_tables, problems_text
+from pipeline.edges.yaml_files import load_yaml, read_yaml
 
 
 def load_catalogue(path: Path, contract: Contract | None = None) -> Catalogue:
     """The indicator catalogue, checked against its contract when one is given."""
     path = Path(path)
-    doc = load_yaml(path)
+    file = read_yaml(path)
+    doc = file.data
     if not isinstance(doc, dict) or not isinstance(doc.get("indicators"), list):
         raise ConfigError(f"{path}: expected a mapping with 'version' and a list of 'indicators'")
     records = doc["indicators"]
     if contract is not None:
-        lines = _entry_lines(path)
+        lines = _entry_lines(file.node)
         rows = []
         for i, rec in enumerate(records):
             rec = rec if isinstance(rec, dict) else {}
@@ -48,14 +50,11 @@ def load_catalogue(path: Path, contract: Contract | None = None) -> Catalogue:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def _entry_lines(path: Path) -> list[int]:
+def _entry_lines(node: yaml.Node | None) -> list[int]:
     """The line each entry of the catalogue's `indicators` list starts on."""
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        return []
-    for key, value in getattr(node, "value", []):
-        if getattr(key, "value", None) == "indicators":
+    pairs = node.value if isinstance(node, yaml.MappingNode) else []
+    for key, value in pairs:
+        if getattr(key, "value", None) == "indicators" and isinstance(value, yaml.SequenceNode):
             return [item.start_mark.line + 1 for item in value.value]
     return []
 
@@ -79,16 +78,13 @@ def load_priorities(
     path = Path(path)
     if not path.exists():
         return {}
-    doc = load_yaml(path)
+    file = read_yaml(path)
     where: dict[tuple[str, int], str] = {}
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        node = None
-    for key, value in getattr(node, "value", None) or []:
+    pairs = file.node.value if isinstance(file.node, yaml.MappingNode) else []
+    for key, value in pairs:
         if getattr(key, "value", None) == "regions" and isinstance(value, yaml.MappingNode):
             for rkey, rvalue in value.value:
                 for i, item in enumerate(getattr(rvalue, "value", None) or []):
                     if isinstance(rvalue, yaml.SequenceNode):
                         where[(str(rkey.value), i)] = f"{path}, line {item.start_mark.line + 1}"
-    return priorities.parse(doc, catalogue, region_codes, where, source=str(path))
+    return priorities.parse(file.data, catalogue, region_codes, where, source=str(path))

@@ -13,23 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipeline.core.catalogue import Catalogue
-from pipeline.core.errors import ConfigError
+from pipeline.edges.yaml_files import load_yaml as load_yaml  # every YAML file's reader
 
 SEVERITIES = ("error", "warning")
-
-
-def load_yaml(path: Path) -> Any:
-    """A YAML file's content; a missing or unreadable file is a ConfigError naming it."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            return yaml.safe_load(f)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: not found") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
 
 
 @dataclass(frozen=True)
