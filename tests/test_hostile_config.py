@@ -16,6 +16,7 @@ import pytest
 
 from pipeline.core.errors import ConfigError
 from pipeline.edges import contracts as ct
+from pipeline.edges import reference as ref_io
 from pipeline.edges import yaml_files
 from tests.conftest import cli
 
@@ -128,3 +129,130 @@ def test_a_refused_file_is_exit_2_naming_it_without_a_traceback(
     assert r.returncode == 2, r.stderr
     assert f"dataset.yaml, {words}" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+# ------------------------------------------------------------------------------ reference data
+
+
+def dataset_copy(demo_data: Path, tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(demo_data / "reference", data / "reference")
+    shutil.copy(demo_data / "dataset.yaml", data / "dataset.yaml")
+    return data
+
+
+def edit_csv(path: Path, row: int, column: str, value: str) -> None:
+    """Set one cell of a reference file (`row` as the file counts lines: the header is 1)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[row - 1].split(",")
+    cells[header.index(column)] = value
+    lines[row - 1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def cell(path: Path, row: int, column: str) -> str:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return lines[row - 1].split(",")[lines[0].split(",").index(column)]
+
+
+REFERENCE_CONTRACT = SHIPPED / "reference.yaml"
+
+
+def test_a_region_code_with_two_names_is_refused_naming_rows_and_names(demo_data, tmp_path):
+    """Each name made a region of its own: its reports were built twice and a name lost."""
+    data = dataset_copy(demo_data, tmp_path)
+    las = data / "reference" / "local_authorities.csv"
+    name = cell(las, 2, "region_name")
+    edit_csv(las, 3, "region_name", "Northmoor Region")
+    with pytest.raises(ConfigError) as exc:
+        ref_io.load(data, ct.load_contract(REFERENCE_CONTRACT))
+    assert str(exc.value) == (
+        f"{las}, rows 2 and 3: region ZR1 is called {name!r} in row 2 and 'Northmoor Region' "
+        "in row 3; expected one name for each region code"
+    )
+
+
+def test_a_region_name_with_two_codes_is_refused(demo_data, tmp_path):
+    data = dataset_copy(demo_data, tmp_path)
+    las = data / "reference" / "local_authorities.csv"
+    edit_csv(las, 3, "region_code", "ZR9")
+    with pytest.raises(ConfigError, match=r"rows 2 and 3: region '.*' has the code ZR1 in row 2"):
+        ref_io.load(data, ct.load_contract(REFERENCE_CONTRACT))
+
+
+def test_an_la_listed_twice_in_two_regions_is_refused_whatever_the_contract(demo_data, tmp_path):
+    """The contract's uniqueness rule is not the only guard: a run given a contract without it
+    (or none) still refuses an LA in two regions."""
+    data = dataset_copy(demo_data, tmp_path)
+    las = data / "reference" / "local_authorities.csv"
+    rows = las.read_text(encoding="utf-8").splitlines()
+    twin = next(i for i, r in enumerate(rows) if ",ZR2," in r)
+    rows[twin] = rows[1].split(",")[0] + "," + rows[twin].split(",", 1)[1]
+    las.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        ref_io.load(data)
+    assert f"rows 2 and {twin + 1}: LA ZL101 is listed more than once" in str(exc.value)
+    assert "(in regions ZR1 and ZR2)" in str(exc.value)
+
+
+def test_an_la_that_is_its_own_neighbour_is_refused_naming_row_and_column(demo_data, tmp_path):
+    data = dataset_copy(demo_data, tmp_path)
+    sn = data / "reference" / "statistical_neighbours.csv"
+    edit_csv(sn, 4, "neighbour_la_code", cell(sn, 4, "la_code"))
+    with pytest.raises(ConfigError) as exc:
+        ref_io.load(data, ct.load_contract(REFERENCE_CONTRACT))
+    assert str(exc.value).startswith(
+        f"{sn}, row 4, column neighbour_la_code: LA {cell(sn, 4, 'la_code')} is listed as its "
+        "own statistical neighbour"
+    )
+
+
+def test_a_neighbour_listed_twice_for_one_la_is_refused(demo_data, tmp_path):
+    """It counted twice in the neighbours' mean."""
+    data = dataset_copy(demo_data, tmp_path)
+    sn = data / "reference" / "statistical_neighbours.csv"
+    edit_csv(sn, 5, "neighbour_la_code", cell(sn, 2, "neighbour_la_code"))
+    with pytest.raises(ConfigError, match=r"row 5, column neighbour_la_code: \w+ is already LA"):
+        ref_io.load(data, ct.load_contract(REFERENCE_CONTRACT))
+
+
+def test_a_neighbour_not_in_the_la_list_is_refused_without_a_contract(demo_data, tmp_path):
+    data = dataset_copy(demo_data, tmp_path)
+    sn = data / "reference" / "statistical_neighbours.csv"
+    edit_csv(sn, 3, "neighbour_la_code", "ZL999")
+    with pytest.raises(ConfigError, match=r"row 3, column neighbour_la_code: LA code 'ZL999'"):
+        ref_io.load(data)
+
+
+def test_a_published_model_naming_an_la_its_own_neighbour_names_its_column(tmp_path):
+    from tests.test_ees import load_small, small_source
+
+    source = small_source(tmp_path / "source")
+    sn = source / "reference" / "sn.csv"
+    sn.write_text(
+        sn.read_text(encoding="utf-8-sig").replace("370,Barnsley,373,", "370,Barnsley,370,"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"sn\.csv, row 2, column SN_1: LA E08000038 is listed"):
+        load_small(source)
+
+
+def test_demonstration_must_be_true_or_false(demo_data, tmp_path):
+    """'no' in quotes was read as true: a demonstration banner on a real dataset's pages."""
+    data = dataset_copy(demo_data, tmp_path)
+    write(data / "dataset.yaml", 'name: Real data\ndemonstration: "no"\n')
+    with pytest.raises(ConfigError, match=r"dataset\.yaml: demonstration 'no' must be true or"):
+        ref_io.load(data)
+
+
+def test_a_published_model_with_a_nonsense_number_of_ranks_is_refused(tmp_path):
+    from tests.test_ees import load_small, small_source
+
+    source = small_source(tmp_path / "source")
+    mapping = source / "datapack.yaml"
+    text = mapping.read_text(encoding="utf-8")
+    assert "ranks: 2" in text
+    write(mapping, text.replace("ranks: 2", "ranks: .nan"))
+    with pytest.raises(ConfigError, match=r"ranks nan must be a whole number of neighbours"):
+        load_small(source)

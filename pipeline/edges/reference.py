@@ -17,6 +17,7 @@ import pandas as pd
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import Period, parse_slug
 from pipeline.edges import contracts as ct
+from pipeline.edges import reference_consistency
 from pipeline.edges.contracts import load_yaml
 from pipeline.edges.files import read_text_csv
 
@@ -133,7 +134,12 @@ def load(dataset: Path, contract: ct.Contract | None = None) -> Reference:
         raise ConfigError(f"{meta_path}: expected a mapping (name, demonstration, ...)")
     ref = {name: _read(dataset / "reference" / f"{name}.csv", cols) for name, cols in FILES.items()}
     ref = checked(ref, contract, dataset / "reference")
-    demo = bool(meta.get("demonstration", False))
+    demo = meta.get("demonstration", False)
+    if not isinstance(demo, bool):
+        raise ConfigError(
+            f"{meta_path}: demonstration {demo!r} must be true or false (true puts a "
+            "demonstration banner on every page)"
+        )
     window, source = _window(meta, meta_path)
     marking = meta.get("protective_marking") or ""
     try:
@@ -171,6 +177,7 @@ def checked(
                 f"{where}: the reference data breaks its contract "
                 f"{contract.label}:\n" + ct.problems_text(errors)
             )
+    reference_consistency.check(ref, str(where))
     out = {}
     for name, cols in FILES.items():
         missing = [c for c in cols if c not in ref[name].columns]
@@ -348,7 +355,12 @@ def _public_neighbours(
     sn_spec = _entry(spec, "statistical_neighbours", where, ("la_code", "neighbour", "closeness"))
     sn_path = source / str(sn_spec["file"])
     wide = _read(sn_path, [])
-    ranks = int(sn_spec.get("ranks", 10))
+    ranks = sn_spec.get("ranks", 10)
+    if isinstance(ranks, bool) or not isinstance(ranks, int) or not 1 <= ranks <= 20:
+        raise ConfigError(
+            f"{where}: reference.statistical_neighbours.ranks {ranks!r} must be a whole number "
+            "of neighbours from 1 to 20, e.g. 10"
+        )
     by = str(sn_spec["la_code"])
     pattern_n, pattern_c = str(sn_spec["neighbour"]), str(sn_spec["closeness"])
     cols = [by] + [p.format(rank=r) for r in range(1, ranks + 1) for p in (pattern_n, pattern_c)]
@@ -376,6 +388,8 @@ def _public_neighbours(
         ["la_code", "neighbour_rank", "neighbour_la_code", "closeness", "file", "row"]
     ]
     sn.attrs["file"] = str(sn_path)
+    sn.attrs["la_column"] = by  # how reference_consistency names the columns
+    sn.attrs["neighbour_columns"] = {str(r): pattern_n.format(rank=r) for r in range(1, ranks + 1)}
     return sn
 
 
