@@ -56,7 +56,7 @@ def test_a_count_of_one_to_five_and_its_percentage_are_withheld_zero_and_six_are
             ("B3", "visits_pct", 20, 80),
         ]
     )
-    d = suppress(f, REGION_OF, RULE)
+    d = suppress(f, REGION_OF, RULE, CATALOGUE)
     p = d.published
     a1 = cell(p, "A1")
     assert math.isnan(a1["numerator"]) and math.isnan(a1["value"]) and a1["status"] == "c"
@@ -83,7 +83,7 @@ def test_a_lone_withheld_count_takes_the_next_smallest_in_its_region_with_it():
             ("B3", "visits_pct", 20, 80),
         ]
     )
-    d = suppress(f, REGION_OF, RULE)
+    d = suppress(f, REGION_OF, RULE, CATALOGUE)
     p = d.published
     assert cell(p, "A3")["status"] == "c" and math.isnan(cell(p, "A3")["value"])
     assert cell(p, "A2")["value"] == 60.0
@@ -112,7 +112,7 @@ def test_an_area_whose_only_contributor_is_withheld_has_its_own_figure_withheld(
             ("B3", "visits_pct", 20, 80),
         ]
     )
-    d = suppress(f, REGION_OF, RULE)
+    d = suppress(f, REGION_OF, RULE, CATALOGUE)
     assert ("R3", P, "visits_pct") in d.withheld_areas
     b = benchmark(d.published, LAS, CATALOGUE, totals=f, withheld_areas=d.withheld_areas)
     r3 = b["areas"][b["areas"]["area_code"].eq("R3")].iloc[0]
@@ -136,7 +136,7 @@ def test_a_small_denominator_withholds_the_percentage_and_its_numerator():
             ("B3", "visits_pct", 10, 30),
         ]
     )
-    d = suppress(f, REGION_OF, RULE)
+    d = suppress(f, REGION_OF, RULE, CATALOGUE)
     p = d.published
     a1, b1, b2 = cell(p, "A1"), cell(p, "B1"), cell(p, "B2")
     assert math.isnan(a1["numerator"]) and math.isnan(a1["value"]) and a1["denominator"] == 9
@@ -156,7 +156,7 @@ def test_exempt_indicators_and_rates_on_large_populations():
             ("A3", "cla_rate", 300, 40_000),
         ]
     )
-    p = suppress(f, REGION_OF, RULE).published
+    p = suppress(f, REGION_OF, RULE, CATALOGUE).published
     assert cell(p, "A1", "caseload")["value"] == 1.5
     assert cell(p, "A2", "cla_rate")["status"] == "c"
     assert math.isnan(cell(p, "A2", "cla_rate")["value"])
@@ -173,7 +173,7 @@ def test_what_is_published_is_computed_from_published_figures_only():
             ("B3", "visits_pct", 20, 80),
         ]
     )
-    d = suppress(f, REGION_OF, RULE)
+    d = suppress(f, REGION_OF, RULE, CATALOGUE)
     sn = pd.DataFrame({"la_code": ["B1", "B1"], "neighbour_la_code": ["A1", "A2"]})
     las = benchmark(d.published, LAS, CATALOGUE, sn, totals=f, withheld_areas=d.withheld_areas)
     b1 = cell(las["las"], "B1")
@@ -193,7 +193,7 @@ def test_area_changes_compare_published_figures_only():
         period="2025-26-Q4",
     )
     f = pd.concat([before, now], ignore_index=True)
-    d = suppress(f, REGION_OF, RULE)
+    d = suppress(f, REGION_OF, RULE, CATALOGUE)
     areas = benchmark(d.published, LAS, CATALOGUE, totals=f)["areas"]
     r1 = areas[areas["area_code"].eq("R1") & areas["period"].eq(P)].iloc[0]
     # like for like on A2 alone (A1 and A3 are withheld now): 25 of 50 then, 30 of 50 now
@@ -238,7 +238,7 @@ def test_no_withheld_count_can_be_published_or_recovered(rows):
         (la, ind, min(num, den) if ind == "visits_pct" else num, den) for la, ind, num, den in rows
     ]
     f = figures(rows)
-    d = suppress(f, REGION_OF, RULE)
+    d = suppress(f, REGION_OF, RULE, CATALOGUE)
     p = d.published
     ruled = ~p["indicator_id"].eq("caseload")
     # nothing from 1 to 5 is published, and no value rests on a denominator under 10

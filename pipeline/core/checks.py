@@ -4,6 +4,8 @@ The contract (``data_contracts/la_return.yaml``) says what must hold; Great Expe
 checks (``pipeline.edges.contracts``). This module derives the columns those checks read: numbers
 parsed, periods placed in the reporting window, the value recomputed from numerator and
 denominator, each indicator's coverage, and the change since the LA's previous accepted return.
+And the findings, bounded: a file's findings of one check on one column are listed up to
+``FINDINGS_KEPT``, then one finding says how many more rows are like them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from pipeline.core.errors import DataError
 from pipeline.core.periods import Period, from_ees, parse_slug
 
 NUMBER_COLUMNS = ("numerator", "denominator", "value")
+#: findings listed per file, check and column; one more finding says how many rows are not
+FINDINGS_KEPT = 50
+_MORE = re.compile(r"^and [\d,]+ more (?:rows )?like this")
 _SLUG_IN_NAME = re.compile(r"(\d{4}-\d{2}-Q[1-4])", re.IGNORECASE)
 
 
@@ -175,6 +180,26 @@ def _cell(x: object) -> str | None:
     return None if x is None or x != x else str(x)
 
 
+def lenient_numbers(column: pd.Series) -> pd.Series:
+    """Cells read as a person reads them: ' 3.0 ', '3%' and '1,234' are numbers (3.0, 3.0,
+    1234.0); anything else is NaN. For judging what a quoted cell gives away, not for checking
+    it (the contract's number_format rule is strict)."""
+    return pd.Series(
+        [_lenient(x) for x in column.to_numpy(dtype=object)], index=column.index, dtype=float
+    )
+
+
+def _lenient(x: object) -> float:
+    if x is None or x != x:
+        return math.nan
+    text = str(x).strip().removesuffix("%").replace(",", "").replace(" ", "").replace("\xa0", "")
+    try:
+        number = float(text)
+    except ValueError:
+        return math.nan
+    return number if math.isfinite(number) else math.nan
+
+
 def _take(values: list, codes: np.ndarray) -> np.ndarray:
     """values[code] for each code; a code of -1 (a missing key) gives None."""
     arr = np.empty(len(values) + 1, dtype=object)
@@ -297,3 +322,41 @@ def _fmt(ind, x: float, change: bool = False) -> str:
 
 def _places(d: int) -> str:
     return "whole numbers" if d == 0 else f"{d} decimal place{'' if d == 1 else 's'}"
+
+
+def bounded(found: pd.DataFrame, kept: int = FINDINGS_KEPT) -> pd.DataFrame:
+    """Findings (file, row, column, value, check_id, severity, message; in order) with at most
+    `kept` of each file, check and column: the rest are one finding, at the first row left out,
+    saying how many rows are like it and up to which."""
+    key = ["file", "check_id", "column"]
+    n = found.groupby(key, sort=False).cumcount()
+    over = found[n >= kept]
+    if over.empty:
+        return found
+    more = (
+        over.groupby(key, sort=False)
+        .agg(
+            row=("row", "min"),
+            last=("row", "max"),
+            n=("row", "size"),
+            severity=("severity", "first"),
+        )
+        .reset_index()
+    )
+    more["value"] = ""
+    more["message"] = [
+        f"and {k:,} more rows like this, up to row {last}, not listed"
+        if last
+        else f"and {k:,} more like this, not listed"
+        for k, last in zip(more["n"], more["last"], strict=True)
+    ]
+    out = pd.concat([found[n < kept], more[list(found.columns)]], ignore_index=True)
+    out["row"] = out["row"].astype(int)
+    return out.sort_values(["file", "row", "check_id", "column"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def is_more(message: object) -> bool:
+    """Whether a finding is the one saying how many more rows are like those listed."""
+    return bool(_MORE.match(str(message)))

@@ -6,6 +6,17 @@ The rule (``data_contracts/disclosure.yaml``; the defaults are DfE's for childre
   denominator is withheld or below ``min_denominator``: a handful in a small cohort can be worked
   out from the percentage, or from the denominator less the numerator. Where the value is
   withheld the numerator is too, or the value could be worked back from it.
+- **Implied counts**: a value is a count in disguise. Where the numerator is blank, the counts
+  the value allows (numerator = value x denominator / scale, over every value that rounds to the
+  one published, at the indicator's ``decimals``) are judged like a numerator: if any whole number
+  from 1 to 5 is among them, the value is withheld (7.5% of 40 can only be 3). A rate per 10,000
+  children is judged on the LA's child population too (public, and printed in its pack), whatever
+  its denominator cell holds. Where the denominator is blank, the denominators a value and its
+  numerator allow are judged likewise: from 1 to 5 or below ``min_denominator`` withholds both.
+- **Marked rows**: a row whose status is a symbol (c, x, z, low, k or u) has no figure, and
+  publishes no number at all, whatever the LA left in its cells: EES writes a symbol *in place of*
+  the figure (k: rounds to zero, u: low reliability alike), and no page shows a figure with a
+  symbol. Its numbers are listed as withheld (``primary``).
 - **Secondary**: region and England figures are the ratio of sums of *all* their LAs' figures,
   so with every other LA's numerator and denominator shown, one withheld numerator could be
   recovered by difference. Wherever exactly one of an area's contributing LAs has its numerator
@@ -15,7 +26,10 @@ The rule (``data_contracts/disclosure.yaml``; the defaults are DfE's for childre
 - Withheld figures are blank with status ``c`` (EES's symbol for confidential), primary and
   secondary alike, so a reader cannot tell which cell was the small one.
 - Indicators in ``exempt`` (e.g. workforce FTEs, which DfE publishes unsuppressed) are left as
-  returned.
+  returned, bar marked rows.
+- A validation finding quotes ``c`` for a figure this rule withholds, on an accepted return and,
+  judged by :meth:`Screen.primary` on its cells as sent, on a return not accepted
+  (``pipeline.orchestration.validation``).
 
 Everything that is published is computed from the result: bands, ranks, SN comparators, changes
 and trends of LAs; areas' changes and trends compare like with like on LAs with published figures
@@ -25,6 +39,7 @@ secondary suppression protects.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -39,6 +54,8 @@ SUPPRESSED = WITHHELD
 ENGLAND = "england"
 FIELDS = ("numerator", "denominator", "value")
 REMOVED_COLUMNS = ["la_code", "period", "indicator_id", "field", "value", "reason"]
+#: units whose denominator is the LA's child population (a rate per 10,000 children)
+PER_CHILD_UNITS = frozenset({"rate per 10,000"})
 
 
 @dataclass(frozen=True)
@@ -67,12 +84,9 @@ class Rule:
         counts = raw.get("counts", {"smallest": 1, "largest": 5})
         if not isinstance(counts, Mapping) or set(counts) - {"smallest", "largest"}:
             raise ConfigError(f"{where}: counts must be {{smallest: N, largest: M}}")
-        try:
-            smallest = int(counts.get("smallest", 1))  # type: ignore[call-overload]
-            largest = int(counts.get("largest", 5))  # type: ignore[call-overload]
-            min_den = float(raw.get("min_denominator", 10))  # type: ignore[arg-type]
-        except (TypeError, ValueError) as e:
-            raise ConfigError(f"{where}: counts and min_denominator must be numbers ({e})") from e
+        smallest = _whole(counts.get("smallest", 1), where, "counts.smallest")
+        largest = _whole(counts.get("largest", 5), where, "counts.largest")
+        min_den = _number(raw.get("min_denominator", 10), where, "min_denominator")
         if not 0 < smallest <= largest:
             raise ConfigError(
                 f"{where}: counts.smallest ({smallest}) must be at least 1 and no more than "
@@ -121,6 +135,29 @@ class Rule:
         return text
 
 
+def _number(raw: object, where: str, name: str) -> float:
+    """A setting that must be a finite number of zero or more (YAML's .nan and .inf are not)."""
+    try:
+        if isinstance(raw, bool):
+            raise TypeError(raw)
+        x = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as e:
+        raise ConfigError(
+            f"{where}: counts and min_denominator must be numbers: {name} is {raw!r}"
+        ) from e
+    if not math.isfinite(x) or x < 0:
+        raise ConfigError(f"{where}: {name} must be a finite number of zero or more, not {raw!r}")
+    return x
+
+
+def _whole(raw: object, where: str, name: str) -> int:
+    """A count setting: a whole number (1, or 5.0; not 2.5, .nan or .inf)."""
+    x = _number(raw, where, name)
+    if not x.is_integer():
+        raise ConfigError(f"{where}: {name} must be a whole number; got {raw!r}")
+    return int(x)
+
+
 @dataclass
 class Disclosure:
     """What may be published.
@@ -148,40 +185,42 @@ def unsuppressed(figures: pd.DataFrame) -> Disclosure:
     return Disclosure(figures, frozenset(), pd.DataFrame(columns=REMOVED_COLUMNS), None)
 
 
-def suppress(figures: pd.DataFrame, region_of: pd.Series, rule: Rule) -> Disclosure:
+def suppress(
+    figures: pd.DataFrame,
+    region_of: pd.Series,
+    rule: Rule,
+    catalogue: Catalogue,
+    population: pd.DataFrame | None = None,
+) -> Disclosure:
     """Apply `rule` to `figures` (FIGURE_COLUMNS): see the module's docstring.
 
-    `region_of` maps la_code to region_code; LAs not in it are in England only.
+    `region_of` maps la_code to region_code; LAs not in it are in England only. `catalogue`
+    gives each indicator's scale and decimals, `population` (reference data: la_code,
+    population_0_17) the child populations a rate per 10,000 children is judged on.
     """
     f = figures.reset_index(drop=True)
     num = pd.to_numeric(f["numerator"], errors="coerce")
     den = pd.to_numeric(f["denominator"], errors="coerce")
     ruled = ~f["indicator_id"].isin(rule.exempt).to_numpy()
-
-    def small(x: pd.Series) -> np.ndarray:
-        return (x.notna() & (x >= rule.smallest) & (x <= rule.largest)).to_numpy() & ruled
-
-    hide_den = small(den)
-    thin = (den.notna() & (den < rule.min_denominator)).to_numpy() & ruled
-    hide_num = small(num) | ((thin | hide_den) & num.notna().to_numpy())
-    primary_num, primary_den = hide_num.copy(), hide_den.copy()
+    first = Screen.of(rule, catalogue, population).primary(f)
+    hide_num, hide_den = first.numerator.copy(), first.denominator.copy()
 
     withheld: set[tuple[str, str, str]] = set()
     if rule.secondary:
         withheld = _secondary(f, region_of, num, den, ruled, hide_num, hide_den)
 
-    hide_val = (hide_num | hide_den) & f["value"].notna().to_numpy()
-    hide_any = hide_num | hide_den | (thin & ruled)
+    hide_val = first.value | ((hide_num | hide_den) & f["value"].notna().to_numpy())
     published = f.copy()
     published.loc[hide_num, "numerator"] = np.nan
     published.loc[hide_den, "denominator"] = np.nan
-    published.loc[hide_val | hide_any, "value"] = np.nan
-    published.loc[hide_any & f["status"].eq(OK).to_numpy(), "status"] = SUPPRESSED
+    published.loc[hide_val, "value"] = np.nan
+    hide_row = first.row | hide_num | hide_den
+    published.loc[hide_row & f["status"].eq(OK).to_numpy(), "status"] = SUPPRESSED
     removed = _removed(
         f,
-        (hide_num, primary_num),
-        (hide_den, primary_den),
-        (hide_val | hide_any, primary_num | primary_den),
+        (hide_num, first.numerator),
+        (hide_den, first.denominator),
+        (hide_val, first.value),
     )
     return Disclosure(
         published=published,
@@ -189,6 +228,128 @@ def suppress(figures: pd.DataFrame, region_of: pd.Series, rule: Rule) -> Disclos
         removed=removed,
         rule=rule,
     )
+
+
+@dataclass(frozen=True)
+class Primary:
+    """What the primary rule withholds, row by row (boolean arrays): each field, and the rows
+    it withholds anything of, whose status becomes c (a row the LA marked keeps its symbol)."""
+
+    numerator: np.ndarray
+    denominator: np.ndarray
+    value: np.ndarray
+    row: np.ndarray
+
+    @property
+    def any(self) -> np.ndarray:
+        """Rows with any figure withheld."""
+        return self.numerator | self.denominator | self.value
+
+
+@dataclass(frozen=True)
+class Screen:
+    """The primary rule, with what it reads besides a row's own cells: each indicator's scale
+    and decimals (the rounding a published value hides its count behind), the indicators counted
+    per child, and each LA's smallest and largest child population held."""
+
+    rule: Rule
+    rounding: Mapping[str, tuple[float, int]] = field(default_factory=dict)
+    per_child: frozenset[str] = frozenset()
+    population: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rule: Rule, catalogue: Catalogue, population: pd.DataFrame | None = None) -> Screen:
+        pops: dict[str, tuple[float, float]] = {}
+        if population is not None and len(population):
+            g = population.groupby("la_code")["population_0_17"]
+            lo, hi = g.min(), g.max()
+            pops = {str(la): (float(lo[la]), float(hi[la])) for la in lo.index}
+        return cls(
+            rule,
+            {i.id: (float(i.scale), int(i.decimals)) for i in catalogue},
+            frozenset(i.id for i in catalogue if i.unit in PER_CHILD_UNITS),
+            pops,
+        )
+
+    def primary(self, f: pd.DataFrame) -> Primary:
+        """The primary rule over `f`: la_code, indicator_id, numerator, denominator, value
+        (numbers; anything else counts as blank) and status (blank, or the LA's symbol)."""
+        rule = self.rule
+        num, den, val = (pd.to_numeric(f[c], errors="coerce").to_numpy(dtype=float) for c in FIELDS)
+        ind = f["indicator_id"].astype(str)
+        ruled = ~ind.isin(rule.exempt).to_numpy()
+        marked = f["status"].fillna(OK).astype(str).str.strip().ne(OK).to_numpy()
+        scale = ind.map({k: v[0] for k, v in self.rounding.items()}).to_numpy(dtype=float)
+        low, high = self._rounded_from(ind, val)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            hide_den = ruled & _between(den, rule.smallest, rule.largest)
+            thin = ruled & (den < rule.min_denominator)
+            counts = ruled & np.isnan(num) & self._counts_small(ind, f["la_code"], den, low, high)
+            # the denominators a value and its numerator allow (a numerator of 0 allows any)
+            d_low, d_high = num * scale / high, np.where(low > 0, num * scale / low, np.inf)
+            bases = ruled & np.isnan(den) & (num > 0) & ~np.isnan(val)
+            bases &= np.isnan(scale) | self._denominators_small(d_low, d_high)
+            hide_num = ruled & _between(num, rule.smallest, rule.largest)
+        hide_num |= (thin | hide_den | bases) & ~np.isnan(num)
+        row = hide_num | hide_den | thin | counts | bases
+        return Primary(
+            numerator=hide_num | (marked & ~np.isnan(num)),
+            denominator=hide_den | (marked & ~np.isnan(den)),
+            value=(row | marked) & ~np.isnan(val),
+            row=row,
+        )
+
+    def _rounded_from(self, ind: pd.Series, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The least and greatest true values each published value may stand for: within half a
+        unit of its last decimal place, both as published and as rounded on a page."""
+        decimals = ind.map({k: v[1] for k, v in self.rounding.items()}).to_numpy(dtype=float)
+        step = np.power(10.0, -decimals)
+        shown = np.round(val / step) * step
+        spread = step / 2 + np.abs(val - shown) + 1e-9 * np.maximum(1.0, np.abs(val))
+        return val - spread, val + spread
+
+    def _counts_small(
+        self, ind: pd.Series, la: pd.Series, den: np.ndarray, low: np.ndarray, high: np.ndarray
+    ) -> np.ndarray:
+        """Rows whose value allows a count from `smallest` to `largest`: with its denominator
+        and, for a rate per child, with the LA's child population. An indicator of unknown
+        scale with a denominator could give any count."""
+        rule = self.rule
+        scale = ind.map({k: v[0] for k, v in self.rounding.items()}).to_numpy(dtype=float)
+        out = _within(low * den / scale, high * den / scale, rule.smallest, rule.largest)
+        out |= np.isnan(scale) & ~np.isnan(den) & ~np.isnan(low)
+        child = ind.isin(self.per_child).to_numpy()
+        if child.any() and self.population:
+            lo_pop = la.map({k: v[0] for k, v in self.population.items()}).to_numpy(dtype=float)
+            hi_pop = la.map({k: v[1] for k, v in self.population.items()}).to_numpy(dtype=float)
+            at = _within(low * lo_pop / scale, high * hi_pop / scale, rule.smallest, rule.largest)
+            out |= child & at
+        return out
+
+    def _denominators_small(self, d_low: np.ndarray, d_high: np.ndarray) -> np.ndarray:
+        """Rows whose possible denominators include one from `smallest` to `largest`, or one of
+        at least 1 below `min_denominator`."""
+        rule = self.rule
+        below = math.ceil(rule.min_denominator) - 1
+        return _within(d_low, d_high, rule.smallest, rule.largest) | _within(
+            d_low, d_high, 1, below
+        )
+
+
+def _between(x: np.ndarray, first: int, last: int) -> np.ndarray:
+    """Whether each cell is from `first` to `last` (NaN: no)."""
+    with np.errstate(invalid="ignore"):
+        return (x >= first) & (x <= last)
+
+
+def _within(low: np.ndarray, high: np.ndarray, first: int, last: int) -> np.ndarray:
+    """Whether some whole number from `first` to `last` lies in [low, high] (NaN: no), with a
+    hair's tolerance either side for floating point."""
+    tol = 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(high, posinf=0.0)))
+    with np.errstate(invalid="ignore"):
+        a = np.maximum(np.ceil(low - tol), first)
+        b = np.minimum(np.floor(high + tol), last)
+        return a <= b
 
 
 def _secondary(

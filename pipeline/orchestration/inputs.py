@@ -74,7 +74,9 @@ def published(s: Settings, v: Validation, inputs: Inputs) -> tuple[pd.DataFrame,
     if not s.suppress:
         return grid, unsuppressed(grid)
     region_of = inputs.reference.local_authorities.set_index("la_code")["region_code"]
-    return grid, suppress(grid, region_of, inputs.disclosure)
+    return grid, suppress(
+        grid, region_of, inputs.disclosure, inputs.catalogue, inputs.reference.population
+    )
 
 
 def config_hash(s: Settings) -> str:
@@ -114,7 +116,13 @@ def validate(s: Settings) -> tuple[Validation, Inputs]:
             raise ConfigError(f"{returns}: no returns folder (expected one file per LA per period)")
         paths, context = [returns], []
     v = validate_returns(
-        paths, inputs.catalogue, inputs.contract, inputs.reference, root=s.data, context=context
+        paths,
+        inputs.catalogue,
+        inputs.contract,
+        inputs.reference,
+        root=s.data,
+        context=context,
+        disclosure=inputs.disclosure if s.suppress else None,
     )
     return v, inputs
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from pipeline.core import checks
 from pipeline.core.catalogue import Catalogue
+from pipeline.core.disclosure import FIELDS, Rule, Screen
 from pipeline.core.errors import DataError
 from pipeline.core.periods import parse_slug
 from pipeline.core.vocabulary import FIGURE_COLUMNS
@@ -44,6 +45,12 @@ FILE_COLUMNS = [
     "data_rows",
     "other_return",
 ]
+#: the disclosure rule when none is given: DfE's defaults
+DEFAULT_RULE = Rule()
+#: the cells of a return not accepted that its published findings are judged on
+QUARANTINED_COLUMNS = ["file", "row", "la_code", "indicator_id", *FIELDS, "status"]
+#: columns whose quoted cell is a code, not a figure (a finding on one is never masked)
+_CODES = {"la_code", "time_period", "time_identifier", "indicator_id", "status"}
 
 
 @dataclass
@@ -66,47 +73,32 @@ class Validation:
     contract: str
     rules: list[ct.Rule]
     window: str
+    #: the cells as sent of the returns not accepted (QUARANTINED_COLUMNS)
+    quarantined_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the primary disclosure rule its published findings follow; None: an unsuppressed run
+    screen: Screen | None = None
 
     @property
     def rejected(self) -> list[ReturnOutcome]:
         return [o for o in self.outcomes if o.status == QUARANTINED]
 
     def published(self, withheld: pd.DataFrame) -> Validation:
-        """This validation as its pages may show it: a finding on an accepted return's row
-        whose figure disclosure control withholds (`withheld`: la_code, period, indicator_id)
-        quotes c for the values in its message; so does a change check wherever the LA has a
-        withheld figure for the indicator up to that period, as the earlier figure it quotes
-        may be one. Quarantined returns are published nowhere, so their findings quote the
-        LA's own cells, for the LA to find them."""
+        """This validation as its pages, validation.json, JUnit XML and packs may show it:
+        wherever disclosure control would withhold a figure of a row, its findings quote c for
+        the values in their message.
+
+        Accepted returns: a finding on a row whose figure disclosure control withholds
+        (`withheld`: la_code, period, indicator_id), and a change check wherever the LA has a
+        withheld figure for the indicator up to that period (the earlier figure it quotes may
+        be one). Returns not accepted, which their LA's feedback page and the validation report
+        list: a finding that quotes a number, on a row whose cells as sent the primary rule
+        (`screen`) would withhold a figure of. The command line of `tartan validate` quotes
+        the LA's own cells, for the LA to find them."""
         f = self.findings
-        if withheld.empty or f.empty or self.accepted_rows.empty:
+        if f.empty:
             return self
-        rows = self.accepted_rows[["file", "row", "la_code", "period_slug", "indicator_id"]]
-        cells = f[["file", "row"]].merge(rows, on=["file", "row"], how="left")
-        cells.index = f.index
-        held = set(
-            zip(withheld["la_code"], withheld["period"], withheld["indicator_id"], strict=True)
-        )
-        earliest: dict[tuple[str, str], int] = {}
-        for la, period, ind in held:
-            o = parse_slug(period).ordinal
-            earliest[(la, ind)] = min(o, earliest.get((la, ind), o))
-        changes = {r.id for r in self.rules if r.implementation in ct.PHASE_TWO}
-        masked = []
-        for i, check, la, period, ind in zip(
-            f.index,
-            f["check_id"],
-            cells["la_code"],
-            cells["period_slug"],
-            cells["indicator_id"],
-            strict=True,
-        ):
-            if not isinstance(period, str):
-                continue
-            if (la, period, ind) in held or (
-                check in changes and earliest.get((la, ind), 1 << 62) <= parse_slug(period).ordinal
-            ):
-                masked.append(i)
+        masked = set(self._on_withheld(withheld)) | set(self._on_quarantined())
+        masked = [i for i in f.index if i in masked and not checks.is_more(f.at[i, "message"])]
         if not masked:
             return self
         templates = {(r.id, r.column or ""): r.message for r in self.rules}
@@ -124,6 +116,48 @@ class Validation:
             out.at[i, "value"] = "c"
         return dataclasses.replace(self, findings=out)
 
+    def _on_withheld(self, withheld: pd.DataFrame) -> list:
+        """Findings on accepted returns' rows with a withheld figure (see `published`)."""
+        f = self.findings
+        if withheld.empty or self.accepted_rows.empty:
+            return []
+        rows = self.accepted_rows[["file", "row", "la_code", "period_slug", "indicator_id"]]
+        cells = f[["file", "row"]].merge(rows, on=["file", "row"], how="left")
+        cells.index = f.index
+        held = set(
+            zip(withheld["la_code"], withheld["period"], withheld["indicator_id"], strict=True)
+        )
+        earliest: dict[tuple[str, str], int] = {}
+        for la, period, ind in held:
+            o = parse_slug(period).ordinal
+            earliest[(la, ind)] = min(o, earliest.get((la, ind), o))
+        changes = {r.id for r in self.rules if r.implementation in ct.PHASE_TWO}
+        out = []
+        keys = cells[["la_code", "period_slug", "indicator_id"]].itertuples(index=False)
+        for i, check, (la, period, ind) in zip(f.index, f["check_id"], keys, strict=True):
+            if isinstance(period, str) and (
+                (la, period, ind) in held
+                or (
+                    check in changes
+                    and earliest.get((la, ind), 1 << 62) <= parse_slug(period).ordinal
+                )
+            ):
+                out.append(i)
+        return out
+
+    def _on_quarantined(self) -> list:
+        """Findings quoting a number on returns not accepted, on rows whose cells as sent the
+        primary rule would withhold a figure of (see `published`)."""
+        q, f = self.quarantined_rows, self.findings
+        if self.screen is None or q.empty:
+            return []
+        cells = q.assign(**{c: checks.lenient_numbers(q[c]) for c in FIELDS})
+        held = self.screen.primary(cells).any
+        rows = set(zip(q.loc[held, "file"], q.loc[held, "row"], strict=True))
+        quoted = checks.lenient_numbers(f["value"]).notna() & ~f["column"].isin(_CODES)
+        keys = zip(f.index, f["file"], f["row"], quoted, strict=True)
+        return [i for i, file, row, number in keys if number and (file, row) in rows]
+
     def to_json(self) -> dict:
         f = self.findings
         return {
@@ -139,8 +173,9 @@ class Validation:
                 "returns": len(self.outcomes),
                 "accepted": len(self.outcomes) - len(self.rejected),
                 "quarantined": len(self.rejected),
-                "errors": int((f["severity"] == "error").sum()),
-                "warnings": int((f["severity"] == "warning").sum()),
+                # counted by return: findings are listed up to checks.FINDINGS_KEPT a check
+                "errors": sum(o.errors for o in self.outcomes),
+                "warnings": sum(o.warnings for o in self.outcomes),
             },
         }
 
@@ -238,11 +273,15 @@ def validate_returns(
     reference: Reference,
     root: Path | None = None,
     context: Iterable[Path] = (),
+    disclosure: Rule | None = DEFAULT_RULE,
 ) -> Validation:
     """Validate the returns in `paths` (files or folders).
 
     `context`: further returns (files or folders) read only so that the checks comparing with an
-    LA's previous accepted return have it; they are not reported on.
+    LA's previous accepted return have it; they are not reported on. `disclosure`: the rule the
+    findings on returns not accepted follow where published (:meth:`Validation.published`);
+    None for an unsuppressed run. Each file's findings of one check on one column are listed up
+    to checks.FINDINGS_KEPT, then one finding says how many more rows have the same problem.
     """
     table = contract.table
     files, n_checked = _files_to_read(paths, context, root)
@@ -269,13 +308,20 @@ def validate_returns(
     found = found[found["file"].isin(shown_checked)].reset_index(drop=True)
     outcomes = _outcomes(files[:n_checked], ident, found, typed)
     ok = {o.file for o in outcomes if o.status == ACCEPTED}
+    rejected = typed[typed["file"].isin({o.file for o in outcomes if o.status == QUARANTINED})]
     return Validation(
         outcomes=outcomes,
-        findings=found,
+        findings=checks.bounded(found),
         accepted_rows=typed[typed["file"].isin(ok)].reset_index(drop=True),
         contract=contract.label,
         rules=table.rules,
         window=f"{first.label} to {last.label}",
+        quarantined_rows=rejected.assign(
+            la_code=rejected["return_la_code"].fillna(rejected["la_code"])
+        )[QUARANTINED_COLUMNS].reset_index(drop=True),
+        screen=None
+        if disclosure is None
+        else Screen.of(disclosure, catalogue, reference.population),
     )
 
 
