@@ -184,20 +184,11 @@ def lenient_numbers(column: pd.Series) -> pd.Series:
     """Cells read as a person reads them: ' 3.0 ', '3%' and '1,234' are numbers (3.0, 3.0,
     1234.0); anything else is NaN. For judging what a quoted cell gives away, not for checking
     it (the contract's number_format rule is strict)."""
-    return pd.Series(
-        [_lenient(x) for x in column.to_numpy(dtype=object)], index=column.index, dtype=float
-    )
-
-
-def _lenient(x: object) -> float:
-    if x is None or x != x:
-        return math.nan
-    text = str(x).strip().removesuffix("%").replace(",", "").replace(" ", "").replace("\xa0", "")
-    try:
-        number = float(text)
-    except ValueError:
-        return math.nan
-    return number if math.isfinite(number) else math.nan
+    text = column.astype(object).where(column.map(lambda x: isinstance(x, str | int | float)))
+    text = text.astype("string").str.strip().str.removesuffix("%")
+    text = text.str.replace(r"[,\s]", "", regex=True)
+    number = pd.to_numeric(text, errors="coerce").astype(float)
+    return number.where(np.isfinite(number))
 
 
 def _take(values: list, codes: np.ndarray) -> np.ndarray:
