@@ -9,11 +9,13 @@ what was expected, and reaches the user as exit 2 without a traceback.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError
 from pipeline.edges import contracts as ct
 from pipeline.edges import reference as ref_io
@@ -256,3 +258,149 @@ def test_a_published_model_with_a_nonsense_number_of_ranks_is_refused(tmp_path):
     write(mapping, text.replace("ranks: 2", "ranks: .nan"))
     with pytest.raises(ConfigError, match=r"ranks nan must be a whole number of neighbours"):
         load_small(source)
+
+
+# --------------------------------------------------------------------------- numbers in settings
+
+
+def edited_contract(tmp_path: Path, old: str, new: str, name: str = "la_return.yaml") -> Path:
+    contracts = contracts_copy(tmp_path)
+    text = (contracts / name).read_text(encoding="utf-8")
+    assert old in text
+    write(contracts / name, text.replace(old, new, 1))
+    return contracts / name
+
+
+CHANGE = "{property: relativeChange, value: 0.5}"
+MINIMUM = '{property: minimumChange, value: {percentage: 10, "rate per 10,000": 10, ratio: 5}}'
+LOOKBACK = "{property: lookbackPeriods, value: 4}"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        (CHANGE, CHANGE.replace("0.5", ".nan"), "relativeChange nan cannot be used"),
+        (CHANGE, CHANGE.replace("0.5", "-0.5"), "relativeChange -0.5 cannot be used"),
+        (MINIMUM, MINIMUM.replace("ratio: 5", "ratio: -.inf"), "minimumChange {"),
+        (MINIMUM, MINIMUM.replace("percentage:", "percent:"), "minimumChange {'percent': 10"),
+        (LOOKBACK, LOOKBACK.replace("4", "0"), "lookbackPeriods 0 cannot be used"),
+        (LOOKBACK, LOOKBACK.replace("4", "2.5"), "lookbackPeriods 2.5 cannot be used"),
+    ],
+)
+def test_a_change_threshold_that_means_nothing_is_refused(tmp_path, old, new, words):
+    """A NaN threshold let every change through unremarked; a negative one flagged them all;
+    a misspelt unit silently fell back to no minimum."""
+    path = edited_contract(tmp_path, old, new)
+    with pytest.raises(ConfigError) as exc:
+        ct.load_contract(path)
+    message = str(exc.value)
+    assert message.startswith(f"{path}: schema la_return: rule plausible_change: {words}")
+    assert "; expected " in message
+
+
+@pytest.mark.parametrize(
+    ("new", "words"),
+    [
+        ("mustBe: .nan", "mustBe: nan is not a threshold"),
+        ("mustBe: 3", "mustBe: 3 is not a threshold"),
+        ("mustBeLessThan: 5", "mustBeLessThan: 5 is not a threshold"),
+    ],
+)
+def test_a_library_rule_threshold_tartan_would_ignore_is_refused(tmp_path, new, words):
+    path = edited_contract(tmp_path, "mustBe: 0", new)
+    with pytest.raises(ConfigError, match=rf"rule required_value: {words}.*expected mustBe: 0"):
+        ct.load_contract(path)
+
+
+def test_a_nan_valid_range_is_named_as_written_not_as_missing(tmp_path):
+    path = edited_contract(
+        tmp_path, "valid_range: [0, 100]", "valid_range: [.nan, 100]", "indicators.yaml"
+    )
+    with pytest.raises(ConfigError, match=r"valid_range bound '\.nan' is not a number"):
+        ct.load_catalogue(path, ct.load_contract(path.parent / "catalogue.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("valid_range", "words"),
+    [
+        ("[0, -5]", "valid_range bound -5 cannot be used"),
+        ("[50, 10]", "valid_range [50, 10] has nothing in it"),
+    ],
+)
+def test_a_valid_range_no_value_could_meet_is_refused_naming_the_line(tmp_path, valid_range, words):
+    """Every return would have been quarantined for values outside an empty range."""
+    path = edited_contract(
+        tmp_path, "valid_range: [0, 100]", f"valid_range: {valid_range}", "indicators.yaml"
+    )
+    text = path.read_text(encoding="utf-8")
+    entry = text[: text.index(f"valid_range: {valid_range}")].rindex("  - id:")
+    line = text[:entry].count("\n") + 1
+    with pytest.raises(ConfigError) as exc:
+        ct.load_catalogue(path, ct.load_contract(path.parent / "catalogue.yaml"))
+    assert f"{path}: indicator catalogue entry 2 (line {line}): {words}" in str(exc.value)
+    assert "expected [min, max] with 0 <= min <= max" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("valid_range", [float("nan"), 100], "valid_range bound nan cannot be used"),
+        ("valid_range", [0, float("inf")], "valid_range bound inf cannot be used"),
+        ("decimals", 2.7, "decimals 2.7 is not a whole number from 0 to 3"),
+        ("decimals", True, "decimals True is not a whole number"),
+        ("scale", float("nan"), "scale nan does not match unit"),
+    ],
+)
+def test_a_catalogue_read_without_its_contract_refuses_nonsense_numbers(field, value, words):
+    """Without the catalogue contract (a report's slice, the datapack's catalogue), a NaN bound
+    let every value through and 2.7 decimals were silently read as 2."""
+    record = {
+        "id": "x_pct",
+        "label": "X",
+        "theme": "T",
+        "unit": "percentage",
+        "polarity": "high",
+        "decimals": 1,
+        "valid_range": [0, 100],
+    }
+    with pytest.raises(ConfigError, match=rf"entry 1: {re.escape(words)}"):
+        Catalogue.from_records([record | {field: value}])
+
+
+@pytest.mark.parametrize("target", ["-5", "150"])
+def test_a_priority_target_outside_the_indicators_range_is_refused(tmp_path, target):
+    """A target of 150% was always missed (higher is better) or always met (lower is better)."""
+    contracts = contracts_copy(tmp_path)
+    path = write(
+        contracts / "priorities.yaml",
+        "version: '1'\nregions:\n  ZR1:\n"
+        f"    - {{id: a, title: A, indicator: care_leavers_eet_pct, target: {target}}}\n",
+    )
+    catalogue = ct.load_catalogue(contracts / "indicators.yaml")
+    with pytest.raises(ConfigError, match=r"priorities\.yaml, line 4: target") as exc:
+        ct.load_priorities(path, catalogue, ["ZR1"])
+    assert "expected a target from 0 to 100" in str(exc.value)
+
+
+# ------------------------------------------------------------------------- at the command line too
+
+
+def test_a_refused_contract_or_reference_file_is_exit_2_without_a_traceback(capfd, tiny, tmp_path):
+    contracts = tmp_path / "contracts"
+    shutil.copytree(tiny.contracts, contracts)
+    path = contracts / "la_return.yaml"
+    write(path, path.read_text(encoding="utf-8").replace(CHANGE, CHANGE.replace("0.5", ".nan")))
+    r = cli(
+        capfd, "validate", "--data", tiny.data, "--contracts", contracts, "--out", tmp_path / "o"
+    )
+    assert r.returncode == 2, r.stderr
+    assert f"{path}: schema la_return: rule plausible_change: relativeChange nan" in r.stderr
+    assert "Traceback" not in r.stderr
+
+    data = tiny.copy(tmp_path / "data")
+    las = data.data / "reference" / "local_authorities.csv"
+    edit_csv(las, 3, "region_name", "Another name")
+    r = cli(capfd, "validate", *data.args, "--out", tmp_path / "out")
+    assert r.returncode == 2, r.stderr
+    assert f"{las}, rows 2 and 3: region ZR1 is called" in r.stderr
+    assert "Traceback" not in r.stderr

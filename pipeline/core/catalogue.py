@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.core.errors import ConfigError
@@ -90,13 +90,13 @@ def _indicator(raw: Mapping[str, object], where: str) -> Indicator:
     polarity = str(raw["polarity"])
     if polarity not in POLARITIES:
         raise ConfigError(f"{where}: polarity {polarity!r} is not one of {', '.join(POLARITIES)}")
-    scale = int(raw.get("scale", UNITS[unit][0]))  # type: ignore[call-overload]
-    if scale != UNITS[unit][0]:
-        raise ConfigError(f"{where}: scale {scale} does not match unit {unit!r}")
-    rng = raw["valid_range"]
-    if not isinstance(rng, list | tuple) or len(rng) != 2:
-        raise ConfigError(f"{where}: valid_range must be [min, max] (max may be null)")
-    lo, hi = rng
+    scale = raw.get("scale", UNITS[unit][0])
+    if scale != UNITS[unit][0] or isinstance(scale, bool):
+        raise ConfigError(f"{where}: scale {scale!r} does not match unit {unit!r}")
+    decimals = raw["decimals"]
+    if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 3:
+        raise ConfigError(f"{where}: decimals {decimals!r} is not a whole number from 0 to 3")
+    lo, hi = _valid_range(raw["valid_range"], where)
     return Indicator(
         id=str(raw["id"]),
         label=str(raw["label"]),
@@ -104,13 +104,33 @@ def _indicator(raw: Mapping[str, object], where: str) -> Indicator:
         theme=str(raw["theme"]),
         unit=unit,
         polarity=polarity,
-        decimals=int(raw["decimals"]),  # type: ignore[call-overload]
-        scale=scale,
-        valid_min=float(lo),  # type: ignore[arg-type]
-        valid_max=None if hi is None else float(hi),  # type: ignore[arg-type]
+        decimals=decimals,
+        scale=int(scale),  # type: ignore[call-overload]
+        valid_min=lo,
+        valid_max=hi,
         description=str(raw.get("description", "")).strip(),
         source=str(raw.get("source", "")).strip(),
     )
+
+
+def _valid_range(rng: object, where: str) -> tuple[float, float | None]:
+    """[min, max] as numbers: finite, zero or more (no value is ever negative), min <= max;
+    max null for no upper bound. A NaN bound would let every value through unchecked."""
+    expected = "expected [min, max] with 0 <= min <= max, e.g. [0, 100] (max null: no upper bound)"
+    if not isinstance(rng, list | tuple) or len(rng) != 2:
+        raise ConfigError(f"{where}: valid_range must be [min, max] (max may be null)")
+    bounds = []
+    for bound in rng:
+        number = isinstance(bound, int | float) and not isinstance(bound, bool)
+        if bound is not None and not (number and 0 <= bound < math.inf):  # type: ignore[operator]
+            raise ConfigError(f"{where}: valid_range bound {bound!r} cannot be used; {expected}")
+        bounds.append(bound)
+    lo, hi = bounds
+    if lo is None:
+        raise ConfigError(f"{where}: valid_range has no minimum; {expected}")
+    if hi is not None and hi < lo:
+        raise ConfigError(f"{where}: valid_range [{lo}, {hi}] has nothing in it; {expected}")
+    return float(lo), None if hi is None else float(hi)
 
 
 class Catalogue:
@@ -125,11 +145,21 @@ class Catalogue:
         self.version = version
 
     @classmethod
-    def from_records(cls, records: Iterable[Mapping[str, object]], version: str = "") -> Catalogue:
-        return cls(
-            (_indicator(r, f"indicator catalogue entry {i + 1}") for i, r in enumerate(records)),
-            version,
-        )
+    def from_records(
+        cls,
+        records: Iterable[Mapping[str, object]],
+        version: str = "",
+        lines: Sequence[int] = (),
+    ) -> Catalogue:
+        """The catalogue from its entries; `lines` (when known) the line each entry starts on,
+        for problems to name."""
+
+        def where(i: int) -> str:
+            return f"indicator catalogue entry {i + 1}" + (
+                f" (line {lines[i]})" if i < len(lines) else ""
+            )
+
+        return cls((_indicator(r, where(i)) for i, r in enumerate(records)), version)
 
     def __iter__(self) -> Iterator[Indicator]:
         return iter(self._by_id.values())

@@ -109,6 +109,15 @@ def _priority(
     if target is None:
         problems.append(f"{at}: target {e['target']!r} is not a number")
         return None
+    ind = catalogue[ind_id]
+    if target < ind.valid_min or (ind.valid_max is not None and target > ind.valid_max):
+        lo, hi = ind.valid_min, ind.valid_max
+        span = f"from {lo:g} to {hi:g}" if hi is not None else f"of {lo:g} or more"
+        problems.append(
+            f"{at}: target {e['target']!r} is outside indicator {ind_id!r}'s valid range, so "
+            f"every figure would meet it or every figure miss it; expected a target {span}"
+        )
+        return None
     if amber is None or not 0 <= amber < 1:
         problems.append(
             f"{at}: amber_within {e.get('amber_within', default_amber)!r} should be a "

@@ -3,6 +3,7 @@ contract), the disclosure control rule and the regional priorities."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -24,15 +25,15 @@ def load_catalogue(path: Path, contract: Contract | None = None) -> Catalogue:
     if not isinstance(doc, dict) or not isinstance(doc.get("indicators"), list):
         raise ConfigError(f"{path}: expected a mapping with 'version' and a list of 'indicators'")
     records = doc["indicators"]
+    lines = _entry_lines(file.node)
     if contract is not None:
-        lines = _entry_lines(file.node)
         rows = []
         for i, rec in enumerate(records):
             rec = rec if isinstance(rec, dict) else {}
             rng = rec.get("valid_range")
             lo, hi = rng if isinstance(rng, list) and len(rng) == 2 else (None, None)
             row = {k: cell_text(v) for k, v in rec.items() if k != "valid_range"}
-            row |= {"valid_min": cell_text(lo), "valid_max": cell_text(hi)}
+            row |= {"valid_min": _bound_text(lo), "valid_max": _bound_text(hi)}
             row |= {"file": str(path), "row": lines[i] if i < len(lines) else i + 1}
             rows.append(row)
         frame = pd.DataFrame(rows)
@@ -45,9 +46,17 @@ def load_catalogue(path: Path, contract: Contract | None = None) -> Catalogue:
                 + problems_text(errors, row_word="line")
             )
     try:
-        return Catalogue.from_records(records, version=str(doc.get("version", "")))
+        return Catalogue.from_records(records, str(doc.get("version", "")), lines)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+
+
+def _bound_text(v: object) -> str:
+    """A valid_range bound as the contract checks it: NaN and infinities as YAML spells them
+    (not blank, which would read as a missing bound)."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return ".nan" if math.isnan(v) else ("-.inf" if v < 0 else ".inf")
+    return cell_text(v)
 
 
 def _entry_lines(node: yaml.Node | None) -> list[int]:

@@ -34,7 +34,13 @@ from pipeline.edges.contract_model import (
     Table,
     load_yaml,
 )
-from pipeline.edges.gx_rules import IMPLEMENTATIONS, LIBRARY_METRICS, PHASE_TWO, compile_rules
+from pipeline.edges.gx_rules import (
+    IMPLEMENTATIONS,
+    LIBRARY_METRICS,
+    PHASE_TWO,
+    check_numbers,
+    compile_rules,
+)
 from pipeline.edges.gx_suites import (
     FINDING_COLUMNS,
     check_tables,
@@ -108,18 +114,45 @@ def _rule(q: Any, column: str | None, where: str) -> Rule:
             f"{where}: rule {q.id}: metric {q.metric!r} is not supported; supported: "
             f"{', '.join(LIBRARY_METRICS)}"
         )
+    _thresholds(q, f"{where}: rule {q.id}")
+    arguments = dict(q.arguments or {}) | {k: v for k, v in custom.items() if k not in _SHOWN}
+    check_numbers(arguments, f"{where}: rule {q.id}")
     return Rule(
         id=q.id,
         severity=q.severity,
         message=(q.description or q.id).strip(),
         column=column or custom.get("column"),
         metric=q.metric,
-        arguments=dict(q.arguments or {}) | {k: v for k, v in custom.items() if k not in _SHOWN},
+        arguments=arguments,
         implementation=q.implementation if isinstance(q.implementation, str) else None,
         value_from=custom.get("valueFrom"),
         expected_from=custom.get("expectedFrom"),
         row_from=custom.get("rowFrom"),
     )
+
+
+_OTHER_THRESHOLDS = (
+    "mustNotBe",
+    "mustBeGreaterThan",
+    "mustBeGreaterOrEqualTo",
+    "mustBeLessThan",
+    "mustBeLessOrEqualTo",
+    "mustBeBetween",
+    "mustNotBeBetween",
+)
+
+
+def _thresholds(q: Any, where: str) -> None:
+    """Tartan reports every row that breaks a rule: a library rule's count must be 0, and a
+    threshold that would allow some (or a NaN one) would be silently ignored, so is refused."""
+    other = [name for name in _OTHER_THRESHOLDS if getattr(q, name, None) is not None]
+    must_be = q.mustBe
+    if other or (q.metric and must_be is not None and (must_be != 0 or isinstance(must_be, bool))):
+        said = f"{other[0]}: {getattr(q, other[0])!r}" if other else f"mustBe: {must_be!r}"
+        raise ConfigError(
+            f"{where}: {said} is not a threshold Tartan can keep; expected mustBe: 0 (every row "
+            "that breaks the rule is reported)"
+        )
 
 
 def load_contract(path: Path) -> Contract:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
+from pipeline.core.catalogue import UNITS
 from pipeline.core.errors import ConfigError
 from pipeline.edges.contract_model import Compiled, Context, Rule
 
@@ -199,6 +202,41 @@ IMPLEMENTATIONS: dict[str, Callable[[Rule, Context], Compiled]] = {
 }
 #: Implementations that compare with earlier accepted returns: run once acceptance is decided.
 PHASE_TWO = {"change_from_previous_accepted_return"}
+
+
+def _amount(v: Any) -> bool:
+    """A number of zero or more (YAML's .nan, .inf and true are not)."""
+    return isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v < math.inf
+
+
+def _per_unit(v: Any) -> bool:
+    return isinstance(v, Mapping) and all(k in UNITS and _amount(x) for k, x in v.items())
+
+
+def _quarters(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+#: The numbers custom rules take (arguments or customProperties): name -> (whether a value will
+#: do, what is expected). Anything else would compare silently with NaN or a negative threshold.
+NUMBERS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "relativeChange": (_amount, "a fraction of the previous value of zero or more, e.g. 0.5"),
+    "minimumChange": (
+        _per_unit,
+        "a change of zero or more for each unit ("
+        + ", ".join(UNITS)
+        + "), e.g. {percentage: 10, 'rate per 10,000': 10, ratio: 5}",
+    ),
+    "lookbackPeriods": (_quarters, "a whole number of quarters of 1 or more, e.g. 4"),
+}
+
+
+def check_numbers(arguments: Mapping[str, Any], where: str) -> None:
+    """Refuse a rule's numeric setting that is NaN, infinite, negative or not a number."""
+    for name, value in arguments.items():
+        ok, expected = NUMBERS.get(name, (None, ""))
+        if ok is not None and not ok(value):
+            raise ConfigError(f"{where}: {name} {value!r} cannot be used; expected {expected}")
 
 
 def compile_rules(rules: Iterable[Rule], ctx: Context) -> Compiled:
