@@ -404,3 +404,14 @@ def test_a_refused_contract_or_reference_file_is_exit_2_without_a_traceback(capf
     assert r.returncode == 2, r.stderr
     assert f"{las}, rows 2 and 3: region ZR1 is called" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_pattern_that_is_not_a_regular_expression_is_refused(tmp_path):
+    """Great Expectations passed every row against a pattern it could not compile."""
+    path = edited_contract(tmp_path, r"pattern: '^\d{6}$'", "pattern: '^[0-9'")
+    with pytest.raises(ConfigError) as exc:
+        ct.load_contract(path)
+    assert str(exc.value).startswith(
+        f"{path}: schema la_return, property time_period: rule time_period_format: pattern "
+        "'^[0-9' is not a regular expression"
+    )

@@ -38,7 +38,7 @@ from pipeline.edges.gx_rules import (
     IMPLEMENTATIONS,
     LIBRARY_METRICS,
     PHASE_TWO,
-    check_numbers,
+    check_arguments,
     compile_rules,
 )
 from pipeline.edges.gx_suites import (
@@ -116,7 +116,7 @@ def _rule(q: Any, column: str | None, where: str) -> Rule:
         )
     _thresholds(q, f"{where}: rule {q.id}")
     arguments = dict(q.arguments or {}) | {k: v for k, v in custom.items() if k not in _SHOWN}
-    check_numbers(arguments, f"{where}: rule {q.id}")
+    check_arguments(arguments, f"{where}: rule {q.id}")
     return Rule(
         id=q.id,
         severity=q.severity,

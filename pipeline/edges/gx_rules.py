@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -231,12 +232,21 @@ NUMBERS: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
-def check_numbers(arguments: Mapping[str, Any], where: str) -> None:
-    """Refuse a rule's numeric setting that is NaN, infinite, negative or not a number."""
+def check_arguments(arguments: Mapping[str, Any], where: str) -> None:
+    """Refuse a rule's numeric setting that is NaN, infinite, negative or not a number, and a
+    pattern that is not a regular expression (its check would silently pass every row)."""
     for name, value in arguments.items():
         ok, expected = NUMBERS.get(name, (None, ""))
         if ok is not None and not ok(value):
             raise ConfigError(f"{where}: {name} {value!r} cannot be used; expected {expected}")
+    if "pattern" in arguments:
+        try:
+            re.compile(f"(?a){arguments['pattern']}")
+        except (re.error, TypeError) as exc:
+            raise ConfigError(
+                f"{where}: pattern {arguments['pattern']!r} is not a regular expression ({exc}); "
+                r"expected one such as '^\d{6}$'"
+            ) from None
 
 
 def compile_rules(rules: Iterable[Rule], ctx: Context) -> Compiled:
