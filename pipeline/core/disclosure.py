@@ -259,6 +259,8 @@ class Screen:
 
     @classmethod
     def of(cls, rule: Rule, catalogue: Catalogue, population: pd.DataFrame | None = None) -> Screen:
+        """From the catalogue and reference data's populations (la_code, population_0_17, any
+        years: a reader may take any of them)."""
         pops: dict[str, tuple[float, float]] = {}
         if population is not None and len(population):
             g = population.groupby("la_code")["population_0_17"]
