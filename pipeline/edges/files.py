@@ -9,12 +9,13 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.core.errors import LockedError, TartanError
+from pipeline.core.errors import ConfigError, LockedError, TartanError
 from pipeline.core.spreadsheet import inert
 
 
@@ -26,11 +27,79 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
-    path = Path(path)
+#: how every temporary file Tartan writes ends (`.NAME.RANDOM.tartan-tmp`, beside NAME): no one
+#: else's files are named so, and clean-up after a killed run removes only these
+TEMPORARY = ".tartan-tmp"
+#: the output folder of the run in progress (resolved), for this process and every process it
+#: starts, such as its workers (see `confined`)
+ROOT_VARIABLE = "TARTAN_OUTPUT_FOLDER"
+
+
+@contextmanager
+def confined(root: Path) -> Iterator[None]:
+    """While inside: every write and removal made by this module's functions, in this process and
+    in the processes it starts (they inherit the environment), stays inside `root`."""
+    before = os.environ.get(ROOT_VARIABLE)
+    os.environ[ROOT_VARIABLE] = str(Path(root).resolve())
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ROOT_VARIABLE, None)
+        else:
+            os.environ[ROOT_VARIABLE] = before
+
+
+def _root(root: Path | None) -> Path | None:
+    if root is not None:
+        return Path(root).resolve()
+    confined_to = os.environ.get(ROOT_VARIABLE)
+    return Path(confined_to) if confined_to else None
+
+
+def is_inside(path: Path, root: Path, follow: bool = True) -> bool:
+    """Whether `path` is inside `root` (resolved) once every link on the way to it is followed;
+    its last part too when `follow`, else only its folder's."""
+    path = Path(os.path.abspath(path))
+    where = path.resolve() if follow else path.parent.resolve() / path.name
+    return where.is_relative_to(Path(root).resolve())
+
+
+def _leads_out(step: Path, base: Path) -> bool:
+    """Whether `step` is a link inside `base` to somewhere outside it."""
+    return (
+        step.is_symlink()
+        and step.parent.resolve().is_relative_to(base)
+        and not step.resolve().is_relative_to(base)
+    )
+
+
+def inside(path: Path, root: Path | None = None, follow: bool = True) -> Path:
+    """`path`, absolute, when writing (`follow`) or removing (not `follow`: a link is removed,
+    never what it points to) it stays inside the output folder `root` (by default the run's, see
+    `confined`); else a ConfigError naming the link on the way that leads out."""
+    path = Path(os.path.abspath(path))
+    base = _root(root)
+    if base is None or is_inside(path, base, follow):
+        return path
+    way = [*reversed(path.parents), path] if follow else [*reversed(path.parents)]
+    for step in way:
+        if _leads_out(step, base):
+            raise ConfigError(
+                f"{step}: is a link to {step.resolve()}, outside the output folder; Tartan "
+                "does not write through links out of its folder: remove the link or choose "
+                f"another --out (the output folder is {base})"
+            )
+    raise ConfigError(f"{path}: outside the output folder {base}; Tartan writes only inside it")
+
+
+def write_bytes_atomic(path: Path, data: bytes, root: Path | None = None) -> None:
+    """Write to a temporary file beside `path`, then rename: a reader never sees half a file.
+    Never through a link out of the output folder (`inside`); a link at `path` itself that
+    leads inside is replaced by the file."""
+    path = inside(path, root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -41,8 +110,80 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    write_bytes_atomic(path, text.encode("utf-8"))
+def write_text_atomic(path: Path, text: str, root: Path | None = None) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"), root)
+
+
+def remove_file(path: Path, root: Path | None = None) -> None:
+    """Remove the file (or link: never what it points to) at `path`, inside the output folder."""
+    inside(path, root, follow=False).unlink(missing_ok=True)
+
+
+def remove_tree(folder: Path, root: Path | None = None) -> None:
+    """Remove a folder of Tartan's own and what it holds; a link there is removed, not followed."""
+    folder = inside(folder, root, follow=False)
+    if folder.is_symlink():
+        folder.unlink()
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _folders(place: Path, root: Path) -> Iterator[tuple[Path, list[os.DirEntry]]]:
+    """(folder, its entries) for `place` and every folder in it, following only the links that
+    stay inside `root` (each folder once), after refusing any that leads out (`inside`)."""
+    seen: set[Path] = set()
+    todo = [place]
+    while todo:
+        folder = inside(todo.pop(), root)
+        real = folder.resolve()
+        if real in seen or not real.is_dir():
+            continue
+        seen.add(real)
+        with os.scandir(real) as it:
+            entries = list(it)
+        for e in entries:
+            if e.is_symlink():
+                inside(Path(folder, e.name), root)
+            if e.is_dir():  # a link to a folder inside root too: what it holds is written
+                todo.append(Path(folder, e.name))
+        yield real, entries
+
+
+def refuse_links_out(root: Path, places: list[Path]) -> None:
+    """A ConfigError when any of `places` (files and folders Tartan writes inside `root`), the
+    way to it, or anything in those folders, is a link that leads out of `root`."""
+    for place in places:
+        inside(place, root)
+        list(_folders(place, root))
+
+
+def _temporary(e: os.DirEntry, of: str = "") -> bool:
+    """Whether a folder's entry is a temporary file `write_bytes_atomic` made (for the file named
+    `of`, when given)."""
+    prefix = f".{of}." if of else "."
+    return (
+        e.name.startswith(prefix)
+        and e.name.endswith(TEMPORARY)
+        and e.is_file(follow_symlinks=False)
+    )
+
+
+def remove_stale_temporaries(root: Path, places: list[Path]) -> int:
+    """Temporary files a killed run left behind (`write_bytes_atomic`'s `.NAME.*.tartan-tmp`),
+    in the folders of `places` and beside its files, and nowhere else (a user's own files
+    anywhere are left); only call it while holding the folder's lock. Returns how many were
+    removed."""
+    stale: set[Path] = set()
+    for place in places:
+        if place.is_dir():
+            for folder, entries in _folders(place, root):
+                stale.update(Path(folder, e.name) for e in entries if _temporary(e))
+        elif place.parent.is_dir():
+            with os.scandir(inside(place.parent, root)) as it:
+                stale.update(Path(place.parent, e.name) for e in it if _temporary(e, place.name))
+    for p in stale:
+        remove_file(p, root)
+    return len(stale)
 
 
 LOCK = ".tartan.lock"
@@ -66,6 +207,27 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
+def _open_lock(folder: Path) -> int:
+    """The lock file's descriptor: never a link's target (a link there is refused, the file it
+    points to left as it was)."""
+    path = folder / LOCK
+    if path.is_symlink():
+        where = "inside" if is_inside(path, folder) else "outside"
+        raise ConfigError(
+            f"{path}: is a link to {path.resolve()}, {where} the output folder; Tartan does not "
+            "write through links out of its folder, nor its lock file through any: remove the "
+            "link or choose another --out"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        raise ConfigError(
+            f"{folder}: cannot write the output folder here ({exc.strerror or exc}); "
+            "choose another --out"
+        ) from None
+
+
 @contextmanager
 def folder_lock(folder: Path) -> Iterator[None]:
     """Hold `folder`/.tartan.lock while a run writes there: a second run on the same folder is
@@ -73,9 +235,7 @@ def folder_lock(folder: Path) -> Iterator[None]:
     releases the lock when the process ends, however it ends, so a killed run never leaves the
     folder locked."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOCK
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_lock(folder)
     if not _try_lock(fd):
         holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
         os.close(fd)
@@ -90,17 +250,6 @@ def folder_lock(folder: Path) -> Iterator[None]:
     finally:
         os.ftruncate(fd, 0)
         os.close(fd)
-
-
-def remove_stale_temporaries(folder: Path) -> int:
-    """Temporary files a killed run left behind (`write_bytes_atomic`'s `.name.*.tmp`); only
-    call it while holding the folder's lock. Returns how many were removed."""
-    removed = 0
-    for p in Path(folder).rglob(".*.tmp"):
-        if p.is_file():
-            p.unlink(missing_ok=True)
-            removed += 1
-    return removed
 
 
 # --------------------------------------------------------------------------- the return template

@@ -18,7 +18,6 @@ import contextlib
 import ctypes
 import gc
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,8 +28,13 @@ from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import parse_slug
 from pipeline.edges.files import (
     LOCK,
+    confined,
     folder_lock,
+    is_inside,
+    refuse_links_out,
+    remove_file,
     remove_stale_temporaries,
+    remove_tree,
     sha256_file,
     write_text_atomic,
 )
@@ -88,6 +92,12 @@ class Product:
     #: whether it runs notebooks (else no kernel server, executor or work folder is started)
     notebooks: ClassVar[bool] = True
 
+    def places(self, out: Path) -> list[Path]:
+        """What it writes in the output folder `out`: files, and folders that are wholly
+        Tartan's. A killed run's temporaries are removed there and only there, and no link
+        there may lead out of `out`. By default its folder, and its logs in ``logs``."""
+        return [out / self.folder, out / "logs" / self.folder] if self.folder else []
+
     def up_to_date(self, s: Settings) -> dict | None:
         """The last run's manifest when nothing would change (the run then stops), else None."""
         return None
@@ -134,25 +144,32 @@ class UpToDate:
 
 def run(product: Product, s: Settings) -> Any:
     """Run `product` with settings `s` into `s.out`, holding the folder's lock throughout. A
-    killed run leaves no half-written file; a usage, configuration or data error found before
-    anything is written leaves no folder this run made for its lock."""
+    killed run leaves no half-written file, and the next run removes its temporaries; a usage,
+    configuration or data error found before anything is written leaves no folder this run made
+    for its lock. Nothing is written or removed through a link that leads out of the folder
+    (the folder itself may be a link: it is followed once, here)."""
     prov.build_date()  # a malformed SOURCE_DATE_EPOCH is refused before anything is written
-    created = not s.out.exists()
+    root = Path(s.out).resolve()
+    created = not root.exists()
     try:
-        with folder_lock(s.out):
-            remove_stale_temporaries(s.out)
+        with folder_lock(s.out), confined(root):
             work = s.out / WORK
-            shutil.rmtree(work, ignore_errors=True)  # nothing left from a killed run
+            places = [*product.places(root), root / WORK]
+            refuse_links_out(root, places)
+            remove_stale_temporaries(root, places)
+            remove_tree(work)  # nothing left from a killed run
             manifest = product.up_to_date(s)
             if manifest is not None:
                 return product.nothing_to_do(manifest)
             try:
                 return _run(product, s, work)
             finally:
-                shutil.rmtree(work, ignore_errors=True)
+                remove_tree(work)
     except (ConfigError, DataError):
-        if created and s.out.is_dir() and {p.name for p in s.out.iterdir()} <= {LOCK}:
-            shutil.rmtree(s.out, ignore_errors=True)
+        if created and root.is_dir() and {p.name for p in root.iterdir()} <= {LOCK}:
+            with contextlib.suppress(OSError):
+                (root / LOCK).unlink(missing_ok=True)
+                root.rmdir()
         raise
 
 
@@ -171,7 +188,8 @@ def _run(product: Product, s: Settings, work: Path) -> Any:
     ordered = discard_failed(jobs, results)
     entries = [manifest_entry(j, r, base, s.out) for j, r in zip(jobs, ordered, strict=True)]
     disclosure = getattr(prepared, "run_prov", {}).get("disclosure")
-    entries += merge_earlier(product, prepared, base, {e["id"] for e in entries}, disclosure)
+    redone = {e["id"] for e in entries}
+    entries += merge_earlier(product, prepared, base, redone, disclosure, s.out)
     entries.sort(key=product.sort_key)
     site = product.write_site(prepared, entries)
     if site is not None:
@@ -290,7 +308,7 @@ def discard_failed(jobs: list[Job], results: dict[str, JobResult]) -> list[JobRe
     for job in jobs:
         if results[job.id].status != "ok":
             for suffix in OUTPUT_SUFFIXES:
-                Path(job.out_stem).with_suffix(suffix).unlink(missing_ok=True)
+                remove_file(Path(job.out_stem).with_suffix(suffix))
     return [results[j.id] for j in jobs]
 
 
@@ -319,12 +337,17 @@ def unsuppressed(disclosure: object) -> bool:
 
 
 def merge_earlier(
-    product: Product, prepared: Any, base: Path, redone: set[str], disclosure: str | None
+    product: Product,
+    prepared: Any,
+    base: Path,
+    redone: set[str],
+    disclosure: str | None,
+    out: Path,
 ) -> list[dict]:
     """Jobs recorded by an earlier run in this folder that this run did not redo, while they
     name a known report and their outputs are still there (a failed job has none and stays
     listed as failed). An unsuppressed report is removed, not listed beside a suppressed run's;
-    and the other way round."""
+    and the other way round. `out`: the output folder, that job ids are relative to."""
     earlier = cache.read_manifest(base).get("jobs")
     kept = []
     for e in earlier if isinstance(earlier, list) else []:
@@ -335,7 +358,7 @@ def merge_earlier(
         except (KeyError, AttributeError):
             rule = None
         if unsuppressed(rule) != unsuppressed(disclosure):
-            _remove_outputs(base, e.get("outputs"))
+            _remove_outputs(base, e, out)
             continue
         try:
             keep = product.keep(prepared, e) and all(
@@ -348,12 +371,18 @@ def merge_earlier(
     return kept
 
 
-def _remove_outputs(base: Path, outputs: object) -> None:
-    """An earlier job's outputs, where they are reports inside the folder."""
-    for o in outputs if isinstance(outputs, list) else []:
-        target = (base / str(o)).resolve()
-        if target.is_relative_to(base.resolve()) and target.suffix in OUTPUT_SUFFIXES:
-            target.unlink(missing_ok=True)
+def _remove_outputs(base: Path, entry: dict, out: Path) -> None:
+    """An earlier job's outputs, as its manifest entry lists them: only those named as that job
+    names its outputs (its id, with a report's suffix), inside the folder; a link is removed,
+    never what it points to."""
+    outputs, job = entry.get("outputs"), entry.get("id")
+    if not isinstance(outputs, list) or not isinstance(job, str):
+        return
+    own = {os.path.normpath(out / f"{job}{suffix}") for suffix in OUTPUT_SUFFIXES}
+    for o in outputs:
+        target = Path(os.path.normpath(base / str(o)))
+        if str(target) in own and is_inside(target, out, follow=False):
+            remove_file(target, out)
 
 
 def write_manifest(base: Path, run_prov: dict, site: Site, entries: list[dict]) -> None:

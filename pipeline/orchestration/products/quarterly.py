@@ -4,9 +4,10 @@ each LA's self-assessment evidence pack, from the validated returns; the folder'
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pipeline.core.benchmark import benchmark
-from pipeline.core.errors import ConfigError
+from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import parse_slug
 from pipeline.core.vocabulary import MISSING
 from pipeline.edges import contracts as ct
@@ -59,6 +60,13 @@ class RunSummary:
 class Quarterly(Product):
     name = "quarterly"
     what = "Reports"
+
+    def places(self, out: Path) -> list[Path]:
+        """The folder's index and manifest, the validation pages, the logs, and each quarter's
+        reports."""
+        quarters = [p for p in out.iterdir() if _is_quarter(p.name)] if out.is_dir() else []
+        own = ["index.html", cache.MANIFEST, "validation", "logs"]
+        return [out / name for name in own] + sorted(quarters)
 
     def up_to_date(self, s: Settings) -> dict | None:
         return cache.up_to_date(s)
@@ -126,6 +134,15 @@ class Quarterly(Product):
 
     def nothing_to_do(self, manifest: dict) -> RunSummary:
         return RunSummary(None, up_to_date=manifest)
+
+
+def _is_quarter(name: str) -> bool:
+    """Whether a name in the output folder is a quarter's, as its reports' folder is named."""
+    try:
+        period = parse_slug(name)
+    except DataError:
+        return False
+    return period.is_quarter and period.slug == name
 
 
 def prepare(ctx: Context) -> Plan:
@@ -241,9 +258,20 @@ def write_site(plan: Plan, entries: list[dict]) -> Site:
             datapack=DATAPACK_INDEX if (out / DATAPACK_INDEX).is_file() else None,
         ),
     )
-    site = [out / "index.html", *sorted(p for p in (out / "validation").rglob("*") if p.is_file())]
+    site = [out / "index.html", *_validation_pages(out, set(reference.la_names))]
     inputs = [{"file": o.file, "sha256": o.sha256, "status": o.status} for o in plan.v.outcomes]
     return Site(site, {"run_key": plan.run_key, "inputs": inputs})
+
+
+def _validation_pages(out: Path, las: set[str]) -> list[Path]:
+    """The validation pages `write_validation` writes (and no file of anyone else's beside them):
+    its index, records, and a feedback page per LA."""
+    folder = out / "validation"
+    pages = [folder / name for name in ("index.html", "junit.xml", "validation.json")]
+    feedback = folder / "feedback"
+    if feedback.is_dir():
+        pages += [p for p in feedback.glob("*.html") if p.stem in las and p.is_file()]
+    return sorted(p for p in pages if p.is_file())
 
 
 def _index_reports(plan: Plan, entries: list[dict]) -> tuple[list[dict], dict]:

@@ -5,6 +5,7 @@ the folder's lock and clears what a killed run left."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipeline.html.base import footer
 from pipeline.orchestration import provenance as prov
@@ -34,6 +35,9 @@ class Checked:
 class ValidationPages(Product):
     name = "validation"
     notebooks = False
+
+    def places(self, out: Path) -> list[Path]:
+        return [out / "validation"]
 
     def prepare(self, ctx: Context) -> Checked:
         s = ctx.s
