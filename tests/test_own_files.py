@@ -8,6 +8,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -259,3 +261,28 @@ def test_an_earlier_runs_outputs_are_removed_only_where_they_are_its_own(tmp_pat
     assert (out / "mine" / "notes.html").read_text(encoding="utf-8") == "the user's"
     assert (out / "validation" / "index.html").is_file(), "not the job's output"
     assert (tmp_path / "mine.html").is_file(), "not in the folder"
+
+
+def test_processes_a_run_starts_are_held_to_its_folder_too(tmp_path):
+    """A run's workers are other processes: they inherit the folder they may write in."""
+    from pipeline.edges.files import confined
+
+    root, there = tmp_path / "out", _elsewhere(tmp_path)
+    root.mkdir()
+    (root / "validation").symlink_to(there)
+    before = _snapshot(there)
+    worker = (
+        "import sys; from pathlib import Path; from pipeline.core.errors import ConfigError\n"
+        "from pipeline.edges.files import write_bytes_atomic\n"
+        "try:\n"
+        "    write_bytes_atomic(Path(sys.argv[1]), b'a worker wrote this')\n"
+        "except ConfigError as exc:\n"
+        "    sys.exit(str(exc))\n"
+    )
+    page = root / "validation" / "index.html"
+    with confined(root):
+        result = subprocess.run(
+            [sys.executable, "-c", worker, str(page)], capture_output=True, text=True
+        )
+    assert f"{root / 'validation'}: is a link to {there}, {REFUSED}" in result.stderr
+    assert _snapshot(there) == before
