@@ -2,7 +2,9 @@
 
 - ``local`` (the default): worker processes on this machine, one more than cores. Each runs one
   notebook at a time, in its own kernel (forked from the run's kernel server, see kernels.py).
-  Workers ignore Ctrl-C; the driver stops them.
+  Workers ignore Ctrl-C; the driver stops them. A worker never outlives the driver: it watches
+  the driver's process and, the moment the driver is gone (killed, even by SIGKILL), ends with
+  its kernel rather than go on writing into the output folder without the driver's lock.
 - ``dask``: a Dask distributed cluster, either one started here (a LocalCluster, one
   single-threaded worker process per core) or an existing one at ``--scheduler ADDRESS``. Every
   worker needs the same environment (this project installed, `make setup`) and must see the
@@ -11,35 +13,102 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import select
 import signal
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing import get_context
+from pathlib import Path
 
 from pipeline.core.errors import ConfigError
 
+#: seconds between looks at the driver, where it cannot be watched through a pidfd
+WATCH_INTERVAL = 0.2
+#: seconds a stopped worker has to end before it is killed
+STOP_GRACE = 5
 
-def _start_worker(templates: str | None) -> None:
-    """A local worker ignores Ctrl-C (the driver stops it) and loads what jobs use."""
+
+def _start_worker(templates: str | None, driver: int) -> None:
+    """A local worker ignores Ctrl-C (the driver stops it), ends with the driver, and loads what
+    jobs use."""
     from pipeline.orchestration.jobs import warm_up
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: _end_worker(143))
+    watch_driver(driver)
     warm_up(templates)
 
 
+def watch_driver(driver: int) -> None:
+    """End this process, with its kernel, as soon as process `driver` (its parent) is gone: a
+    daemon thread waits on a pidfd of the driver (on Linux; elsewhere it looks every
+    WATCH_INTERVAL seconds for the parent to change)."""
+    fd = None
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.pidfd_open(driver)
+    # checked after the pidfd is open: while the driver is still the parent, the pidfd is its
+    # own and not that of a process that reused its ID
+    if os.getppid() != driver:
+        _end_worker(1)
+    threading.Thread(target=_wait_for, args=(driver, fd), name="driver-watch", daemon=True).start()
+
+
+def _wait_for(driver: int, fd: int | None) -> None:
+    if fd is not None:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)  # readable once the process has ended
+        while not poller.poll():
+            pass
+    else:
+        while os.getppid() == driver:
+            time.sleep(WATCH_INTERVAL)
+    _end_worker(1)
+
+
+def _end_worker(code: int) -> None:
+    """End this worker now, and the kernels it started itself (a kernel forked from the run's
+    server is the server's, and ends with it)."""
+    for child in _children(os.getpid()):
+        for kill in (os.killpg, os.kill):  # the kernel's session, then the kernel
+            with contextlib.suppress(OSError):
+                if kill is os.kill or os.getpgid(child) == child:
+                    kill(child, signal.SIGKILL)
+    os._exit(code)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux's /proc; none found elsewhere). A child is
+    never reaped here while it is signalled, so its ID cannot be another's."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = stat.read_text()
+            if int(text[text.rindex(")") + 2 :].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop at once: nothing more starts, and running workers are terminated (their kernels
-    end with the run's kernel server, or, started the usual way, with the worker they watch)."""
+    """Stop at once: nothing more starts, and running workers are ended (each with any kernel
+    it started; a kernel forked from the run's server ends with the server), killed should one
+    not end within STOP_GRACE seconds."""
     processes = list(getattr(pool, "_processes", {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for p in processes:
         if p.is_alive():
             p.terminate()
+    deadline = time.monotonic() + STOP_GRACE
     for p in processes:
-        p.join(timeout=10)
+        p.join(timeout=max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=STOP_GRACE)
 
 
 @contextmanager
@@ -48,7 +117,7 @@ def local(workers: int, templates: str | None = None) -> Iterator[Executor]:
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_start_worker,
-        initargs=(templates,),
+        initargs=(templates, os.getpid()),
     )
     try:
         yield pool
