@@ -2,19 +2,28 @@
 
 Each command's options are declared in ``pipeline.orchestration.settings.COMMANDS``; each command
 is one handler here. Exit codes: 0 success; 1 data problems found (a return rejected, a report
-failed); 2 usage or configuration error.
+failed); 2 usage or configuration error, or what the system refused (a full disk, a folder that
+cannot be written), said in one line without a traceback; 128 + the signal's number when stopped
+by one: 130 for Ctrl-C (SIGINT), 143 for SIGTERM, 129 for SIGHUP, each handled alike (the workers
+and their kernels stopped, nothing half-written left).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import functools
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 from pipeline import __version__
 from pipeline.core.errors import TartanError
-from pipeline.orchestration.settings import COMMANDS, Option, settings_for
+from pipeline.orchestration.settings import COMMANDS, Option, check_out_folder, settings_for
 
 #: every command's help line and description, in the order the top-level --help lists them
 _DESCRIBED = {
@@ -262,20 +271,99 @@ _HANDLERS = {
 }
 
 
+#: commands whose --out is a folder they write into (the template's is a file)
+_WRITE_FOLDERS = ("demo-data", "validate", "report", "datapack")
+#: signals that stop a run as Ctrl-C does (unless the run was started with them ignored)
+_STOPPING = (signal.SIGTERM, signal.SIGHUP)
+#: what the system's refusals mean to the user, by error number
+_OS_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space, or give --out a folder on another disk",
+    errno.EDQUOT: "the disk quota is used up: free some space, or give --out another folder",
+    errno.EROFS: "the file system is read-only: give --out a folder you can write to",
+    errno.EACCES: "permission denied: give --out a folder you can write to",
+    errno.EPERM: "not permitted: give --out a folder you can write to",
+    errno.ENOTDIR: "part of the path is a file, not a folder",
+    errno.EISDIR: "a folder is where a file was expected",
+}
+
+
+class Stopped(KeyboardInterrupt):
+    """Told to stop by a signal other than Ctrl-C: handled exactly as Ctrl-C is (the workers and
+    their kernels stopped, the work folder removed), then exit 128 + the signal's number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame) -> None:
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise `Stopped` in the main thread while a command runs (a signal the
+    run was started with ignored, as under nohup, stays ignored)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {sig: signal.getsignal(sig) for sig in _STOPPING}
+    for sig, handler in before.items():
+        if handler is signal.SIG_DFL:
+            signal.signal(sig, _stop)
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def _failed_path(exc: OSError) -> str:
+    """The file an OS error is about: its own file name, else (a failed write(2) carries
+    none) the `path` being written in the innermost frame that has one."""
+    if exc.filename is not None:
+        names = (exc.filename, exc.filename2)
+        return " -> ".join(os.fsdecode(n) for n in names if n is not None)
+    tb, path = exc.__traceback__, None
+    while tb is not None:
+        candidate = tb.tb_frame.f_locals.get("path")
+        if isinstance(candidate, (str, Path)):
+            path = candidate
+        tb = tb.tb_next
+    return str(path) if path is not None else ""
+
+
+def _os_error(exc: OSError) -> str:
+    """An OS error as one line: the path, the system's reason, and what it means."""
+    path = _failed_path(exc)
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    hint = _OS_HINTS.get(exc.errno)
+    return f"{path + ': ' if path else ''}{reason}{' (' + hint + ')' if hint else ''}"
+
+
+def _say(text: str) -> None:
+    with contextlib.suppress(OSError):  # a terminal already closed (SIGHUP) reads nothing
+        print(f"tartan: {text}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        return _HANDLERS[args.command](args)
-    except TartanError as exc:
-        print(f"tartan: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except BrokenPipeError:  # output piped into head or less, which closed early
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        return 0
-    except KeyboardInterrupt:
-        print(
-            "tartan: interrupted; outputs already written are complete, nothing half-written "
-            "was left",
-            file=sys.stderr,
-        )
-        return 130
+    with _stopped_by_signals():
+        try:
+            if args.command in _WRITE_FOLDERS:
+                check_out_folder(args.out)
+            return _HANDLERS[args.command](args)
+        except TartanError as exc:
+            _say(f"error: {exc}")
+            return exc.exit_code
+        except BrokenPipeError:  # output piped into head or less, which closed early
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            return 0
+        except OSError as exc:  # what the system refused: a full disk, a folder not writable
+            _say(f"error: {_os_error(exc)}")
+            return 2
+        except KeyboardInterrupt as exc:
+            signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+            how = "interrupted" if signum == signal.SIGINT else f"stopped by {exc}"
+            _say(f"{how}; outputs already written are complete, nothing half-written was left")
+            return 128 + signum

@@ -9,10 +9,13 @@ pipeline.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from pipeline.core.errors import ConfigError
 
 PROJECT = Path(__file__).resolve().parents[2]
 #: the dataset a command reads unless told otherwise: the embedded fictional demo
@@ -39,6 +42,23 @@ def positive(text: str) -> int:
         n = 0
     if n < 1:
         raise ValueError(f"expected a whole number of at least 1, not {text!r}")
+    return n
+
+
+def max_workers() -> int:
+    """The most notebooks a run may have at once: four per CPU core. Each is a worker process
+    and a kernel (a few hundred MB together); more than the cores run no faster."""
+    return 4 * (os.cpu_count() or 1)
+
+
+def workers(text: str) -> int:
+    """A number of workers: at least 1, at most `max_workers()`."""
+    n = positive(text)
+    if n > (limit := max_workers()):
+        raise ValueError(
+            f"{n} is too many: at most {limit} (four per CPU core here; each is a process with "
+            "its own notebook kernel, and more than one per core runs no faster)"
+        )
     return n
 
 
@@ -224,9 +244,9 @@ _STRICT = Option(
 _RUNNING = (
     Option(
         "--workers",
-        "notebooks run at once (default: one more than the CPU cores)",
+        "notebooks run at once, at most four per CPU core (default: one more than the CPU cores)",
         shown="one more than the CPU cores",
-        check=positive,
+        check=workers,
         setting="workers",
     ),
     Option(
@@ -381,3 +401,25 @@ def settings_for(command: str, values: Mapping[str, Any]) -> Settings:
             if value is not None:
                 given[option.setting] = value
     return Settings(**given)
+
+
+def check_out_folder(out: Path) -> None:
+    """Refuse, before anything starts, an output folder that cannot be one: a file, a path
+    through a file, or a place this process cannot write (a read-only file system, a folder
+    without write permission)."""
+    out = Path(out)
+    place = out
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    if not place.is_dir():
+        where = "is a file" if place == out else f"is inside {place}, which is a file"
+        raise ConfigError(f"--out {out} {where}, not a folder; give a folder (made if missing)")
+    if not os.access(place, os.W_OK | os.X_OK):
+        try:
+            read_only = bool(os.statvfs(place).f_flag & os.ST_RDONLY)
+        except (OSError, AttributeError):
+            read_only = False
+        why = "its file system is read-only" if read_only else "permission denied"
+        raise ConfigError(
+            f"--out {out}: cannot write in {place} ({why}); give a folder you can write to"
+        )
