@@ -6,6 +6,7 @@ Every output is written atomically, so a killed run never leaves half a report.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -176,6 +177,37 @@ def run_job(job: Job) -> JobResult:
     return _write_outputs(job, nb)
 
 
+#: the papermill engine jobs run on (see `_engine`)
+ENGINE = "tartan"
+#: what a job's error says, and the error its kept notebook shows, for a cell stopped from outside
+TIMED_OUT = "a cell ran for longer than the limit of {} s (--cell-timeout)"
+KERNEL_DIED = (
+    "the kernel died while running a cell (it ran out of memory, or the notebook's code ended "
+    "its process)"
+)
+
+
+@functools.cache
+def _engine() -> str:
+    """papermill's nbclient engine, except that a cell stopped from outside (past the time
+    limit, or its kernel dead) leaves the notebook as run so far on the exception, for the
+    job's log: papermill raises before it saves anything then."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class KeepWhatRan(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            try:
+                return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            except (CellTimeoutError, DeadKernelError) as exc:
+                exc.notebook = nb_man.nb
+                raise
+
+    papermill_engines.register(ENGINE, KeepWhatRan)
+    return ENGINE
+
+
 def _execute(job: Job, executed: Path) -> tuple[Any, JobResult | None]:
     """Run the job's notebook with papermill into `executed`: (the notebook, None), or (None,
     why the job failed). A kernel that dies before it answers is started again, up to
@@ -190,6 +222,7 @@ def _execute(job: Job, executed: Path) -> tuple[Any, JobResult | None]:
             nb = pm.execute_notebook(
                 job.notebook,
                 str(executed),
+                engine_name=_engine(),
                 parameters=job.parameters,
                 kernel_name=KERNEL_NAME,
                 cwd=job.slice_dir,
@@ -205,20 +238,14 @@ def _execute(job: Job, executed: Path) -> tuple[Any, JobResult | None]:
         except PapermillExecutionError as exc:
             return None, _notebook_error(job, exc, executed)
         except CellTimeoutError as exc:
+            error = TIMED_OUT.format(job.cell_timeout)
+            log = _keep_what_ran(job, exc, "CellTimeoutError", error, executed)
             return None, JobResult(
-                job.id,
-                "failed",
-                error=f"a cell ran for longer than the limit of {job.cell_timeout} s "
-                "(--cell-timeout)",
-                source=_timeout_source(str(exc)),
+                job.id, "failed", error=error, source=_timeout_source(str(exc)), log=log
             )
-        except DeadKernelError:
-            return None, JobResult(
-                job.id,
-                "failed",
-                error="the kernel died while running a cell (it ran out of memory, or the "
-                "notebook's code ended its process)",
-            )
+        except DeadKernelError as exc:
+            log = _keep_what_ran(job, exc, "DeadKernelError", KERNEL_DIED, executed)
+            return None, JobResult(job.id, "failed", error=KERNEL_DIED, log=log)
         except Exception as exc:  # kernel died at start, missing notebook: the job fails
             if _did_not_start(exc) and attempt < START_RETRIES:
                 attempt += 1
@@ -226,23 +253,60 @@ def _execute(job: Job, executed: Path) -> tuple[Any, JobResult | None]:
             return None, JobResult(job.id, "failed", error=f"{type(exc).__name__}: {exc}")
 
 
+def _keep_what_ran(job: Job, exc: Exception, ename: str, evalue: str, executed: Path) -> str:
+    """The notebook as far as it ran before a cell was stopped from outside, kept at `job.log`
+    as an ordinary error's is: the cell that was running shows `ename: evalue` as its error,
+    and papermill's notes at the top and before it point there. Returns the log's path ('' for
+    none)."""
+    import nbformat
+    from papermill.exceptions import PapermillExecutionError
+    from papermill.execute import raise_for_execution_errors
+
+    nb = getattr(exc, "notebook", None)
+    if nb is None or not job.log:
+        return ""
+    started = [c for c in nb.cells if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    if started and started[-1].cell_type == "code":
+        cell = started[-1]
+        cell.outputs.append(
+            nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[evalue])
+        )
+        cell.metadata.papermill.update(exception=True, status="failed")
+        nb.metadata.papermill["exception"] = True
+    try:
+        raise_for_execution_errors(nb, str(executed))
+        nbformat.write(nb, str(executed))  # no cell had started: the notebook as it is
+    except PapermillExecutionError:
+        pass  # written, with its notes
+    except OSError:
+        return ""
+    return _keep_log(job, executed)
+
+
+def _keep_log(job: Job, executed: Path) -> str:
+    """The executed notebook of a failed job, kept (atomically) at `job.log`: its path, or ''
+    when there is none or it could not be written (the job's error still says what failed)."""
+    from pipeline.edges.files import write_bytes_atomic
+
+    if not job.log or not executed.is_file():
+        return ""
+    try:
+        write_bytes_atomic(Path(job.log), executed.read_bytes())
+    except OSError:
+        return ""
+    return job.log
+
+
 def _notebook_error(job: Job, exc: Any, executed: Path) -> JobResult:
     """A failing cell (papermill's execution error) as the job's result; the executed notebook,
     up to that cell, is kept at `job.log`."""
-    import shutil
-
-    log = ""
-    if job.log and executed.is_file():
-        Path(job.log).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(executed, job.log)
-        log = job.log
     return JobResult(
         job.id,
         "failed",
         error=f"{exc.ename}: {exc.evalue}",
         cell=exc.exec_count,
         source=_first_line(exc.source),
-        log=log,
+        log=_keep_log(job, executed),
     )
 
 
@@ -261,7 +325,11 @@ def _write_outputs(job: Job, nb: Any) -> JobResult:
     for suffix, text in ((".ipynb", dumps(nb)), (".csv", job.csv), (".html", html)):
         data = text.encode("utf-8")
         path = stem.with_suffix(suffix)
-        write_bytes_atomic(path, data)
+        try:
+            write_bytes_atomic(path, data)
+        except OSError as exc:  # a full disk, a folder made read-only: this report fails
+            reason = exc.strerror or str(exc)
+            return JobResult(job.id, "failed", error=f"could not write {path}: {reason}")
         outputs.append(str(path))
         digests[str(path)] = hashlib.sha256(data).hexdigest()
     if job.log:  # an earlier failure's log no longer applies
