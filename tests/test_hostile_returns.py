@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -232,11 +233,11 @@ def test_a_workbook_of_too_many_parts_is_refused(tmp_path):
 def test_a_workbook_unzipping_over_the_limit_is_refused(tmp_path):
     path = tmp_path / "x.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for i in range(3):
+        for i in range(2):
             with z.open(f"xl/media/big{i}.bin", "w") as f:
-                for _ in range(70):
-                    f.write(os.urandom(16) * 65_536)  # 1 MB that zips small but not a bomb's
-    refused(path, "it unzips to 210 MB, over the limit of 200 MB")
+                for _ in range(55):
+                    f.write(os.urandom(16) * 65_536)  # 1 MB; in all, checked before any part
+    refused(path, "it unzips to 110 MB, over the limit of 100 MB")
 
 
 def test_a_zip_bomb_is_refused_before_it_is_unzipped(tmp_path):
@@ -275,6 +276,17 @@ CRAFTED = {
     "cells out of order (openpyxl drops them)": (
         in_sheet('<row r="40"><c r="G40"><v>1</v></c><c r="A40"><v>1</v></c></row>'),
         "has, in row 40, cells out of order",
+    ),
+    "a tag of 2 MB": (
+        in_sheet(
+            f'<row r="40"><c r="A40" {" ".join(f"a{i}={chr(34) * 2}" for i in range(250_000))}'
+            "/></row>"
+        ),
+        "holds a tag or comment of over 1,000,000 bytes",
+    ),
+    "a comment of 1.5 MB": (
+        in_sheet("<!--" + "".join(random.Random(0).choices("ab<>", k=1_500_000)) + "-->"),
+        "holds a tag or comment of over 1,000,000 bytes",
     ),
     "a text of a million characters": (
         in_sheet(f'<row r="40"><c t="inlineStr"><is><t>{"x" * 1_000_001}</t></is></c></row>'),

@@ -17,7 +17,7 @@ import contextlib
 import os
 import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
@@ -37,7 +37,8 @@ MAX_TEXT_CHARS = 20_000_000  # text in the cells read: no more than a CSV within
 
 # A workbook (.xlsx, .xlsm: a zip of XML parts), checked before openpyxl opens it
 MAX_ZIP_MEMBERS = 1_000  # parts: Excel writes about ten, and a few more for each sheet
-MAX_UNZIPPED_BYTES = 200 * MB  # all parts unzipped: a real return's are well under 1 MB
+MAX_UNZIPPED_BYTES = 100 * MB  # all parts unzipped: a real return's are well under 1 MB (a
+# single XML tag, text or comment of up to this size is held whole while it is read)
 MAX_ZIP_RATIO = 100  # how many times a part of over 1 MB shrinks zipped: XML zips 5-20 to 1,
 RATIO_FROM_BYTES = 1 * MB  # a zip bomb thousands to 1
 EXCEL_ROWS = 1_048_576  # Excel's last row: a row numbered beyond it is not a sheet Excel wrote
@@ -46,10 +47,12 @@ MAX_ROW_ELEMENTS = 100_000  # XML elements in one row (its cells, their values a
 MAX_XML_ELEMENTS = 200_000  # XML elements outside the sheets' rows (styles, shared text, the
 # list of sheets), which openpyxl reads whole: Excel's own limit of 64,000 cell formats fits
 MAX_XML_DEPTH = 100  # how deep XML elements nest: Excel's parts nest about a dozen deep
-MAX_XML_TEXT = 1_000_000  # characters of one XML text or attribute: a cell holds 32,767 at most
+MAX_XML_TEXT = 1_000_000  # characters of one XML text, or bytes of one tag or comment: a cell
+# holds 32,767 at most (and expat, under openpyxl, parses a long tag again with each 16 KB read)
 
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # an OLE compound file: .xls, or an encrypted .xlsx
 ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")  # the stream an encrypted workbook has
+CHUNK = 1 << 16  # bytes of a part read at a time
 LISTED_CELLS = 1_000  # uncalculated formula cells kept to name (the rest are counted)
 
 
@@ -172,7 +175,7 @@ def check_workbook(path: Path, book: zipfile.ZipFile) -> Census:
             )
     census = Census()
     for i in infos:
-        _Part(path, i.filename, census).scan(_chunks(book, i))
+        _Part(path, i.filename, census).scan(book, i)
     return census
 
 
@@ -183,11 +186,13 @@ def _bad_workbook(path: Path, why: str) -> DataError:
     )
 
 
-def _chunks(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """The part's bytes in pieces; a part that cannot be unzipped ends early (openpyxl says so
-    when it reads it; a part it never reads does not matter)."""
+def _chunks(
+    book: zipfile.ZipFile, info: zipfile.ZipInfo, size: Callable[[], int]
+) -> Iterator[bytes]:
+    """The part's bytes in pieces of `size()`; a part that cannot be unzipped ends early
+    (openpyxl says so when it reads it; a part it never reads does not matter)."""
     with contextlib.suppress(Exception), book.open(info) as f:
-        while chunk := f.read(1 << 16):
+        while chunk := f.read(size()):
             yield chunk
 
 
@@ -208,15 +213,24 @@ class _Part:
         self.cell: list | None = None  # [row, column, type, has formula, value chars or None]
         self.value = False  # inside the open cell's <v>
 
-    def scan(self, chunks: Iterator[bytes]) -> None:
+    def scan(self, book: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         p = expat.ParserCreate(namespace_separator="}")
         p.StartElementHandler = self.start
         p.EndElementHandler = self.end
         p.CharacterDataHandler = self.chars
         p.StartDoctypeDeclHandler = self.doctype
+        fed, size = 0, [CHUNK]
         try:
-            for chunk in chunks:
+            for chunk in _chunks(book, info, lambda: size[0]):
                 p.Parse(chunk, False)
+                fed += len(chunk)
+                # Expat parses a token left unfinished (a huge tag or comment) again from its
+                # start with each piece: read as much again as it holds (up to a quarter of
+                # the limit), so that it does so a few times rather than thousands.
+                pending = fed - p.CurrentByteIndex
+                if pending > MAX_XML_TEXT:
+                    raise self.refuse(f"holds a tag or comment of over {MAX_XML_TEXT:,} bytes")
+                size[0] = min(max(CHUNK, pending), MAX_XML_TEXT // 4)
             p.Parse(b"", True)
         except expat.ExpatError:
             return  # not XML (a picture), or broken: openpyxl refuses it if it reads it
@@ -239,8 +253,6 @@ class _Part:
         self.text = 0
         if self.depth > MAX_XML_DEPTH:
             raise self.refuse(f"nests elements over {MAX_XML_DEPTH} deep")
-        if any(len(v) > MAX_XML_TEXT for v in attrs.values()):
-            raise self.refuse(f"holds an attribute of over {MAX_XML_TEXT:,} characters")
         local = tag.rpartition("}")[2]
         if self.depth == 1:
             self.sheet = local == "worksheet"  # a sheet's rows and cells are in order
