@@ -267,6 +267,20 @@ def _to_dev_full(fd: int, name: str) -> None:
     os.close(full)
 
 
+@pytest.mark.e2e
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_report_whose_outputs_cannot_be_written_fails_alone_naming_the_file(
+    tmp_path, monkeypatch
+):
+    job = _job(tmp_path, "print(x)")
+    _refuse_writes_in(monkeypatch, tmp_path / "out", _to_dev_full)
+    res = jobs.run_job(job)
+    assert res.status == "failed"
+    page = tmp_path / "out" / "kind.ipynb"
+    assert res.error == f"could not write {page}: No space left on device"
+    assert _left(tmp_path / "out") == [], "nothing half-written"
+
+
 def _left(out: Path) -> list[str]:
     return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
 
