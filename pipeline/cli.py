@@ -19,7 +19,6 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 from pipeline import __version__
 from pipeline.core.errors import TartanError
@@ -319,18 +318,18 @@ def _stopped_by_signals() -> Iterator[None]:
 
 
 def _failed_path(exc: OSError) -> str:
-    """The file an OS error is about: its own file name, else (a failed write(2) carries
-    none) the `path` being written in the innermost frame that has one."""
-    if exc.filename is not None:
-        names = (exc.filename, exc.filename2)
-        return " -> ".join(os.fsdecode(n) for n in names if n is not None)
-    tb, path = exc.__traceback__, None
-    while tb is not None:
-        candidate = tb.tb_frame.f_locals.get("path")
-        if isinstance(candidate, (str, Path)):
-            path = candidate
-        tb = tb.tb_next
-    return str(path) if path is not None else ""
+    """The file an OS error is about. An output refused while it was written is named as the
+    user knows it (the system names its temporary file, or, for a failed write(2), no file at
+    all); any other error by the file names it carries."""
+    import traceback
+
+    from pipeline.edges.files import write_bytes_atomic
+
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code is write_bytes_atomic.__code__:
+            return str(frame.f_locals["path"])
+    names = (exc.filename, exc.filename2)
+    return " -> ".join(os.fsdecode(n) for n in names if n is not None)
 
 
 def _os_error(exc: OSError) -> str:
