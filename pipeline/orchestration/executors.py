@@ -83,8 +83,7 @@ def _end_worker(code: int) -> None:
 
 
 def _children(pid: int) -> list[int]:
-    """The processes whose parent is `pid` (Linux's /proc; none found elsewhere). A child is
-    never reaped here while it is signalled, so its ID cannot be another's."""
+    """The processes whose parent is `pid` (Linux's /proc; none found elsewhere)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, ValueError, IndexError):
