@@ -18,12 +18,18 @@ datapack: ``tartan datapack`` on DfE's real published files (``../shared/public-
 ``$TARTAN_PUBLIC_DATA``; skipped, saying so, when absent): the nine regional datapacks of the
 latest year, cold and unchanged. Targets: cold <= 45 s; unchanged re-run <= 15 s (it reads and
 checks the files again, then runs no notebook); peak memory <= 1.5 GB.
+
+hostile: ``tartan validate`` on one hostile return at a time, beside the demo's returns: a 6 KB
+workbook claiming Excel's whole grid, a workbook of 1,000,000 rows (a return's, and of one cell), a
+50 MB CSV and a CSV just under the 20 MB limit of 300,000 rows. Each is read or refused with a
+message; target: peak memory < 1 GB each (an address space of 3 GB is the most any is given).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import os
 import resource
@@ -33,12 +39,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import yaml
 
 from pipeline.core.periods import Period, window
+from pipeline.edges import demo
 
 ROOT = Path(__file__).resolve().parents[1]
 N_REGIONS, N_LAS, N_INDICATORS, N_QUARTERS = 9, 153, 40, 8
@@ -360,12 +368,101 @@ def bench_datapack() -> dict[str, float]:
         return {"met": float(all(met.values()))}
 
 
+def _million_row_workbook(path: Path, rows: int, line) -> None:
+    """A workbook whose sheet has `rows` rows of `line(r)`, streamed into the zip (openpyxl takes
+    minutes to write a million rows)."""
+    from tests.test_hostile_returns import a_return
+
+    with zipfile.ZipFile(io.BytesIO(a_return())) as base:
+        parts = {n: base.read(n) for n in base.namelist()}
+    sheet = parts.pop("xl/worksheets/sheet1.xml").decode()
+    head, tail = sheet.split("</sheetData>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+        with z.open("xl/worksheets/sheet1.xml", "w") as f:
+            f.write(head.encode())
+            for start in range(100, 100 + rows, 10_000):
+                f.write("".join(line(r) for r in range(start, start + 10_000)).encode())
+            f.write(("</sheetData>" + tail).encode())
+
+
+def _hostile_files(folder: Path) -> dict[str, Path]:
+    from tests.conftest import RETURN_COLUMNS
+    from tests.test_hostile_returns import a_return, claims_the_whole_grid
+
+    la, period = "ZL107", "2026-27-Q2"
+    files = {}
+    for i, (name, ext) in enumerate(
+        [
+            ("a 6 KB workbook claiming Excel's whole grid", ".xlsx"),
+            ("a workbook of 1,000,000 rows of a return", ".xlsx"),
+            ("a workbook of 1,000,000 rows of one cell", ".xlsx"),
+            ("a CSV of 50 MB", ".csv"),
+            ("a CSV of 19 MB, 300,000 rows", ".csv"),
+        ]
+    ):
+        (folder / str(i)).mkdir()  # one return at a time, each named as an LA's
+        files[name] = folder / str(i) / f"{la}_{period}{ext}"
+    grid, every, one, csv50, csv19 = files.values()
+    grid.write_bytes(claims_the_whole_grid(a_return()))
+    cells = '<c r="{c}{r}" t="inlineStr"><is><t>{v}</t></is></c>'
+    values = [la, "202627", "Financial year Q2", "referrals_rate", "2333", "53712", "434.4"]
+    _million_row_workbook(
+        every,
+        1_000_000,
+        lambda r: (
+            f'<row r="{r}">'
+            + "".join(cells.format(c=c, r=r, v=v) for c, v in zip("ABCDEFG", values, strict=True))
+            + "</row>"
+        ),
+    )
+    _million_row_workbook(
+        one, 1_000_000, lambda r: f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>'
+    )
+    line = f"{la},202627,Financial year Q2,referrals_rate,2333,53712,434.4,,\n".encode()
+    header = ",".join(RETURN_COLUMNS).encode() + b"\n"
+    for path, size in ((csv50, 50 << 20), (csv19, 19 << 20)):
+        with open(path, "wb") as f:
+            f.write(header + line * (size // len(line)))
+    return files
+
+
+def bench_hostile() -> dict[str, float]:
+    from tests.test_hostile_returns import MEASURE
+
+    with tempfile.TemporaryDirectory(prefix="tartan-bench-") as tmp:
+        folder = Path(tmp)
+        demo.write(folder / "data")
+        files = _hostile_files(folder)
+        met = True
+        for name, path in files.items():
+            out = folder / "out" / path.parent.name
+            cmd = [sys.executable, "-m", "pipeline", "validate", "--data", str(folder / "data")]
+            cmd += ["--out", str(out), str(path)]
+            t = time.perf_counter()
+            ran = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True)
+            wall = time.perf_counter() - t
+            result = json.loads(ran.stdout)
+            v = json.loads((out / "validation" / "validation.json").read_text("utf-8"))
+            said = [f["message"] for f in v["findings"] if f["check_id"] == "readable"]
+            ok = result["peak"] < 1 << 30 and "Traceback" not in result["stderr"]
+            met &= ok
+            print(
+                f"hostile: {name} ({path.stat().st_size / (1 << 20):,.1f} MB): tartan validate "
+                f"wall {wall:.1f} s, peak memory {result['peak'] / (1 << 20):,.0f} MB, exit "
+                f"{result['rc']}, {'refused: ' + said[0] if said else 'read'}; target < 1 GB "
+                f"{'met' if ok else 'MISSED'}"
+            )
+        return {"met": float(met)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--only",
-        choices=("validation", "reports", "datapack"),
+        choices=("validation", "reports", "datapack", "hostile"),
         help="run one benchmark (default: all)",
     )
     parser.add_argument(
@@ -384,6 +481,8 @@ def main(argv: list[str] | None = None) -> int:
         met &= bool(bench_reports(args.naive_sample)["met"])
     if args.only in (None, "datapack"):
         met &= bool(bench_datapack()["met"])
+    if args.only in (None, "hostile"):
+        met &= bool(bench_hostile()["met"])
     return 0 if met else 1
 
 
