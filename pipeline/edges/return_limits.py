@@ -39,8 +39,8 @@ MAX_TEXT_CHARS = 20_000_000  # text in the cells read: no more than a CSV within
 MAX_ZIP_MEMBERS = 1_000  # parts: Excel writes about ten, and a few more for each sheet
 MAX_UNZIPPED_BYTES = 100 * MB  # all parts unzipped: a real return's are well under 1 MB (a
 # single XML tag, text or comment of up to this size is held whole while it is read)
-MAX_ZIP_RATIO = 100  # how many times a part of over 1 MB shrinks zipped: XML zips 5-20 to 1,
-RATIO_FROM_BYTES = 1 * MB  # a zip bomb thousands to 1
+MAX_ZIP_RATIO = 100  # how many times larger a part may unzip: XML 5-20, a zip bomb thousands
+RATIO_FROM_BYTES = 1 * MB  # parts smaller unzipped are not held to the ratio
 EXCEL_ROWS = 1_048_576  # Excel's last row: a row numbered beyond it is not a sheet Excel wrote
 MAX_ROW_CELLS = 16_384  # cells in one row: Excel's own number of columns
 MAX_ROW_ELEMENTS = 100_000  # XML elements in one row (its cells, their values and formatting)
