@@ -4,9 +4,9 @@ traceback or a partial output.
 Property-based tests (hypothesis) on the three places untrusted input meets the code:
 
 - ingest (``pipeline.edges.return_files.read_return``): arbitrary bytes as ``.csv`` and
-  ``.xlsx``, and damaged copies of a real demo return, are read into a table or refused with a ``DataError``
-  naming the file; the file is never changed; every supported form of a return reads back as the
-  same table;
+  ``.xlsx``, and damaged copies of a real demo return, are read into a table or refused with a
+  ``DataError`` naming the file; the file is never changed; every supported form of a return
+  reads back as the same table;
 - validation (``validate_returns``, the function ``tartan validate`` runs, and the command itself
   in-process): a demo return with arbitrary cells and columns is accepted or quarantined, every
   finding says where, a cell that is plainly wrong is named by its row and column, an accepted
@@ -46,6 +46,7 @@ from pipeline.core.catalogue import POLARITIES, Catalogue
 from pipeline.core.errors import DataError
 from pipeline.core.periods import Period, from_ees, parse_slug
 from pipeline.core.vocabulary import BANDS, OK
+from pipeline.edges.files import TEMPORARY
 from pipeline.edges.return_files import Sheet, read_return
 from pipeline.orchestration.settings import Settings
 from pipeline.orchestration.validation import (
@@ -941,7 +942,7 @@ def assert_outputs_complete(out: Path, shown: str, la: str) -> str:
         text = page.read_text(encoding="utf-8")
         assert text.rstrip().endswith("</html>"), page
         assert "<script" not in text.lower(), f"{page}: markup from a return reached the page"
-    assert not [p for p in out.rglob("*.tmp")], "a temporary file was left"
+    assert not [p for p in out.rglob(f"*{TEMPORARY}")], "a temporary file was left"
     return outcome["status"]
 
 

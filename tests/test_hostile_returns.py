@@ -491,3 +491,23 @@ def test_validate_on_hostile_files_stays_under_1_gb(tiny, tmp_path):
     assert "has over 10,000 rows holding something" in said["ZL105_2026-27-Q2.xlsx"]
     assert "over 200,000" in said["ZL108_2026-27-Q2.xlsx"]
     assert "over the limit of 20 MB" in said["ZL107_2026-27-Q2.csv"]
+
+
+def test_validate_names_an_odd_file_name_and_rejects_a_file_it_cannot_open(tiny, tmp_path, capfd):
+    """A return whose name is not UTF-8, and a link to a file that is gone, among the returns:
+    each is rejected on its own, named printably, and the others are still validated."""
+    from tests.conftest import cli
+
+    data = tiny.copy(tmp_path / "data")
+    returns = os.fsencode(data.data / "returns")
+    fd = os.open(returns + b"/ZL101_\xff.csv", os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, b"not,a,return\n")
+    os.close(fd)
+    (data.data / "returns" / "ZL105_gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    out = tmp_path / "out"
+    ran = cli(capfd, "validate", "--data", data.data, "--contracts", data.contracts, "--out", out)
+    assert ran.returncode == 1 and "Traceback" not in ran.stderr, ran.stderr
+    v = json.loads((out / "validation" / "validation.json").read_text(encoding="utf-8"))
+    rejected = {Path(o["file"]).name for o in v["returns"] if o["status"] == "quarantined"}
+    assert rejected == {"ZL101_\\xff.csv", "ZL105_gone.csv"}
+    assert sum(o["status"] == "accepted" for o in v["returns"]) == len(v["returns"]) - 2

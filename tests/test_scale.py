@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from pipeline.edges.files import LOCK, folder_lock
+from pipeline.edges.files import LOCK, TEMPORARY, folder_lock
 from tests.conftest import ROOT, TINY_LAS, TINY_PERIODS, cli, tartan
 
 pytestmark = pytest.mark.e2e
@@ -253,7 +253,7 @@ def test_ctrl_c_then_a_kill_then_a_rerun_that_completes(tiny_site, tiny, tmp_pat
     # a cold build makes
     result = _report(capfd, tiny, out)
     assert result.returncode == 0, result.stderr
-    assert not list(out.rglob(".*.tmp"))
+    assert not list(out.rglob(f".*{TEMPORARY}"))
     assert _differ(tiny_site, out) == []
 
 

@@ -38,7 +38,8 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def _key(parts: dict) -> str:
-    return sha256_bytes(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False)
+    return sha256_bytes(text.encode("utf-8", "surrogateescape"))  # a name with bytes not UTF-8
 
 
 def _tree(root: Path, patterns: tuple[str, ...]) -> list[tuple[str, str]]:

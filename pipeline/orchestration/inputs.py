@@ -16,7 +16,7 @@ from pipeline.core.periods import parse_slug
 from pipeline.core.vocabulary import MISSING, NOT_ACCEPTED
 from pipeline.edges import contracts as ct
 from pipeline.edges import reference as ref_io
-from pipeline.edges.files import sha256_file, write_template, write_text_atomic
+from pipeline.edges.files import remove_file, sha256_file, write_template, write_text_atomic
 from pipeline.edges.render import stylesheet
 from pipeline.html.validation import feedback_html, validation_html
 from pipeline.orchestration import provenance as prov
@@ -239,8 +239,8 @@ def write_validation(
         )
     if (folder / "feedback").is_dir():
         for old in (folder / "feedback").glob("*.html"):
-            if old.stem not in las:
-                old.unlink()
+            if old.stem in names and old.stem not in las:  # a page of ours no longer due
+                remove_file(old)
     return vjson
 
 

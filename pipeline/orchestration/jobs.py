@@ -315,7 +315,7 @@ def _write_outputs(job: Job, nb: Any) -> JobResult:
     failure's log is removed."""
     import hashlib
 
-    from pipeline.edges.files import write_bytes_atomic
+    from pipeline.edges.files import remove_file, write_bytes_atomic
     from pipeline.edges.render import dumps, normalise, to_html
 
     nb = normalise(nb, job.notebook_display)
@@ -333,7 +333,7 @@ def _write_outputs(job: Job, nb: Any) -> JobResult:
         outputs.append(str(path))
         digests[str(path)] = hashlib.sha256(data).hexdigest()
     if job.log:  # an earlier failure's log no longer applies
-        Path(job.log).unlink(missing_ok=True)
+        remove_file(Path(job.log))
     return JobResult(job.id, "ok", outputs=outputs, output_sha256=digests)
 
 

@@ -30,6 +30,7 @@ from pipeline.edges import contracts as ct
 from pipeline.edges.files import sha256_file
 from pipeline.edges.reference import Reference
 from pipeline.edges.return_files import find_returns, read_return
+from pipeline.edges.return_limits import shown as shown_path
 
 ACCEPTED = "accepted"
 QUARANTINED = "quarantined"
@@ -192,12 +193,20 @@ def _display(path: Path, root: Path | None) -> str:
     if root is not None:
         rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
         if not rel.startswith(".."):
-            return Path(rel).as_posix()
-    return path.as_posix()
+            return shown_path(Path(rel).as_posix())
+    return shown_path(path.as_posix())
+
+
+def _sha256(path: Path) -> str:
+    """The file's SHA-256, or "" for a file that cannot be read (it is rejected as such)."""
+    try:
+        return sha256_file(path)
+    except OSError:
+        return ""
 
 
 def _without_path(message: str, path: Path) -> str:
-    prefix = f"{path}: "
+    prefix = f"{shown_path(path)}: "
     return message[len(prefix) :] if message.startswith(prefix) else message
 
 
@@ -447,7 +456,7 @@ def _outcomes(
         outcomes.append(
             ReturnOutcome(
                 file=shown,
-                sha256=sha256_file(path),
+                sha256=_sha256(path),
                 la_code=la or "",
                 period=period or "",
                 rows=int(n_rows.get(shown, 0)),
