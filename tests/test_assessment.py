@@ -134,7 +134,8 @@ def test_improving_and_better_than_neighbours_without_band_a_is_a_strength():
     }
     a, rows, _ = assessed(hand_made("visits_pct"), values)
     now = rows[rows["period"] == NOW].iloc[0]
-    assert now["band"] == "B" and now["sn_mean"] == 77.5
+    # 80 is the median: in the quarter below it (C), as LAIT bands
+    assert now["band"] == "C" and now["sn_mean"] == 77.5
     assert [s.reasons for s in a.strengths] == [["improving_above_sn"]]
     assert a.strengths[0].figures["trend_from"] == 70.0
     assert "2.5 percentage points better than the SN mean of 77.5%" in a.strengths[0].text
@@ -187,7 +188,9 @@ def test_a_lost_figure_and_a_band_change_are_changes():
             "2025-26-Q3": [80, 70, 90, 60, 85],
             "2025-26-Q4": [80, 70, 90, 60, 85],
             "2026-27-Q1": [80, 70, 90, 60, 85],
-            "2026-27-Q2": [81, 70, 90, 60, 79],  # 80 -> 81: small, but band B -> A
+            # 80 -> 81: small, but band C -> B (80 was the median, 81 is the upper quartile:
+            # each in the quarter below it, as LAIT bands)
+            "2026-27-Q2": [81, 70, 90, 60, 79],
         },
     }
     a, _, _ = assessed(hand_made("rereferrals_pct", "visits_pct"), values)
@@ -201,7 +204,7 @@ def test_a_lost_figure_and_a_band_change_are_changes():
     )
     assert a.changes[1].text == (
         "Visits in time (%) rose from 80.0% to 81.0% (1.0 percentage points) since 2026-27 Q1: "
-        "an improvement (a higher value is better); band B to A."
+        "an improvement (a higher value is better); band C to B."
     )
 
 

@@ -95,30 +95,49 @@ def test_bands_neutral_gives_no_band():
     assert list(bands(ONE_TO_TEN, "neutral")) == [None] * 10
 
 
-def test_value_on_a_quartile_boundary_takes_the_better_band():
+def test_value_on_a_quartile_falls_in_the_quarter_below_it_as_in_lait():
     # n = 5 sorted [10, 20, 30, 40, 50]: h = 1, 2, 3 land on values -> q1 = 20, q2 = 30, q3 = 40
     values = pd.Series([10, 20, 30, 40, 50], dtype=float)
     assert quartiles(values) == (20.0, 30.0, 40.0)
-    # high: 40 == q3 -> A (not B); 30 == q2 -> B (not C); 20 == q1 -> C (not D)
-    assert list(bands(values, "high")) == ["D", "C", "B", "A", "A"]
-    # low: 20 == q1 -> A (not B); 30 == q2 -> B; 40 == q3 -> C (not D)
+    # LAIT's calculate_quartile_band: quarters (min, q1], (q1, q2], (q2, q3], (q3, max]
+    # high: 40 == q3 -> B; 30 == q2 -> C; 20 == q1 -> D
+    assert list(bands(values, "high")) == ["D", "D", "C", "B", "A"]
+    # low: 20 == q1 -> A; 30 == q2 -> B; 40 == q3 -> C
     assert list(bands(values, "low")) == ["A", "A", "B", "C", "D"]
+
+
+def test_two_las_showing_the_same_figure_share_a_band_and_a_rank():
+    # A percentage published as a whole number: LA b's 60.4% and LA c's 59.6% both show 60%.
+    # Shown: [70, 60, 60, 55, 50, 40] -> q1 = 51.25, q2 = 57.5, q3 = 60 (type 7), and 60 on q3
+    # falls in the quarter below it: b and c both B, both ranked 2. On the unrounded ratios
+    # q3 would be 60.2, b would be A and c B, ranked 2 and 3: two LAs showing the same figure
+    # in different bands.
+    cat = catalogue("visits_pct", visits_pct={"decimals": 0})
+    codes = list("abcdef")
+    las = pd.DataFrame({"la_code": codes, "region_code": "R1"})
+    values = [70.0, 60.4, 59.6, 55.0, 50.0, 40.0]
+    rows = [(c, "2025", "visits_pct", v, 100.0, v, OK) for c, v in zip(codes, values, strict=True)]
+    got = benchmark(pd.DataFrame(rows, columns=FIGURE_COLUMNS), las, cat)["las"]
+    got = got.set_index("la_code")
+    assert got["band"].to_dict() == {"a": "A", "b": "B", "c": "B", "d": "C", "e": "D", "f": "D"}
+    assert got["rank_national"].tolist() == [1, 2, 2, 4, 5, 6]
+    assert got["rank_region"].tolist() == [1, 2, 2, 4, 5, 6]
 
 
 def test_missing_values_get_no_band_and_do_not_move_the_quartiles():
     # with the NaNs ignored the quartiles stay 20 / 30 / 40 as above, so 20 stays in C.
-    # Were the three NaNs counted as 0: sorted [0, 0, 0, 10, 20, 30, 40, 50], median
-    # h = 3.5 -> 10 + 0.5 * 10 = 15 and 20 would move up to B.
+    # Were the three NaNs counted as 0: sorted [0, 0, 0, 10, 20, 30, 40, 50], q1 would be
+    # 0 + 0.75 * 10 = 7.5 and 10 would move up to C.
     values = pd.Series([10, NAN, 20, 30, NAN, 40, 50, NAN], index=list("abcdefgh"))
     got = bands(values, "high")
     assert list(got.index) == list("abcdefgh")
     assert got.to_dict() == {
         "a": "D",
         "b": None,
-        "c": "C",
-        "d": "B",
+        "c": "D",
+        "d": "C",
         "e": None,
-        "f": "A",
+        "f": "B",
         "g": "A",
         "h": None,
     }
@@ -284,13 +303,13 @@ def test_benchmark_bands_and_national_ranks(result):
     las = result["las"]
     # visits_pct values with status OK: E1 30, E2 20, E4 40 (E3 is not accepted)
     # quartiles of [20, 30, 40]: q1 h = 0.5 -> 25, median 30, q3 h = 1.5 -> 35
-    # high: E4 40 >= 35 -> A; E1 30 == median -> B (better band); E2 20 < 25 -> D
+    # high: E4 40 > 35 -> A; E1 30 == median -> C (the quarter below it); E2 20 <= 25 -> D
     got = {
         r.la_code: (r.band, r.rank_national)
         for r in las[las.indicator_id == "visits_pct"].itertuples()
     }
     assert got["E4"] == ("A", 1)
-    assert got["E1"] == ("B", 2)
+    assert got["E1"] == ("C", 2)
     assert got["E2"] == ("D", 3)
     assert (las[las.indicator_id == "visits_pct"]["las_ranked_national"] == 3).all()
 

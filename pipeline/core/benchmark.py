@@ -4,11 +4,17 @@ Conventions (stated in every report):
 - Region and England figures are a ratio of sums: the sum of numerators over the sum of
   denominators, times the indicator's scale; never a mean of LA rates. Only LAs with both a
   numerator and a denominator contribute.
-- Quartile bands follow DfE's LAIT: quartiles of all LAs with a value, by R's default (type 7)
-  quantile, i.e. numpy's "linear" method. Band A is the best quarter by polarity; a value on a
-  quartile boundary takes the better band. Neutral indicators are not banded.
+- Bands and ranks are worked out on each value as published and shown: rounded to the
+  indicator's decimals (``shown``), so two LAs showing the same figure share a band and a rank.
+- Quartile bands follow DfE's LAIT (``calculate_quartile_band``): quartiles of all LAs with a
+  value, by R's default (type 7) quantile, i.e. numpy's "linear" method; each quarter is closed
+  at its upper end, so a value equal to a quartile falls in the quarter below it. Band A is
+  the best quarter by polarity. Neutral indicators are not banded.
 - Ranks: 1 is best by polarity; tied values share the lowest rank; missing values get no rank;
   neutral indicators are ranked highest value first.
+- A jointly run service (figures with `shared`: one published figure for several LAs) counts
+  once: in bands, ranks, region and England sums and SN means it is its first LA's figure,
+  and each of its other LAs shows that figure with the same band and rank.
 - Suppressed, missing and not-accepted values stay missing with their status, never zero.
 - SN comparators, changes and trends: see ``pipeline.core.trends``.
 """
@@ -21,7 +27,7 @@ import pandas as pd
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.periods import parse_slug
 from pipeline.core.trends import KEYS, TREND_STEPS, area_movement, movement, sn_comparators
-from pipeline.core.vocabulary import BANDS, MISSING, OK, WITHHELD, ratio
+from pipeline.core.vocabulary import BANDS, MISSING, OK, WITHHELD, owner, ratio
 
 
 def quartiles(values: pd.Series) -> tuple[float, float, float] | None:
@@ -42,8 +48,9 @@ def bands(values: pd.Series, polarity: str) -> pd.Series:
         return out
     q1, q2, q3 = q
     v = pd.to_numeric(values, errors="coerce")
+    # each quarter is closed at its upper end: (min, q1], (q1, q2], (q2, q3], (q3, max]
     if polarity == "high":
-        conds = [v >= q3, v >= q2, v >= q1, v < q1]
+        conds = [v > q3, v > q2, v > q1, v <= q1]
     elif polarity == "low":
         conds = [v <= q1, v <= q2, v <= q3, v > q3]
     else:
@@ -51,6 +58,12 @@ def bands(values: pd.Series, polarity: str) -> pd.Series:
     for band, cond in zip(reversed(BANDS), reversed(conds), strict=True):
         out[cond.fillna(False).to_numpy()] = band
     return out
+
+
+def shown(values: pd.Series, decimals: int) -> pd.Series:
+    """Each value as a reader sees it: rounded to `decimals` as the reports print it."""
+    v = pd.to_numeric(values, errors="coerce").astype(float)
+    return v.map(lambda x: round(x, decimals) if pd.notna(x) else np.nan)
 
 
 def ranks(values: pd.Series, polarity: str) -> pd.Series:
@@ -71,14 +84,14 @@ def aggregate(figures: pd.DataFrame, area_of: pd.Series, catalogue: Catalogue) -
     usable = f["numerator"].notna() & f["denominator"].notna() & (f["denominator"] > 0)
     usable &= f["status"].eq(OK)
     keys = ["area_code", "period", "indicator_id"]
+    once = usable & ~partner_rows(f)  # a jointly run service's counts are added once
     sums = (
-        f[usable]
+        f[once]
         .groupby(keys, sort=True)
-        .agg(
-            numerator=("numerator", "sum"),
-            denominator=("denominator", "sum"),
-            las_contributing=("la_code", "nunique"),
-        )
+        .agg(numerator=("numerator", "sum"), denominator=("denominator", "sum"))
+    )
+    sums = sums.join(
+        f[usable].groupby(keys, sort=True)["la_code"].nunique().rename("las_contributing")
     )
     size = area_of.dropna().groupby(area_of.dropna()).size().rename("las_in_area")
     grid = f.groupby(keys, sort=True).size().to_frame("_n").drop(columns="_n")
@@ -163,23 +176,34 @@ def benchmark(
     return {"las": f, "areas": areas}
 
 
+def partner_rows(figures: pd.DataFrame) -> pd.Series:
+    """True for the rows that copy a jointly run service's figure to its other LAs (its
+    first LA's row holds it): such rows count nowhere a figure is counted once."""
+    return owner(figures).ne(figures["la_code"])
+
+
 def _ranked(figures: pd.DataFrame, region_of: pd.Series, catalogue: Catalogue) -> pd.DataFrame:
     """The figures with each LA's region_code, band, rank_national, rank_region,
-    las_ranked_national, las_ranked_region and worst_band_run, per period and indicator."""
+    las_ranked_national, las_ranked_region and worst_band_run, per period and indicator:
+    bands and ranks of the values as shown; a jointly run service's once, as its first LA's,
+    then copied to its other LAs."""
     f = figures.copy()
     f["region_code"] = f["la_code"].map(region_of)
     f["band"] = None
     f["rank_national"] = pd.array([pd.NA] * len(f), dtype="Int64")
     f["rank_region"] = pd.array([pd.NA] * len(f), dtype="Int64")
     pol = {i.id: i.polarity for i in catalogue}
+    dps = {i.id: i.decimals for i in catalogue}
+    copies = partner_rows(f)
     valued = f["value"].where(f["status"].eq(OK))
+    once = valued.where(~copies)
     for (_period, ind), idx in f.groupby(["period", "indicator_id"], sort=False).groups.items():
         p = pol.get(ind, "neutral")
-        v = valued.loc[idx]
+        v = shown(once.loc[idx], dps.get(ind, 1))
         f.loc[idx, "band"] = bands(v, p)
         f.loc[idx, "rank_national"] = ranks(v, p)
         for _, ridx in f.loc[idx].groupby("region_code").groups.items():
-            f.loc[ridx, "rank_region"] = ranks(valued.loc[ridx], p)
+            f.loc[ridx, "rank_region"] = ranks(v.loc[ridx], p)
     ranked = f["rank_national"].notna()
     f["las_ranked_national"] = (
         ranked.groupby([f["period"], f["indicator_id"]]).transform("sum").astype(int)
@@ -189,9 +213,25 @@ def _ranked(figures: pd.DataFrame, region_of: pd.Series, catalogue: Catalogue) -
         .transform("sum")
         .astype(int)
     )
+    if copies.any():
+        _copy_to_partners(f, copies)
     # blank (not 0) where there is no figure to be in a band
     f["worst_band_run"] = worst_band_runs(f).astype("Int64").where(valued.notna())
     return f
+
+
+def _copy_to_partners(f: pd.DataFrame, copies: pd.Series) -> None:
+    """A jointly run service's band and ranks, from its first LA's row to the others', in
+    place (its rank in the region only where they share a region)."""
+    keys = ["la_code", "period", "indicator_id"]
+    cols = ["band", "rank_national", "rank_region", "region_code"]
+    held = f.loc[~copies].set_index(keys)[cols]
+    partners = f.loc[copies, keys].assign(la_code=owner(f)[copies])
+    got = held.reindex(pd.MultiIndex.from_frame(partners)).set_axis(partners.index)
+    same_region = got["region_code"].eq(f.loc[copies, "region_code"])
+    f.loc[copies, "band"] = got["band"]
+    f.loc[copies, "rank_national"] = got["rank_national"]
+    f.loc[copies, "rank_region"] = got["rank_region"].where(same_region)
 
 
 def _areas(

@@ -28,7 +28,7 @@ import pandas as pd
 from pipeline.core.benchmark import quartiles
 from pipeline.core.catalogue import Catalogue, Indicator
 from pipeline.core.periods import parse_slug
-from pipeline.core.vocabulary import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS
+from pipeline.core.vocabulary import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS, owner
 
 MOVE_THRESHOLD = 0.05
 #: movers resting on fewer children than this at either end are left out (a handful of children
@@ -454,6 +454,7 @@ def summary(parts: list[Paragraph], period: str) -> Paragraph:
 def national_spread(las: pd.DataFrame, period: str) -> dict[str, float]:
     """Each indicator's interquartile range of all LAs with a value in `period` (type 7)."""
     now = las[(las["period"] == period) & las["status"].eq(OK)]
+    now = now[owner(now).eq(now["la_code"])]  # a jointly run service's figure once
     out = {}
     for ind, values in now.groupby("indicator_id")["value"]:
         q = quartiles(values)

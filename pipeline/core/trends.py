@@ -21,7 +21,7 @@ import pandas as pd
 
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.periods import parse_slug
-from pipeline.core.vocabulary import OK, ratio
+from pipeline.core.vocabulary import OK, SHARED, owner, ratio
 
 KEYS = ["la_code", "period", "indicator_id"]
 TREND_THRESHOLD = 0.05
@@ -40,12 +40,20 @@ def _values(figures: pd.DataFrame) -> pd.DataFrame:
 def sn_comparators(figures: pd.DataFrame, neighbours: pd.DataFrame) -> pd.DataFrame:
     """For every row of `figures` (KEYS, value, status): its neighbours' mean, median and count.
 
-    `neighbours` has la_code and neighbour_la_code (one row per pair).
+    `neighbours` has la_code and neighbour_la_code (one row per pair). A jointly run service's
+    one figure (``vocabulary.SHARED``) counts once among an LA's neighbours, and not at all
+    for its own LAs (it is their own figure).
     """
     vals = _values(figures).rename(columns={"la_code": "neighbour_la_code"})
     pairs = neighbours[["la_code", "neighbour_la_code"]].drop_duplicates()
     pairs = pairs[pairs["la_code"] != pairs["neighbour_la_code"]]
+    if SHARED in figures.columns:  # a joint figure counts once, and never for its own LAs
+        vals = vals.assign(_owner=owner(figures))
     m = pairs.merge(vals, on="neighbour_la_code")
+    if SHARED in figures.columns:
+        own = figures[KEYS].assign(_self=owner(figures))
+        m = m.merge(own, on=KEYS, how="left")
+        m = m[m["_owner"].ne(m["_self"])].drop_duplicates([*KEYS, "_owner"])
     agg = (
         m.groupby(KEYS, sort=False)["value"]
         .agg(sn_mean="mean", sn_median="median", sn_count="size")

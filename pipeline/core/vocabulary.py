@@ -48,6 +48,19 @@ FIGURE_COLUMNS = [
     "status",
 ]
 
+#: a figures frame's optional column naming, for a jointly run service's one figure, the codes
+#: of all its LAs joined by " / " (the first LA's row holds it; blank for every other figure)
+SHARED = "shared"
+
+
+def owner(figures: pd.DataFrame) -> pd.Series:
+    """Whose figure each row is: its own LA's, or for a jointly run service's figure, the first
+    LA's of the service (the same figure must count once wherever figures are counted)."""
+    if SHARED not in figures.columns:
+        return figures["la_code"]
+    shared = figures[SHARED].fillna("").astype(str)
+    return figures["la_code"].where(shared.eq(""), shared.str.split(" / ").str[0])
+
 
 class Scaled(Protocol):
     """What the ratio of sums needs of an indicator (``pipeline.core.catalogue.Indicator``)."""

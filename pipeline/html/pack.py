@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipeline.html.base import esc
-from pipeline.html.sections import disclosure_item, items
+from pipeline.html.sections import BAND_RULE, RANK_RULE, disclosure_item, items
 
 #: a scorecard row: the indicator's label, its nine figures as shown (value, previous quarter,
 #: same quarter last year, SN mean, SN median, region, England, rank in England, rank in
@@ -164,9 +164,7 @@ def method(
         "model, listed in the profile) for the same quarter; neighbours without a figure are "
         f"left out (see the annex). The region and {esc(england)} are the sum of "
         "numerators over the sum of denominators of their LAs with figures.</li>"
-        "<li>Bands are quartiles of all LAs with a value (R's type 7 quantile, as DfE's "
-        "LAIT): A is the best 25% given the indicator's polarity, D the worst. Ranks: 1 is "
-        "best; neutral indicators are ranked highest first and not banded.</li>"
+        f"<li>{esc(BAND_RULE)} {esc(RANK_RULE)}</li>"
         "<li>Trend compares the latest figure with the figure three quarters earlier: a "
         "change of less than 5% of the earlier figure is stable.</li>"
         "<li><strong>Strength</strong>: an indicator where higher or lower is better that is "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipeline.html.base import esc
-from pipeline.html.sections import disclosure_item, lede_list
+from pipeline.html.sections import BAND_RULE, RANK_RULE, disclosure_item, lede_list
 
 
 def headline(
@@ -139,12 +139,8 @@ def method(
         "shows the <strong>mean</strong> of the neighbours' figures for the same period; the "
         "median is in the figures CSV. Neighbours without a figure (suppressed, missing or "
         "not accepted) are left out.</li>"
-        "<li>Bands are quartiles of all LAs with a value, by R's default (type 7) quantile "
-        "as DfE's LAIT does: A is the best quarter given the indicator's polarity; a value "
-        "on a boundary takes the better band. Indicators with no polarity are not banded."
-        "</li>"
-        "<li>Ranks: 1 is best by polarity (highest first where there is no judgement); tied "
-        "values share the lowest rank; LAs without a figure are not ranked.</li>"
+        f"<li>{esc(BAND_RULE)}</li>"
+        f"<li>{esc(RANK_RULE)}</li>"
         "<li>Trend compares the latest figure with the figure three quarters earlier (four "
         "quarters in all): a change of less than 5% of the earlier figure is stable; "
         "otherwise improving or worsening by polarity (rising or falling where there is no "

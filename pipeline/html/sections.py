@@ -66,3 +66,18 @@ def disclosure_item(disclosure: str | None) -> str:
 def subsection(heading: str, body: str) -> str:
     """A section's part: its heading, then its body (markup already)."""
     return f"<h3>{esc(heading)}</h3>{body}"
+
+
+#: how every report bands and ranks (``pipeline.core.benchmark``), stated in each method
+BAND_RULE = (
+    "Bands and ranks are worked out on each figure as published and shown, rounded to the "
+    "indicator's decimals, so two LAs showing the same figure share a band and a rank. Bands "
+    "are quartiles of all LAs with a figure, by R's default (type 7) quantile, as DfE's LAIT "
+    "does: A is the best quarter given the indicator's polarity, D the worst; each quarter "
+    "includes its upper boundary, so a figure equal to a quartile falls in the quarter below "
+    "it. Indicators with no polarity are not banded."
+)
+RANK_RULE = (
+    "Ranks: 1 is best by polarity (highest first where there is no judgement); tied figures "
+    "share the lowest rank; LAs without a figure are not ranked."
+)
