@@ -150,11 +150,14 @@ class Catalogue:
         records: Iterable[Mapping[str, object]],
         version: str = "",
         lines: Sequence[int] = (),
+        places: Sequence[str] = (),
     ) -> Catalogue:
         """The catalogue from its entries; `lines` (when known) the line each entry starts on,
-        for problems to name."""
+        or `places` what each entry is called (its file and id), for problems to name."""
 
         def where(i: int) -> str:
+            if i < len(places):
+                return places[i]
             return f"indicator catalogue entry {i + 1}" + (
                 f" (line {lines[i]})" if i < len(lines) else ""
             )

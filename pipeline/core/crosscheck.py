@@ -9,10 +9,12 @@ What "agrees" means, measure by measure (differences within these are the public
 rounding, not errors):
 
 - **value** (a published rate or percentage, rounded to the indicator's decimals): Tartan's
-  unrounded ratio is within half a unit of the last published decimal;
+  unrounded ratio is within half a unit of the last published decimal, or within the
+  indicator's own `tolerance` where the mapping gives one (a rate DfE computed from unrounded
+  FTEs, which its files publish rounded, can differ by a little more);
 - **numerator / denominator** (counts): within half the rounding DfE applies to area counts
   (``count_rounding``, 10 by default: regional and national counts are published to the nearest
-  10, LA counts exactly).
+  10, LA counts exactly), once for each published cell a sum adds up (`parts`).
 
 Where LAs' own figures are withheld or unavailable (c, x, u...), Tartan's sum lacks them while
 DfE's total does not: a count's shortfall there (or any gap in a rate) is ``incomplete``, not a
@@ -20,6 +22,8 @@ difference; a count in excess still differs. Only ``differs`` fails the check.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -51,8 +55,14 @@ def crosscheck(
     area_of: pd.Series,
     catalogue: Catalogue,
     count_rounding: float = 10,
+    tolerance: Mapping[str, float] | None = None,
+    parts: Mapping[tuple[str, str], int] | None = None,
 ) -> pd.DataFrame:
     """One row per area, period, indicator and measure DfE published (COLUMNS).
+
+    `tolerance`: indicator id -> the difference allowed in its value (when not half a unit of
+    its last decimal); `parts`: (indicator id, measure) -> how many published cells make one
+    area count (a sum of columns or rows), 1 when not given.
 
     `cells`: every LA's numerator and denominator cells as published (la_code, period,
     indicator_id, measure, number, status), former LAs included; `area_of`: LA code -> region
@@ -67,7 +77,7 @@ def crosscheck(
     pub = published[[*KEYS, *MEASURES]].melt(KEYS, MEASURES, "measure", "published")
     pub = pub[pub["published"].notna()]
     out = pub.merge(ours, on=[*KEYS, "measure"], how="inner")
-    _judge(out, catalogue, count_rounding)
+    _judge(out, catalogue, count_rounding, tolerance or {}, parts or {})
     out = out[COLUMNS].sort_values(["period", "indicator_id", "area_code", "measure"])
     return out.reset_index(drop=True)
 
@@ -122,11 +132,20 @@ def _tartan_sums(per_la: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     return pd.concat(ours, ignore_index=True)
 
 
-def _judge(out: pd.DataFrame, catalogue: Catalogue, count_rounding: float) -> None:
+def _judge(
+    out: pd.DataFrame,
+    catalogue: Catalogue,
+    count_rounding: float,
+    tolerance: Mapping[str, float],
+    parts: Mapping[tuple[str, str], int],
+) -> None:
     """Add allowed, difference and outcome to the compared rows, in place (see the module's
     docstring for what agrees)."""
-    decimals = out["indicator_id"].map({i.id: i.decimals for i in catalogue}).astype(float)
-    out["allowed"] = np.where(out["measure"].eq("value"), 0.5 * 10.0**-decimals, count_rounding / 2)
+    half_unit = {i.id: 0.5 * 10.0**-i.decimals for i in catalogue} | dict(tolerance)
+    value_allowed = out["indicator_id"].map(half_unit).astype(float)
+    n = [parts.get(k, 1) for k in zip(out["indicator_id"], out["measure"], strict=True)]
+    count_allowed = count_rounding / 2 * np.asarray(n, dtype=float)
+    out["allowed"] = np.where(out["measure"].eq("value"), value_allowed, count_allowed)
     out["difference"] = out["tartan"] - out["published"]
     out[["las_contributing", "las_in_area"]] = out[["las_contributing", "las_in_area"]].astype(int)
     within = out["difference"].abs() <= out["allowed"] + 1e-9

@@ -21,19 +21,30 @@ What is real in those files is handled here, not cleaned by hand:
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pipeline.core.benchmark import shown
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import from_ees
 from pipeline.core.vocabulary import FIGURE_COLUMNS, MISSING, OK, STATUS_SYMBOLS
-from pipeline.edges.ees_mapping import Column, Source, Spec, filters_of, load_spec
+from pipeline.edges.ees_mapping import (
+    LAIT_POLARITY,
+    NUMBER,
+    YEAR_END,
+    Column,
+    Source,
+    Spec,
+    filters_of,
+    lait_dictionary,
+    load_spec,
+)
+from pipeline.edges.ees_rows import every_la, left_out, partners
 from pipeline.edges.files import read_text_csv
 
 # the mapping (pipeline.edges.ees_mapping) is read through this module too
@@ -44,6 +55,7 @@ __all__ = [
     "LA_LEVEL",
     "NATIONAL_LEVEL",
     "REGION_LEVEL",
+    "YEAR_END",
     "Column",
     "Extract",
     "Files",
@@ -63,9 +75,6 @@ LA_LEVEL, REGION_LEVEL, NATIONAL_LEVEL = "Local authority", "Regional", "Nationa
 ENGLAND = "england"  # the area code of England in the benchmark's areas
 #: the columns every EES tidy CSV has
 EES_COLUMNS = ("time_period", "time_identifier", "geographic_level")
-_NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
-#: LAIT's polarity words -> Tartan's
-LAIT_POLARITY = {"high": "high", "low": "low", "-": "neutral", "": "neutral"}
 
 
 # --------------------------------------------------------------------------- reading files
@@ -105,7 +114,7 @@ def numbers(cells: pd.Series, rows: pd.Series, where: str, column: str) -> pd.Da
     z, u, low, k) is missing with that status; a blank is missing. Anything else is a
     DataError naming the file, row, column and value."""
     text = cells.astype(str).str.strip()
-    is_number = text.str.match(_NUMBER)
+    is_number = text.str.match(NUMBER)
     symbol = text.str.lower()
     bad = ~is_number & text.ne("") & ~symbol.isin(list(STATUS_SYMBOLS))
     if bad.any():
@@ -127,12 +136,14 @@ def numbers(cells: pd.Series, rows: pd.Series, where: str, column: str) -> pd.Da
 class Extract:
     """What a mapping gives from the source folder."""
 
-    #: the LA figures: FIGURE_COLUMNS, with the LAs' current codes
+    #: the LA figures: FIGURE_COLUMNS with the LAs' current codes, and `shared`: for a jointly
+    #: run service's figure, the codes of all its LAs (" / "), blank otherwise
     figures: pd.DataFrame
     #: DfE's own region (E12) and England figures: area_code, period, indicator_id,
     #: numerator, denominator, value, status
     published: pd.DataFrame
-    #: LA rows left out: la_code, la_name, reason, rows
+    #: LA rows no LA of the reference matched: file, la_code, la_name, reason, rows (the
+    #: rows they are on), indicators (those that read them)
     left_out: pd.DataFrame
     #: every LA's numerator and denominator cell as published, for the cross-check: la_code,
     #: period, indicator_id, measure, number, status
@@ -142,8 +153,8 @@ class Extract:
 
 
 class Files:
-    """Each file read once, its rows picked by filters (checked: every filter column exists
-    and every filter value occurs)."""
+    """Each file read once, its rows picked by filters (checked: every filter column exists,
+    every filter value occurs, and the filters together pick some rows)."""
 
     def __init__(self, source: Path):
         self.source = Path(source)
@@ -158,21 +169,37 @@ class Files:
             if name not in df.columns:
                 raise ConfigError(
                     f"{where}: {path} has no column {name!r} to filter on; its columns are "
-                    f"{', '.join(c for c in df.columns if c != 'row')}"
+                    f"{_listed(c for c in df.columns if c != 'row')}"
                 )
-            if not df[name].eq(wanted).any():
+            absent = [w for w in wanted if not df[name].eq(w).any()]
+            if absent:
                 found = sorted(df[name].unique())[:12]
                 raise ConfigError(
-                    f"{where}: {path} has no rows with {name} = {wanted!r}; its values are "
+                    f"{where}: {path} has no rows with {name} = {absent[0]!r}; its values are "
                     f"{', '.join(repr(v) for v in found)}"
                 )
-            keep &= df[name].eq(wanted)
-        if col.column not in df.columns:
+            keep &= df[name].isin(wanted)
+        if not keep.any():
             raise ConfigError(
-                f"{where}: {path} has no column {col.column!r}; its columns are "
-                f"{', '.join(c for c in df.columns if c != 'row')}"
+                f"{where}: {path} has rows for each filter value but none for all of them "
+                f"together ({', '.join(f'{k} = {_or(v)}' for k, v in col.filters)}); expected "
+                "filters that pick the indicator's rows"
             )
+        for name in col.columns:
+            if name not in df.columns:
+                raise ConfigError(
+                    f"{where}: {path} has no column {name!r}; its columns are "
+                    f"{_listed(c for c in df.columns if c != 'row')}"
+                )
         return df[keep]
+
+
+def _listed(names) -> str:
+    return ", ".join(names)
+
+
+def _or(values: tuple[str, ...]) -> str:
+    return " or ".join(repr(v) for v in values)
 
 
 def periods_of(rows: pd.DataFrame, path: Path) -> pd.Series:
@@ -196,21 +223,78 @@ def code_column(rows: pd.DataFrame, path: Path) -> str:
     raise DataError(f"{path}: no new_la_code column; expected LA rows to carry their LA code")
 
 
+def _cells(rows: pd.DataFrame, col: Column, path: Path) -> pd.DataFrame:
+    """Each row's number and status for `col`: the sum of its columns, whose status is the
+    first column's symbol (a sum with a withheld part is withheld)."""
+    parts = [numbers(rows[c], rows["row"], str(path), c) for c in col.columns]
+    out = parts[0].copy()
+    for part in parts[1:]:
+        out["number"] = out["number"] + part["number"]
+        out["status"] = out["status"].where(out["status"].ne(OK), part["status"])
+    return out
+
+
+def _summed(frame: pd.DataFrame, keys: list[str], col: Column) -> pd.DataFrame:
+    """A sum of rows (a filter with several values): one row per `keys`, its number the sum
+    of the rows picked, its status the first symbol among them; a row of the sum absent from
+    the file leaves the figure missing."""
+    if not col.summed_filters:
+        return frame.drop(columns=col.summed_filters)
+    wanted = 1
+    for _, values in col.filters:
+        wanted *= len(values)
+    g = frame.groupby(keys, sort=False)
+    out = g.agg(number=("number", lambda v: v.sum(min_count=len(v))), row=("row", "first"))
+    symbol = frame["status"].where(frame["status"].ne(OK))
+    out["status"] = symbol.groupby([frame[k] for k in keys], sort=False).first()
+    out["status"] = out["status"].fillna(OK)
+    short = g.size() < wanted
+    out.loc[short & out["status"].eq(OK), "status"] = MISSING
+    out.loc[short, "number"] = np.nan
+    extra = [c for c in frame.columns if c not in (*keys, "number", "status", "row")]
+    extra = [c for c in extra if c not in col.summed_filters]
+    if extra:
+        out[extra] = g[extra].first()
+    return out.reset_index()[[c for c in frame.columns if c not in col.summed_filters]]
+
+
 def _column_frame(
     files: Files, col: Column, where: str, aliases: Mapping[str, str]
-) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, str, str]]]:
-    """One mapped column: LA rows (la_code, period, number, status, row), area rows
-    (area_code, period, number, status) and the LA rows left out (code, name, reason)."""
+) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple]]:
+    """One mapped column: LA rows (la_code, period, number, status, row, shared), area rows
+    (area_code, period, number, status) and the LA rows left out (file, row, code, name,
+    reason)."""
     rows = files.rows(col, where)
     path = files.source / col.file
     periods = periods_of(rows, path)
     if col.years_earlier:
         periods = periods.map(lambda p: p.shifted(col.years_earlier))
     slugs = periods.map(lambda p: p.slug)
-    cells = numbers(rows[col.column], rows["row"], str(path), col.column)
+    cells = _cells(rows, col, path)
     la_frame, left = _la_rows(rows, slugs, cells, path, aliases)
-    _one_row_per_la_and_year(la_frame, where, path)
-    return la_frame, _area_rows(rows, slugs, cells), left
+    for name in col.summed_filters:
+        la_frame[name] = rows.loc[la_frame.index, name]
+    _one_row_per_la_and_year(la_frame, where, path, col.summed_filters)
+    la_frame = _summed(la_frame, ["la_code", "period"], col)
+    return la_frame, _area_rows(rows, slugs, cells, col), [(col.file, *x) for x in left]
+
+
+def _current_codes(
+    la: pd.DataFrame, code_col: str, aliases: Mapping[str, str]
+) -> tuple[pd.Series, pd.Series]:
+    """Each LA row's current code (NaN when the reference does not know it) and, for a
+    jointly run service's one row (``E06000061 / E06000062``), the current codes of all its
+    LAs joined by " / " (`shared`, blank otherwise): the row is the first LA's."""
+    raw = la[code_col]
+    codes = raw.map(aliases)
+    if "old_la_code" in la.columns:  # a code the reference does not list: try the old one
+        codes = codes.fillna(la["old_la_code"].map(aliases))
+    shared = pd.Series("", index=la.index, dtype=object)
+    for idx in la.index[codes.isna() & raw.str.contains("/", regex=False)]:
+        mapped = [aliases.get(part.strip()) for part in raw[idx].split("/")]
+        if all(mapped) and len(set(mapped)) == len(mapped) > 1:
+            codes[idx], shared[idx] = mapped[0], " / ".join(mapped)
+    return codes, shared
 
 
 def _la_rows(
@@ -219,47 +303,42 @@ def _la_rows(
     cells: pd.DataFrame,
     path: Path,
     aliases: Mapping[str, str],
-) -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
+) -> tuple[pd.DataFrame, list[tuple]]:
     """The LA rows of one column under their current codes (la_code, period, number, status,
-    row), and those left out (code, name, reason): an LA code the reference does not know is
-    an error when its row holds a figure."""
+    row, shared), and those left out (row, code, name, reason): a row whose LA code the
+    reference does not know is left out and reported, never guessed."""
     la = rows[rows["geographic_level"].eq(LA_LEVEL)]
     code_col = code_column(rows, path)
-    raw_codes = la[code_col]
-    codes = raw_codes.map(aliases)
-    if "old_la_code" in la.columns:  # a code the reference does not list: try the old one
-        codes = codes.fillna(la["old_la_code"].map(aliases))
-    left: list[tuple[str, str, str]] = []
+    codes, shared = _current_codes(la, code_col, aliases)
     unknown = codes.isna()
-    if unknown.any():
-        for idx in la.index[unknown]:
-            code = raw_codes[idx]
-            name = la["la_name"][idx] if "la_name" in la.columns else ""
-            if cells.at[idx, "status"] == OK:
-                raise DataError(
-                    f"{path}, row {la['row'][idx]}, column {code_col}: LA code {code!r} "
-                    f"({name}) is not in the reference list of local authorities nor a former "
-                    "LA; expected one of the reference's codes"
-                )
-            else:
-                left.append((code, name, "not in the reference list, and has no figures"))
+    left = [
+        (int(la["row"][idx]), la[code_col][idx], la["la_name"][idx] if "la_name" in la else "",
+         cells.at[idx, "status"] == OK)
+        for idx in la.index[unknown]
+    ]  # fmt: skip
+    keep = la.index[~unknown]
     la_frame = pd.DataFrame(
         {
-            "la_code": codes[~unknown],
-            "period": slugs[la.index[~unknown]],
-            "number": cells.loc[la.index[~unknown], "number"],
-            "status": cells.loc[la.index[~unknown], "status"],
-            "row": la.loc[~unknown, "row"],
+            "la_code": codes[keep],
+            "period": slugs[keep],
+            "number": cells.loc[keep, "number"],
+            "status": cells.loc[keep, "status"],
+            "row": la.loc[keep, "row"],
+            "shared": shared[keep],
         }
     )
     return la_frame, left
 
 
-def _one_row_per_la_and_year(la_frame: pd.DataFrame, where: str, path: Path) -> None:
-    """Two rows for one LA and year mean the mapping's filters do not pick one: an error."""
-    dupes = la_frame.duplicated(["la_code", "period"], keep=False)
+def _one_row_per_la_and_year(
+    la_frame: pd.DataFrame, where: str, path: Path, summed: list[str]
+) -> None:
+    """Two rows for one LA and year (and summed filter value) mean the mapping's filters do
+    not pick one: an error."""
+    keys = ["la_code", "period", *summed]
+    dupes = la_frame.duplicated(keys, keep=False)
     if dupes.any():
-        d = la_frame[dupes].sort_values(["la_code", "period", "row"]).iloc[:2]
+        d = la_frame[dupes].sort_values([*keys, "row"]).iloc[:2]
         raise ConfigError(
             f"{where}: {path} rows {d['row'].iloc[0]} and {d['row'].iloc[1]} are both "
             f"{d['la_code'].iloc[0]} in {d['period'].iloc[0]}; expected one row per LA and "
@@ -267,7 +346,9 @@ def _one_row_per_la_and_year(la_frame: pd.DataFrame, where: str, path: Path) -> 
         )
 
 
-def _area_rows(rows: pd.DataFrame, slugs: pd.Series, cells: pd.DataFrame) -> pd.DataFrame:
+def _area_rows(
+    rows: pd.DataFrame, slugs: pd.Series, cells: pd.DataFrame, col: Column
+) -> pd.DataFrame:
     """DfE's own region (E12) and England rows of one column (area_code, period, number,
     status); Inner and Outer London (E13) are neither."""
     level = rows["geographic_level"]
@@ -276,14 +357,19 @@ def _area_rows(rows: pd.DataFrame, slugs: pd.Series, cells: pd.DataFrame) -> pd.
     national = level.eq(NATIONAL_LEVEL)
     area_code = pd.Series(np.where(national, ENGLAND, rc), index=rows.index)
     keep = region | national
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "area_code": area_code[keep],
             "period": slugs[keep],
             "number": cells.loc[keep, "number"],
             "status": cells.loc[keep, "status"],
+            "row": rows.loc[keep, "row"],
         }
-    ).drop_duplicates(["area_code", "period"])
+    )
+    for name in col.summed_filters:
+        out[name] = rows.loc[keep, name]
+    out = out.drop_duplicates(["area_code", "period", *col.summed_filters])
+    return _summed(out, ["area_code", "period"], col).drop(columns="row")
 
 
 def extract(
@@ -291,40 +377,39 @@ def extract(
     source: Path,
     catalogue: Catalogue,
     aliases: Mapping[str, str],
+    las: Sequence[str] = (),
 ) -> Extract:
     """Every mapped indicator's LA figures and DfE's own area figures, from `source`; values
     without a published column are computed as `catalogue` says.
 
     `aliases`: every code an LA has in the files -> its code in the reference (former LAs'
-    codes included: their figures count in their region's totals)."""
+    codes included: their figures count in their region's totals); `las`: the current LAs,
+    each of which has a figure (perhaps missing) in every year an indicator has.
+
+    A jointly run service's one row is every one of its LAs' figure, `shared` naming them
+    all; its cells count once (as the first LA's) in the cross-check."""
     files = Files(source)
     la_parts, area_parts, cell_parts, left = [], [], [], []
     for s in spec.sources:
-        las, areas = {}, {}
+        las_of, areas = {}, {}
         for role, col in s.columns.items():
             la_frame, area_frame, gone = _column_frame(files, col, f"{s.where}: {role}", aliases)
-            las[role] = la_frame.set_index(["la_code", "period"])
+            las_of[role] = la_frame.set_index(["la_code", "period"])
             areas[role] = area_frame.set_index(["area_code", "period"])
-            if role == "numerator":
-                left += gone
+            left += [(*x, s.id) for x in gone]
             if role in ("numerator", "denominator"):
                 cell_parts.append(
                     la_frame[["la_code", "period", "number", "status"]].assign(
                         indicator_id=s.id, measure=role
                     )
                 )
-        la_parts.append(_combine(s, las, catalogue))
+        figures = _combine(s, las_of, catalogue)
+        la_parts.append(every_la(partners(figures), las))
         area_parts.append(_combine(s, areas, catalogue, compute=False))
-    figures = pd.concat(la_parts, ignore_index=True)[FIGURE_COLUMNS]
+    figures = pd.concat(la_parts, ignore_index=True)[[*FIGURE_COLUMNS, "shared"]]
     published = pd.concat(area_parts, ignore_index=True)
-    left_out = (
-        pd.DataFrame(left, columns=["la_code", "la_name", "reason"])
-        .groupby(["la_code", "la_name", "reason"], as_index=False)
-        .size()
-        .rename(columns={"size": "rows"})
-    )
     cells = pd.concat(cell_parts, ignore_index=True)
-    return Extract(figures, published, left_out, cells, sorted(files.read.items()))
+    return Extract(figures, published, left_out(left), cells, sorted(files.read.items()))
 
 
 def _combine(
@@ -333,7 +418,8 @@ def _combine(
     """The roles of one indicator side by side, on the numerator's rows (a year whose
     denominator is in another file that does not reach it has no figure: status x). Without
     a published value column the value is computed (`compute`) or left blank (DfE's own area
-    rows: only what DfE published is compared)."""
+    rows: only what DfE published is compared). A jointly run service's figure needs every
+    part from the joint row (a joint numerator over one LA's own denominator is no figure)."""
     num = parts["numerator"]
     out = pd.DataFrame(index=num.index)
     statuses = []
@@ -343,6 +429,9 @@ def _combine(
         p = parts[role].reindex(num.index)
         out[role] = p["number"]
         statuses.append(p["status"].fillna("x"))  # not in the other file: not available
+        if compute:
+            same = p["shared"].fillna("").eq(num["shared"])
+            statuses[-1] = statuses[-1].where(same | statuses[-1].ne(OK), MISSING)
     # a figure's status is its first column's symbol (numerator, then denominator, then value)
     status = statuses[0]
     for st in statuses[1:]:
@@ -354,34 +443,15 @@ def _combine(
         out = out.reset_index()
         out["indicator_id"] = s.id
         return out
+    out["shared"] = num["shared"]
     if "value" not in parts:  # computed as the catalogue says: numerator / denominator x scale
         ind = catalogue[s.id]
         raw = out["numerator"] / out["denominator"].where(out["denominator"] != 0) * ind.scale
-        out["value"] = raw.round(ind.decimals)
+        out["value"] = shown(raw, ind.decimals)
     # a figure holds a number only with all its parts
     ok = out["status"].eq(OK) & out[["numerator", "denominator", "value"]].notna().all(axis=1)
     out.loc[~ok & out["status"].eq(OK), "status"] = MISSING
     out.loc[~ok, ["numerator", "denominator", "value"]] = np.nan
     out = out.reset_index()
     out["indicator_id"] = s.id
-    return out
-
-
-def lait_dictionary(path: Path) -> dict[str, tuple[str, int | None]]:
-    """LAIT's data dictionary: measure_short -> (polarity, decimals or None). LAIT's High and
-    Low are Tartan's high and low; its "-" (no judgement) is neutral."""
-    df = read_text_csv(path, ConfigError, "LAIT's data dictionary (see reference.lait)")
-    missing = [c for c in ("measure_short", "Polarity", "dps") if c not in df.columns]
-    if missing:
-        raise ConfigError(f"{path}: no column(s) {', '.join(missing)}")
-    out = {}
-    for rec in df.to_dict("records"):
-        word = rec["Polarity"].lower()
-        if word not in LAIT_POLARITY:
-            raise ConfigError(
-                f"{path}, row {rec['row']}, column Polarity: {rec['Polarity']!r}; expected "
-                "High, Low or -"
-            )
-        decimals = int(float(rec["dps"])) if _NUMBER.match(rec["dps"]) else None
-        out[rec["measure_short"]] = (LAIT_POLARITY[word], decimals)
     return out

@@ -403,7 +403,7 @@ def _public_population(
     column = ees.Column(
         str(pop_spec["file"]),
         ees.filters_of(pop_spec.get("filters"), where),
-        str(pop_spec["column"]),
+        (str(pop_spec["column"]),),
     )
     files = ees.Files(source)
     rows = files.rows(column, f"{where}: reference.population")

@@ -51,7 +51,9 @@ def load_published(source: Path, mapping: Path, reference_contract: Path) -> Pub
     reference = ref_io.from_public(
         source, spec.reference, ct.load_contract(reference_contract), spec.name, str(mapping)
     )
-    extract = ees.extract(spec, source, catalogue, reference.aliases)
+    extract = ees.extract(
+        spec, source, catalogue, reference.aliases, list(reference.local_authorities["la_code"])
+    )
     years = sorted({parse_slug(p) for p in extract.figures["period"]})
     if years:
         reference = dataclasses.replace(reference, window=(years[0], years[-1]))
@@ -131,3 +133,28 @@ def area_figures(
         ["_o", "indicator_id", "area_code"], kind="stable"
     )
     return out[columns].reset_index(drop=True)
+
+
+def as_at(figures: pd.DataFrame, year: str) -> dict[str, str]:
+    """Each indicator's year for a datapack of `year`: `year` itself where its file reaches
+    it, else the latest year before it that its file has (a file that ends earlier)."""
+    target = parse_slug(year)
+    out = {}
+    for ind, periods in figures.groupby("indicator_id", sort=False)["period"]:
+        held = [p for p in map(parse_slug, periods.unique()) if p <= target]
+        if held:
+            out[str(ind)] = max(held).slug
+    return out
+
+
+def carried(frame: pd.DataFrame, year: str, years: dict[str, str]) -> pd.DataFrame:
+    """`frame` (LA or area figures, with period and indicator_id) with `as_at`: the year each
+    row's figure is of. An indicator whose latest year is before `year` has its latest year's
+    rows shown again as `year`'s, `as_at` naming their own year."""
+    out = frame.assign(as_at=frame["period"])
+    late = {ind: p for ind, p in years.items() if p != year}
+    if not late:
+        return out
+    pick = out["indicator_id"].map(late).eq(out["period"])
+    again = out[pick].assign(period=year)
+    return pd.concat([out, again], ignore_index=True)
