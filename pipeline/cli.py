@@ -205,6 +205,12 @@ def _print_datapack(summary) -> int:
             f"{r.las_contributing} of {r.las_in_area} LAs)",
             file=sys.stderr,
         )
+    for r in summary.left_out.itertuples():
+        print(
+            f"  left out: {r.file}, row(s) {r.rows}: LA code {r.la_code!r} ({r.la_name}) is "
+            f"{r.reason} ({r.indicators})",
+            file=sys.stderr,
+        )
     print(f"Open {summary.index}")
     return 1 if summary.failed or len(summary.differs) else 0
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from pipeline.core.crosscheck import AGREES, DIFFERS, INCOMPLETE
 from pipeline.html.base import esc
-from pipeline.html.sections import lede_list
+from pipeline.html.sections import BAND_RULE, RANK_RULE, lede_list
 
 
 def headline(
@@ -82,9 +82,11 @@ def method(
     sources: Sequence[Mapping],
     years: int,
     disclosure: str,
+    other_dates: Sequence[tuple[str, list[str], bool]] = (),
 ) -> str:
     """How the datapack's figures are made: `mapping` (file, version) and the `sources` read
-    (file, indicators, sha256); `years`: the trend's years."""
+    (file, indicators, sha256); `years`: the trend's years; `other_dates`: (date, indicators,
+    earlier) for the figures as at another date than the datapack's year."""
     files = "".join(
         f"<li><code>{esc(s['file'])}</code> ({esc(', '.join(s['indicators']))}), SHA-256 "
         f"<code>{esc(s['sha256'][:12])}</code></li>"
@@ -104,13 +106,16 @@ def method(
         "the sum of their denominators. The areas CSV says which for each figure.</li>"
         "<li>Statistical neighbours: each LA's 10 most similar LAs in DfE's 2025 model. "
         "The mean and median are of the neighbours with a figure for the year.</li>"
-        "<li>Bands are quartiles of all LAs with a value, by R's default (type 7) quantile "
-        "as DfE's LAIT does: A is the best quarter given the indicator's polarity, taken "
-        "from LAIT's dictionary; indicators LAIT makes no judgement on are not banded."
+        f"<li>{esc(BAND_RULE)} Polarity is LAIT's, from its dictionary.</li>"
+        f"<li>{esc(RANK_RULE)}</li>"
+        "<li>A jointly run service (one row in DfE's file with the codes of two LAs that run "
+        "their service together): each LA of the pair shows the joint figure, marked joint. "
+        "It counts once: in bands and ranks (as one LA), in the region's and England's sums "
+        "(as DfE's own totals do) and among an LA's neighbours; it is not a neighbour's "
+        "figure for the pair's own LAs."
         "</li>"
-        "<li>Ranks: 1 is best by polarity (highest first where there is no judgement); tied "
-        "values share the lowest rank; LAs without a figure are not ranked.</li>"
-        f"<li>Trend compares the year's figure with the figure {years - 1} years earlier "
+        + _dates_item(other_dates)
+        + f"<li>Trend compares the year's figure with the figure {years - 1} years earlier "
         f"({years} years in all): a change of less than 5% of the earlier figure is stable; "
         "otherwise improving or worsening by polarity (rising or falling where there is no "
         "judgement).</li>"
@@ -119,7 +124,41 @@ def method(
         "(the interquartile range of all LAs that year).</li>"
         f"<li>Disclosure control: {esc(disclosure)}</li>"
         "<li>Published cross-check: a rate or percentage agrees when Tartan's unrounded "
-        "figure is within half a unit of DfE's last published decimal; a count when it is "
-        "within 5 (DfE rounds regional and national counts to the nearest 10).</li>"
+        "figure is within half a unit of DfE's last published decimal, or within the "
+        "tolerance the mapping sets for the indicator (the workforce rates: 0.1, since DfE "
+        "works them out from FTEs it publishes rounded); a count when it is within 5 for each "
+        "published count it adds up (DfE rounds regional and national counts to the nearest "
+        "10).</li>"
         "</ul>"
+    )
+
+
+def other_dates(period_label: str, dates: Sequence[tuple[str, list[str], bool]]) -> str:
+    """What the page says of figures as at another date than the datapack's year (nothing
+    when there are none): each date and its indicators."""
+    if not dates:
+        return ""
+    return f"<p>{_dates_text(period_label, dates)}</p>"
+
+
+def _dates_item(dates: Sequence[tuple[str, list[str], bool]]) -> str:
+    if not dates:
+        return ""
+    return f"<li>{_dates_text('the year', dates)}</li>"
+
+
+def _dates_text(period_label: str, dates: Sequence[tuple[str, list[str], bool]]) -> str:
+    parts = []
+    for date, labels, earlier in dates:
+        why = (
+            " (the latest DfE has published: its file ends earlier)"
+            if earlier
+            else " (its own collection's date)"
+        )
+        parts.append(f"{esc(', '.join(labels))} as at {esc(date)}{why}")
+    return (
+        f"Figures are for {esc(period_label)} (the year to 31 March, or at 31 March), except: "
+        + "; ".join(parts)
+        + ". Each is shown as at its own date, marked in the rug and the tables; its trend and "
+        "comparators are of that date."
     )

@@ -17,9 +17,11 @@ from pipeline.html.base import esc
 STATUS_TEXT = {MISSING: "no figure", NOT_ACCEPTED: "return not accepted", **STATUS_SYMBOLS}
 
 
-def _cell(ind, value, status, band) -> str:
+def _cell(ind, value, status, band, joint: bool = False) -> str:
     if status == OK and pd.notna(value):
         text = f'<span class="v">{esc(ind.format(value))}</span>'
+        if joint:  # one figure published for LAs that run their service together
+            text += "<small> joint</small>"
         if isinstance(band, str) and band:
             return f'<td class="band-{esc(band)}">{text}<span class="b">{esc(band)}</span></td>'
         return f"<td>{text}</td>"
@@ -36,13 +38,16 @@ def rug_table(
     catalogue: Catalogue,
     period_label: str,
     comparators: list[tuple[str, str]],
+    notes: dict[str, str] | None = None,
 ) -> str:
     """HTML for the rug.
 
     `las`: la_code, la_name (row order). `la_figures`: la_code, indicator_id, value, status, band
     for the period. `area_figures`: area_code, indicator_id, value, status for the period.
     `comparators`: (area_code, row label) in order, e.g. the region then England. When
-    `la_figures` has sn_mean and sn_count, each LA row is followed by its neighbours' mean.
+    `la_figures` has sn_mean and sn_count, each LA row is followed by its neighbours' mean;
+    when it has `shared`, a jointly run service's figure is marked joint. `notes`: indicator
+    id -> what its column's figures are as at, where not the period (under its heading).
     """
     inds = [i for t in catalogue.themes for i in catalogue.in_theme(t)]
     f = la_figures.set_index(["la_code", "indicator_id"])
@@ -53,7 +58,8 @@ def rug_table(
             key = (la_code, ind.id)
             if key in f.index:
                 r = f.loc[key]
-                cells.append(_cell(ind, r["value"], r["status"], r["band"]))
+                joint = isinstance(r.get("shared"), str) and bool(r["shared"])
+                cells.append(_cell(ind, r["value"], r["status"], r["band"], joint))
             else:
                 cells.append(_cell(ind, None, MISSING, None))
         body.append(f'<tr><th scope="row">{esc(la_name)}</th>{"".join(cells)}</tr>')
@@ -74,19 +80,21 @@ def rug_table(
         '<div class="rug-wrap" role="region" aria-label="Tartan rug" tabindex="0">'
         f'<table class="rug"><caption>Tartan rug, {esc(period_label)}: each LA\'s value and '
         "quartile band (A best to D worst) for every indicator</caption>"
-        f"{_head(catalogue, inds)}<tbody>{''.join(body)}</tbody></table></div>"
+        f"{_head(catalogue, inds, notes or {})}<tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
-def _head(catalogue: Catalogue, inds) -> str:
-    """The rug's column groups and its two header rows: the themes, then their indicators."""
+def _head(catalogue: Catalogue, inds, notes: dict[str, str]) -> str:
+    """The rug's column groups and its two header rows: the themes, then their indicators
+    (each with its note, if any)."""
     theme_row = "".join(
         f'<th scope="colgroup" colspan="{len(catalogue.in_theme(t))}" class="theme">{esc(t)}</th>'
         for t in catalogue.themes
     )
     ind_row = "".join(
         f'<th scope="col" class="ind">{esc(i.short_label)}'
-        f"{'' if i.judged else ' <small>(no judgement)</small>'}</th>"
+        f"{'' if i.judged else ' <small>(no judgement)</small>'}"
+        f"{f' <small>(as at {esc(notes[i.id])})</small>' if i.id in notes else ''}</th>"
         for i in inds
     )
     colgroups = "<col>" + "".join(
@@ -136,6 +144,13 @@ def rug_key(returns: bool = True) -> str:
             else "<strong>–</strong> no figure published. "
         )
         + "Indicators marked (no judgement) are not banded. "
-        "Under each LA, the mean of its statistical neighbours' figures for the same period "
+        + (
+            ""
+            if returns
+            else "An indicator marked (as at ...) is of that date, not the period's. "
+            "<strong>joint</strong>: one figure DfE publishes for LAs that run their service "
+            "together, shown for each of them and counted once in bands, ranks and sums. "
+        )
+        + "Under each LA, the mean of its statistical neighbours' figures for the same period "
         "(neighbours without a figure are left out); comparator rows are not banded.</p>"
     )

@@ -181,9 +181,11 @@ def datapack_index_html(
         body.append(
             table(
                 "LA rows in the source files that match no LA of the reference (left out)",
-                ["LA code", "Name in the file", "Why", "Rows"],
-                [[r["la_code"], r["la_name"], r["reason"], r["rows"]] for r in left_out],
-                numeric=[False, False, False, True],
+                ["File", "Rows", "LA code", "Name in the file", "Why", "Indicators"],
+                [
+                    [r["file"], r["rows"], r["la_code"], r["la_name"], r["reason"], r["indicators"]]
+                    for r in left_out
+                ],
             )
         )
     return page(f"Annual datapack: {name}", "\n".join(body), css, banners, footer)

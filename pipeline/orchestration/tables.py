@@ -27,6 +27,9 @@ LA_ONLY += ["worst_band_run", "sn_mean", "sn_median", "sn_count"]
 MOVED = ["previous_value", "change_previous", "year_earlier_value", "change_year", "trend"]
 AREA_ONLY = ["las_contributing", "las_in_area"]
 TAIL = LA_ONLY + MOVED + AREA_ONLY
+#: columns only some reports' figures have, last when they do (the datapack's: the year a
+#: figure is as at, and a jointly run service's LA codes)
+OPTIONAL = ["as_at", "shared"]
 #: text cells (the others are numbers)
 TEXT = ["period", "area_type", "area_code", "area_name", "indicator_id", "indicator", "status"]
 TEXT += ["band", "trend"]
@@ -93,8 +96,13 @@ def layout(
         columns={"la_code": "area_code"}
     )
     ar = areas.assign(area_name=areas["area_code"].map({**area_names, "england": "England"}))
+    extra = [c for c in OPTIONAL if c in la_rows.columns]
+    ar = ar.assign(**{c: "" for c in extra if c not in ar.columns})
     cols = [c for c in HEAD if c != "indicator"]
-    df = pd.concat([la[cols + LA_ONLY + MOVED], ar[cols + MOVED + AREA_ONLY]], ignore_index=True)
+    df = pd.concat(
+        [la[cols + LA_ONLY + MOVED + extra], ar[cols + MOVED + AREA_ONLY + extra]],
+        ignore_index=True,
+    )
     df.insert(5, "indicator", df["indicator_id"].map({i.id: i.label for i in catalogue}))
     for col in COUNTS:
         df[col] = df[col].astype("Int64")
@@ -119,16 +127,18 @@ class FiguresText:
         neighbour_columns: list[str],
     ):
         whole = layout(las, areas, la_names, area_names, catalogue)
+        tail_columns = TAIL + [c for c in OPTIONAL if c in las.columns]
         self.la_at = pd.Series(np.arange(len(las)), index=las.index)
         self.area_at = pd.Series(np.arange(len(las), len(whole)), index=areas.index)
         head = _lines(whole[HEAD], FLOATS)
-        tail = _lines(whole[TAIL], FLOATS)
+        tail = _lines(whole[tail_columns], FLOATS)
         # a neighbour's row shows its own figures and band, not its comparisons: its other
         # cells are blank
         n = len(las)
         blank = np.full(n, "", dtype=object)
         cells = [
-            self._cells(whole[col].iloc[:n]) if col in neighbour_columns else blank for col in TAIL
+            self._cells(whole[col].iloc[:n]) if col in neighbour_columns else blank
+            for col in tail_columns
         ]
         self.near = np.array([",".join(row) for row in zip(*cells, strict=True)], dtype=object)
         self.header = (head[0], tail[0])

@@ -15,7 +15,7 @@ from pipeline.report.prepared import HTML  # noqa: F401 (the facades' sections r
 
 #: columns of a slice that hold text; every other column is a number (blank = none)
 TEXT_COLUMNS = {"la_code", "area_code", "area_type", "period", "indicator_id", "region_code"}
-TEXT_COLUMNS |= {"status", "band", "trend"}
+TEXT_COLUMNS |= {"status", "band", "trend", "shared", "as_at"}
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -43,6 +43,22 @@ class AnnualDatapack(RegionalBenchmark):
     #: published statistics: no returns to accept (the rug's key says so)
     RETURNS = False
 
+    def _column_notes(self) -> dict[str, str]:
+        dates = self.context.get("as_at", {})
+        return {i: d["date"] for i, d in dates.items() if d["other"]}
+
+    def _other_dates(self) -> list[tuple[str, list[str], bool]]:
+        """The dates figures are as at other than the datapack's year: (date, the indicators'
+        short labels, whether that is an earlier year than the datapack's)."""
+        notes = self._column_notes()
+        dates = self.context.get("as_at", {})
+        out: dict[str, list[str]] = {}
+        for ind in self.catalogue:
+            if ind.id in notes:
+                out.setdefault(notes[ind.id], []).append(ind.short_label)
+        earlier = {d["date"] for d in dates.values() if d["year"] != self.period}
+        return [(date, labels, date in earlier) for date, labels in out.items()]
+
     # ------------------------------------------------------------------ sections
 
     def headline(self) -> HTML:
@@ -57,6 +73,7 @@ class AnnualDatapack(RegionalBenchmark):
             markup.headline(
                 self.region_name, self.period_label, counts, (first, last), summary, HEADINGS_SHOWN
             )
+            + markup.other_dates(self.period_label, self._other_dates())
         )
 
     def local_authorities(self) -> HTML:
@@ -116,6 +133,7 @@ class AnnualDatapack(RegionalBenchmark):
         periods = self.context["periods"]
         region = self.context["region"]["code"]
         a, f = self._la_frames
+        notes = self._column_notes()
         rows = []
         for ind in self.catalogue:
             key = (code, ind.id, self.period)
@@ -124,6 +142,8 @@ class AnnualDatapack(RegionalBenchmark):
                 value, status = "", "no figure"
             else:
                 value = ind.format(r["value"]) if r["status"] == OK else ""
+                if value and isinstance(r.get("shared"), str) and r["shared"]:
+                    value += f" (joint: {self.context['shared'].get(r['shared'], r['shared'])})"
                 status = STATUS_TEXT.get(r["status"], r["status"])
             earlier = [
                 ind.format(f.at[(code, ind.id, p), "value"])
@@ -135,9 +155,10 @@ class AnnualDatapack(RegionalBenchmark):
             if r is not None and isinstance(r["trend"], str) and pd.notna(r["trend_from"]):
                 trend = f"{r['trend']} (from {ind.format(r['trend_from'])})"
             band = r["band"] if r is not None and isinstance(r["band"], str) else ""
+            note = f" (as at {notes[ind.id]})" if ind.id in notes else ""
             rows.append(
                 [
-                    ind.short_label,
+                    ind.short_label + note,
                     value or status,
                     "" if r is None else ind.format(r["sn_mean"]),
                     "" if r is None else ind.format(r["sn_median"]),
@@ -187,6 +208,11 @@ class AnnualDatapack(RegionalBenchmark):
         c = self.context
         return HTML(
             markup.method(
-                self.region_name, c["mapping"], c["sources"], c["trend_years"], c["disclosure"]
+                self.region_name,
+                c["mapping"],
+                c["sources"],
+                c["trend_years"],
+                c["disclosure"],
+                self._other_dates(),
             )
         )

@@ -38,6 +38,10 @@ class RegionalBenchmark(Report):
             ("england", f"{self.context['england_label']}, {at}"),
         ]
 
+    def _column_notes(self) -> dict[str, str]:
+        """Indicator id -> the date its figures are as at, where not the period's."""
+        return {}
+
     # ------------------------------------------------------------------ sections
     def headline(self) -> HTML:
         las = self.las
@@ -94,7 +98,15 @@ class RegionalBenchmark(Report):
         now_area = self.areas[self.areas["period"] == self.period]
         las = self.las.sort_values("la_name", kind="stable")
         return HTML(
-            rug_table(las, now_la, now_area, self.catalogue, self.period_label, self._comparators())
+            rug_table(
+                las,
+                now_la,
+                now_area,
+                self.catalogue,
+                self.period_label,
+                self._comparators(),
+                self._column_notes(),
+            )
             + rug_key(returns=self.RETURNS)
         )
 
@@ -108,10 +120,9 @@ class RegionalBenchmark(Report):
         labels = {p: parse_slug(p).label for p in periods}
         names = self.la_names
         england = self.context["england_label"]
-        a = self.areas[self.areas["period"].isin(periods)].set_index(
-            ["area_code", "indicator_id", "period"]
-        )["value"]
-        f = self.figures[self.figures["period"].isin(periods)]
+        a = _own_year(self.areas[self.areas["period"].isin(periods)])
+        a = a.set_index(["area_code", "indicator_id", "period"])["value"]
+        f = _own_year(self.figures[self.figures["period"].isin(periods)])
         f = f.assign(shown=f["value"].where(f["status"] == OK))
         out = []
         for theme in self.catalogue.themes:
@@ -244,3 +255,11 @@ class RegionalBenchmark(Report):
                 c["catalogue_version"],
             )
         )
+
+
+def _own_year(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows that are their own period's figures: a trend leaves out a figure shown again
+    as a later period's (``as_at``: a file that ends earlier than the datapack's year)."""
+    if "as_at" not in frame.columns:
+        return frame
+    return frame[frame["as_at"].eq(frame["period"])]

@@ -18,6 +18,7 @@ from pipeline.core.crosscheck import summary as crosscheck_summary
 from pipeline.core.errors import ConfigError
 from pipeline.core.periods import parse_slug
 from pipeline.edges import contracts as ct
+from pipeline.edges import ees
 from pipeline.edges.files import sha256_file, write_text_atomic
 from pipeline.edges.render import stylesheet
 from pipeline.html.base import footer
@@ -35,6 +36,8 @@ from pipeline.orchestration.planning import (
 from pipeline.orchestration.products.published import (
     Published,
     area_figures,
+    as_at,
+    carried,
     choose_year,
     load_published,
     trend_window,
@@ -64,6 +67,7 @@ class DatapackSummary:
     results: list[JobResult]
     checked: pd.DataFrame  # pipeline.core.crosscheck COLUMNS
     index: Path
+    left_out: pd.DataFrame  # ees.Extract.left_out: LA rows no reference LA matched
 
     @property
     def failed(self) -> list[JobResult]:
@@ -87,6 +91,23 @@ class Prepared(Planner):
     areas: pd.DataFrame  # area_figures
     checked: pd.DataFrame
     digests: dict[str, str]  # every file read (relative to the source folder) -> SHA-256
+    as_at: dict[str, str]  # indicator id -> the year its figure for `year` is of
+
+    @cached_property
+    def dates(self) -> dict[str, dict]:
+        """Per indicator, what its figure for the datapack's year is as at: `year` (its own
+        year), `date` ("31 March 2025", "30 September 2025") and `other` (True when not the
+        datapack's year to 31 March: a file that ends earlier, or a year that ends on
+        another date)."""
+        out = {}
+        for src in self.pub.spec.sources:
+            year = self.as_at.get(src.id, self.year)
+            out[src.id] = {
+                "year": year,
+                "date": f"{src.year_end} {parse_slug(year).start_year}",
+                "other": year != self.year or src.year_end != ees.YEAR_END,
+            }
+        return out
 
     @cached_property
     def sources(self) -> list[dict]:
@@ -151,7 +172,9 @@ class Datapack(Product):
         return write_site(dp, entries)
 
     def summary(self, dp: Prepared, results: list[JobResult], site: Site | None):
-        return DatapackSummary(dp.year, results, dp.checked, dp.s.out / FOLDER / "index.html")
+        return DatapackSummary(
+            dp.year, results, dp.checked, dp.s.out / FOLDER / "index.html", dp.pub.extract.left_out
+        )
 
 
 def _source_folder(source: Path) -> Path:
@@ -177,6 +200,7 @@ def prepare(ctx: Context) -> Prepared:
     if not (s.notebooks / f"{NOTEBOOK}.ipynb").is_file():
         raise ConfigError(f"{s.notebooks / NOTEBOOK}.ipynb: no such notebook (see --notebooks)")
     steps = pub.spec.trend_years - 1
+    years_of = as_at(x.figures, year)
     every_la = pd.concat(
         [ref.local_authorities[["la_code", "region_code"]], ref.former[["la_code", "region_code"]]]
     ).drop_duplicates("la_code")
@@ -195,10 +219,18 @@ def prepare(ctx: Context) -> Prepared:
         years=years,
         window=trend_window(year, years, pub.spec.trend_years),
         steps=steps,
-        bench=bench["las"],
-        areas=area_figures(x.published, bench["areas"], catalogue, steps),
-        checked=crosscheck(x.cells, x.published, area_of, catalogue),
+        bench=carried(bench["las"], year, years_of),
+        areas=carried(area_figures(x.published, bench["areas"], catalogue, steps), year, years_of),
+        checked=crosscheck(
+            x.cells,
+            x.published,
+            area_of,
+            catalogue,
+            tolerance=pub.spec.tolerances,
+            parts=pub.spec.parts,
+        ),
         digests=digests,
+        as_at=years_of,
     )
 
 
@@ -242,6 +274,10 @@ def region_job(dp: Prepared, region_code: str, region_name: str) -> Planned:
         **_about(dp),
         "narrative": _story(dp, region_code, region_name, las, la_rows, areas),
         "neighbours": neighbour_lists(ref, las["la_code"]),
+        "shared": {
+            joint: " / ".join(ref.la_names.get(c, c) for c in joint.split(" / "))
+            for joint in sorted(set(la_rows["shared"]) - {""})
+        },
         "crosscheck": {
             "summary": crosscheck_summary(checked),
             "rows": json.loads(checked.to_json(orient="records")),
@@ -277,6 +313,7 @@ def _about(dp: Prepared) -> dict:
         "sources": dp.sources,
         "disclosure": AS_PUBLISHED,
         "england_label": "England",
+        "as_at": dp.dates,
     }
 
 

@@ -1,0 +1,79 @@
+"""The datapack on what real files hold (issue: DfE's files as they really are), end to end on
+a small source: a workforce file whose year ends on 30 September and ends a year before the
+datapack's, with one row for a jointly run service and one row for an LA no reference knows.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.test_datapack import _build, _small, _text
+from tests.test_ees import _write
+
+WORKFORCE = [
+    "time_period,time_identifier,geographic_level,region_code,old_la_code,new_la_code,la_name,"
+    "inpost_fte,agency_fte,agency_rate_fte",
+    # Barnsley and Sheffield run one service: one row, both codes
+    "2024,Reporting year,Local authority,E12000003,370 / 373,E08000016 / E08000019,"
+    "Barnsley / Sheffield,180.5,19.5,9.8",
+    "2024,Reporting year,Local authority,E13000001,202,E09000007,Camden,95.0,5.0,5.0",
+    "2024,Reporting year,Local authority,E12000003,998,E08000098,Nowhere,50.0,5.0,9.1",
+    "2024,Reporting year,Regional,E12000003,,,,180.5,19.5,9.8",
+]
+ENTRY = {
+    "id": "sw_agency_pct",
+    "label": "Agency social workers at 30 September (%)",
+    "short_label": "Agency SWs",
+    "theme": "Workforce",
+    "unit": "percentage",
+    "decimals": 1,
+    "polarity": "low",
+    "file": "ees/csww.csv",
+    "numerator": "agency_fte",
+    "denominator": ["agency_fte", "inpost_fte"],
+    "value": "agency_rate_fte",
+    "year_end": "30 September",
+    "tolerance": 0.1,
+}
+
+
+@pytest.fixture
+def built(tmp_path, capfd):
+    source, contracts = _small(tmp_path)
+    _write(source / "ees" / "csww.csv", WORKFORCE)
+    spec = yaml.safe_load((contracts / "datapack.yaml").read_text("utf-8"))
+    spec["indicators"].append(ENTRY)
+    (contracts / "datapack.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), "utf-8")
+    shutil.copy(contracts / "datapack.yaml", source / "datapack.yaml")
+    out = tmp_path / "out"
+    return out, _build(capfd, source, out, contracts=contracts)
+
+
+@pytest.mark.e2e
+def test_a_file_ending_earlier_a_joint_service_and_an_unknown_la_in_the_datapack(built):
+    out, r = built
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Datapack 2025: 2 of 2 regional datapacks built" in r.stdout
+    # the unknown LA's row is reported with its file and row, and the run goes on
+    assert "left out: ees/csww.csv, row(s) 4: LA code 'E08000098' (Nowhere)" in r.stderr
+    index = _text((out / "datapack" / "index.html").read_text("utf-8"))
+    assert "ees/csww.csv 4 E08000098 Nowhere not in the reference list" in index
+    page = out / "datapack" / "2025" / "E12000003" / "datapack.html"
+    text = _text(page.read_text("utf-8"))
+    # the 2024 workforce figure is shown for 2025 as at its own date, and the page says so
+    assert (
+        "Figures are for 2025 (the year to 31 March, or at 31 March), except: Agency SWs as "
+        "at 30 September 2024 (the latest DfE has published: its file ends earlier)"
+    ) in text
+    assert "Agency SWs (as at 30 September 2024)" in text  # the rug's heading
+    # each LA of the joint service shows its one figure, labelled as joint
+    assert text.count("9.8% (joint: Barnsley / Sheffield)") == 2
+    csv = pd.read_csv(page.with_suffix(".csv"), dtype=str, keep_default_na=False)
+    mine = csv[csv["indicator_id"].eq("sw_agency_pct") & csv["period"].eq("2025")]
+    las = mine[mine["area_code"].isin(["E08000038", "E08000039"])]
+    assert set(las["value"]) == {"9.8"} and set(las["as_at"]) == {"2024"}
+    assert set(las["shared"]) == {"E08000038 / E08000039"}
