@@ -111,9 +111,11 @@ def test_every_region_and_all_153_las_from_the_published_files(public_datapack):
         assert set(figures["period"]) == {"2021", "2022", "2023", "2024", "2025"}
         assert re.search(r"\b\d+ of 15[0-3]\b", html)
     assert seen == set(reference["new_la_code_current_dfe_qa"]) and len(seen) == 153
+    # every mapped indicator (17, from nine EES files) in every region
     spec = ees.load_spec(MAPPING)
     data_files = {s.columns["numerator"].file for s in spec.sources}
-    assert len(indicators) >= 6 and len(data_files) >= 3
+    assert indicators == {s.id for s in spec.sources} and len(indicators) == 17
+    assert len(data_files) == 9
 
 
 @e2e
@@ -229,7 +231,8 @@ def test_the_datapack_in_the_browser(browser, public_datapack):
                 box = rug.bounding_box()
                 shot = Screenshot(v.page)
                 assert shot.pixels_of(box, BAND_A) > 100 and shot.pixels_of(box, BAND_D) > 100
-                assert v.page.locator('figure[id^="trend-"] svg').count() == 3
+                themes = {s.indicator["theme"] for s in ees.load_spec(MAPPING).sources}
+                assert v.page.locator('figure[id^="trend-"] svg').count() == len(themes) == 6
         finally:
             v.page.context.close()
 

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from pipeline.core.benchmark import benchmark
 from tests.test_datapack import _build, _small, _text
-from tests.test_ees import _write
+from tests.test_ees import _write, public, real
 
 WORKFORCE = [
     "time_period,time_identifier,geographic_level,region_code,old_la_code,new_la_code,la_name,"
@@ -77,3 +78,29 @@ def test_a_file_ending_earlier_a_joint_service_and_an_unknown_la_in_the_datapack
     las = mine[mine["area_code"].isin(["E08000038", "E08000039"])]
     assert set(las["value"]) == {"9.8"} and set(las["as_at"]) == {"2024"}
     assert set(las["shared"]) == {"E08000038 / E08000039"}
+
+
+@real
+def test_on_the_published_files_las_showing_the_same_figure_share_band_and_rank():
+    """Every indicator of the real files in their last three years (whole-number percentages
+    included): any two LAs whose figures show the same share a band and a national rank; a
+    jointly run service's LAs share theirs and count once."""
+    _, cat, ref, x = public()
+    every = pd.concat([ref.local_authorities, ref.former])[["la_code", "region_code"]]
+    recent = x.figures[x.figures["period"].isin(["2023", "2024", "2025"])]
+    las = benchmark(recent, every.drop_duplicates("la_code"), cat)["las"]
+    valued = las[las["status"].eq("") & las["band"].notna()]
+    shown = valued.assign(
+        shown=[
+            cat[i].format(v) for i, v in zip(valued["indicator_id"], valued["value"], strict=True)
+        ]
+    )
+    per_figure = shown.groupby(["period", "indicator_id", "shown"])
+    assert per_figure["band"].nunique().max() == 1
+    assert per_figure["rank_national"].nunique().max() == 1
+    joint = las[las["shared"].ne("") & las["status"].eq("")]
+    assert len(joint) > 0
+    assert joint.groupby(["period", "indicator_id", "shared"])["rank_national"].nunique().max() == 1
+    # 151 rows of 2025's agency rate (K&C and Westminster had none), 149 ranked: two pairs once
+    now = las[las["period"].eq("2025") & las["indicator_id"].eq("sw_agency_pct")]
+    assert now["las_ranked_national"].iloc[0] == now["rank_national"].notna().sum() - 2
