@@ -14,6 +14,7 @@ import yaml
 from pipeline.core.benchmark import benchmark
 from tests.test_datapack import _build, _small, _text
 from tests.test_ees import _write, public, real
+from tests.test_ees_mapping import AGENCY
 
 WORKFORCE = [
     "time_period,time_identifier,geographic_level,region_code,old_la_code,new_la_code,la_name,"
@@ -25,21 +26,6 @@ WORKFORCE = [
     "2024,Reporting year,Local authority,E12000003,998,E08000098,Nowhere,50.0,5.0,9.1",
     "2024,Reporting year,Regional,E12000003,,,,180.5,19.5,9.8",
 ]
-ENTRY = {
-    "id": "sw_agency_pct",
-    "label": "Agency social workers at 30 September (%)",
-    "short_label": "Agency SWs",
-    "theme": "Workforce",
-    "unit": "percentage",
-    "decimals": 1,
-    "polarity": "low",
-    "file": "ees/csww.csv",
-    "numerator": "agency_fte",
-    "denominator": ["agency_fte", "inpost_fte"],
-    "value": "agency_rate_fte",
-    "year_end": "30 September",
-    "tolerance": 0.1,
-}
 
 
 @pytest.fixture
@@ -47,7 +33,7 @@ def built(tmp_path, capfd):
     source, contracts = _small(tmp_path)
     _write(source / "ees" / "csww.csv", WORKFORCE)
     spec = yaml.safe_load((contracts / "datapack.yaml").read_text("utf-8"))
-    spec["indicators"].append(ENTRY)
+    spec["indicators"].append(AGENCY)
     (contracts / "datapack.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), "utf-8")
     shutil.copy(contracts / "datapack.yaml", source / "datapack.yaml")
     out = tmp_path / "out"

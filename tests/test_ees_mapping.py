@@ -35,27 +35,28 @@ def _add(folder, entry: dict) -> None:
     (folder / "datapack.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), "utf-8")
 
 
+#: the agency rate of a workforce-like file: its denominator is the sum of two columns
+AGENCY = {
+    "id": "sw_agency_pct",
+    "label": "Agency social workers at 30 September (%)",
+    "short_label": "Agency SWs",
+    "theme": "Workforce",
+    "unit": "percentage",
+    "decimals": 1,
+    "polarity": "low",
+    "file": "ees/csww.csv",
+    "numerator": "agency_fte",
+    "denominator": ["agency_fte", "inpost_fte"],
+    "value": "agency_rate_fte",
+    "year_end": "30 September",
+    "tolerance": 0.1,
+}
+
+
 def _workforce(folder, rows: list[str]) -> None:
-    """A workforce-like file (FTEs with decimals) and its agency-rate entry: the rate's
-    denominator is the sum of two columns."""
+    """A workforce-like file (FTEs with decimals) and its agency-rate entry."""
     _write(folder / "ees" / "csww.csv", [WORKFORCE, *rows])
-    _add(
-        folder,
-        {
-            "id": "sw_agency_pct",
-            "label": "Agency social workers (%)",
-            "theme": "Workforce",
-            "unit": "percentage",
-            "decimals": 1,
-            "polarity": "low",
-            "file": "ees/csww.csv",
-            "numerator": "agency_fte",
-            "denominator": ["agency_fte", "inpost_fte"],
-            "value": "agency_rate_fte",
-            "year_end": "30 September",
-            "tolerance": 0.1,
-        },
-    )
+    _add(folder, AGENCY)
 
 
 JOINT = [
