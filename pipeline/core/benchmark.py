@@ -42,8 +42,15 @@ def quartiles(values: pd.Series) -> tuple[float, float, float] | None:
 
 def bands(values: pd.Series, polarity: str) -> pd.Series:
     """Band A-D for each value among all the values given; None for missing or neutral."""
+    return bands_against(values, quartiles(values), polarity)
+
+
+def bands_against(
+    values: pd.Series, q: tuple[float, float, float] | None, polarity: str
+) -> pd.Series:
+    """Band A-D for each value placed among quartiles `q` (of these or other values, e.g. all
+    LAs' published figures); None for missing or neutral, or without quartiles."""
     out = pd.Series([None] * len(values), index=values.index, dtype=object)
-    q = quartiles(values)
     if polarity == "neutral" or q is None:
         return out
     q1, q2, q3 = q

@@ -153,7 +153,10 @@ def area_movement(
         ("trend_from", "_trend_change", trend_steps),
     ):
         then = f[["la_code", "period", "indicator_id", "numerator", "denominator"]].copy()
-        then["period"] = _later(then["period"], periods, steps)
+        # text even when there are no rows (no accepted figure at all): keys merge as text
+        then["period"] = pd.Series(
+            _later(then["period"], periods, steps), index=then.index, dtype=f["period"].dtype
+        )
         m = f.merge(then, on=["la_code", "period", "indicator_id"], suffixes=("", "_then"))
         g = (
             m.groupby(keys, sort=True)[

@@ -32,6 +32,20 @@ FILES = {
 }
 
 
+#: how a dataset's comparators are chosen (dataset.yaml `comparators: {mode, source}`)
+COMPARATOR_MODES = ("auto", "published", "returns")
+
+
+@dataclass(frozen=True)
+class Comparators:
+    """Where England, the neighbours and the national bands come from: the returns (a national
+    collection), DfE's published statistics in `source` (one region's own returns), or `auto`:
+    published when a source is given and the returns do not cover England."""
+
+    mode: str = "auto"
+    source: Path | None = None
+
+
 @dataclass
 class Reference:
     name: str
@@ -51,6 +65,7 @@ class Reference:
     former: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["la_code", "la_name", "region_code"])
     )
+    comparators: Comparators = field(default_factory=Comparators)
 
     @property
     def regions(self) -> pd.DataFrame:
@@ -153,8 +168,32 @@ def load(dataset: Path, contract: ct.Contract | None = None) -> Reference:
         window=window,
         window_source=source,
         marking=marking,
+        comparators=_comparators(meta.get("comparators"), meta_path),
         **ref,
     )
+
+
+def _comparators(raw: object, meta_path: Path) -> Comparators:
+    """dataset.yaml's `comparators`: {mode: auto | published | returns, source: folder of
+    DfE's published files, relative to the dataset folder or absolute}."""
+    if raw is None:
+        return Comparators()
+    where = f"{meta_path}: comparators"
+    if not isinstance(raw, dict) or set(raw) - {"mode", "source"}:
+        raise ConfigError(f"{where}: expected {{mode: auto | published | returns, source: FOLDER}}")
+    mode = str(raw.get("mode", "auto"))
+    if mode not in COMPARATOR_MODES:
+        raise ConfigError(f"{where}: mode {mode!r} is not one of {', '.join(COMPARATOR_MODES)}")
+    source = raw.get("source")
+    if source is not None and (not isinstance(source, str) or not source.strip()):
+        raise ConfigError(f"{where}: source must be a folder (DfE's published files)")
+    folder = (meta_path.parent / source) if source else None
+    if mode == "published" and folder is None:
+        raise ConfigError(
+            f"{where}: mode published needs a source: the folder holding DfE's published "
+            "files (as for tartan datapack --source)"
+        )
+    return Comparators(mode, folder)
 
 
 def checked(

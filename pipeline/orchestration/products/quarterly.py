@@ -28,6 +28,7 @@ from pipeline.orchestration.inputs import (
 )
 from pipeline.orchestration.jobs import JobResult
 from pipeline.orchestration.planning import Planned, select_periods, select_regions
+from pipeline.orchestration.products.comparators import choose
 from pipeline.orchestration.products.quarterly_jobs import (
     PACK,
     PACK_NOTEBOOK,
@@ -171,6 +172,8 @@ def prepare(ctx: Context) -> Plan:
         withheld_areas=sdc.withheld_areas,
     )
     del grid
+    bench, chosen = choose(reference, bench, inputs.catalogue, s.contracts)
+    run_prov["comparators"] = chosen.to_json()
     region_priorities, priorities_file = _priorities(s, inputs)
     return Plan(
         s=s,
@@ -188,6 +191,7 @@ def prepare(ctx: Context) -> Plan:
         site_footer=site_footer,
         summary=vjson["summary"],
         run_key=key,
+        comparators=chosen,
     )
 
 

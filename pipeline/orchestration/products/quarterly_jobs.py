@@ -3,7 +3,7 @@ page of each regional benchmarking report and self-assessment evidence pack."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from pipeline.orchestration.planning import (
     catalogue_records,
     neighbour_lists,
 )
+from pipeline.orchestration.products.comparators import PUBLISHED, Chosen
 from pipeline.orchestration.tables import FiguresText, RowsText
 from pipeline.orchestration.validation import ACCEPTED, Validation
 
@@ -46,9 +47,12 @@ class Plan(Planner):
     site_footer: str
     summary: dict  # the validation's summary, as the index shows it
     run_key: str  # cache.run_key: what the run read and was shaped by
+    comparators: Chosen = field(default_factory=Chosen)
 
     @property
     def england_label(self) -> str:
+        if self.comparators.mode == PUBLISHED:
+            return self.comparators.england_label
         return (
             "England (all demonstration LAs)" if self.inputs.reference.demonstration else "England"
         )
@@ -61,6 +65,7 @@ class Plan(Planner):
             "contract": self.inputs.contract.label,
             "disclosure": self.run_prov.get("disclosure", ""),
             "england_label": self.england_label,
+            "comparators": self.comparators.to_json(),
         }
 
     def window(self, period: str) -> list[str]:
