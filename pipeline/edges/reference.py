@@ -66,6 +66,15 @@ class Reference:
         default_factory=lambda: pd.DataFrame(columns=["la_code", "la_name", "region_code"])
     )
     comparators: Comparators = field(default_factory=Comparators)
+    #: the region whose benchmarking group the dataset is (dataset.yaml `region`), None for a
+    #: national collection: its LAs send returns; the others are comparators only
+    region: str | None = None
+
+    @property
+    def own_las(self) -> pd.DataFrame:
+        """The LAs that send returns: the dataset's region's, or every LA."""
+        las = self.local_authorities
+        return las if self.region is None else las[las["region_code"].eq(self.region)]
 
     @property
     def regions(self) -> pd.DataFrame:
@@ -169,8 +178,25 @@ def load(dataset: Path, contract: ct.Contract | None = None) -> Reference:
         window_source=source,
         marking=marking,
         comparators=_comparators(meta.get("comparators"), meta_path),
+        region=_region(meta.get("region"), meta_path, ref["local_authorities"]),
         **ref,
     )
+
+
+def _region(raw: object, meta_path: Path, las: pd.DataFrame) -> str | None:
+    """dataset.yaml's `region` ({code, name} or a code): the region whose returns these are,
+    one the reference lists."""
+    if raw is None:
+        return None
+    code = raw.get("code") if isinstance(raw, dict) else raw
+    known = dict(zip(las["region_code"], las["region_name"], strict=True))
+    if not isinstance(code, str) or code not in known:
+        listed = ", ".join(f"{c} ({n})" for c, n in sorted(known.items()))
+        raise ConfigError(
+            f"{meta_path}: region {code!r} is not a region of reference/local_authorities.csv; "
+            f"expected one of {listed}"
+        )
+    return code
 
 
 def _comparators(raw: object, meta_path: Path) -> Comparators:

@@ -17,7 +17,9 @@ from pipeline.core.vocabulary import MISSING, NOT_ACCEPTED
 from pipeline.edges import contracts as ct
 from pipeline.edges import reference as ref_io
 from pipeline.edges.files import remove_file, sha256_file, write_template, write_text_atomic
+from pipeline.edges.init_dataset import no_returns_yet
 from pipeline.edges.render import stylesheet
+from pipeline.edges.return_files import find_returns
 from pipeline.html.validation import feedback_html, validation_html
 from pipeline.orchestration import provenance as prov
 from pipeline.orchestration.records import dumps_json, junit_xml
@@ -80,13 +82,14 @@ def published(s: Settings, v: Validation, inputs: Inputs) -> tuple[pd.DataFrame,
 
 
 def config_hash(s: Settings) -> str:
-    """One SHA-256 over the contracts, catalogue, priorities and dataset.yaml a run reads."""
+    """One SHA-256 over the contracts and catalogue a run reads, and the dataset's dataset.yaml
+    and priorities.yaml."""
     files = [
         (f"data_contracts/{p.name}", p)
         for p in sorted(s.contracts.glob("*.yaml"))
         if p.name != "datapack.yaml"  # the annual datapack's mapping: not read by this run
     ]
-    files += [("dataset.yaml", s.data / "dataset.yaml")]
+    files += [(name, s.data / name) for name in ("dataset.yaml", "priorities.yaml")]
     return prov.combined_hash([(name, sha256_file(p)) for name, p in files if p.is_file()])
 
 
@@ -114,6 +117,8 @@ def validate(s: Settings) -> tuple[Validation, Inputs]:
     else:
         if not returns.is_dir():
             raise ConfigError(f"{returns}: no returns folder (expected one file per LA per period)")
+        if not find_returns([returns]):
+            raise ConfigError(no_returns_yet(s.data))
         paths, context = [returns], []
     v = validate_returns(
         paths,
@@ -127,9 +132,12 @@ def validate(s: Settings) -> tuple[Validation, Inputs]:
     return v, inputs
 
 
-def template(s: Settings, la_code: str, period: str, out: Path | None = None) -> Path:
-    """Write the XLSX return template for one LA and period; returns its path."""
-    inputs = load_inputs(s)
+def template(
+    s: Settings, la_code: str, period: str, out: Path | None = None, inputs: Inputs | None = None
+) -> Path:
+    """Write the XLSX return template for one LA and period; returns its path. `inputs`: the
+    dataset's, when already loaded (one load for many templates)."""
+    inputs = inputs or load_inputs(s)
     names = inputs.reference.la_names
     if la_code not in names:
         raise ConfigError(f"LA {la_code!r} is not in the reference data of {s.data}")
@@ -188,7 +196,7 @@ def template(s: Settings, la_code: str, period: str, out: Path | None = None) ->
 def missing_returns(v: Validation, reference: ref_io.Reference) -> dict[str, list[str]]:
     """Per period that has any return: the LAs with none."""
     periods = {o.period for o in v.outcomes if o.period}
-    las = reference.local_authorities.sort_values("la_name")
+    las = reference.own_las.sort_values("la_name")
     out = {}
     for period in periods:
         sent = {o.la_code for o in v.outcomes if o.period == period}
@@ -250,7 +258,7 @@ def figures_grid(v: Validation, catalogue: Catalogue, reference: ref_io.Referenc
     figs = figs[figs["indicator_id"].isin(catalogue.ids)]
     periods = sorted({o.period for o in v.outcomes if o.period}, key=parse_slug)
     grid = pd.MultiIndex.from_product(
-        [sorted(reference.local_authorities["la_code"]), periods, catalogue.ids],
+        [sorted(reference.own_las["la_code"]), periods, catalogue.ids],
         names=["la_code", "period", "indicator_id"],
     ).to_frame(index=False)
     out = grid.merge(figs, how="left", on=["la_code", "period", "indicator_id"])

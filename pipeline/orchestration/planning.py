@@ -30,8 +30,11 @@ NEIGHBOUR_COLUMNS += ["status", "band"]
 
 
 def select_regions(reference: ref_io.Reference, wanted: list[str] | None) -> pd.DataFrame:
-    """The regions asked for (region_code, region_name), all of them known ones."""
+    """The regions asked for (region_code, region_name), all of them known ones; a regional
+    dataset's own region only."""
     regions = reference.regions
+    if getattr(reference, "region", None) is not None:
+        regions = regions[regions["region_code"].eq(reference.region)]
     if not wanted:
         return regions
     unknown = sorted(set(wanted) - set(regions["region_code"]))

@@ -304,9 +304,12 @@ def validate_returns(
     typed = _with_identity(typed, ident)
     per_file, typed = _one_return_each(per_file, typed, ident, shown_checked)
 
+    # a regional dataset takes returns from its own LAs only; an unknown code is told once
+    own = set(reference.own_las["la_code"]) | (set(typed["la_code"].dropna()) - known)
     ctx = ct.Context(
         lookups={
             "reference.local_authorities.la_code": sorted(known),
+            "dataset.region.la_code": sorted(own),
             "catalogue.id": catalogue.ids,
             "reporting_window": [first.ordinal, last.ordinal],
         },

@@ -207,7 +207,10 @@ def _check_request(s: Settings, reference, available: list[str]) -> None:
     """The regions, periods and notebooks asked for are known ones, before anything is
     written."""
     if not available:
-        raise ConfigError(f"{s.data / 'returns'}: no returns found")
+        raise ConfigError(
+            f"{s.data / 'returns'}: no returns yet; put each LA's return there (tartan "
+            "template, or the templates tartan init wrote) and run again"
+        )
     select_regions(reference, s.regions)
     select_periods(available, s.periods)
     for name in (REGIONAL_NOTEBOOK, PACK_NOTEBOOK):
@@ -233,15 +236,14 @@ def _run_provenance(s: Settings, v: Validation, inputs) -> dict:
 
 
 def _priorities(s: Settings, inputs) -> tuple[dict[str, list], str]:
-    """Each region's priorities, and the file they come from as the reports name it."""
-    path = s.contracts / "priorities.yaml"
+    """Each region's priorities, from the dataset's own priorities.yaml (none without one), and
+    the file as the reports name it (the same wherever the dataset is)."""
     found = ct.load_priorities(
-        path, inputs.catalogue, list(inputs.reference.regions["region_code"])
+        s.data / "priorities.yaml",
+        inputs.catalogue,
+        list(inputs.reference.regions["region_code"]),
     )
-    try:
-        return found, path.resolve().relative_to(PROJECT).as_posix()
-    except ValueError:
-        return found, path.name
+    return found, "the dataset's priorities.yaml"
 
 
 def write_site(plan: Plan, entries: list[dict]) -> Site:
@@ -321,7 +323,7 @@ def _index_returns(plan: Plan, reports: list[dict], packs: dict) -> list[dict]:
     has_feedback = {p.stem for p in feedback_dir.glob("*.html")} if feedback_dir.is_dir() else set()
     returns = []
     for period in sorted({r["period"] for r in reports}, key=parse_slug):
-        for la in reference.local_authorities["la_code"]:
+        for la in reference.own_las["la_code"]:
             if region_of[la] not in shown_regions:
                 continue
             pack = packs.get((la, period))
