@@ -184,7 +184,8 @@ def demo_site_stdout(demo_site) -> str:
 
 @dataclass(frozen=True)
 class Tiny:
-    """The tiny dataset and the contracts folder it runs with (the priorities of its one region)."""
+    """The tiny dataset (with the priorities of its one region) and the contracts folder it runs
+    with."""
 
     data: Path
     contracts: Path
@@ -203,9 +204,9 @@ class Tiny:
 def write_tiny(demo_data: Path, folder: Path) -> Tiny:
     """The demo cut down to `TINY_LAS` and `TINY_PERIODS`: the reference files filtered to the
     four LAs (neighbours too, so each LA keeps those of its neighbours that are among them), their
-    returns of the three quarters, dataset.yaml's reporting window moved to match, and a copy of
-    the contracts whose priorities name only ZR1 (priorities of a region not in the reference data
-    are refused)."""
+    returns of the three quarters, dataset.yaml's reporting window moved to match, its priorities
+    cut to ZR1's (priorities of a region not in the reference data are refused), and a copy of
+    the contracts."""
     data = folder / "data"
     for name, code_columns in (
         ("local_authorities", (0,)),
@@ -229,12 +230,12 @@ def write_tiny(demo_data: Path, folder: Path) -> Tiny:
     (data / "dataset.yaml").write_text(
         re.sub(r"^reporting_window: .*$", window, meta, flags=re.M), encoding="utf-8"
     )
-    contracts = folder / "contracts"
-    shutil.copytree(ROOT / "data_contracts", contracts)
-    priorities = (contracts / "priorities.yaml").read_text(encoding="utf-8")
-    (contracts / "priorities.yaml").write_text(
+    priorities = (demo_data / "priorities.yaml").read_text(encoding="utf-8")
+    (data / "priorities.yaml").write_text(
         priorities[: priorities.index("\n  ZR2:") + 1], encoding="utf-8"
     )
+    contracts = folder / "contracts"
+    shutil.copytree(ROOT / "data_contracts", contracts)
     return Tiny(data, contracts)
 
 

@@ -18,8 +18,8 @@ import pytest
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError
 from pipeline.edges import contracts as ct
+from pipeline.edges import demo, yaml_files
 from pipeline.edges import reference as ref_io
-from pipeline.edges import yaml_files
 from tests.conftest import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,11 +95,10 @@ def test_a_polarity_given_twice_in_the_catalogue_is_refused(tmp_path):
 
 
 def test_a_region_given_twice_in_the_priorities_is_refused(tmp_path):
-    contracts = contracts_copy(tmp_path)
-    path = contracts / "priorities.yaml"
-    text = path.read_text(encoding="utf-8")
+    text = demo.PRIORITIES  # the demo dataset's own priorities.yaml
+    path = tmp_path / "priorities.yaml"
     write(path, text + "  ZR1:\n    - {id: x, title: X, indicator: rereferrals_pct, target: 20}\n")
-    catalogue = ct.load_catalogue(contracts / "indicators.yaml")
+    catalogue = ct.load_catalogue(SHIPPED / "indicators.yaml")
     line = text.count("\n") + 1
     with pytest.raises(ConfigError, match=rf"priorities\.yaml, line {line}: key 'ZR1'"):
         ct.load_priorities(path, catalogue, ["ZR1", "ZR2", "ZR3"])
@@ -370,13 +369,12 @@ def test_a_catalogue_read_without_its_contract_refuses_nonsense_numbers(field, v
 @pytest.mark.parametrize("target", ["-5", "150"])
 def test_a_priority_target_outside_the_indicators_range_is_refused(tmp_path, target):
     """A target of 150% was always missed (higher is better) or always met (lower is better)."""
-    contracts = contracts_copy(tmp_path)
     path = write(
-        contracts / "priorities.yaml",
+        tmp_path / "priorities.yaml",
         "version: '1'\nregions:\n  ZR1:\n"
         f"    - {{id: a, title: A, indicator: care_leavers_eet_pct, target: {target}}}\n",
     )
-    catalogue = ct.load_catalogue(contracts / "indicators.yaml")
+    catalogue = ct.load_catalogue(SHIPPED / "indicators.yaml")
     with pytest.raises(ConfigError, match=r"priorities\.yaml, line 4: target") as exc:
         ct.load_priorities(path, catalogue, ["ZR1"])
     assert "expected a target from 0 to 100" in str(exc.value)

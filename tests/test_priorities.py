@@ -129,12 +129,52 @@ def test_no_priorities_file_means_no_priorities(tmp_path):
     assert load_priorities(tmp_path / "absent.yaml", CATALOGUE, ["R1"]) == {}
 
 
-def test_the_projects_priorities_file_is_valid_for_the_demo():
+def test_the_demo_datasets_priorities_file_is_valid(demo_data):
+    """The priorities belong to the dataset: the demo's are in its own priorities.yaml, and the
+    project's data_contracts/ holds none."""
     from pipeline.edges.contracts import load_catalogue
 
     catalogue = load_catalogue(ROOT / "data_contracts" / "indicators.yaml")
-    got = load_priorities(
-        ROOT / "data_contracts" / "priorities.yaml", catalogue, ["ZR1", "ZR2", "ZR3"]
-    )
+    got = load_priorities(demo_data / "priorities.yaml", catalogue, ["ZR1", "ZR2", "ZR3"])
     assert sorted(got) == ["ZR1", "ZR2", "ZR3"]
     assert all(len(v) == 3 for v in got.values())
+    assert not (ROOT / "data_contracts" / "priorities.yaml").exists()
+
+
+# --------------------------------------------------------------------------- the dataset's own
+
+
+def _run_priorities(data, contracts):
+    from pipeline.orchestration.inputs import load_inputs
+    from pipeline.orchestration.products.quarterly import _priorities
+    from pipeline.orchestration.settings import Settings
+
+    s = Settings(data=data, contracts=contracts)
+    return _priorities(s, load_inputs(s))
+
+
+def test_a_run_reads_the_datasets_own_priorities_and_none_without_them(tiny, tmp_path):
+    found, shown = _run_priorities(tiny.data, tiny.contracts)
+    assert sorted(found) == ["ZR1"] and len(found["ZR1"]) == 3
+    assert shown == "the dataset's priorities.yaml"  # as the reports name it, wherever it is
+    # a real region's dataset: priorities of the demo's regions anywhere else stop nothing
+    bare = tiny.copy(tmp_path / "bare")
+    (bare.data / "priorities.yaml").unlink()
+    assert _run_priorities(bare.data, bare.contracts)[0] == {}
+
+
+def test_editing_the_datasets_priorities_changes_the_configuration_hash(tiny, tmp_path):
+    from pipeline.orchestration.inputs import config_hash
+    from pipeline.orchestration.settings import Settings
+
+    copy = tiny.copy(tmp_path / "copy")
+    s = Settings(data=copy.data, contracts=copy.contracts)
+    before = config_hash(s)
+    path = copy.data / "priorities.yaml"
+    path.write_text(path.read_text("utf-8").replace("target: 22.0", "target: 21.0"), "utf-8")
+    assert config_hash(s) != before
+    path.unlink()
+    assert config_hash(s) not in (
+        before,
+        config_hash(Settings(data=tiny.data, contracts=s.contracts)),
+    )

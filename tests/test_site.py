@@ -111,8 +111,11 @@ def test_configuration_hash_covers_contracts_priorities_and_dataset_yaml(demo_si
     # the annual datapack's mapping is not read by a quarterly run: editing it must not change
     # the quarterly reports' configuration hash
     del files["data_contracts/datapack.yaml"]
+    # the priorities belong to the dataset, beside its dataset.yaml
     files["dataset.yaml"] = demo_data / "dataset.yaml"
-    assert "data_contracts/priorities.yaml" in files
+    files["priorities.yaml"] = demo_data / "priorities.yaml"
+    assert files["priorities.yaml"].is_file()
+    assert "data_contracts/priorities.yaml" not in files
     lines = "".join(
         f"{hashlib.sha256(files[name].read_bytes()).hexdigest()}  {name}\n"
         for name in sorted(files)
