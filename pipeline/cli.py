@@ -19,10 +19,17 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 from pipeline import __version__
 from pipeline.core.errors import TartanError
-from pipeline.orchestration.settings import COMMANDS, Option, check_out_folder, settings_for
+from pipeline.orchestration.settings import (
+    COMMANDS,
+    PROJECT,
+    Option,
+    check_out_folder,
+    settings_for,
+)
 
 #: every command's help line and description, in the order the top-level --help lists them
 _DESCRIBED = {
@@ -34,6 +41,16 @@ _DESCRIBED = {
         "register the project's Jupyter kernel in this environment",
         "Register the 'tartan' Jupyter kernel inside this environment "
         "(not in your home folder). Reports do this themselves.",
+    ),
+    "init": (
+        "make a region's dataset folder from DfE's published lists",
+        "Make a ready dataset folder for one of England's nine regions (REGION: its E12 code "
+        'or name, e.g. E12000009 or "South West"): every LA in England with its region, the '
+        "region's LAs' statistical neighbours (2025 model, those in other regions kept) and "
+        "0-17 populations, dataset.yaml (region, reporting year, published comparators), an "
+        "empty priorities.yaml, and each LA's XLSX return template for the quarter whose "
+        "returns are due. --out must be new or empty; nothing is left there unless all of it "
+        "was written.",
     ),
     "template": (
         "write the XLSX return template for one LA and period",
@@ -63,6 +80,33 @@ _DESCRIBED = {
 }
 
 
+#: init's options (its declaration belongs in settings.COMMANDS once the README lists it)
+_INIT = (
+    Option("region", "the region: its E12 code or its name", shown="required", metavar="REGION"),
+    Option("--out", "the new dataset folder, e.g. data/sw", required=True, type=Path),
+    Option(
+        "--source",
+        "folder of DfE's published files as downloaded, with the reference lists, as `tartan "
+        "datapack --source` reads it (default: ../shared/public-data, beside the project)",
+        PROJECT.parent / "shared" / "public-data",
+        shown="../shared/public-data",
+        type=Path,
+        metavar="DIR",
+    ),
+    Option(
+        "--contracts",
+        "folder holding datapack.yaml, reference.yaml and the return contract (default: the "
+        "project's data_contracts/)",
+        PROJECT / "data_contracts",
+        shown="the project's data_contracts/",
+        type=Path,
+    ),
+)
+
+#: every command's options
+_OPTIONS = {**COMMANDS, "init": _INIT}
+
+
 def _parser() -> argparse.ArgumentParser:
     """The ``tartan`` parser: one sub-command per entry of ``COMMANDS``, with its options."""
     parser = argparse.ArgumentParser(
@@ -76,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command, (help_line, description) in _DESCRIBED.items():
         p = sub.add_parser(command, help=help_line, description=description)
-        for option in COMMANDS[command]:
+        for option in _OPTIONS[command]:
             _add_option(p, option)
     return parser
 
@@ -234,6 +278,36 @@ def _kernel(args) -> int:
     return 0
 
 
+def _init(args) -> int:
+    from pipeline.edges import init_dataset
+    from pipeline.orchestration.inputs import load_inputs, template
+    from pipeline.orchestration.settings import Settings
+
+    @functools.cache
+    def inputs(data: Path):  # the new dataset's, read once for all its templates
+        return load_inputs(Settings(data=data, contracts=args.contracts))
+
+    def write_template(data: Path, la: str, period: str, path: Path) -> Path:
+        s = Settings(data=data, contracts=args.contracts)
+        return template(s, la, period, path, inputs(data))
+
+    made = init_dataset.write(args.out, args.region, args.source, args.contracts, write_template)
+    first, last = made.window
+    print(
+        f"Dataset for {made.region_name} ({made.region_code}, {_n(len(made.la_codes), 'LA')}) "
+        f"in {made.folder}: reporting window {first.slug} to {last.slug}"
+    )
+    print(
+        f"  return templates for {made.period.slug}: "
+        f"{made.folder / init_dataset.TEMPLATES / made.period.slug}"
+    )
+    print(
+        f"Next: fill them, save each in {made.folder / 'returns' / made.period.slug}, then "
+        f"tartan validate --data {made.folder}"
+    )
+    return 0
+
+
 def _template(args) -> int:
     from pipeline.orchestration.inputs import template
 
@@ -268,6 +342,7 @@ def _datapack(args) -> int:
 
 _HANDLERS = {
     "demo-data": _demo_data,
+    "init": _init,
     "kernel": _kernel,
     "template": _template,
     "validate": _validate,
@@ -277,7 +352,7 @@ _HANDLERS = {
 
 
 #: commands whose --out is a folder they write into (the template's is a file)
-_WRITE_FOLDERS = ("demo-data", "validate", "report", "datapack")
+_WRITE_FOLDERS = ("demo-data", "init", "validate", "report", "datapack")
 #: signals that stop a run as Ctrl-C does (unless the run was started with them ignored)
 _STOPPING = (signal.SIGTERM, signal.SIGHUP)
 #: what the system's refusals mean to the user, by error number
