@@ -31,7 +31,7 @@ from tests.test_scale import (
     _report,
     _slow_notebooks,
     _start,
-    _wait_for_packs,
+    _wait_for_a_pack,
 )
 
 #: seconds within which every process of a run has ended once its driver has
@@ -159,9 +159,10 @@ def test_a_run_stopped_by_sigterm_or_killed_leaves_nothing_running_and_a_rerun_i
     SIGKILL of the driver alone no process of the run is left 5 s later, and the next run
     makes exactly what a clean build makes."""
     out, slow = tmp_path / "out", _slow_notebooks(tmp_path)
+    started = time.time()
     proc = _start(tiny, out, slow)
     leftovers.add(proc.pid)
-    _wait_for_packs(out, 1, proc)
+    _wait_for_a_pack(out, proc, started)
     run = _wait_for_a_kernel(out, proc)
     leftovers.update(run)
     os.kill(proc.pid, signal.SIGTERM)
@@ -173,9 +174,10 @@ def test_a_run_stopped_by_sigterm_or_killed_leaves_nothing_running_and_a_rerun_i
     assert not (out / ".tartan-work").exists()
     _complete(out)
     # killed outright, the driver alone (its workers and kernels are not told)
+    started = time.time()
     proc = _start(tiny, out, slow)
     leftovers.add(proc.pid)
-    _wait_for_packs(out, 3, proc)
+    _wait_for_a_pack(out, proc, started)
     run = _wait_for_a_kernel(out, proc)
     leftovers.update(run)
     proc.kill()
