@@ -25,7 +25,6 @@ from pipeline import __version__
 from pipeline.core.errors import TartanError
 from pipeline.orchestration.settings import (
     COMMANDS,
-    PROJECT,
     Option,
     check_out_folder,
     settings_for,
@@ -80,33 +79,6 @@ _DESCRIBED = {
 }
 
 
-#: init's options (its declaration belongs in settings.COMMANDS once the README lists it)
-_INIT = (
-    Option("region", "the region: its E12 code or its name", shown="required", metavar="REGION"),
-    Option("--out", "the new dataset folder, e.g. data/sw", required=True, type=Path),
-    Option(
-        "--source",
-        "folder of DfE's published files as downloaded, with the reference lists, as `tartan "
-        "datapack --source` reads it (default: ../shared/public-data, beside the project)",
-        PROJECT.parent / "shared" / "public-data",
-        shown="../shared/public-data",
-        type=Path,
-        metavar="DIR",
-    ),
-    Option(
-        "--contracts",
-        "folder holding datapack.yaml, reference.yaml and the return contract (default: the "
-        "project's data_contracts/)",
-        PROJECT / "data_contracts",
-        shown="the project's data_contracts/",
-        type=Path,
-    ),
-)
-
-#: every command's options
-_OPTIONS = {**COMMANDS, "init": _INIT}
-
-
 def _parser() -> argparse.ArgumentParser:
     """The ``tartan`` parser: one sub-command per entry of ``COMMANDS``, with its options."""
     parser = argparse.ArgumentParser(
@@ -120,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command, (help_line, description) in _DESCRIBED.items():
         p = sub.add_parser(command, help=help_line, description=description)
-        for option in _OPTIONS[command]:
+        for option in COMMANDS[command]:
             _add_option(p, option)
     return parser
 

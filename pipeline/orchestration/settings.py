@@ -345,10 +345,36 @@ _DATAPACK = (
     ),
 )
 
+#: init's options: a region's dataset folder from DfE's published lists
+_INIT = (
+    Option("region", "the region: its E12 code or its name", shown="required", metavar="REGION"),
+    Option("--out", "the new dataset folder, e.g. data/sw", required=True, type=Path),
+    Option(
+        "--source",
+        "folder of DfE's published files as downloaded, with the reference lists, as `tartan "
+        "datapack --source` reads it (default: ../shared/public-data, beside the project)",
+        PROJECT.parent / "shared" / "public-data",
+        shown="../shared/public-data",
+        type=Path,
+        metavar="DIR",
+    ),
+    Option(
+        "--contracts",
+        "folder holding datapack.yaml, reference.yaml and the return contract (default: the "
+        "project's data_contracts/)",
+        PROJECT / "data_contracts",
+        shown="the project's data_contracts/",
+        type=Path,
+    ),
+)
+
+#: every command's options
+
 #: every command's options, in the order its --help lists them
 COMMANDS: dict[str, tuple[Option, ...]] = {
     "demo-data": _DEMO_DATA,
     "kernel": (),
+    "init": _INIT,
     "template": (*_TEMPLATE, _DATA, _CONTRACTS),
     "validate": (_PATHS, _DATA, _CONTRACTS, _MARKING, _UNSUPPRESSED, _OUT),
     "report": (
