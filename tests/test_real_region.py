@@ -82,8 +82,6 @@ def _dataset(tmp_path: Path, capfd, region: str) -> Path:
     meta = yaml.safe_load(meta_path.read_text("utf-8"))
     meta["reporting_window"] = {"first": "2023-24-Q4", "last": "2024-25-Q4"}
     meta_path.write_text(yaml.safe_dump(meta, sort_keys=False), "utf-8")
-    for template in (data / "returns").rglob("*.xlsx"):
-        template.unlink()
     las = pd.read_csv(data / "reference" / "local_authorities.csv", dtype=str)
     _returns(data, sorted(las.loc[las["region_code"].eq(region), "la_code"]))
     return data

@@ -79,3 +79,18 @@ def test_a_region_without_returns_yet_is_told_so(demo_data, tmp_path, capfd):
     r = cli(capfd, "report", "--data", data, "--out", tmp_path / "out", "--no-progress")
     assert r.returncode == 2
     assert "no returns yet" in r.stderr and "template" in r.stderr
+
+
+def test_a_comparator_source_missing_a_mapped_file_is_refused_naming_it(demo_data, tmp_path, capfd):
+    data = _regional(demo_data, tmp_path)
+    source = tmp_path / "published"
+    source.mkdir()
+    meta = yaml.safe_load((data / "dataset.yaml").read_text("utf-8"))
+    meta["comparators"] = {"mode": "published", "source": str(source)}
+    (data / "dataset.yaml").write_text(yaml.safe_dump(meta), "utf-8")
+    out = tmp_path / "out"
+    r = cli(capfd, "report", "--data", data, "--out", out, "--period", LATEST, "--no-progress")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert f"dataset.yaml comparators.source {source}: missing " in r.stderr
+    assert "ees/csww_indicators_2017_to_2025.csv" in r.stderr
+    assert not out.exists() or not any(out.iterdir())  # nothing written

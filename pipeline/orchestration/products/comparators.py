@@ -50,6 +50,27 @@ class Chosen:
         return out
 
 
+def check_source(reference: Reference, contracts: Path) -> None:
+    """A dataset that names a comparator source has every file the mapping reads in it, checked
+    before anything is written."""
+    wanted = reference.comparators
+    if wanted.mode == RETURNS or wanted.source is None:
+        return
+    spec = ees.load_spec(contracts / "datapack.yaml")
+    where = f"dataset.yaml comparators.source {wanted.source}"
+    if not wanted.source.is_dir():
+        raise ConfigError(
+            f"{where}: no such folder; expected DfE's published files as downloaded (as for "
+            "tartan datapack --source)"
+        )
+    missing = [f for f in spec.files if not (wanted.source / f).is_file()]
+    if missing:
+        raise ConfigError(
+            f"{where}: missing {len(missing)} file(s) that {spec.path.name} names: "
+            f"{', '.join(missing)}; expected DfE's published files as downloaded"
+        )
+
+
 def choose(
     reference: Reference,
     bench: dict[str, pd.DataFrame],
@@ -61,11 +82,7 @@ def choose(
     if wanted.mode == RETURNS or wanted.source is None:
         return bench, Chosen()
     source = wanted.source
-    if not source.is_dir():
-        raise ConfigError(
-            f"{source}: no such folder (dataset.yaml comparators.source: the folder holding "
-            "DfE's published files as downloaded)"
-        )
+    check_source(reference, contracts)
     pub = load_published(source, contracts / "datapack.yaml", contracts / "reference.yaml")
     las = bench["las"]
     returned = las.loc[las["status"].eq(OK), "la_code"].nunique()

@@ -28,7 +28,7 @@ from pipeline.orchestration.inputs import (
 )
 from pipeline.orchestration.jobs import JobResult
 from pipeline.orchestration.planning import Planned, select_periods, select_regions
-from pipeline.orchestration.products.comparators import choose
+from pipeline.orchestration.products.comparators import check_source, choose
 from pipeline.orchestration.products.quarterly_jobs import (
     PACK,
     PACK_NOTEBOOK,
@@ -152,6 +152,7 @@ def prepare(ctx: Context) -> Plan:
     key = cache.run_key(s)
     v, inputs = validate(s)
     reference = inputs.reference
+    check_source(reference, s.contracts)
     # Disclosure control first: nothing below sees a withheld figure, bar the areas' totals.
     grid, sdc = published(s, v, inputs)
     v = v.published(sdc.removed)
