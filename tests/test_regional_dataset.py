@@ -94,3 +94,28 @@ def test_a_comparator_source_missing_a_mapped_file_is_refused_naming_it(demo_dat
     assert f"dataset.yaml comparators.source {source}: missing " in r.stderr
     assert "ees/csww_indicators_2017_to_2025.csv" in r.stderr
     assert not out.exists() or not any(out.iterdir())  # nothing written
+
+
+def test_the_dataset_priorities_and_the_published_files_are_part_of_the_run_key(
+    demo_data, tmp_path
+):
+    """An unchanged re-run is skipped: a changed priorities.yaml or published file is not one."""
+    from pipeline.orchestration.cache import run_key
+    from pipeline.orchestration.settings import Settings
+
+    data = _regional(demo_data, tmp_path)
+    source = tmp_path / "published"
+    (source / "ees").mkdir(parents=True)
+    (source / "ees" / "file.csv").write_text("time_period\n2025\n", "utf-8")
+    meta = yaml.safe_load((data / "dataset.yaml").read_text("utf-8"))
+    meta["comparators"] = {"mode": "auto", "source": str(source)}
+    (data / "dataset.yaml").write_text(yaml.safe_dump(meta), "utf-8")
+    s = Settings(data=data, out=tmp_path / "out")
+    first = run_key(s)
+    assert run_key(s) == first
+    (source / "ees" / "file.csv").write_text("time_period\n2026\n", "utf-8")
+    second = run_key(s)
+    assert second != first
+    with (data / "priorities.yaml").open("a", encoding="utf-8") as f:
+        f.write("# edited\n")
+    assert run_key(s) != second

@@ -6,8 +6,8 @@ banners, breadcrumbs, footer with its provenance), the figures CSV, and the code
 and its template. `manifest.json` records each job's key and the SHA-256 of each output; a job
 whose key is unchanged and whose outputs are intact is not run again.
 
-A run's key covers every file a run reads (returns, reference, dataset.yaml, contracts,
-notebooks), the code, the package versions and the settings that shape its outputs. When it is
+A run's key covers every file a run reads (returns, reference, dataset.yaml, the dataset's
+priorities.yaml, a regional dataset's published comparator files, contracts, notebooks), the code, the package versions and the settings that shape its outputs. When it is
 unchanged and every output the last run wrote is intact, there is nothing to do, and the command
 says so without validating or importing the heavy libraries.
 
@@ -24,7 +24,9 @@ from functools import cache
 from pathlib import Path
 
 import pipeline
+from pipeline.core.errors import TartanError
 from pipeline.edges.files import sha256_file
+from pipeline.edges.yaml_files import load_yaml
 from pipeline.orchestration import provenance as prov
 from pipeline.orchestration.settings import PROJECT, Settings
 
@@ -81,13 +83,31 @@ def job_key(job, slice_files: dict[str, bytes]) -> str:
     )
 
 
+def _comparator_files(data: Path) -> list[tuple[str, str]]:
+    """The published files a regional dataset's comparators come from (dataset.yaml
+    `comparators.source`), as `_tree` lists them; none without a source. A dataset.yaml that
+    cannot be read lists none: the run itself says what is wrong with it."""
+    try:
+        meta = load_yaml(data / "dataset.yaml") if (data / "dataset.yaml").is_file() else {}
+    except TartanError:
+        return []
+    raw = meta.get("comparators") if isinstance(meta, dict) else None
+    source = raw.get("source") if isinstance(raw, dict) else None
+    if not isinstance(source, str) or not source.strip():
+        return []
+    return _tree(data / source, ("**/*.csv",))
+
+
 def run_key(s: Settings) -> str:
     """Everything a whole run reads and is shaped by, as one SHA-256."""
     data = s.data
     returns = s.returns or []
     return _key(
         {
-            "data": _tree(data, ("dataset.yaml", "reference/**/*", "returns/**/*")),
+            "data": _tree(
+                data, ("dataset.yaml", "priorities.yaml", "reference/**/*", "returns/**/*")
+            ),
+            "comparators": _comparator_files(data),
             "contracts": _tree(s.contracts, ("*.yaml",)),
             "notebooks": _tree(s.notebooks, ("*.ipynb",)),
             "code": code_sha256(),
