@@ -25,7 +25,14 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from pipeline.core.catalogue import Catalogue, Indicator
-from pipeline.core.narrative import MIN_COUNT, MOVE_THRESHOLD, better_phrase, is_better
+from pipeline.core.narrative import (
+    MIN_COUNT,
+    MOVE_THRESHOLD,
+    better_phrase,
+    is_better,
+    published,
+    published_when,
+)
 from pipeline.core.periods import Period, parse_slug
 from pipeline.core.scorecard import scorecard, value_table
 from pipeline.core.trends import IMPROVING, TREND_THRESHOLD
@@ -107,14 +114,35 @@ def _gap(ind: Indicator, value: float, other: float, name: str = SN_MEAN) -> str
     return f"{ind.difference(diff)} {word} than {name} {ind.with_unit(other)}"
 
 
-def _comparators(ind: Indicator, row: Mapping) -> str:
-    """'region 18.0%, England 21.5%' (those with a figure)."""
-    parts = [
-        f"{label} {ind.format(row[col])}"
-        for col, label in (("region", "region"), ("england", "England"))
-        if _has(row[col])
-    ]
-    return ", ".join(parts)
+def _comparators(ind: Indicator, row: Mapping, as_at: Mapping[str, str]) -> str:
+    """'region 18.0%, England 21.5%' (those with a figure); with a published England, 'region
+    18.0%; England, DfE published, year to 31 March 2025: 21.5%'."""
+    region = f"region {ind.format(row['region'])}" if _has(row["region"]) else ""
+    if not _has(row["england"]):
+        return region
+    if ind.id not in as_at:
+        return ", ".join(x for x in (region, f"England {ind.format(row['england'])}") if x)
+    england = f"England, {published(ind, as_at)}: {ind.format(row['england'])}"
+    return "; ".join(x for x in (region, england) if x)
+
+
+def _sn_name(ind: Indicator, as_at: Mapping[str, str]) -> str:
+    """The SN mean leading into its figure: 'the SN mean of', or 'the SN mean (DfE published,
+    year to 31 March 2025) of' for a published one."""
+    return f"the SN mean ({published(ind, as_at)}) of" if ind.id in as_at else SN_MEAN
+
+
+def _england_name(ind: Indicator, as_at: Mapping[str, str]) -> str:
+    """ "England's", or "England's (DfE published, year to 31 March 2025)"."""
+    return f"England's ({published(ind, as_at)})" if ind.id in as_at else "England's"
+
+
+def _end(words: str, ind: Indicator, as_at: Mapping[str, str]) -> str:
+    """TOP or BOTTOM; against published figures, 'among the best 25% of all LAs' published
+    figures, year to 31 March 2025'."""
+    if ind.id not in as_at:
+        return words
+    return f"{words}' published figures, {published_when(ind, as_at[ind.id])}"
 
 
 def _has(x) -> bool:
@@ -180,10 +208,11 @@ class _Figure:
     value: float  # this period's value (NaN without one)
     band: str | None
     small: bool  # whether the value rests on a count under MIN_COUNT
+    as_at: Mapping[str, str]  # indicator id -> the date of its published comparators
 
     def sentence(self, body: str) -> str:
         """'<label>: <value>, <body> (<comparators>).', with the small-count note if due."""
-        comps = _comparators(self.ind, self.row)
+        comps = _comparators(self.ind, self.row, self.as_at)
         text = f"{self.ind.label}: {self.ind.with_unit(self.value)}, {body}"
         text += f" ({comps})." if comps else "."
         return text + (SMALL_NOTE if self.small else "")
@@ -207,6 +236,7 @@ def assess(
     period: str,
     region_code: str,
     first_period: str | None = None,
+    as_at: Mapping[str, str] | None = None,
 ) -> Assessment:
     """Strengths, areas for development, changes since last quarter and questions for one LA.
 
@@ -214,8 +244,10 @@ def assess(
     indicator_id, numerator, value, status, band, worst_band_run, sn_mean, trend_from, trend,
     previous_value); `areas`: region and England rows (area_code, period, indicator_id, value).
     `first_period`: the first period any data is held for (a band D run that starts there is
-    said to cover every quarter held).
+    said to cover every quarter held). `as_at`: indicator id -> the date of its published
+    comparators (SN mean, England and band; published comparators only), said beside each.
     """
+    as_at = as_at or {}
     first = parse_slug(first_period) if first_period else None
     p = parse_slug(period)
     card = scorecard(la_rows, areas, catalogue, period, region_code)
@@ -227,13 +259,13 @@ def assess(
         has_now = p.ordinal in values
         band = row["band"] if isinstance(row["band"], str) else None
         small = _small([h.numerator.get((ind.id, p.ordinal))], ind)
-        fig = _Figure(ind, row, values, values.get(p.ordinal, math.nan), band, small)
+        fig = _Figure(ind, row, values, values.get(p.ordinal, math.nan), band, small, as_at)
         if has_now and ind.judged:
             # areas for development first: an indicator that is one is never also a strength
             statement = _for_development(fig, p, first, h)
             if statement:
                 development.append(statement)
-                questions.append(_question(ind, statement, p))
+                questions.append(_question(ind, statement, p, as_at))
             elif strength := _strength(fig, p):
                 strengths.append(strength)
         if change := _since_last_quarter(fig, has_now, p, h):
@@ -241,11 +273,12 @@ def assess(
     return Assessment(strengths, development, changes, questions)
 
 
-def _band_d_words(d_run: int, every: bool) -> str:
-    """'in band D, among the worst 25% of all LAs[, for 3 quarters running]'."""
+def _band_d_words(d_run: int, every: bool, bottom: str) -> str:
+    """'in band D, among the worst 25% of all LAs[, for 3 quarters running]' (`bottom`: BOTTOM,
+    or as `_end` says it)."""
     if every:
-        return f"in band D, {BOTTOM}, in every quarter held ({d_run})"
-    return f"in band D, {BOTTOM}" + (f", for {d_run} quarters running" if d_run > 1 else "")
+        return f"in band D, {bottom}, in every quarter held ({d_run})"
+    return f"in band D, {bottom}" + (f", for {d_run} quarters running" if d_run > 1 else "")
 
 
 def _for_development(
@@ -267,7 +300,7 @@ def _for_development(
     reasons, parts = [], []
     if band == "D":
         reasons.append("band_d")
-        parts.append(_band_d_words(d_run, every))
+        parts.append(_band_d_words(d_run, every, _end(BOTTOM, ind, fig.as_at)))
     worse = ""
     if run >= WORSENING_PERIODS and big:
         reasons.append("worsening")
@@ -278,9 +311,9 @@ def _for_development(
     if not reasons:
         return None
     if band == "A":  # still among the best, but slipping: said so, in one place
-        parts.append(f"in band A, {TOP}")
+        parts.append(f"in band A, {_end(TOP, ind, fig.as_at)}")
     if _has(row["sn_mean"]):
-        parts.append(_gap(ind, v, row["sn_mean"]))
+        parts.append(_gap(ind, v, row["sn_mean"], _sn_name(ind, fig.as_at)))
     body = "; ".join(parts)
     if worse:
         body += (", but " if band == "A" else "; ") + worse if body else worse
@@ -309,13 +342,13 @@ def _strength(fig: _Figure, p: Period) -> Statement | None:
     reasons, parts = [], []
     if fig.band == "A":
         reasons.append("band_a")
-        parts.append(f"in band A, {TOP}")
+        parts.append(f"in band A, {_end(TOP, ind, fig.as_at)}")
     if improving and sn_better:
         reasons.append("improving_above_sn")
     if not reasons:
         return None
     if _has(row["sn_mean"]):
-        parts.append(_gap(ind, v, row["sn_mean"]))
+        parts.append(_gap(ind, v, row["sn_mean"], _sn_name(ind, fig.as_at)))
     if improving:
         parts.append(f"improving, from {ind.with_unit(row['trend_from'])} in {p.shifted(-3).label}")
     figs = fig.figures() | {"trend_from": row["trend_from"]}
@@ -338,59 +371,68 @@ def _since_last_quarter(fig: _Figure, has_now: bool, p: Period, h: _History) -> 
     )
 
 
-def _question(ind: Indicator, s: Statement, p) -> Statement:
-    """A question for the moderating LA about one area for development, quoting its figures."""
-    f = s.figures
-    v = f["value"]
+def _question(ind: Indicator, s: Statement, p, as_at: Mapping[str, str]) -> Statement:
+    """A question for the moderating LA about one area for development, quoting its figures
+    (`as_at`: as `assess` has it)."""
+    bottom = _end(BOTTOM, ind, as_at)
     if "worsening" in s.reasons:
-        start = parse_slug(f["start_period"])
-        run = f["worsening_quarters"]
-        moved = _moved_word(v - f["start_value"])
-        text = (
-            f"{ind.label} {moved} from {ind.format(f['start_value'])} to {ind.with_unit(v)} over "
-            f"{run} quarters ({start.label} to {p.label})"
-        )
-        sn0, sn1 = f["sn_mean_start"], f["sn_mean"]
-        if _has(sn0) and _has(sn1):
-            # "stayed near" only when the neighbours barely moved next to the LA's own change
-            if ind.format(sn0) == ind.format(sn1) or abs(sn1 - sn0) < abs(v - f["start_value"]) / 4:
-                text += f" while the SN mean stayed near {ind.with_unit(sn1)}"
-            else:
-                text += (
-                    f" while the SN mean {_moved_word(sn1 - sn0)} from {ind.format(sn0)} to "
-                    f"{ind.with_unit(sn1)}"
-                )
-        text += f": what is driving the {'rise' if moved == 'rose' else 'fall'}"
+        text = _worsening_question(ind, s.figures, p, as_at)
         text += (
             ", and what would reverse it?"
             if "band_d" not in s.reasons
-            else f", and what is the plan to leave band D ({BOTTOM})?"
+            else f", and what is the plan to leave band D ({bottom})?"
         )
     else:
-        run = f["band_d_quarters"]
-        text = (
-            f"{ind.label} has been in band D ({BOTTOM}) "
-            + (
-                f"in every quarter held ({run})"
-                if f["band_d_every_quarter"]
-                else f"for {run} quarters"
-            )
-            if run > 1
-            else f"{ind.label} is in band D ({BOTTOM}) this quarter"
-        )
-        gaps = [_gap(ind, v, f["sn_mean"])] if _has(f["sn_mean"]) else []
-        if _has(f["england"]):
-            gaps.append(_gap(ind, v, f["england"], "England's"))
-        if gaps:
-            text += f"; at {ind.with_unit(v)} it is {' and '.join(gaps)}"
-        if f["trend"] == IMPROVING and _has(f["trend_from"]):
-            text += (
-                f". It is improving, from {ind.format(f['trend_from'])} in {p.shifted(-3).label}: "
-                "what will keep the improvement going until it leaves band D?"
-            )
+        text = _band_d_question(ind, s.figures, p, as_at, bottom)
+    return Statement(ind.id, list(s.reasons), text, dict(s.figures))
+
+
+def _worsening_question(ind: Indicator, f: Mapping, p, as_at: Mapping[str, str]) -> str:
+    """'<label> rose from A to B over 3 quarters (P0 to P) while the SN mean ...: what is
+    driving the rise'. A published SN mean is of one year: quoted, not followed."""
+    v = f["value"]
+    start = parse_slug(f["start_period"])
+    moved = _moved_word(v - f["start_value"])
+    text = (
+        f"{ind.label} {moved} from {ind.format(f['start_value'])} to {ind.with_unit(v)} over "
+        f"{f['worsening_quarters']} quarters ({start.label} to {p.label})"
+    )
+    sn0, sn1 = f["sn_mean_start"], f["sn_mean"]
+    if ind.id in as_at and _has(sn1):
+        text += f", against {_sn_name(ind, as_at)} {ind.with_unit(sn1)}"
+    elif _has(sn0) and _has(sn1):
+        # "stayed near" only when the neighbours barely moved next to the LA's own change
+        if ind.format(sn0) == ind.format(sn1) or abs(sn1 - sn0) < abs(v - f["start_value"]) / 4:
+            text += f" while the SN mean stayed near {ind.with_unit(sn1)}"
         else:
-            text += ": what is the plan to close the gap, and how will the LA know it is working?"
-    return Statement(ind.id, list(s.reasons), text, dict(f))
+            text += (
+                f" while the SN mean {_moved_word(sn1 - sn0)} from {ind.format(sn0)} to "
+                f"{ind.with_unit(sn1)}"
+            )
+    return text + f": what is driving the {'rise' if moved == 'rose' else 'fall'}"
+
+
+def _band_d_question(ind: Indicator, f: Mapping, p, as_at: Mapping[str, str], bottom: str) -> str:
+    """The question about a figure in band D: how long, its gaps to the SN mean and England,
+    and the plan."""
+    v, run = f["value"], f["band_d_quarters"]
+    text = (
+        f"{ind.label} has been in band D ({bottom}) "
+        + (f"in every quarter held ({run})" if f["band_d_every_quarter"] else f"for {run} quarters")
+        if run > 1
+        else f"{ind.label} is in band D ({bottom}) this quarter"
+    )
+    gaps = [_gap(ind, v, f["sn_mean"], _sn_name(ind, as_at))] if _has(f["sn_mean"]) else []
+    if _has(f["england"]):
+        gaps.append(_gap(ind, v, f["england"], _england_name(ind, as_at)))
+    if gaps:
+        text += f"; at {ind.with_unit(v)} it is {' and '.join(gaps)}"
+    if f["trend"] == IMPROVING and _has(f["trend_from"]):
+        return text + (
+            f". It is improving, from {ind.format(f['trend_from'])} in {p.shifted(-3).label}: "
+            "what will keep the improvement going until it leaves band D?"
+        )
+    return text + ": what is the plan to close the gap, and how will the LA know it is working?"
 
 
 def _change(

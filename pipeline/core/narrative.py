@@ -85,6 +85,30 @@ def _change(ind: Indicator, old: float, new: float) -> str:
     return f"{_moved(new - old)} from {ind.format(old)} to {ind.with_unit(new)}"
 
 
+def snapshot(ind: Indicator) -> bool:
+    """Whether the LAs' quarterly figure is at the quarter end (its description says so), not
+    over the 12 months to it (the catalogue's rule for every other indicator)."""
+    return "quarter end" in ind.description and "12 months to the" not in ind.description
+
+
+def published_when(ind: Indicator, date: str) -> str:
+    """When DfE's published figure of `ind` is of: 'at 31 March 2025' for a snapshot, else
+    'year to 31 March 2025'."""
+    return f"{'at' if snapshot(ind) else 'year to'} {date}"
+
+
+def published(ind: Indicator, as_at: Mapping[str, str]) -> str:
+    """'DfE published, year to 31 March 2025': what a comparator of `ind` is and when (`as_at`:
+    indicator id -> the date of its published comparators); '' for one without."""
+    return f"DfE published, {published_when(ind, as_at[ind.id])}" if ind.id in as_at else ""
+
+
+def england_of(ind: Indicator, as_at: Mapping[str, str], name: str = "England") -> str:
+    """England as a sentence about `ind` names it: 'England (DfE published, year to 31 March
+    2025)' for a published comparator, else `name`."""
+    return f"England ({published(ind, as_at)})" if ind.id in as_at else name
+
+
 # --------------------------------------------------------------------------- the parts
 
 
@@ -260,11 +284,15 @@ def region_against_england(
     region_name: str,
     england_name: str = "England",
     top: int = TOP,
+    as_at: Mapping[str, str] | None = None,
 ) -> Paragraph:
     """Where the region's figure differs most from England's (judged indicators only).
 
-    `areas` has area_code ('england' for England), period, indicator_id, value.
+    `areas` has area_code ('england' for England), period, indicator_id, value; `as_at`:
+    indicator id -> the date of England's published figure (published comparators), said
+    beside each.
     """
+    as_at = as_at or {}
     a = areas[(areas["period"] == period) & areas["value"].notna()]
     region = a[a["area_code"] == region_code].set_index("indicator_id")["value"]
     england = a[a["area_code"] == "england"].set_index("indicator_id")["value"]
@@ -279,8 +307,13 @@ def region_against_england(
     better = sum(1 for t in rows if t[4] is True)
     worse = sum(1 for t in rows if t[4] is False)
     level = len(rows) - better - worse
+    against = (
+        "England's published figures (DfE, each indicator's latest year; dates in the rug)"
+        if as_at
+        else england_name
+    )
     lead = (
-        f"As at {label}, {region_name} was better than {england_name} on {better} and worse on "
+        f"As at {label}, {region_name} was better than {against} on {better} and worse on "
         f"{worse} of the {len(rows)} indicators where higher or lower is better"
         + (f", and level on {level}" if level else "")
         + "."
@@ -294,7 +327,8 @@ def region_against_england(
         rel_text = "" if math.isinf(rel) else f" ({abs(rel) * 100:.0f}%)"
         points.append(
             f"{ind.label}: {ind.with_unit(r)} in the region against {ind.with_unit(e)} in "
-            f"{england_name}, {gap}{rel_text} {'higher' if r > e else 'lower'}: "
+            f"{england_of(ind, as_at, england_name)}, {gap}{rel_text} "
+            f"{'higher' if r > e else 'lower'}: "
             f"{'better' if good else 'worse'} ({better_phrase(ind)})."
         )
     if points:
@@ -423,14 +457,18 @@ def regional_narrative(
     england_name: str = "England",
     first_period: str | None = None,
     returns: bool = True,
+    as_at: Mapping[str, str] | None = None,
 ) -> list[Paragraph]:
-    """Every part of the regional narrative, in reading order (`returns`: see data_gaps)."""
+    """Every part of the regional narrative, in reading order (`returns`: see data_gaps;
+    `as_at`: see region_against_england)."""
     improved, worsened = movers(las, catalogue, period, names, spread)
     parts = [
         improved,
         worsened,
         persistent_worst_band(las, catalogue, period, names, first_period=first_period),
-        region_against_england(areas, catalogue, period, region_code, region_name, england_name),
+        region_against_england(
+            areas, catalogue, period, region_code, region_name, england_name, as_at=as_at
+        ),
         data_gaps(las, catalogue, period, names, return_status, returns),
     ]
     return [summary(parts, period), *parts]

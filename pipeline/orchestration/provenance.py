@@ -141,10 +141,30 @@ def _as_at(as_at: dict[str, str]) -> str:
     return text[:1].upper() + text[1:]
 
 
-#: (key, label, how to write the value) in footer order; keys absent from a record are left out
+def _published(comparators: dict) -> str | None:
+    """Published comparators in words: what they are and each indicator's date; None (no
+    line) for comparators from the returns, which `comparators_as_at` says are of the period."""
+    if comparators.get("mode") != "published":
+        return None
+    by_date: dict[str, list[str]] = {}
+    for indicator, date in comparators.get("as_at", {}).items():
+        by_date.setdefault(date, []).append(indicator)
+    dates = "".join(f"; as at {d}: {', '.join(ids)}" for d, ids in by_date.items())
+    return (
+        "published (DfE): England, the statistical neighbours' mean and median, and national "
+        "bands and ranks are DfE's published figures of each indicator's latest year, read "
+        f"from {Path(comparators.get('source', '')).name or 'the source folder'}{dates}; "
+        "any other indicator has no published comparator (no England figure; band and rank "
+        "among the region's returning LAs)"
+    )
+
+
+#: (key, label, how to write the value) in footer order; keys absent from a record are left out,
+#: and so are those a formatter has nothing to say of (None)
 _FACTS = (
     ("period", "Period", lambda v: parse_slug(v).label),
     ("comparators_as_at", "Comparators as at", _as_at),
+    ("comparators", "Comparators", _published),
     ("trend_periods", "Trend periods", lambda v: " to ".join(parse_slug(p).label for p in v)),
     ("data", "Data", str),
     (
@@ -166,4 +186,5 @@ _FACTS = (
 
 def facts(record: dict) -> list[tuple[str, str]]:
     """A provenance record as (label, words) pairs, in a fixed order."""
-    return [(label, fmt(record[key])) for key, label, fmt in _FACTS if key in record]
+    said = ((label, fmt(record[key])) for key, label, fmt in _FACTS if key in record)
+    return [(label, text) for label, text in said if text is not None]

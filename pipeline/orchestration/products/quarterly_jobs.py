@@ -57,6 +57,19 @@ class Plan(Planner):
             "England (all demonstration LAs)" if self.inputs.reference.demonstration else "England"
         )
 
+    @property
+    def as_at(self) -> dict[str, str]:
+        """Indicator id -> the date its published comparators are as at (none from returns)."""
+        return self.comparators.dates if self.comparators.mode == PUBLISHED else {}
+
+    def record(self, period: str, window: list[str], params: dict, csv: str, inputs: str) -> dict:
+        """A job's provenance (``Planner.record``): with published comparators, only the
+        region is as at the report's quarter; the rest say their own dates (`comparators`)."""
+        out = super().record(period, window, params, csv, inputs)
+        if self.comparators.mode == PUBLISHED:
+            out["comparators_as_at"] = {"region": period}
+        return out
+
     def common_context(self) -> dict:
         """What every report's slice says of the catalogue, the contract and the comparators."""
         return {
@@ -146,6 +159,7 @@ def regional_job(
         narrative.national_spread(bench["las"], period),
         plan.england_label,
         first_period=plan.available[0],
+        as_at=plan.as_at,
     )
     assessed = priorities.assess(
         plan.priorities.get(region_code, []), areas, la_rows, catalogue, period, region_code
@@ -212,7 +226,9 @@ def pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: st
     areas = plan.areas(region_code, window)
     if status != ACCEPTED:  # no figures: never an older or partial return in their place
         mine, near, areas = mine.iloc[0:0], near.iloc[0:0], areas.iloc[0:0]
-    assessed = assessment.assess(mine, areas, catalogue, period, region_code, plan.available[0])
+    assessed = assessment.assess(
+        mine, areas, catalogue, period, region_code, plan.available[0], as_at=plan.as_at
+    )
     context = {
         "la": {"code": la, "name": names[la], "return_status": status},
         "region": {"code": region_code, "name": region_name},
