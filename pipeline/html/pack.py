@@ -11,8 +11,9 @@ from pipeline.html.sections import BAND_RULE, RANK_RULE, disclosure_item, items
 
 #: a scorecard row: the indicator's label, its nine figures as shown (value, previous quarter,
 #: same quarter last year, SN mean, SN median, region, England, rank in England, rank in
-#: region), its band, what stands in an unbanded cell, and its trend in words
-ScorecardRow = tuple[str, Sequence[str], str, str, str]
+#: region), its band, what stands in an unbanded cell, its trend in words, and a note under
+#: its label (what its comparators are as at, when not the quarter; "" for none)
+ScorecardRow = tuple[str, Sequence[str], str, str, str, str]
 
 
 def _title(la_name: str, period_label: str) -> str:
@@ -34,16 +35,24 @@ def headline(
     england: str,
     neighbours: bool,
     points: list[str],
+    published: bool = False,
 ) -> str:
     """The title, the lede and its points; `region`: the region's name and its report's href;
-    `neighbours`: whether the LA has statistical neighbours to compare with."""
+    `neighbours`: whether the LA has statistical neighbours to compare with; `published`:
+    whether England, the neighbours and the bands are DfE's published figures."""
     region_name, href = region
+    when = (
+        f", {esc(la_name)}'s and the region's figures as at {esc(period_label)}; England, "
+        "the neighbours' mean and median and the bands are DfE's published figures of each "
+        "indicator's latest year, dated beside each"
+        if published
+        else f", every figure as at {esc(period_label)}"
+    )
     return (
         f"{_title(la_name, period_label)}"
         f'<p class="lede">{esc(la_name)} against '
         f"{'its statistical neighbours, ' if neighbours else ''}"
-        f"{esc(region_name)} and {esc(england)}, every figure as at "
-        f"{esc(period_label)}.</p>"
+        f"{esc(region_name)} and {esc(england)}{when}.</p>"
         f'<ul class="lede">{items(points)}</ul>{_back(href, region_name, period_label)}'
     )
 
@@ -91,9 +100,10 @@ def scorecard(theme: str, period_label: str, head: list[str], rows: list[Scoreca
     """A theme's scorecard: each indicator against every comparator, with its ranks, band and
     trend; `head`: the twelve column headings."""
     body = []
-    for label, figures, band, unbanded, trend in rows:
+    for label, figures, band, unbanded, trend, note in rows:
+        small = f"<br><small>{esc(note)}</small>" if note else ""
         cells = [
-            f'<th scope="row">{esc(label)}</th>',
+            f'<th scope="row">{esc(label)}{small}</th>',
             *(f'<td class="num">{esc(x)}</td>' for x in figures),
             f'<td class="band-{esc(band)}"><strong>{esc(band)}</strong></td>'
             if band
@@ -152,19 +162,28 @@ def method(
     rules: tuple[int, int],
     disclosure: str | None,
     catalogue_version: str,
+    published: Sequence[str] = (),
 ) -> str:
     """How the figures are made. `la`: the LA's name, the period and the data contract;
     `why`: why the LA has no figures (None when its return was accepted); `rules`: the
-    quarters of worsening that make an area for development, and the small count."""
+    quarters of worsening that make an area for development, and the small count;
+    `published`: the items on DfE's published comparators, when it has them."""
     worsening_periods, min_count = rules
-    return (
-        "<ul>"
-        + _method_data(*la, why)
-        + "<li>SN mean and median: of the figures of the LA's statistical neighbours (DfE's "
+    comparators = (
+        items(published) + "<li>SN mean and median: of the published figures of the LA's "
+        "statistical neighbours (DfE's model, listed in the profile), wherever they are; "
+        "neighbours without a published figure are left out.</li>"
+        if published
+        else "<li>SN mean and median: of the figures of the LA's statistical neighbours (DfE's "
         "model, listed in the profile) for the same quarter; neighbours without a figure are "
         f"left out (see the annex). The region and {esc(england)} are the sum of "
         "numerators over the sum of denominators of their LAs with figures.</li>"
-        f"<li>{esc(BAND_RULE)} {esc(RANK_RULE)}</li>"
+    )
+    return (
+        "<ul>"
+        + _method_data(*la, why)
+        + comparators
+        + f"<li>{esc(BAND_RULE)} {esc(RANK_RULE)}</li>"
         "<li>Trend compares the latest figure with the figure three quarters earlier: a "
         "change of less than 5% of the earlier figure is stable.</li>"
         "<li><strong>Strength</strong>: an indicator where higher or lower is better that is "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipeline.html.base import esc
-from pipeline.html.sections import BAND_RULE, RANK_RULE, disclosure_item, lede_list
+from pipeline.html.sections import BAND_RULE, RANK_RULE, disclosure_item, items, lede_list
 
 
 def headline(
@@ -125,21 +125,29 @@ def method(
     england: str,
     disclosure: str | None,
     catalogue_version: str,
+    published: Sequence[str] = (),
 ) -> str:
-    """How the figures are made, for a regional report from LA returns."""
-    return (
-        "<ul>"
-        f"<li>Local authority figures are as returned for {esc(period_label)} and "
-        "accepted by validation against the data contract "
-        f"{esc(contract)}.</li>"
-        f"<li>The region and {esc(england)} are as at {esc(period_label)}, "
+    """How the figures are made, for a regional report from LA returns; `published`: the
+    items on DfE's published comparators (``sections.published_method``), when it has them."""
+    comparators = (
+        items(published)
+        + "<li>Statistical neighbours: each LA's 10 most similar LAs (DfE's model), wherever "
+        "they are. The rug shows the <strong>mean</strong> of their published figures; the "
+        "median is in the figures CSV. Neighbours without a published figure are left out.</li>"
+        if published
+        else f"<li>The region and {esc(england)} are as at {esc(period_label)}, "
         "computed as the sum of numerators over the sum of denominators of the LAs with "
         "figures (not an average of rates).</li>"
         "<li>Statistical neighbours: each LA's 10 most similar LAs (DfE's model). The rug "
         "shows the <strong>mean</strong> of the neighbours' figures for the same period; the "
         "median is in the figures CSV. Neighbours without a figure (suppressed, missing or "
         "not accepted) are left out.</li>"
-        f"<li>{esc(BAND_RULE)}</li>"
+    )
+    return (
+        "<ul>"
+        f"<li>Local authority figures are as returned for {esc(period_label)} and "
+        "accepted by validation against the data contract "
+        f"{esc(contract)}.</li>" + comparators + f"<li>{esc(BAND_RULE)}</li>"
         f"<li>{esc(RANK_RULE)}</li>"
         "<li>Trend compares the latest figure with the figure three quarters earlier (four "
         "quarters in all): a change of less than 5% of the earlier figure is stable; "

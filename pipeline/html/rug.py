@@ -39,6 +39,7 @@ def rug_table(
     period_label: str,
     comparators: list[tuple[str, str]],
     notes: dict[str, str] | None = None,
+    sn_as_at: str | None = None,
 ) -> str:
     """HTML for the rug.
 
@@ -47,8 +48,11 @@ def rug_table(
     `comparators`: (area_code, row label) in order, e.g. the region then England. When
     `la_figures` has sn_mean and sn_count, each LA row is followed by its neighbours' mean;
     when it has `shared`, a jointly run service's figure is marked joint. `notes`: indicator
-    id -> what its column's figures are as at, where not the period (under its heading).
+    id -> what its column's figures or comparators are as at, where not the period, as shown
+    under its heading (e.g. 'as at 30 September 2025'). `sn_as_at`: what the neighbours' means
+    are as at, after their rows' label (default: 'as at' the period).
     """
+    sn_as_at = sn_as_at or f"as at {period_label}"
     inds = [i for t in catalogue.themes for i in catalogue.in_theme(t)]
     f = la_figures.set_index(["la_code", "indicator_id"])
     body = []
@@ -64,7 +68,7 @@ def rug_table(
                 cells.append(_cell(ind, None, MISSING, None))
         body.append(f'<tr><th scope="row">{esc(la_name)}</th>{"".join(cells)}</tr>')
         if "sn_mean" in la_figures.columns:
-            body.append(_sn_row(la_code, la_name, inds, f, period_label))
+            body.append(_sn_row(la_code, la_name, inds, f, sn_as_at))
     a = area_figures.set_index(["area_code", "indicator_id"])
     for code, label in comparators:
         cells = []
@@ -94,7 +98,7 @@ def _head(catalogue: Catalogue, inds, notes: dict[str, str]) -> str:
     ind_row = "".join(
         f'<th scope="col" class="ind">{esc(i.short_label)}'
         f"{'' if i.judged else ' <small>(no judgement)</small>'}"
-        f"{f' <small>(as at {esc(notes[i.id])})</small>' if i.id in notes else ''}</th>"
+        f"{f' <small>({esc(notes[i.id])})</small>' if i.id in notes else ''}</th>"
         for i in inds
     )
     colgroups = "<col>" + "".join(
@@ -106,7 +110,7 @@ def _head(catalogue: Catalogue, inds, notes: dict[str, str]) -> str:
     )
 
 
-def _sn_row(la_code: str, la_name: str, inds, f: pd.DataFrame, period_label: str) -> str:
+def _sn_row(la_code: str, la_name: str, inds, f: pd.DataFrame, as_at: str) -> str:
     cells = []
     for ind in inds:
         key = (la_code, ind.id)
@@ -118,12 +122,13 @@ def _sn_row(la_code: str, la_name: str, inds, f: pd.DataFrame, period_label: str
         cells.append(f'<td><span class="v">{esc(ind.format(r["sn_mean"]))}</span></td>')
     return (
         f'<tr class="sn"><th scope="row"><span class="visually-hidden">{esc(la_name)}: </span>'
-        f"statistical neighbours' mean, as at {esc(period_label)}</th>{''.join(cells)}</tr>"
+        f"statistical neighbours' mean, {esc(as_at)}</th>{''.join(cells)}</tr>"
     )
 
 
-def rug_key(returns: bool = True) -> str:
-    """The rug's key; `returns` False for published statistics (no returns to accept)."""
+def rug_key(returns: bool = True, published: bool = False) -> str:
+    """The rug's key; `returns` False for published statistics (no returns to accept);
+    `published`: returns against DfE's published comparators."""
     bands = "".join(
         f'<li class="band-{b}"><strong>{b}</strong> {esc(t)}</li>'
         for b, t in (
@@ -151,6 +156,21 @@ def rug_key(returns: bool = True) -> str:
             "<strong>joint</strong>: one figure DfE publishes for LAs that run their service "
             "together, shown for each of them and counted once in bands, ranks and sums. "
         )
-        + "Under each LA, the mean of its statistical neighbours' figures for the same period "
-        "(neighbours without a figure are left out); comparator rows are not banded.</p>"
+        + (PUBLISHED_KEY if published else SN_KEY)
     )
+
+
+SN_KEY = (
+    "Under each LA, the mean of its statistical neighbours' figures for the same period "
+    "(neighbours without a figure are left out); comparator rows are not banded.</p>"
+)
+#: the key's last sentences with DfE's published comparators
+PUBLISHED_KEY = (
+    "Under each column heading, the date of its DfE published comparators: England's figure, "
+    "the mean of each LA's statistical neighbours' published figures (the row under the LA) "
+    "and the band, which places the LA's figure among all LAs' published figures of that "
+    "date (LAIT's quartiles). <strong>no published comparator</strong>: no England figure; "
+    "the band and the neighbours' mean are among the region's LAs with an accepted return. "
+    "The region is the sum of its LAs' accepted returns for the quarter; comparator rows are "
+    "not banded.</p>"
+)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from pipeline.core.catalogue import Indicator
+from pipeline.core.narrative import published_when, snapshot
 from pipeline.html.base import esc
 
 
@@ -81,3 +83,61 @@ RANK_RULE = (
     "Ranks: 1 is best by polarity (highest first where there is no judgement); tied figures "
     "share the lowest rank; LAs without a figure are not ranked."
 )
+
+
+# --------------------------------------------------------------------------- published comparators
+#: an indicator without a published counterpart, in a published-mode report
+NO_PUBLISHED = "no published comparator"
+
+
+def la_figure(ind: Indicator) -> str:
+    """What an LA's quarterly figure of `ind` covers: 'at the quarter end' or 'over the 12
+    months to the quarter end'."""
+    return "at the quarter end" if snapshot(ind) else "over the 12 months to the quarter end"
+
+
+def published_dates(inds: Iterable[Indicator], as_at: Mapping[str, str]) -> str:
+    """Each date of the indicators' published comparators with their short labels, those
+    without one last: 'year to 31 March 2025: Referrals rate, Re-referrals; no published
+    comparator: Assessments in 45 days'."""
+    by: dict[str, list[str]] = {}
+    for ind in sorted(inds, key=lambda i: i.id not in as_at):
+        when = published_when(ind, as_at[ind.id]) if ind.id in as_at else NO_PUBLISHED
+        by.setdefault(when, []).append(ind.short_label)
+    return "; ".join(f"{when}: {', '.join(labels)}" for when, labels in by.items())
+
+
+def published_method(inds: list[Indicator], as_at: Mapping[str, str], period: str) -> list[str]:
+    """The method's items on DfE's published comparators (plain text): what they are, the
+    indicators without one, and where the LAs' and DfE's definitions differ."""
+    out = [
+        "Comparators: DfE's published statistics. England, the statistical neighbours' mean "
+        "and median, and national bands and ranks are DfE's published figures of the latest "
+        "year, as at each indicator's date (under each rug column and beside each figure); "
+        f"bands place each LA's figure for {period}, as shown, among all LAs' published "
+        "figures of that date (LAIT's quartiles), and the rank in England is its place among "
+        "them. The region is the sum of numerators over the sum of denominators of its LAs' "
+        f"accepted returns for {period}."
+    ]
+    without = [i.short_label for i in inds if i.id not in as_at]
+    if without:
+        out.append(
+            f"No published comparator for {', '.join(without)}: no England figure; band and "
+            "rank among the region's LAs with an accepted return, and the mean of the "
+            "neighbours among them."
+        )
+    kinds: dict[tuple[str, str], list[str]] = {}
+    for ind in inds:
+        if ind.id in as_at:
+            date = as_at[ind.id]
+            dfe = f"at {date}" if snapshot(ind) else f"for the year to {date}"
+            kinds.setdefault((la_figure(ind), dfe), []).append(ind.short_label)
+    if kinds:
+        out.append(
+            "Definitions: "
+            + " ".join(
+                f"{', '.join(labels)}: the LAs' figures are {la}, DfE's {dfe}."
+                for (la, dfe), labels in kinds.items()
+            )
+        )
+    return out

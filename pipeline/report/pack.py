@@ -13,7 +13,7 @@ from pipeline.core.vocabulary import NOT_ACCEPTED, OK, STATUS_SYMBOLS
 from pipeline.html import pack as markup
 from pipeline.html.base import table
 from pipeline.html.rug import STATUS_TEXT
-from pipeline.html.sections import note, paragraph, subsection
+from pipeline.html.sections import note, paragraph, published_method, subsection
 from pipeline.report.common import HTML, Report
 from pipeline.report.pack_themes import PackThemes
 
@@ -42,6 +42,16 @@ class SelfAssessmentPack(PackThemes, Report):
     @property
     def england(self) -> str:
         return self.context["england_label"]
+
+    @property
+    def published(self) -> bool:
+        """Whether England, the neighbours and the bands are DfE's published figures."""
+        return self.context.get("comparators", {}).get("mode") == "published"
+
+    @property
+    def as_at(self) -> dict[str, str]:
+        """Indicator id -> the date of its published comparators (published mode only)."""
+        return self.context.get("comparators", {}).get("as_at", {})
 
     def _no_figures(self, what: str) -> HTML:
         return HTML(note(f"{what}: {self._why_no_figures()}"))
@@ -88,10 +98,11 @@ class SelfAssessmentPack(PackThemes, Report):
         a = self.context["assessment"]
         bands = judged["band"].value_counts()
         n_a, n_d = int(bands.get("A", 0)), int(bands.get("D", 0))
+        all_las = "all LAs' published figures" if self.published else "all LAs"
         points = [
             f"{len(valued)} of {len(card)} indicators have a figure for "
             f"{self.period_label}; of the {len(judged)} where higher or lower is better, "
-            f"{n_a} {'is' if n_a == 1 else 'are'} in band A (among the best 25% of all LAs) "
+            f"{n_a} {'is' if n_a == 1 else 'are'} in band A (among the best 25% of {all_las}) "
             f"and {n_d} in band D (among the worst 25%).",
             f"{_count(len(a['strengths']), 'strength')}, "
             f"{_count(len(a['development']), 'area')} for development and "
@@ -111,6 +122,7 @@ class SelfAssessmentPack(PackThemes, Report):
                 self.england,
                 bool(self.context["neighbours"]),
                 points,
+                self.published,
             )
         )
 
@@ -229,10 +241,17 @@ class SelfAssessmentPack(PackThemes, Report):
             if n["return_status"] != "accepted"
         ]
         if missing:
+            left_out = (
+                "Not in the rankings among neighbours, and left out of the SN mean and median "
+                "of any indicator without a published comparator (the others are of their "
+                "published figures)"
+                if self.published
+                else "Left out of every neighbour comparator"
+            )
             out.append(
                 subsection(
                     "Neighbours without an accepted return",
-                    paragraph(f"Left out of every neighbour comparator: {'; '.join(missing)}."),
+                    paragraph(f"{left_out}: {'; '.join(missing)}."),
                 )
             )
         return HTML("".join(out))
@@ -275,7 +294,10 @@ class SelfAssessmentPack(PackThemes, Report):
 
     def _fewer_neighbours(self, card: pd.DataFrame) -> str:
         """The annex's indicators whose SN mean and median rest on fewer of the neighbours
-        with an accepted return (the neighbours without one are listed after)."""
+        with an accepted return (the neighbours without one are listed after); with published
+        comparators, on fewer than all of them."""
+        if self.published:
+            return self._fewer_published(card)
         n = sum(nb["return_status"] == "accepted" for nb in self.context["neighbours"])
         thin = card[card["sn_count"].fillna(0) < n] if n else card.iloc[0:0]
         rows = [
@@ -301,6 +323,33 @@ class SelfAssessmentPack(PackThemes, Report):
             )
         return subsection("Neighbour comparators on fewer neighbours", body)
 
+    def _fewer_published(self, card: pd.DataFrame) -> str:
+        """The annex's indicators whose published SN mean and median rest on fewer than all the
+        LA's neighbours."""
+        n = len(self.context["neighbours"])
+        rows = [
+            [self.catalogue[r.indicator_id].label, f"{int(r.sn_count or 0)} of {n}"]
+            for r in card[card["sn_count"].fillna(0) < n].itertuples()
+        ]
+        body = (
+            table(
+                "Indicators whose SN mean and median rest on fewer than all the neighbours (the "
+                "others had no published figure of that date or, for an indicator without a "
+                "published comparator, no accepted return)",
+                ["Indicator", "Neighbours with a figure"],
+                rows,
+                numeric=[False, True],
+            )
+            if rows and n
+            else paragraph(
+                f"All {n} neighbours have a published figure for every indicator."
+                if n
+                else "No statistical neighbours are listed for this LA, so there are no "
+                "neighbour comparators."
+            )
+        )
+        return subsection("Neighbour comparators on fewer neighbours", body)
+
     def method(self) -> HTML:
         c = self.context
         return HTML(
@@ -311,6 +360,9 @@ class SelfAssessmentPack(PackThemes, Report):
                 (WORSENING_PERIODS, MIN_COUNT),
                 c.get("disclosure"),
                 c["catalogue_version"],
+                published_method(list(self.catalogue), self.as_at, self.period_label)
+                if self.published
+                else (),
             )
         )
 

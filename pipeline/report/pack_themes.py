@@ -8,12 +8,13 @@ from functools import cached_property
 import pandas as pd
 
 from pipeline.core.catalogue import Indicator
+from pipeline.core.narrative import england_of, published
 from pipeline.core.periods import parse_slug
 from pipeline.core.vocabulary import OK
 from pipeline.html import pack as markup
 from pipeline.html.base import table
 from pipeline.html.rug import STATUS_TEXT
-from pipeline.html.sections import note, theme_heading
+from pipeline.html.sections import NO_PUBLISHED, la_figure, note, published_dates, theme_heading
 from pipeline.report.common import HTML, _figure, rank_text
 
 TREND_LABEL = {
@@ -121,8 +122,51 @@ class PackThemes:
             band = r["band"] if isinstance(r["band"], str) else ""
             unbanded = "no judgement" if not ind.judged else ""
             trend = TREND_LABEL.get(r["trend"], self._no_trend(r))
-            rows.append((ind.label, figures, band, unbanded, trend))
+            rows.append((ind.label, figures, band, unbanded, trend, self._card_note(ind)))
         return markup.scorecard(theme, self.period_label, head, rows)
+
+    def _card_note(self, ind: Indicator) -> str:
+        """Under a scorecard row's label, with published comparators: their date, and what
+        the LA's own figure covers; or that there is none."""
+        if not self.published:
+            return ""
+        if ind.id not in self.as_at:
+            return (
+                f"{NO_PUBLISHED}: SN, band and rank among the region's LAs with an accepted "
+                "return; no England figure"
+            )
+        return (
+            f"SN, England, band and rank in England: {published(ind, self.as_at)} "
+            f"({self.la_name}'s figure: {la_figure(ind)})"
+        )
+
+    def _comparator_names(self, ind: Indicator) -> dict[str, str]:
+        """The trend table's series as its rows about `ind` name them, published ones dated."""
+        sn = "Statistical neighbours' mean"
+        if ind.id in self.as_at:
+            sn += f" ({published(ind, self.as_at)})"
+        elif self.published:
+            sn += " (of the neighbours with an accepted return)"
+        return {
+            "LA": self.la_name,
+            "SN mean": sn,
+            "Region": self.region_name,
+            "England": f"England ({NO_PUBLISHED})"
+            if self.published and ind.id not in self.as_at
+            else england_of(ind, self.as_at, self.england),
+        }
+
+    def _published_lines(self, inds: list[Indicator], trend: bool) -> str:
+        """With published comparators, what the SN mean and England lines are (nothing
+        without)."""
+        if not self.published:
+            return ""
+        level = ", level across the quarters" if trend else ""
+        dots = "" if trend else " The dots are the neighbours with an accepted return."
+        return (
+            f"{dots} The neighbours' mean and England are DfE's published figures of each "
+            f"indicator's latest year{level} ({published_dates(inds, self.as_at)})."
+        )
 
     def _no_trend(self, r) -> str:
         """Why a scorecard row has no trend: no figure now, or none three quarters earlier."""
@@ -159,7 +203,7 @@ class PackThemes:
         }
         trows = [
             [
-                f"{ind.short_label}: {names[series]}",
+                f"{ind.short_label}: {self._comparator_names(ind)[series]}",
                 *(ind.format(lines.get((series, ind.id, p), NAN)) for p in periods),
             ]
             for ind in inds
@@ -175,8 +219,8 @@ class PackThemes:
             f"Line charts, one per indicator in {theme}: {self.la_name} (thick black line), the "
             "mean of its statistical neighbours (dotted purple line), the region (solid blue "
             f"line) and {self.england} (dashed orange line), for each quarter from "
-            f"{labels[periods[0]]} to {labels[periods[-1]]}. The figures are in the table below "
-            "the charts."
+            f"{labels[periods[0]]} to {labels[periods[-1]]}.{self._published_lines(inds, True)} "
+            "The figures are in the table below the charts."
         )
         return _figure(
             f"trend-{slug}",
@@ -210,8 +254,8 @@ class PackThemes:
             "labelled 'this LA') and its statistical neighbours (grey circles) in "
             f"{self.period_label}, best first by the indicator's polarity (highest first where "
             "there is no judgement), each labelled with its quartile band; the dotted purple "
-            f"line is the neighbours' mean and the dashed orange line {self.england}. The figures "
-            "are in the table below the charts."
+            f"line is the neighbours' mean and the dashed orange line {self.england}."
+            f"{self._published_lines(inds, False)} The figures are in the table below the charts."
         )
         return _figure(
             f"rank-{slug}",

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.core.narrative import england_of, published_when
 from pipeline.core.periods import parse_slug
 from pipeline.core.vocabulary import NOT_ACCEPTED, OK
 from pipeline.html import regional as markup
 from pipeline.html.base import table
 from pipeline.html.rug import STATUS_TEXT, rug_key, rug_table
-from pipeline.html.sections import narrative, theme_heading
+from pipeline.html.sections import (
+    NO_PUBLISHED,
+    narrative,
+    published_dates,
+    published_method,
+    theme_heading,
+)
 from pipeline.report.common import HTML, Report, _figure, rank_text
 
 
@@ -31,16 +38,62 @@ class RegionalBenchmark(Report):
     def la_names(self) -> dict[str, str]:
         return {r["la_code"]: r["la_name"] for r in self.context["las"]}
 
+    @property
+    def published(self) -> bool:
+        """Whether England, the neighbours and the bands are DfE's published figures."""
+        return self.context.get("comparators", {}).get("mode") == "published"
+
+    @property
+    def as_at(self) -> dict[str, str]:
+        """Indicator id -> the date of its published comparators (published mode only)."""
+        return self.context.get("comparators", {}).get("as_at", {})
+
     def _comparators(self) -> list[tuple[str, str]]:
         at = f"as at {self.period_label}"
+        england = (
+            "England, DfE published (latest year: see each column)"
+            if self.published
+            else f"{self.context['england_label']}, {at}"
+        )
         return [
             (self.context["region"]["code"], f"{self.region_name} (region), {at}"),
-            ("england", f"{self.context['england_label']}, {at}"),
+            ("england", england),
         ]
 
     def _column_notes(self) -> dict[str, str]:
         """Indicator id -> the date its figures are as at, where not the period's."""
         return {}
+
+    def _rug_notes(self) -> dict[str, str]:
+        """Indicator id -> the note under its rug column: its figures' date where not the
+        period's; with published comparators, theirs."""
+        notes = {i: f"as at {d}" for i, d in self._column_notes().items()}
+        if self.published:
+            for ind in self.catalogue:
+                date = self.as_at.get(ind.id)
+                notes[ind.id] = (
+                    f"England, SN, band: {published_when(ind, date)}" if date else NO_PUBLISHED
+                )
+        return notes
+
+    def _england(self, ind) -> str:
+        """England as a table row or sentence about `ind` names it, with its date if
+        published."""
+        if self.published and ind.id not in self.as_at:
+            return f"England ({NO_PUBLISHED})"
+        return england_of(ind, self.as_at, self.context["england_label"])
+
+    def _england_lines(self, inds, trend: bool = False) -> str:
+        """What a chart's England line is: its name, and with published comparators their
+        dates (`trend`: a line over the quarters, which a published figure holds level)."""
+        england = self.context["england_label"]
+        if not self.published:
+            return england
+        level = ", level across the quarters" if trend else ""
+        return (
+            f"{england}, each indicator's latest published year{level} "
+            f"({published_dates(inds, self.as_at)})"
+        )
 
     # ------------------------------------------------------------------ sections
     def headline(self) -> HTML:
@@ -105,9 +158,10 @@ class RegionalBenchmark(Report):
                 self.catalogue,
                 self.period_label,
                 self._comparators(),
-                self._column_notes(),
+                self._rug_notes(),
+                "DfE published" if self.published else None,
             )
-            + rug_key(returns=self.RETURNS)
+            + rug_key(returns=self.RETURNS, published=self.published)
         )
 
     def themes(self) -> HTML:
@@ -142,8 +196,9 @@ class RegionalBenchmark(Report):
             data = pd.DataFrame(rows, columns=["indicator", "period", "series", "la", "value"])
             desc = (
                 f"Line charts, one per indicator in {theme}: each local authority in the region "
-                f"(thin grey lines), the region (solid blue line) and {england} (dashed orange "
-                f"line) for each {self.noun} from {labels[periods[0]]} to {labels[periods[-1]]}. "
+                "(thin grey lines), the region (solid blue line) and "
+                f"{self._england_lines(inds, trend=True)} (dashed orange line) for each "
+                f"{self.noun} from {labels[periods[0]]} to {labels[periods[-1]]}. "
                 "The figures are in the table below the charts."
             )
             out.append(theme_heading(theme, slug))
@@ -173,7 +228,7 @@ class RegionalBenchmark(Report):
             for area in areas:
                 vals = [keyed.get((ind.short_label, area, labels[p])) for p in periods]
                 vals = [fmt[ind.short_label].format(v) if v is not None else "" for v in vals]
-                shown = {"Region": self.region_name, "England": self.context["england_label"]}
+                shown = {"Region": self.region_name, "England": self._england(ind)}
                 trows.append([f"{ind.short_label}: {shown.get(area, area)}", *vals])
         return table(
             f"{theme}: figures behind the trend charts (blank: no figure)",
@@ -189,17 +244,25 @@ class RegionalBenchmark(Report):
         data = pd.DataFrame(
             rows, columns=["indicator", "la", "value", "rank", "band", "region", "england"]
         )
+        lines = (
+            f"the solid blue line is the region, as at {self.period_label}, and the dashed "
+            f"orange line {self._england_lines(inds)}"
+            if self.published
+            else "the solid blue line is the region and the dashed orange line "
+            f"{self.context['england_label']}, both as at {self.period_label}"
+        )
         desc = (
             f"Dot charts, one per indicator in {theme}: the region's local authorities in "
             f"{self.period_label}, best first by the indicator's polarity (highest first where "
-            "there is no judgement), each dot coloured and labelled with its quartile band; the "
-            "solid blue line is the region and the dashed orange line "
-            f"{self.context['england_label']}, both as at {self.period_label}. The figures are "
-            "in the table below the charts."
+            f"there is no judgement), each dot coloured and labelled with its quartile band; "
+            f"{lines}. The figures are in the table below the charts."
+        )
+        england = (
+            "Rank in England (among published figures)" if self.published else "Rank in England"
         )
         tbl = table(
             f"{theme}: ranks in {self.period_label}",
-            ["Indicator: local authority", "Value", "Band", "Rank in region", "Rank in England"],
+            ["Indicator: local authority", "Value", "Band", "Rank in region", england],
             trows,
             numeric=[False, True, False, True, True],
         )
@@ -239,7 +302,7 @@ class RegionalBenchmark(Report):
                         rank_text(r.rank_national, r.las_ranked_national),
                     ]
                 )
-            for label, v in ((self.region_name, reg), (self.context["england_label"], eng)):
+            for label, v in ((self.region_name, reg), (self._england(ind), eng)):
                 shown = ind.format(v) or "no figure"
                 trows.append([f"{ind.short_label}: {label}", shown, "", "", ""])
         return rows, trows
@@ -253,6 +316,9 @@ class RegionalBenchmark(Report):
                 c["england_label"],
                 c.get("disclosure"),
                 c["catalogue_version"],
+                published_method(list(self.catalogue), self.as_at, self.period_label)
+                if self.published
+                else (),
             )
         )
 
