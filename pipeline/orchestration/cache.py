@@ -7,9 +7,10 @@ and its template. `manifest.json` records each job's key and the SHA-256 of each
 whose key is unchanged and whose outputs are intact is not run again.
 
 A run's key covers every file a run reads (returns, reference, dataset.yaml, the dataset's
-priorities.yaml, a regional dataset's published comparator files, contracts, notebooks), the code, the package versions and the settings that shape its outputs. When it is
-unchanged and every output the last run wrote is intact, there is nothing to do, and the command
-says so without validating or importing the heavy libraries.
+priorities.yaml, a regional dataset's published comparator files, contracts, notebooks), the
+code, the package versions and the settings that shape its outputs. When it is unchanged and
+every output the last run wrote is intact, there is nothing to do, and the command says so
+without validating or importing the heavy libraries.
 
 This module is light (no pandas): the command line uses it before importing the pipeline.
 """

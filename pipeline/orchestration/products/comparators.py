@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.core.benchmark import partner_rows, quartiles
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError
 from pipeline.core.published_comparators import against_published
@@ -38,6 +39,9 @@ class Chosen:
     source: str = ""
     years: dict[str, str] = field(default_factory=dict)
     dates: dict[str, str] = field(default_factory=dict)
+    #: each linked indicator's national spread: the interquartile range of all LAs'
+    #: published figures of its year (what "how much LAs differ nationally" measures)
+    spread: dict[str, float] = field(default_factory=dict)
 
     @property
     def england_label(self) -> str:
@@ -103,7 +107,18 @@ def choose(
     dates = {i: f"{year_end.get(i, ees.YEAR_END)} {y}" for i, y in years.items()}
     out = {"las": new_las, "areas": pd.concat([areas[~is_england], new_england])}
     out["areas"] = out["areas"].sort_index()
-    return out, Chosen(PUBLISHED, str(source), years, dates)
+    return out, Chosen(PUBLISHED, str(source), years, dates, _spread(pub.extract.figures, years))
+
+
+def _spread(figures: pd.DataFrame, years: dict[str, str]) -> dict[str, float]:
+    """Each linked indicator's interquartile range of all LAs' published figures of its year
+    (a jointly run service's once)."""
+    held = figures[figures["status"].eq(OK) & ~partner_rows(figures)]
+    out = {}
+    for ind, year in years.items():
+        q = quartiles(held.loc[held["indicator_id"].eq(ind) & held["period"].eq(year), "value"])
+        out[ind] = (q[2] - q[0]) if q else float("nan")
+    return out
 
 
 def _england_published(published: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:

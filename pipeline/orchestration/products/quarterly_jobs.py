@@ -156,7 +156,8 @@ def regional_job(
         region_name,
         names,
         return_status,
-        narrative.national_spread(bench["las"], period),
+        # in published mode, how much all LAs' published figures differ
+        narrative.national_spread(bench["las"], period) | plan.comparators.spread,
         plan.england_label,
         first_period=plan.available[0],
         as_at=plan.as_at,
