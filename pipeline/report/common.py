@@ -58,6 +58,16 @@ class Report:
         return self.context["period"]
 
     @property
+    def published(self) -> bool:
+        """Whether England, the neighbours and the bands are DfE's published figures."""
+        return self.context.get("comparators", {}).get("mode") == "published"
+
+    @property
+    def as_at(self) -> dict[str, str]:
+        """Indicator id -> the date of its published comparators (published mode only)."""
+        return self.context.get("comparators", {}).get("as_at", {})
+
+    @property
     def period_label(self) -> str:
         return parse_slug(self.period).label
 

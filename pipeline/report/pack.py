@@ -43,16 +43,6 @@ class SelfAssessmentPack(PackThemes, Report):
     def england(self) -> str:
         return self.context["england_label"]
 
-    @property
-    def published(self) -> bool:
-        """Whether England, the neighbours and the bands are DfE's published figures."""
-        return self.context.get("comparators", {}).get("mode") == "published"
-
-    @property
-    def as_at(self) -> dict[str, str]:
-        """Indicator id -> the date of its published comparators (published mode only)."""
-        return self.context.get("comparators", {}).get("as_at", {})
-
     def _no_figures(self, what: str) -> HTML:
         return HTML(note(f"{what}: {self._why_no_figures()}"))
 

@@ -38,16 +38,6 @@ class RegionalBenchmark(Report):
     def la_names(self) -> dict[str, str]:
         return {r["la_code"]: r["la_name"] for r in self.context["las"]}
 
-    @property
-    def published(self) -> bool:
-        """Whether England, the neighbours and the bands are DfE's published figures."""
-        return self.context.get("comparators", {}).get("mode") == "published"
-
-    @property
-    def as_at(self) -> dict[str, str]:
-        """Indicator id -> the date of its published comparators (published mode only)."""
-        return self.context.get("comparators", {}).get("as_at", {})
-
     def _comparators(self) -> list[tuple[str, str]]:
         at = f"as at {self.period_label}"
         england = (
