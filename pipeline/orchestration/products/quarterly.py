@@ -175,6 +175,9 @@ def prepare(ctx: Context) -> Plan:
     del grid
     bench, chosen = choose(reference, bench, inputs.catalogue, s.contracts)
     run_prov["comparators"] = chosen.to_json()
+    # the index's footer says what the reports' comparators are (the validation pages, about
+    # the returns alone, were written above)
+    site_footer = footer(prov.facts(run_prov), "About these pages' data")
     region_priorities, priorities_file = _priorities(s, inputs)
     return Plan(
         s=s,
