@@ -90,18 +90,19 @@ def reporting_year(today: datetime.date) -> tuple[tuple[Period, Period], Period]
 # --------------------------------------------------------------------------- the source folder
 
 
-def check_source(source: Path, spec: ees.Spec) -> None:
-    """Every file the mapping names is in `source`; else one error naming each missing file."""
+def check_source(source: Path, spec: ees.Spec, named: str = "--source") -> None:
+    """Every file the mapping names is in `source`; else one error naming each missing file.
+    `named`: where the folder was given (``--source``, or a dataset.yaml key)."""
     source = Path(source)
     if not source.is_dir():
         raise ConfigError(
-            f"--source {source}: no such folder; expected DfE's published files as downloaded "
+            f"{named} {source}: no such folder; expected DfE's published files as downloaded "
             "(see the README, 'The annual datapack')"
         )
     missing = [f for f in spec.files if not (source / f).is_file()]
     if missing:
         raise ConfigError(
-            f"--source {source}: missing {len(missing)} file(s) that {spec.path} names: "
+            f"{named} {source}: missing {len(missing)} file(s) that {spec.path} names: "
             f"{', '.join(missing)}; expected DfE's published files as downloaded (see the "
             "README, 'The annual datapack')"
         )

@@ -17,12 +17,11 @@ import pandas as pd
 
 from pipeline.core.benchmark import partner_rows, quartiles
 from pipeline.core.catalogue import Catalogue
-from pipeline.core.errors import ConfigError
 from pipeline.core.published_comparators import against_published
-from pipeline.core.vocabulary import OK, ratio
-from pipeline.edges import ees
+from pipeline.core.vocabulary import OK
+from pipeline.edges import ees, init_dataset
 from pipeline.edges.reference import Reference
-from pipeline.orchestration.products.published import load_published
+from pipeline.orchestration.products.published import dfe_value, load_published
 
 #: the share of England's LAs whose returns make the returns' own England (auto mode)
 COVERS = 0.9
@@ -58,21 +57,9 @@ def check_source(reference: Reference, contracts: Path) -> None:
     """A dataset that names a comparator source has every file the mapping reads in it, checked
     before anything is written."""
     wanted = reference.comparators
-    if wanted.mode == RETURNS or wanted.source is None:
-        return
-    spec = ees.load_spec(contracts / "datapack.yaml")
-    where = f"dataset.yaml comparators.source {wanted.source}"
-    if not wanted.source.is_dir():
-        raise ConfigError(
-            f"{where}: no such folder; expected DfE's published files as downloaded (as for "
-            "tartan datapack --source)"
-        )
-    missing = [f for f in spec.files if not (wanted.source / f).is_file()]
-    if missing:
-        raise ConfigError(
-            f"{where}: missing {len(missing)} file(s) that {spec.path.name} names: "
-            f"{', '.join(missing)}; expected DfE's published files as downloaded"
-        )
+    if wanted.mode != RETURNS and wanted.source is not None:
+        spec = ees.load_spec(contracts / "datapack.yaml")
+        init_dataset.check_source(wanted.source, spec, "dataset.yaml comparators.source")
 
 
 def choose(
@@ -122,11 +109,7 @@ def _spread(figures: pd.DataFrame, years: dict[str, str]) -> dict[str, float]:
 
 
 def _england_published(published: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
-    """DfE's England figures (indicator_id, period, value): its value where it publishes one,
-    else the ratio of its counts."""
+    """DfE's England figures (indicator_id, period, value), as the datapack takes them."""
     e = published[published["area_code"].eq(ees.ENGLAND)]
     e = e[e["indicator_id"].isin(catalogue.ids)]
-    counts = ratio(e["numerator"], e["denominator"], e["indicator_id"], catalogue)
-    return e.assign(value=e["value"].where(e["value"].notna(), counts))[
-        ["indicator_id", "period", "value"]
-    ]
+    return e.assign(value=dfe_value(e, catalogue))[["indicator_id", "period", "value"]]

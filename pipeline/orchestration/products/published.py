@@ -81,6 +81,15 @@ def trend_window(year: str, years: list[str], trend_years: int) -> list[str]:
     return [y for y in wanted if y in years]
 
 
+def dfe_value(published: pd.DataFrame, catalogue: Catalogue) -> pd.Series:
+    """DfE's own figure for each area row: the value it publishes, else the ratio of its
+    published counts (blank when it publishes neither)."""
+    from_counts = ratio(
+        published["numerator"], published["denominator"], published["indicator_id"], catalogue
+    )
+    return published["value"].where(published["value"].notna(), from_counts)
+
+
 def area_figures(
     published: pd.DataFrame,
     tartan: pd.DataFrame,
@@ -95,7 +104,7 @@ def area_figures(
     keys = ["area_code", "period", "indicator_id"]
     pub = published.copy()
     from_counts = ratio(pub["numerator"], pub["denominator"], pub["indicator_id"], catalogue)
-    pub["dfe"] = pub["value"].where(pub["value"].notna(), from_counts)
+    pub["dfe"] = dfe_value(pub, catalogue)
     pub["source"] = np.where(
         pub["value"].notna(), DFE_VALUE, np.where(from_counts.notna(), DFE_COUNTS, "")
     )
