@@ -26,6 +26,7 @@ import pandas as pd
 
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.periods import parse_slug
+from pipeline.core.significance import DEFAULT_LEVEL
 from pipeline.core.trends import KEYS, TREND_STEPS, area_movement, movement, sn_comparators
 from pipeline.core.vocabulary import BANDS, MISSING, OK, WITHHELD, owner, ratio
 
@@ -149,6 +150,7 @@ def benchmark(
     totals: pd.DataFrame | None = None,
     withheld_areas: frozenset[tuple[str, str, str]] = frozenset(),
     trend_steps: int | None = None,
+    level: float = DEFAULT_LEVEL,
 ) -> dict[str, pd.DataFrame]:
     """Everything the reports compare, for all LAs, indicators and periods at once.
 
@@ -165,7 +167,9 @@ def benchmark(
     movement (previous_value, change_previous, year_earlier_value, change_year, trend_from,
     trend); ``areas``: region and England ratio-of-sums rows (area_type 'region' or 'england')
     with the same movement columns. `trend_steps`: how many periods back a trend looks
-    (``pipeline.core.trends.TREND_STEPS`` when None).
+    (``pipeline.core.trends.TREND_STEPS`` when None); `level`: the confidence level of the tests
+    of change (``pipeline.core.significance``). Intervals and comparisons with the comparators
+    come after the comparators are final: ``significance.judge``.
     """
     steps = TREND_STEPS if trend_steps is None else trend_steps
     region_of = las.set_index("la_code")["region_code"]
@@ -174,10 +178,13 @@ def benchmark(
         neighbours = pd.DataFrame(columns=["la_code", "neighbour_la_code"])
     f = f.merge(sn_comparators(f, neighbours), on=KEYS, how="left", validate="one_to_one")
     f = f.merge(
-        movement(f, catalogue, trend_steps=steps), on=KEYS, how="left", validate="one_to_one"
+        movement(f, catalogue, trend_steps=steps, level=level),
+        on=KEYS,
+        how="left",
+        validate="one_to_one",
     )
     whole = figures if totals is None else totals
-    areas = _areas(figures, whole, region_of, catalogue, steps)
+    areas = _areas(figures, whole, region_of, catalogue, steps, level)
     if withheld_areas:
         _withhold(areas, withheld_areas)
     return {"las": f, "areas": areas}
@@ -247,6 +254,7 @@ def _areas(
     region_of: pd.Series,
     catalogue: Catalogue,
     steps: int,
+    level: float,
 ) -> pd.DataFrame:
     """Region and England rows: the ratio of sums of `whole` (the figures as returned), with
     like-for-like movement from `figures` (as published)."""
@@ -256,9 +264,13 @@ def _areas(
     )
     moved = pd.concat(
         [
-            area_movement(figures, region_of, catalogue, trend_steps=steps),
+            area_movement(figures, region_of, catalogue, trend_steps=steps, level=level),
             area_movement(
-                figures, pd.Series("england", index=region_of.index), catalogue, trend_steps=steps
+                figures,
+                pd.Series("england", index=region_of.index),
+                catalogue,
+                trend_steps=steps,
+                level=level,
             ),
         ],
         ignore_index=True,

@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from pipeline.core.errors import ConfigError
 
 POLARITIES = ("high", "low", "neutral")
+#: how a figure's numerator is counted: children out of children (binomial: percentages), events
+#: in a population (poisson: rates), or no count model (a mean caseload, full-time equivalents)
+COUNT_MODELS = ("binomial", "poisson", "none")
+#: each unit's count model unless the entry says otherwise
+DEFAULT_COUNT_MODEL = {"percentage": "binomial", "rate per 10,000": "poisson", "ratio": "none"}
 #: unit -> (scale the value is computed with, whether numerator <= denominator must hold)
 UNITS: dict[str, tuple[int, bool]] = {
     "percentage": (100, True),
@@ -31,6 +36,8 @@ class Indicator:
     valid_max: float | None
     description: str
     source: str
+    #: how its figure is counted, for confidence intervals and tests (``COUNT_MODELS``)
+    count_model: str = "none"
 
     @property
     def numerator_within_denominator(self) -> bool:
@@ -97,6 +104,10 @@ def _indicator(raw: Mapping[str, object], where: str) -> Indicator:
     if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 3:
         raise ConfigError(f"{where}: decimals {decimals!r} is not a whole number from 0 to 3")
     lo, hi = _valid_range(raw["valid_range"], where)
+    model = raw.get("count_model", DEFAULT_COUNT_MODEL[unit])
+    if model not in COUNT_MODELS or (model != "none" and unit == "ratio"):
+        allowed = ", ".join(COUNT_MODELS) if unit != "ratio" else "none"
+        raise ConfigError(f"{where}: count_model {model!r} is not one of {allowed} (unit {unit})")
     return Indicator(
         id=str(raw["id"]),
         label=str(raw["label"]),
@@ -110,6 +121,7 @@ def _indicator(raw: Mapping[str, object], where: str) -> Indicator:
         valid_max=hi,
         description=str(raw.get("description", "")).strip(),
         source=str(raw.get("source", "")).strip(),
+        count_model=str(model),
     )
 
 

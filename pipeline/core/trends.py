@@ -9,9 +9,15 @@ Conventions (stated in every report that shows them):
 - For regions and England (ratio of sums), changes and trends compare the same LAs at both ends
   (``area_movement``), so an LA missing from one period cannot make the area seem to move.
 - Trend compares the latest value with the value ``trend_steps`` periods earlier (by default
-  three: four quarters in all; the annual datapack compares five years): within ``threshold``
-  (5%) of the earlier value it is stable; otherwise it is improving or worsening by polarity,
-  or rising / falling for a neutral indicator.
+  three: four quarters in all; the annual datapack compares five years). A figure with counts
+  and a count model is tested (``pipeline.core.significance``): quarterly, the chi-squared test
+  of the change between the two ends; yearly, the chi-squared test for trend over every year
+  between. Improving or worsening (rising or falling for a neutral indicator) only when the test
+  is significant at the level chosen, else "no significant change". A figure without counts or
+  a count model keeps the rule by size: within ``threshold`` (5%) of the earlier value it is
+  stable, otherwise improving or worsening by polarity.
+- ``change_previous_sig`` and ``change_year_sig`` say whether each change is significant by the
+  chi-squared test ("significant", "not significant", or blank where it cannot be tested).
 """
 
 from __future__ import annotations
@@ -21,6 +27,13 @@ import pandas as pd
 
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.periods import parse_slug
+from pipeline.core.significance import (
+    DEFAULT_LEVEL,
+    NOT_SIGNIFICANT,
+    SIGNIFICANT,
+    alpha,
+    trend_p,
+)
 from pipeline.core.vocabulary import OK, SHARED, owner, ratio
 
 KEYS = ["la_code", "period", "indicator_id"]
@@ -29,12 +42,14 @@ TREND_THRESHOLD = 0.05
 TREND_STEPS = 3
 IMPROVING, WORSENING, STABLE = "improving", "worsening", "stable"
 RISING, FALLING = "rising", "falling"
+#: a tested trend whose test finds no change beyond chance
+NO_CHANGE = "no significant change"
 
 
-def _values(figures: pd.DataFrame) -> pd.DataFrame:
-    """Only the figures that hold a number."""
+def _values(figures: pd.DataFrame, counts: bool = False) -> pd.DataFrame:
+    """Only the figures that hold a number (with their numerator and denominator: `counts`)."""
     ok = figures["status"].eq(OK) & figures["value"].notna()
-    return figures.loc[ok, [*KEYS, "value"]]
+    return figures.loc[ok, [*KEYS, "value"] + (["numerator", "denominator"] if counts else [])]
 
 
 def sn_comparators(figures: pd.DataFrame, neighbours: pd.DataFrame) -> pd.DataFrame:
@@ -69,32 +84,102 @@ def movement(
     catalogue: Catalogue,
     threshold: float = TREND_THRESHOLD,
     trend_steps: int = TREND_STEPS,
+    level: float = DEFAULT_LEVEL,
 ) -> pd.DataFrame:
     """For every row of `figures`: previous and year-earlier values, changes, and the trend.
 
-    Columns added to KEYS: previous_value, change_previous, year_earlier_value, change_year,
-    trend_from (the value `trend_steps` periods earlier) and trend (None when either end is
-    missing).
+    Columns added to KEYS: previous_value, change_previous, change_previous_sig,
+    year_earlier_value, change_year, change_year_sig, trend_from (the value `trend_steps` periods
+    earlier) and trend (None when either end is missing). Tests are at `level` (95 or 99.8).
     """
     out = figures[KEYS].copy()
-    vals = _values(figures).copy()
+    vals = _values(figures, counts=True).copy()
     slugs = set(figures["period"]) | set(vals["period"])
     periods = {s: parse_slug(s) for s in slugs}
-    steps_of = (("previous_value", 1), ("year_earlier_value", None), ("trend_from", trend_steps))
+    yearly = not any(p.is_quarter for p in periods.values())
+    between = range(1, trend_steps) if yearly else range(0)
+    steps_of = [("previous_value", 1), ("year_earlier_value", None), ("trend_from", trend_steps)]
+    steps_of += [(f"_between_{k}", k) for k in between]
     for name, steps in steps_of:
         shifted = vals.copy()
         # A value for period p is the previous (or year-earlier) value of the period after it.
         shifted["period"] = _later(shifted["period"], periods, steps)
-        out = out.merge(shifted.rename(columns={"value": name}), on=KEYS, how="left")
-    current = out[KEYS].merge(vals, on=KEYS, how="left")["value"]
+        shifted = shifted.rename(
+            columns={"value": name, "numerator": f"_n{name}", "denominator": f"_d{name}"}
+        )
+        out = out.merge(shifted, on=KEYS, how="left")
+    now = out[KEYS].merge(vals, on=KEYS, how="left")
+    current = now["value"]
     out["change_previous"] = current - out["previous_value"]
     out["change_year"] = current - out["year_earlier_value"]
+    model = out["indicator_id"].map({i.id: i.count_model for i in catalogue}).fillna("none")
+    a = alpha(level)
+    tested = {}
+    for name, change in (
+        ("previous_value", "change_previous"),
+        ("year_earlier_value", "change_year"),
+    ):
+        p, _ = _tested(
+            model, now["numerator"], now["denominator"], [out[f"_n{name}"]], [out[f"_d{name}"]]
+        )
+        out[f"{change}_sig"] = _sig_words(p, a)
+    back = ["trend_from", *(f"_between_{k}" for k in reversed(between))]
+    tested = _tested(
+        model,
+        now["numerator"],
+        now["denominator"],
+        [out[f"_n{b}"] for b in back],
+        [out[f"_d{b}"] for b in back],
+    )
     polarity = out["indicator_id"].map({i.id: i.polarity for i in catalogue}).fillna("neutral")
     out["trend"] = [
-        _trend(now, then, pol, threshold)
-        for now, then, pol in zip(current, out["trend_from"], polarity, strict=True)
+        _trend(now_v, then, pol, threshold, p, sign, a)
+        for now_v, then, pol, p, sign in zip(
+            current, out["trend_from"], polarity, tested[0], tested[1], strict=True
+        )
+    ]
+    out = out[
+        [
+            *KEYS,
+            "previous_value",
+            "change_previous",
+            "change_previous_sig",
+            "year_earlier_value",
+            "change_year",
+            "change_year_sig",
+            "trend_from",
+            "trend",
+        ]
     ]
     return out
+
+
+def _sig_words(p: np.ndarray, a: float) -> np.ndarray:
+    """'significant' where p < `a`, 'not significant' otherwise, '' where untested."""
+    return np.where(np.isnan(p), "", np.where(p < a, SIGNIFICANT, NOT_SIGNIFICANT))
+
+
+def _tested(model: pd.Series, now_n, now_d, then_n: list, then_d: list):
+    """p-values and directions of the test over the periods `then_*` (earliest first) to now,
+    by each row's count model; NaN where a row cannot be tested."""
+    p = np.full(len(model), np.nan)
+    sign = np.zeros(len(model))
+    counts = np.column_stack(
+        [*[np.asarray(c, dtype=float) for c in then_n], np.asarray(now_n, dtype=float)]
+    )
+    denoms = np.column_stack(
+        [*[np.asarray(c, dtype=float) for c in then_d], np.asarray(now_d, dtype=float)]
+    )
+    # both ends must be held: the trend runs from the earlier figure to now
+    ends = np.isfinite(counts[:, 0]) & np.isfinite(counts[:, -1])
+    for m in ("binomial", "poisson"):
+        rows = (model.to_numpy() == m) & ends
+        if rows.any():
+            c = counts[rows]
+            if m == "binomial":
+                c = np.where(c > denoms[rows], np.nan, c)
+            p[rows], sign[rows] = trend_p(c, denoms[rows], m)
+    return p, sign
 
 
 def _later(slugs: pd.Series, periods: dict, steps: int | None) -> list[str]:
@@ -107,9 +192,26 @@ def _later(slugs: pd.Series, periods: dict, steps: int | None) -> list[str]:
     return out
 
 
-def _trend(now: float, then: float, polarity: str, threshold: float) -> str | None:
+def _trend(
+    now: float,
+    then: float,
+    polarity: str,
+    threshold: float,
+    p: float = np.nan,
+    sign: float = 0.0,
+    a: float = 0.05,
+) -> str | None:
+    """The trend's word: by the test where it has a p-value `p` (direction `sign`), else by
+    size against `threshold`."""
     if np.isnan(now) or np.isnan(then):
         return None
+    if not np.isnan(p):
+        if p >= a or sign == 0:
+            return NO_CHANGE
+        up = sign > 0
+        if polarity == "neutral":
+            return RISING if up else FALLING
+        return IMPROVING if up == (polarity == "high") else WORSENING
     base = abs(then)
     moved = now - then
     if (base and abs(moved) / base < threshold) or (not base and moved == 0):
@@ -126,6 +228,7 @@ def area_movement(
     catalogue: Catalogue,
     threshold: float = TREND_THRESHOLD,
     trend_steps: int = TREND_STEPS,
+    level: float = DEFAULT_LEVEL,
 ) -> pd.DataFrame:
     """Like :func:`movement`, for ratio-of-sums areas (regions, England), like for like.
 
@@ -137,6 +240,8 @@ def area_movement(
     ``previous_value`` etc. are the earlier figures on those LAs.
     """
     keys = ["area_code", "period", "indicator_id"]
+    models = {i.id: i.count_model for i in catalogue}
+    a = alpha(level)
     usable = (
         figures["status"].eq(OK)
         & figures["numerator"].notna()
@@ -169,13 +274,29 @@ def area_movement(
         g[name] = ratio(g["numerator_then"], g["denominator_then"], g["indicator_id"], catalogue)
         g[change] = now_v - g[name]
         g["_now_" + name] = now_v
-        part = g[[*keys, name, change, "_now_" + name]]
+        model = g["indicator_id"].map(models).fillna("none")
+        p, sign = _tested(
+            model, g["numerator"], g["denominator"], [g["numerator_then"]], [g["denominator_then"]]
+        )
+        g[change + "_sig"] = _sig_words(p, a)
+        g["_p" + name], g["_sign" + name] = p, sign
+        part = g[
+            [*keys, name, change, change + "_sig", "_now_" + name, "_p" + name, "_sign" + name]
+        ]
         out = part if out is None else out.merge(part, on=keys, how="outer")
     polarity = {i.id: i.polarity for i in catalogue}
     out["trend"] = [
-        _trend(now, then, polarity.get(ind, "neutral"), threshold)
-        for now, then, ind in zip(
-            out["_now_trend_from"], out["trend_from"], out["indicator_id"], strict=True
+        _trend(now, then, polarity.get(ind, "neutral"), threshold, p, sign, a)
+        for now, then, ind, p, sign in zip(
+            out["_now_trend_from"],
+            out["trend_from"],
+            out["indicator_id"],
+            out["_ptrend_from"],
+            out["_signtrend_from"],
+            strict=True,
         )
     ]
-    return out.drop(columns=[c for c in out.columns if c.startswith("_")])
+    out = out.drop(columns=[c for c in out.columns if c.startswith("_")])
+    for col in ("change_previous_sig", "change_year_sig"):
+        out[col] = out[col].fillna("")
+    return out

@@ -21,7 +21,7 @@ from pipeline.edges.files import read_text_csv
 
 #: the catalogue fields an indicator entry carries through
 CATALOGUE_FIELDS = ("id", "label", "short_label", "theme", "unit", "decimals", "description")
-CATALOGUE_FIELDS += ("source", "valid_range")
+CATALOGUE_FIELDS += ("source", "valid_range", "count_model")
 
 
 #: a number as EES files write one

@@ -66,6 +66,8 @@ class Reference:
         default_factory=lambda: pd.DataFrame(columns=["la_code", "la_name", "region_code"])
     )
     comparators: Comparators = field(default_factory=Comparators)
+    #: dataset.yaml's significance_level: the confidence level of comparisons and tests
+    level: float = 95.0
     #: the region whose benchmarking group the dataset is (dataset.yaml `region`), None for a
     #: national collection: its LAs send returns; the others are comparators only
     region: str | None = None
@@ -178,9 +180,20 @@ def load(dataset: Path, contract: ct.Contract | None = None) -> Reference:
         window_source=source,
         marking=marking,
         comparators=_comparators(meta.get("comparators"), meta_path),
+        level=_level(meta.get("significance_level", 95), meta_path),
         region=_region(meta.get("region"), meta_path, ref["local_authorities"]),
         **ref,
     )
+
+
+def _level(raw: object, meta_path: Path) -> float:
+    """dataset.yaml's `significance_level`: 95 (the default) or 99.8."""
+    if isinstance(raw, bool) or raw not in (95, 99.8):
+        raise ConfigError(
+            f"{meta_path}: significance_level {raw!r} is not 95 or 99.8 (the confidence level "
+            "of intervals, comparisons with England and tests of change)"
+        )
+    return float(raw)
 
 
 def _region(raw: object, meta_path: Path, las: pd.DataFrame) -> str | None:

@@ -123,6 +123,7 @@ def run_key(s: Settings) -> str:
                 "returns": sorted(str(p) for p in returns),
                 "suppress": s.suppress,
                 "marking": s.marking,
+                "level": s.level,
             },
             "build_date": os.environ.get("SOURCE_DATE_EPOCH", "").strip(),
             # the index links to the annual datapack when one is in the folder

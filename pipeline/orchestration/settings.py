@@ -197,6 +197,16 @@ _UNSUPPRESSED = Option(
     setting="suppress",
     to_setting=_negated,
 )
+_LEVEL = Option(
+    "--level",
+    "confidence level of intervals, comparisons and tests: 95 or 99.8 (default: the dataset's "
+    "significance_level in dataset.yaml, else 95)",
+    shown="the dataset's significance_level, else 95",
+    type=float,
+    choices=(95.0, 99.8),
+    metavar="{95,99.8}",
+    setting="level",
+)
 _OUT = Option(
     "--out", "output folder (default: %(default)s)", DEFAULT_OUT, type=Path, setting="out"
 )
@@ -378,10 +388,17 @@ COMMANDS: dict[str, tuple[Option, ...]] = {
     "template": (*_TEMPLATE, _DATA, _CONTRACTS),
     "validate": (_PATHS, _DATA, _CONTRACTS, _MARKING, _UNSUPPRESSED, _OUT),
     "report": (
-        *(_DATA, _CONTRACTS, _MARKING, _UNSUPPRESSED, _OUT),
+        *(_DATA, _CONTRACTS, _MARKING, _UNSUPPRESSED, _LEVEL, _OUT),
         *(_NOTEBOOKS, _REGION, _PERIODS, _PACKS, *_RUNNING, _STRICT),
     ),
-    "datapack": (*_DATAPACK, *_RUNNING),
+    "datapack": (
+        *_DATAPACK,
+        _LEVEL.but(
+            help="confidence level of intervals, comparisons and tests: 95 or 99.8 (default: 95)",
+            shown="95",
+        ),
+        *_RUNNING,
+    ),
 }
 
 
@@ -413,6 +430,9 @@ class Settings:
     #: protective marking on every page, e.g. OFFICIAL-SENSITIVE; None: the dataset's own
     #: (dataset.yaml protective_marking), '' for none
     marking: str | None = None
+    #: the confidence level of comparisons and tests, 95 or 99.8; None: the dataset's
+    #: (dataset.yaml significance_level), else 95
+    level: float | None = None
 
 
 def settings_for(command: str, values: Mapping[str, Any]) -> Settings:

@@ -17,6 +17,7 @@ from pipeline.core.crosscheck import DIFFERS, crosscheck
 from pipeline.core.crosscheck import summary as crosscheck_summary
 from pipeline.core.errors import ConfigError
 from pipeline.core.periods import parse_slug
+from pipeline.core.significance import DEFAULT_LEVEL, judge
 from pipeline.edges import contracts as ct
 from pipeline.edges import ees
 from pipeline.edges.files import sha256_file, write_text_atomic
@@ -87,6 +88,7 @@ class Prepared(Planner):
     years: list[str]
     window: list[str]
     steps: int
+    level: float  # the confidence level of comparisons and tests (95 or 99.8)
     bench: pd.DataFrame  # benchmarked LA figures, every year
     areas: pd.DataFrame  # area_figures
     checked: pd.DataFrame
@@ -204,7 +206,13 @@ def prepare(ctx: Context) -> Prepared:
     every_la = pd.concat(
         [ref.local_authorities[["la_code", "region_code"]], ref.former[["la_code", "region_code"]]]
     ).drop_duplicates("la_code")
-    bench = benchmark(x.figures, every_la, catalogue, ref.statistical_neighbours, trend_steps=steps)
+    level = s.level or DEFAULT_LEVEL
+    bench = benchmark(
+        x.figures, every_la, catalogue, ref.statistical_neighbours, trend_steps=steps, level=level
+    )
+    judged_las, judged_areas = judge(
+        bench["las"], area_figures(x.published, bench["areas"], catalogue, steps), catalogue, level
+    )
     area_of = every_la.set_index("la_code")["region_code"]
     digests = {name: sha256_file(pub.source / name) for name in pub.spec.files}
     s.out.mkdir(parents=True, exist_ok=True)
@@ -219,8 +227,9 @@ def prepare(ctx: Context) -> Prepared:
         years=years,
         window=trend_window(year, years, pub.spec.trend_years),
         steps=steps,
-        bench=carried(bench["las"], year, years_of),
-        areas=carried(area_figures(x.published, bench["areas"], catalogue, steps), year, years_of),
+        level=level,
+        bench=carried(judged_las, year, years_of),
+        areas=carried(judged_areas, year, years_of),
         checked=crosscheck(
             x.cells,
             x.published,

@@ -9,6 +9,7 @@ from pathlib import Path
 from pipeline.core.benchmark import benchmark
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import parse_slug
+from pipeline.core.significance import judge
 from pipeline.core.vocabulary import MISSING
 from pipeline.edges import contracts as ct
 from pipeline.edges.files import sha256_file, write_text_atomic
@@ -160,6 +161,7 @@ def prepare(ctx: Context) -> Plan:
     _check_request(s, reference, available)
     s.out.mkdir(parents=True, exist_ok=True)
     run_prov = _run_provenance(s, v, inputs)
+    level = s.level or reference.level
     site_footer = footer(prov.facts(run_prov), "About these pages' data")
     page_banners = banners(s, reference)
     # Validation outputs first: they stand even if every report fails.
@@ -171,9 +173,11 @@ def prepare(ctx: Context) -> Plan:
         reference.statistical_neighbours,
         totals=grid,
         withheld_areas=sdc.withheld_areas,
+        level=level,
     )
     del grid
     bench, chosen = choose(reference, bench, inputs.catalogue, s.contracts)
+    bench["las"], bench["areas"] = judge(bench["las"], bench["areas"], inputs.catalogue, level)
     run_prov["comparators"] = chosen.to_json()
     # the index's footer says what the reports' comparators are (the validation pages, about
     # the returns alone, were written above)
@@ -196,6 +200,7 @@ def prepare(ctx: Context) -> Plan:
         summary=vjson["summary"],
         run_key=key,
         comparators=chosen,
+        level=level,
     )
 
 

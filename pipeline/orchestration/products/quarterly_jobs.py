@@ -48,6 +48,8 @@ class Plan(Planner):
     summary: dict  # the validation's summary, as the index shows it
     run_key: str  # cache.run_key: what the run read and was shaped by
     comparators: Chosen = field(default_factory=Chosen)
+    #: the confidence level of comparisons and tests (95 or 99.8)
+    level: float = 95.0
 
     @property
     def england_label(self) -> str:
