@@ -85,6 +85,45 @@ RANK_RULE = (
 )
 
 
+
+
+def significance_method(level: float, yearly: bool = False) -> list[str]:
+    """The method's items on intervals, comparisons and tests (plain text), at `level` (95 or
+    99.8); `yearly`: a report over years (the datapack), whose trends are tested over every
+    year, not between two quarters."""
+    lv = f"{level:g}%"
+    trend = (
+        "Trend over the years shown: the chi-squared test for trend (Cochran 1954; Armitage "
+        "1955; for rates, the Poisson score test for a linear trend), improving or worsening "
+        f"only when significant at {lv}, else 'no significant change'."
+        if yearly
+        else "Trend (the latest quarter against three quarters earlier) and changes since the "
+        "previous quarter or the same quarter a year earlier: the chi-squared test of the "
+        f"change in counts, called an improvement or a deterioration only when significant at "
+        f"{lv}, else 'no significant change'. Quarterly figures over the rolling 12 months "
+        "share months, which makes the test conservative: a change it finds is larger than "
+        "chance alone would make."
+    )
+    return [
+        "Confidence intervals, at 95% and 99.8%: for a percentage of children, the Wilson "
+        "score interval (Wilson 1927); for a rate per 10,000, the exact Poisson interval "
+        "(Garwood 1936), which Byar's method (Breslow and Day 1987) approximates. Measures "
+        "with no count model (average caseload, and workforce percentages counted in "
+        "full-time equivalents) have no interval and are compared by size alone. Intervals "
+        "for every figure are in the figures CSV.",
+        f"Better, similar or worse than a benchmark (England, the region, the SN mean), at "
+        f"{lv}: better or worse when the LA's {lv} interval lies wholly above or below the "
+        "benchmark's figure, by polarity (higher or lower where there is no judgement); "
+        "similar when the interval includes it, so the difference could be chance. The "
+        "benchmark's own uncertainty is not counted, as in OHID's Fingertips.",
+        trend,
+        "Funnel plots (Spiegelhalter 2005): each LA's figure against its denominator, with "
+        "control limits at 95% and 99.8% around England's figure, exact binomial or Poisson "
+        "limits with interpolation between counts. A point outside the 99.8% limits is "
+        "unlikely to differ from England by chance.",
+    ]
+
+
 # --------------------------------------------------------------------------- published comparators
 #: an indicator without a published counterpart, in a published-mode report
 NO_PUBLISHED = "no published comparator"
