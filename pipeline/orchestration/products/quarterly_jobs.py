@@ -12,6 +12,7 @@ import pandas as pd
 from pipeline.core import assessment, narrative, priorities
 from pipeline.core.findings import finding_place, group_findings
 from pipeline.core.periods import parse_slug
+from pipeline.core.significance import INTERVAL_COLUMNS
 from pipeline.core.vocabulary import MISSING
 from pipeline.edges import reference as ref_io
 from pipeline.orchestration.inputs import Inputs
@@ -81,6 +82,7 @@ class Plan(Planner):
             "disclosure": self.run_prov.get("disclosure", ""),
             "england_label": self.england_label,
             "comparators": self.comparators.to_json(),
+            "level": self.level,
         }
 
     def window(self, period: str) -> list[str]:
@@ -95,8 +97,10 @@ class Plan(Planner):
         (sums over the LAs with figures) are left out: no report shows them, and with them one
         LA's figure could be worked out from the total and the others' (see disclosure
         control). Without them, an LA's resubmission changes a report elsewhere only when it
-        moves a figure that report shows."""
-        return self.bench["areas"].assign(numerator=float("nan"), denominator=float("nan"))
+        moves a figure that report shows. Their confidence intervals go too: an interval's
+        width gives away its denominator."""
+        hidden = ["numerator", "denominator", *INTERVAL_COLUMNS]
+        return self.bench["areas"].assign(**{c: float("nan") for c in hidden})
 
     def areas(self, region_code: str, window: list[str]) -> pd.DataFrame:
         """The region's and England's published figures over `window`."""
