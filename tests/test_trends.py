@@ -134,7 +134,7 @@ def test_no_trend_or_change_when_an_end_is_missing_or_suppressed():
 def test_area_trend_compares_the_same_las_at_both_ends():
     """Region of A (50 of 100 every quarter) and B (900 of 1,000). B's latest return is not
     accepted: the region's figure falls from 86.4% to 50.0%, but like for like (A alone) nothing
-    moved, so the trend is stable and the change zero."""
+    moved: the change is zero and the test of it finds no significant change."""
     from pipeline.core.trends import area_movement
     from pipeline.core.vocabulary import FIGURE_COLUMNS
 
@@ -150,8 +150,83 @@ def test_area_trend_compares_the_same_las_at_both_ends():
     got = area_movement(f, pd.Series({"A": "R", "B": "R"}), _cat("high"))
     now = got[got["period"] == quarters[-1]].iloc[0]
     assert (now["previous_value"], now["change_previous"]) == (50.0, 0.0)
-    assert (now["trend_from"], now["trend"]) == (50.0, "stable")
+    assert (now["trend_from"], now["trend"]) == (50.0, "no significant change")
+    assert now["change_previous_sig"] == "not significant"
     # a quarter where both LAs are present compares both: (950 / 1,100) at both ends
     q1 = got[got["period"] == quarters[2]].iloc[0]
     assert q1["previous_value"] == 86.4 and q1["change_previous"] == 0.0
     assert math.isnan(q1["trend_from"]) and pd.isna(q1["trend"])  # nothing 3 quarters earlier
+
+
+def _counted(rows, polarity: str = "high", unit: str = "percentage") -> tuple:
+    """Figures with counts: rows of (period, numerator, denominator)."""
+    from pipeline.core.vocabulary import FIGURE_COLUMNS
+
+    scale = 100 if unit == "percentage" else 10_000
+    f = pd.DataFrame(
+        [("A", p, "ind", n, d, round(n / d * scale, 1), OK) for p, n, d in rows],
+        columns=FIGURE_COLUMNS,
+    )
+    cat = Catalogue.from_records(
+        [
+            {
+                "id": "ind",
+                "label": "An indicator",
+                "theme": "T",
+                "unit": "rate per 10,000" if unit == "rate" else unit,
+                "polarity": polarity,
+                "decimals": 1,
+                "valid_range": [0, None if unit != "percentage" else 100],
+            }
+        ]
+    )
+    return f, cat
+
+
+@pytest.mark.parametrize(
+    ("then", "now", "trend", "sig"),
+    [
+        # 5 of 20 to 9 of 20 (25% to 45%): chi-squared 1.76, p = 0.18: could be chance
+        ((5, 20), (9, 20), "no significant change", "not significant"),
+        # the same percentages on 2,000 children: chi-squared 176, p < 0.001
+        ((500, 2000), (900, 2000), "improving", "significant"),
+        ((900, 2000), (500, 2000), "worsening", "significant"),
+    ],
+)
+def test_a_change_is_an_improvement_only_when_the_test_finds_it(then, now, trend, sig):
+    quarters = ["2025-26-Q3", "2025-26-Q4", "2026-27-Q1", "2026-27-Q2"]
+    f, cat = _counted(
+        [(quarters[0], *then), (quarters[1], *then), (quarters[2], *then), (quarters[3], *now)]
+    )
+    row = movement(f, cat).set_index("period").loc[quarters[-1]]
+    assert row["trend"] == trend
+    assert row["change_previous_sig"] == sig
+
+
+def test_yearly_trend_is_tested_over_every_year_between():
+    """Five years drifting up 2 points a year on 400 children each: no single year's change
+    is significant at 95%, but the chi-squared test for trend over all five is."""
+    years = ["2021", "2022", "2023", "2024", "2025"]
+    f, cat = _counted([(y, 100 + 8 * k, 400) for k, y in enumerate(years)])
+    out = movement(f, cat, trend_steps=4).set_index("period").loc["2025"]
+    assert out["change_previous_sig"] == "not significant"  # 124/400 against 132/400
+    assert out["trend"] == "improving"
+
+
+def test_trend_at_998_needs_stronger_evidence_than_at_95():
+    """12 of 100 to 24 of 100: chi-squared 4.8, p = 0.028: significant at 95%, not at 99.8%."""
+    f, cat = _counted([("2024", 12, 100), ("2025", 24, 100)], polarity="low")
+    at95 = movement(f, cat, trend_steps=1).set_index("period").loc["2025"]
+    at998 = movement(f, cat, trend_steps=1, level=99.8).set_index("period").loc["2025"]
+    assert at95["trend"] == "worsening"
+    assert at998["trend"] == "no significant change"
+
+
+def test_a_rate_is_tested_as_events_in_a_population():
+    """400 referrals in 10,000 children, then 480 (a neutral rate): the Poisson test says it
+    rose; 4 then 5 in 10,000 could be chance."""
+    big, cat = _counted([("2024", 400, 10_000), ("2025", 480, 10_000)], "neutral", "rate")
+    small, _ = _counted([("2024", 4, 10_000), ("2025", 5, 10_000)], "neutral", "rate")
+    assert movement(big, cat, trend_steps=1).set_index("period").loc["2025", "trend"] == "rising"
+    row = movement(small, cat, trend_steps=1).set_index("period").loc["2025"]
+    assert row["trend"] == "no significant change"

@@ -91,6 +91,9 @@ def interval(numerator, denominator, model: str, scale: float, level: float):
         from statsmodels.stats.proportion import proportion_confint
 
         lo, hi = proportion_confint(n[ok], d[ok], alpha=alpha, method="wilson")
+        # the ends exactly: none of n runs from 0, all of n to 1 (not a rounding error away)
+        lo = np.where(n[ok] == 0, 0.0, lo)
+        hi = np.where(n[ok] == d[ok], 1.0, hi)
     elif model == "poisson":
         from statsmodels.stats.rates import confint_poisson
 

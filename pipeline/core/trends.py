@@ -49,7 +49,11 @@ NO_CHANGE = "no significant change"
 def _values(figures: pd.DataFrame, counts: bool = False) -> pd.DataFrame:
     """Only the figures that hold a number (with their numerator and denominator: `counts`)."""
     ok = figures["status"].eq(OK) & figures["value"].notna()
-    return figures.loc[ok, [*KEYS, "value"] + (["numerator", "denominator"] if counts else [])]
+    if not counts:
+        return figures.loc[ok, [*KEYS, "value"]]
+    # figures without counts (e.g. a published value alone) are judged by size, not tested
+    held = figures.reindex(columns=[*KEYS, "value", "numerator", "denominator"])
+    return held.loc[ok]
 
 
 def sn_comparators(figures: pd.DataFrame, neighbours: pd.DataFrame) -> pd.DataFrame:
