@@ -3,17 +3,22 @@ for each report, awkward names included."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline.core.catalogue import Catalogue
 from pipeline.core.periods import parse_slug
+from pipeline.core.significance import INTERVAL_COLUMNS, judge
 from pipeline.orchestration.settings import Settings
 from pipeline.orchestration.tables import (
     AREA_ONLY,
     COUNTS,
     HEAD,
     LA_ONLY,
+    LIMITS,
     MOVED,
     ORDER,
     FiguresText,
@@ -62,7 +67,8 @@ def _pandas_figures(la_rows, areas, names, area_names, catalogue) -> str:
         ar = ar.assign(relation=ar["area_type"])
     cols = [c for c in HEAD if c != "indicator"]
     df = pd.concat(
-        [la[cols + rel + LA_ONLY + MOVED], ar[cols + rel + MOVED + AREA_ONLY]], ignore_index=True
+        [la[cols + rel + LIMITS + LA_ONLY + MOVED], ar[cols + rel + LIMITS + MOVED + AREA_ONLY]],
+        ignore_index=True,
     )
     df.insert(5, "indicator", df["indicator_id"].map({i.id: i.label for i in catalogue}))
     df["_o"] = df["relation" if rel else "area_type"].map(ORDER)
@@ -113,3 +119,87 @@ def test_every_report_s_figures_are_what_pandas_writes_for_it(plan):
         text.csv(mine.iloc[0:0], areas.iloc[0:0], neighbours=near.iloc[0:0])
         == (expected.splitlines(keepends=True)[0])
     ), "no figures: the header alone"
+
+
+# --------------------------------------------------------------------------- limits in the CSV
+
+LIMITED = Catalogue.from_records(
+    [
+        {"id": "pct", "label": "Re-referrals (%)", "theme": "T", "unit": "percentage",
+         "decimals": 1, "polarity": "low", "valid_range": [0, 100]},
+        {"id": "fte", "label": "Agency workers (%)", "theme": "T", "unit": "percentage",
+         "decimals": 1, "polarity": "low", "valid_range": [0, 100], "count_model": "none"},
+    ],
+    "test",
+)  # fmt: skip
+
+
+def _limited_figures() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Three LAs' figures and their region's and England's, judged as the core judges them:
+    L1 10 of 20 (50%), L2 2 of 4 (withheld: its counts are kept here to show the status alone
+    blanks its limits) and L1's workforce FTEs (no count model)."""
+    rows = [
+        ("L1", "pct", 10.0, 20.0, 50.0, ""),
+        ("L2", "pct", 2.0, 4.0, float("nan"), "c"),
+        ("L1", "fte", 3.5, 20.0, 17.5, ""),
+    ]
+    columns = ["la_code", "indicator_id", "numerator", "denominator", "value", "status"]
+    las = pd.DataFrame(rows, columns=columns)
+    las = las.assign(period=PERIOD, region_code="R1", sn_mean=float("nan"))
+    areas = pd.DataFrame(
+        [
+            ("R1", "region", "pct", 300.0, 1000.0, 30.0),
+            ("england", "england", "pct", 2000.0, 10000.0, 20.0),
+            ("england", "england", "fte", float("nan"), float("nan"), 15.0),
+        ],
+        columns=["area_code", "area_type", "indicator_id", "numerator", "denominator", "value"],
+    ).assign(period=PERIOD, status="", las_contributing=3, las_in_area=3)
+    las, areas = judge(las, areas, LIMITED)
+    for col in LA_ONLY[2:] + MOVED:
+        if col not in las:
+            las[col] = float("nan") if col not in ("band", "trend") else ""
+    for col in MOVED:
+        areas[col] = ""
+    return las, areas
+
+
+def _limited_csv(las, areas) -> pd.DataFrame:
+    names = {"L1": "Lowtown", "L2": "Smallham"}
+    text = FiguresText(las, areas, names, {"R1": "Region One"}, LIMITED, NEIGHBOUR_COLUMNS)
+    csv = text.csv(las, areas)
+    return pd.read_csv(io.StringIO(csv), dtype=str, keep_default_na=False)
+
+
+def test_every_figure_carries_its_limits_and_comparisons_and_a_withheld_one_none():
+    las, areas = _limited_figures()
+    csv = _limited_csv(las, areas)
+    assert list(csv.columns[10:17]) == [*INTERVAL_COLUMNS, "vs_england", "vs_region", "vs_sn"]
+    out = csv.set_index(["area_code", "indicator_id"])
+    # 10 of 20: Wilson's 95% interval is 29.93% to 70.07%, wholly above England's 20% (lower
+    # is better): worse; it includes the region's 30%: similar; no SN mean: not compared
+    l1 = out.loc[("L1", "pct")]
+    assert round(float(l1["ci95_lower"]), 2) == 29.93 and round(float(l1["ci95_upper"]), 2) == 70.07
+    assert float(l1["ci998_lower"]) < float(l1["ci95_lower"]) < 50.0
+    assert (l1["vs_england"], l1["vs_region"], l1["vs_sn"]) == ("worse", "similar", "")
+    # withheld, and no count model: blank limits, no comparison
+    for key in (("L2", "pct"), ("L1", "fte")):
+        row = out.loc[key]
+        assert [row[c] for c in INTERVAL_COLUMNS] == [""] * 4, key
+        assert (row["vs_england"], row["vs_region"]) == ("", ""), key
+    assert out.loc[("L1", "fte"), "value"] == "17.5"
+    # the region is compared with England; England with nothing; an area has no vs_region/sn
+    region = out.loc[("R1", "pct")]
+    assert region["vs_england"] == "worse" and region["ci95_lower"] != ""
+    assert (region["vs_region"], region["vs_sn"]) == ("", "")
+    assert out.loc[("england", "pct"), "vs_england"] == ""
+    for col in ("change_previous_sig", "change_year_sig"):
+        assert col in out.columns
+
+
+def test_the_comparison_words_are_text_a_spreadsheet_will_not_run():
+    las, areas = _limited_figures()
+    las.loc[las["la_code"].eq("L1"), "vs_sn"] = "=1+1"
+    areas["change_year_sig"] = "@SUM(A1)"
+    text = _limited_csv(las, areas)
+    assert set(text.loc[text["area_code"].eq("L1"), "vs_sn"]) == {"'=1+1"}
+    assert set(text.loc[text["area_type"].ne("la"), "change_year_sig"]) == {"'@SUM(A1)"}

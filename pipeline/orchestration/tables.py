@@ -17,24 +17,35 @@ import pandas as pd
 
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.periods import parse_slug
+from pipeline.core.significance import INTERVAL_COLUMNS
 from pipeline.core.spreadsheet import inert
 
 #: a report's figures CSV: these columns, then (in a pack) `relation`, then the rest
 HEAD = ["period", "area_type", "area_code", "area_name", "indicator_id", "indicator"]
 HEAD += ["numerator", "denominator", "value", "status"]
-LA_ONLY = ["band", "rank_region", "las_ranked_region", "rank_national", "las_ranked_national"]
+#: every figure's confidence limits at 95% and 99.8% (blank: no count model, no counts,
+#: withheld, or an area whose counts a report does not publish) and whether it is better,
+#: similar or worse than England; an LA's also than its region and its SN mean
+LIMITS = [*INTERVAL_COLUMNS, "vs_england"]
+LA_ONLY = ["vs_region", "vs_sn"]
+LA_ONLY += ["band", "rank_region", "las_ranked_region", "rank_national", "las_ranked_national"]
 LA_ONLY += ["worst_band_run", "sn_mean", "sn_median", "sn_count"]
-MOVED = ["previous_value", "change_previous", "year_earlier_value", "change_year", "trend"]
+#: what moved, and whether the change is significant ('significant', 'not significant', or
+#: blank when it was not tested)
+MOVED = ["previous_value", "change_previous", "change_previous_sig"]
+MOVED += ["year_earlier_value", "change_year", "change_year_sig", "trend"]
 AREA_ONLY = ["las_contributing", "las_in_area"]
-TAIL = LA_ONLY + MOVED + AREA_ONLY
+TAIL = LIMITS + LA_ONLY + MOVED + AREA_ONLY
 #: columns only some reports' figures have, last when they do (the datapack's: the year a
 #: figure is as at, and a jointly run service's LA codes)
 OPTIONAL = ["as_at", "shared"]
 #: text cells (the others are numbers)
 TEXT = ["period", "area_type", "area_code", "area_name", "indicator_id", "indicator", "status"]
-TEXT += ["band", "trend"]
+TEXT += ["band", "trend", "vs_england", "vs_region", "vs_sn"]
+TEXT += ["change_previous_sig", "change_year_sig"]
 #: whole numbers, written without a decimal point
-COUNTS = ["sn_count", "worst_band_run", *LA_ONLY[1:5], *AREA_ONLY]
+COUNTS = ["sn_count", "worst_band_run", "rank_region", "las_ranked_region", "rank_national"]
+COUNTS += ["las_ranked_national", *AREA_ONLY]
 #: within a period: the LA (or every LA), its neighbours, the region, England
 ORDER = {"this LA": 0, "la": 0, "neighbour": 1, "region": 2, "england": 3}
 #: every number but counts and ranks, to 12 significant figures
@@ -100,7 +111,10 @@ def layout(
     ar = ar.assign(**{c: "" for c in extra if c not in ar.columns})
     cols = [c for c in HEAD if c != "indicator"]
     df = pd.concat(
-        [la[cols + LA_ONLY + MOVED + extra], ar[cols + MOVED + AREA_ONLY + extra]],
+        [
+            la[cols + LIMITS + LA_ONLY + MOVED + extra],
+            ar[cols + LIMITS + MOVED + AREA_ONLY + extra],
+        ],
         ignore_index=True,
     )
     df.insert(5, "indicator", df["indicator_id"].map({i.id: i.label for i in catalogue}))
