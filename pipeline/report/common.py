@@ -16,6 +16,8 @@ from pipeline.report.prepared import HTML  # noqa: F401 (the facades' sections r
 #: columns of a slice that hold text; every other column is a number (blank = none)
 TEXT_COLUMNS = {"la_code", "area_code", "area_type", "period", "indicator_id", "region_code"}
 TEXT_COLUMNS |= {"status", "band", "trend", "shared", "as_at"}
+#: how a figure compares with a benchmark, and whether a change is significant ('' untested)
+TEXT_COLUMNS |= {"vs_england", "vs_region", "vs_sn", "change_previous_sig", "change_year_sig"}
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
