@@ -90,3 +90,31 @@ def test_an_indicator_without_a_published_counterpart_keeps_the_returns_comparat
     # no England figure: none was published
     e = eng.set_index("indicator_id")
     assert math.isnan(e.loc["caseload", "value"]) and e.loc["caseload", "status"] != OK
+
+
+def test_las_are_judged_against_published_england_and_published_neighbours():
+    """With published comparators an LA's interval is set against DfE's England figure (65.0%)
+    and its neighbours' published mean: a's 85 of 100 (95% CI 76.7% to 90.7%) is better than
+    both (75.0); b's 40 of 100 (30.9% to 49.8%) worse than both (70.0). England's published row
+    has no counts, so no interval; the region is judged against it."""
+    from pipeline.core.significance import judge
+
+    bench = _returns()
+    published, england = _published()
+    areas = bench["areas"]
+    las, eng, _ = against_published(
+        bench["las"], areas[areas["area_type"].eq("england")], published, england, NEIGHBOURS, CAT
+    )
+    areas = pd.concat([areas[~areas["area_type"].eq("england")], eng], ignore_index=True)
+    judged, judged_areas = judge(las, areas, CAT)
+    got = judged.set_index(["la_code", "indicator_id"])
+    a, b = got.loc[("a", "visits_pct")], got.loc[("b", "visits_pct")]
+    assert (a["vs_england"], a["vs_sn"]) == ("better", "better")
+    assert (b["vs_england"], b["vs_sn"]) == ("worse", "worse")
+    # the region (125 of 200, 62.5%: 55.6% to 68.9%) could be England's 65.0 by chance
+    region = judged_areas.set_index(["area_code", "indicator_id"]).loc[("R", "visits_pct")]
+    assert region["vs_england"] == "similar"
+    e = judged_areas.set_index(["area_code", "indicator_id"]).loc[("england", "visits_pct")]
+    assert math.isnan(e["ci95_lower"])
+    # caseload has no count model: no interval and no comparison
+    assert got.loc[("a", "caseload"), "vs_england"] == ""
