@@ -116,46 +116,69 @@ def movement(
     current = now["value"]
     out["change_previous"] = current - out["previous_value"]
     out["change_year"] = current - out["year_earlier_value"]
+    _judge_moves(out, now, catalogue, between, threshold, alpha(level))
+    return out[MOVED]
+
+
+#: the movement columns, in order
+MOVED = [*KEYS, "previous_value", "change_previous", "change_previous_sig"]
+MOVED += ["year_earlier_value", "change_year", "change_year_sig", "trend_from", "trend"]
+
+
+def _judge_moves(
+    out: pd.DataFrame,
+    now: pd.DataFrame,
+    catalogue: Catalogue,
+    between: range,
+    threshold: float,
+    a: float,
+) -> None:
+    """`out`'s change_*_sig and trend, in place, from the counts now (`now`) and at the earlier
+    periods (`out`'s _n* and _d* columns; `between`: the periods inside the trend tested)."""
     model = out["indicator_id"].map({i.id: i.count_model for i in catalogue}).fillna("none")
-    a = alpha(level)
-    tested = {}
+    num, den = now["numerator"], now["denominator"]
     for name, change in (
         ("previous_value", "change_previous"),
         ("year_earlier_value", "change_year"),
     ):
-        p, _ = _tested(
-            model, now["numerator"], now["denominator"], [out[f"_n{name}"]], [out[f"_d{name}"]]
-        )
+        p, _ = _tested(model, num, den, [out[f"_n{name}"]], [out[f"_d{name}"]])
         out[f"{change}_sig"] = _sig_words(p, a)
     back = ["trend_from", *(f"_between_{k}" for k in reversed(between))]
-    tested = _tested(
-        model,
-        now["numerator"],
-        now["denominator"],
-        [out[f"_n{b}"] for b in back],
-        [out[f"_d{b}"] for b in back],
-    )
+    p, sign = _tested(model, num, den, [out[f"_n{b}"] for b in back], [out[f"_d{b}"] for b in back])
     polarity = out["indicator_id"].map({i.id: i.polarity for i in catalogue}).fillna("neutral")
     out["trend"] = [
-        _trend(now_v, then, pol, threshold, p, sign, a)
-        for now_v, then, pol, p, sign in zip(
-            current, out["trend_from"], polarity, tested[0], tested[1], strict=True
+        _trend(now_v, then, pol, threshold, p_i, sign_i, a)
+        for now_v, then, pol, p_i, sign_i in zip(
+            now["value"], out["trend_from"], polarity, p, sign, strict=True
         )
     ]
-    out = out[
-        [
-            *KEYS,
-            "previous_value",
-            "change_previous",
-            "change_previous_sig",
-            "year_earlier_value",
-            "change_year",
-            "change_year_sig",
-            "trend_from",
-            "trend",
-        ]
-    ]
-    return out
+
+
+def _area_step(
+    f: pd.DataFrame, periods: dict, catalogue: Catalogue, name: str, change: str, steps, a: float
+) -> pd.DataFrame:
+    """One comparison of areas like for like: each area's figure now and `steps` periods
+    earlier (a year when None) on the LAs with counts at both ends, the change and its test."""
+    keys = ["area_code", "period", "indicator_id"]
+    then = f[["la_code", "period", "indicator_id", "numerator", "denominator"]].copy()
+    # text even when there are no rows (no accepted figure at all): keys merge as text
+    then["period"] = pd.Series(
+        _later(then["period"], periods, steps), index=then.index, dtype=f["period"].dtype
+    )
+    m = f.merge(then, on=["la_code", "period", "indicator_id"], suffixes=("", "_then"))
+    sums = ["numerator", "denominator", "numerator_then", "denominator_then"]
+    g = m.groupby(keys, sort=True)[sums].sum().reset_index()
+    now_v = ratio(g["numerator"], g["denominator"], g["indicator_id"], catalogue)
+    g[name] = ratio(g["numerator_then"], g["denominator_then"], g["indicator_id"], catalogue)
+    g[change] = now_v - g[name]
+    g["_now_" + name] = now_v
+    model = g["indicator_id"].map({i.id: i.count_model for i in catalogue}).fillna("none")
+    p, sign = _tested(
+        model, g["numerator"], g["denominator"], [g["numerator_then"]], [g["denominator_then"]]
+    )
+    g[change + "_sig"] = _sig_words(p, a)
+    g["_p" + name], g["_sign" + name] = p, sign
+    return g[[*keys, name, change, change + "_sig", "_now_" + name, "_p" + name, "_sign" + name]]
 
 
 def _sig_words(p: np.ndarray, a: float) -> np.ndarray:
@@ -244,7 +267,6 @@ def area_movement(
     ``previous_value`` etc. are the earlier figures on those LAs.
     """
     keys = ["area_code", "period", "indicator_id"]
-    models = {i.id: i.count_model for i in catalogue}
     a = alpha(level)
     usable = (
         figures["status"].eq(OK)
@@ -261,32 +283,7 @@ def area_movement(
         ("year_earlier_value", "change_year", None),
         ("trend_from", "_trend_change", trend_steps),
     ):
-        then = f[["la_code", "period", "indicator_id", "numerator", "denominator"]].copy()
-        # text even when there are no rows (no accepted figure at all): keys merge as text
-        then["period"] = pd.Series(
-            _later(then["period"], periods, steps), index=then.index, dtype=f["period"].dtype
-        )
-        m = f.merge(then, on=["la_code", "period", "indicator_id"], suffixes=("", "_then"))
-        g = (
-            m.groupby(keys, sort=True)[
-                ["numerator", "denominator", "numerator_then", "denominator_then"]
-            ]
-            .sum()
-            .reset_index()
-        )
-        now_v = ratio(g["numerator"], g["denominator"], g["indicator_id"], catalogue)
-        g[name] = ratio(g["numerator_then"], g["denominator_then"], g["indicator_id"], catalogue)
-        g[change] = now_v - g[name]
-        g["_now_" + name] = now_v
-        model = g["indicator_id"].map(models).fillna("none")
-        p, sign = _tested(
-            model, g["numerator"], g["denominator"], [g["numerator_then"]], [g["denominator_then"]]
-        )
-        g[change + "_sig"] = _sig_words(p, a)
-        g["_p" + name], g["_sign" + name] = p, sign
-        part = g[
-            [*keys, name, change, change + "_sig", "_now_" + name, "_p" + name, "_sign" + name]
-        ]
+        part = _area_step(f, periods, catalogue, name, change, steps, a)
         out = part if out is None else out.merge(part, on=keys, how="outer")
     polarity = {i.id: i.polarity for i in catalogue}
     out["trend"] = [

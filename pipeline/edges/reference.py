@@ -1,7 +1,6 @@
 """Reference data: local authorities and regions, statistical neighbours, populations.
 
-A dataset folder holds ``reference/`` (these files), ``returns/`` (LA returns) and an optional
-``dataset.yaml`` (its name, and whether it is demonstration data).
+A dataset folder holds ``reference/`` (these files), ``returns/`` (LA returns) and ``dataset.yaml``.
 """
 
 from __future__ import annotations
@@ -66,8 +65,7 @@ class Reference:
         default_factory=lambda: pd.DataFrame(columns=["la_code", "la_name", "region_code"])
     )
     comparators: Comparators = field(default_factory=Comparators)
-    #: dataset.yaml's significance_level: the confidence level of comparisons and tests
-    level: float = 95.0
+    level: float = 95.0  # dataset.yaml's significance_level
     #: the region whose benchmarking group the dataset is (dataset.yaml `region`), None for a
     #: national collection: its LAs send returns; the others are comparators only
     region: str | None = None
@@ -189,10 +187,8 @@ def load(dataset: Path, contract: ct.Contract | None = None) -> Reference:
 def _level(raw: object, meta_path: Path) -> float:
     """dataset.yaml's `significance_level`: 95 (the default) or 99.8."""
     if isinstance(raw, bool) or raw not in (95, 99.8):
-        raise ConfigError(
-            f"{meta_path}: significance_level {raw!r} is not 95 or 99.8 (the confidence level "
-            "of intervals, comparisons with England and tests of change)"
-        )
+        why = "the confidence level of intervals, comparisons and tests"
+        raise ConfigError(f"{meta_path}: significance_level {raw!r} is not 95 or 99.8 ({why})")
     return float(raw)
 
 
