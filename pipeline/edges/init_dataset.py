@@ -156,6 +156,9 @@ DATASET_HEADER = """\
 #                   of DfE's published files, as `tartan datapack --source` reads it (absolute,
 #                   or relative to this folder)
 # protective_marking (optional) a marking printed on every page, e.g. OFFICIAL-SENSITIVE
+# significance_level (optional) 95 (the default) or 99.8: the confidence level at which a figure
+#                   is called better or worse than England, its region or its neighbours, and a
+#                   change an improvement or a deterioration
 """
 
 #: the rule and the format of priorities.yaml, at the top of every such file
