@@ -37,7 +37,7 @@ NEIGHBOUR_COLOUR = "#6f777b"
 _THIS_LA = "__this_la__"
 DATA = "table"
 #: the kinds of chart, each specified once per process (see _template)
-KINDS = ("trend", "ranking", "pack-trend", "neighbours")
+KINDS = ("trend", "ranking", "pack-trend", "neighbours", "funnel")
 
 
 def _ordered(data: pd.DataFrame) -> pd.DataFrame:
@@ -102,6 +102,7 @@ def _template(kind: str) -> str:
         "ranking": _ranking_spec,
         "pack-trend": _pack_trend_spec,
         "neighbours": _neighbours_spec,
+        "funnel": _funnel_spec,
     }[kind]()
     return json.dumps(spec.to_dict(), sort_keys=True)
 
@@ -355,6 +356,66 @@ def _neighbours_spec(width: int = 230):
     )
     sn_colour, sn_dash, _ = PACK_SERIES["SN mean"]
     return _ranked_panels(_rule("mean(sn_mean):Q", sn_colour, sn_dash), dots, letters, width)
+
+
+# --------------------------------------------------------------------------- funnel plots
+#: a funnel plot's series (the `series` column of its data), each drawn its own way
+FUNNEL_SERIES = ("LA", "named", "95%", "99.8%", "England")
+#: stand for the words a call fills in: the named LAs' legend entry, England's, and the axes'
+_NAMED, _ENGLAND, _X_TITLE, _Y_TITLE = "__named__", "__england__", "__x_title__", "__y_title__"
+#: the control limits: 95% dark grey and dashed, 99.8% black and solid
+FUNNEL_LIMITS = {"95%": ("#505a5f", [5, 3]), "99.8%": ("#0b0c0c", [1, 0])}
+NAMED_COLOUR = SERIES_COLOURS["Region"]
+
+
+def _funnel_spec():
+    from pipeline.edges.funnel_spec import spec
+
+    return spec()
+
+
+def funnel_chart(
+    data: pd.DataFrame,
+    named: str = "LAs in the region",
+    england: str = "England",
+    x_title: str = "Denominator",
+    y_title: str = "Value",
+) -> str:
+    """A funnel plot of one indicator (Spiegelhalter 2005): each LA's figure (y) by its
+    denominator (x), England's figure as a dashed vermilion line, and its 95% (dashed grey) and
+    99.8% (solid black) control limits. Other LAs are small grey circles; the LAs `named` (e.g.
+    the region's) are larger blue diamonds with their names beside them, so shape, colour and
+    a label each tell them apart. Returns an SVG string.
+
+    `data` (``pipeline.report.funnel.Funnel.chart_data`` makes it) has one row per point:
+    - series: 'LA' (an LA), 'named' (an LA named on the chart), '95%' or '99.8%' (a point of
+      that control limit on a grid of denominators), 'England' (England's line: a point at the
+      least and one at the greatest denominator);
+    - denominator and value: where the point is;
+    - la: the LA's name ('LA' and 'named' rows; blank otherwise);
+    - side: 'lower' or 'upper' for a control limit's points (blank otherwise).
+    `named` and `england` are the legend's words for the named LAs and England's line;
+    `x_title` and `y_title` the axes' titles.
+    """
+    from pipeline.edges.funnel_spec import label_anchors
+
+    names = {
+        "LA": "Other LAs",
+        "named": named,
+        "95%": "95% control limits",
+        "99.8%": "99.8% control limits",
+        "England": england,
+    }
+    shown = data.assign(
+        series=data["series"].map(names),
+        la=data["la"].fillna("").astype(str),
+        side=data["side"].fillna("").astype(str),
+        front=data["series"].eq("named").astype(int),  # the named LAs drawn over the others
+    )
+    shown = shown.reset_index(drop=True)
+    shown["anchor"] = label_anchors(shown.assign(series=data["series"].to_numpy()))
+    fills = {_NAMED: named, _ENGLAND: england, _X_TITLE: x_title, _Y_TITLE: y_title}
+    return _render("funnel", shown.assign(indicator=""), fills)
 
 
 def labelled(svg: str, title: str, desc: str) -> str:
