@@ -5,15 +5,47 @@ annex and the method."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from pipeline.html.base import esc
-from pipeline.html.sections import BAND_RULE, RANK_RULE, disclosure_item, items
+from pipeline.html.sections import (
+    BAND_RULE,
+    RANK_RULE,
+    disclosure_item,
+    items,
+    significance_method,
+)
 
-#: a scorecard row: the indicator's label, its nine figures as shown (value, previous quarter,
-#: same quarter last year, SN mean, SN median, region, England, rank in England, rank in
-#: region), its band, what stands in an unbanded cell, its trend in words, and a note under
-#: its label (what its comparators are as at, when not the quarter; "" for none)
-ScorecardRow = tuple[str, Sequence[str], str, str, str, str]
+
+class ScorecardRow(NamedTuple):
+    """A scorecard row, each cell as shown."""
+
+    label: str
+    #: value, its interval, previous quarter, same quarter last year, SN mean, SN median,
+    #: region, England
+    figures: Sequence[str]
+    #: against England, the region and the SN mean: better, similar, worse, higher, lower,
+    #: not compared (blank: no figure)
+    versus: Sequence[str]
+    #: rank in England, rank in region
+    ranks: Sequence[str]
+    band: str
+    unbanded: str  # what stands in an unbanded cell
+    trend: str  # in words
+    note: str  # under the label: what its comparators are as at, when not the quarter
+
+
+#: the comparisons' words, what each means, in the key
+COMPARISON_WORDS = (
+    ("better", "worse", "the interval lies wholly on the better (or worse) side of the "
+     "benchmark's figure: a difference unlikely to be chance"),
+    ("similar", None, "the interval includes the benchmark's figure: the difference could be "
+     "chance"),
+    ("higher", "lower", "as better or worse, for an indicator where neither higher nor lower "
+     "is better"),
+    ("not compared", None, "no interval (a measure with no count model, such as caseload, or "
+     "workforce figures in full-time equivalents) or no figure for the benchmark"),
+)  # fmt: skip
 
 
 def _title(la_name: str, period_label: str) -> str:
@@ -96,22 +128,38 @@ def questions(texts: list[str]) -> str:
     )
 
 
+def comparison_key(level: float) -> str:
+    """What 'better', 'similar' and 'worse' than a benchmark mean, at `level` (95 or 99.8)."""
+    words = "".join(
+        f"<li><strong>{esc(a)}</strong>{f' or <strong>{esc(b)}</strong>' if b else ''}: "
+        f"{esc(what)}</li>"
+        for a, b, what in COMPARISON_WORDS
+    )
+    return (
+        f'<p id="comparison-key">Compared with England, the region and the SN mean: the '
+        f"local authority's {level:g}% confidence interval against each benchmark's figure, "
+        f'in words (see How the figures are made).</p><ul class="key">{words}</ul>'
+    )
+
+
 def scorecard(theme: str, period_label: str, head: list[str], rows: list[ScorecardRow]) -> str:
-    """A theme's scorecard: each indicator against every comparator, with its ranks, band and
-    trend; `head`: the twelve column headings."""
+    """A theme's scorecard: each indicator against every comparator, with its interval, the
+    comparisons, its ranks, band and trend; `head`: the sixteen column headings."""
     body = []
-    for label, figures, band, unbanded, trend, note in rows:
-        small = f"<br><small>{esc(note)}</small>" if note else ""
+    for r in rows:
+        small = f"<br><small>{esc(r.note)}</small>" if r.note else ""
         cells = [
-            f'<th scope="row">{esc(label)}{small}</th>',
-            *(f'<td class="num">{esc(x)}</td>' for x in figures),
-            f'<td class="band-{esc(band)}"><strong>{esc(band)}</strong></td>'
-            if band
-            else f"<td>{unbanded}</td>",
-            f"<td>{esc(trend)}</td>",
+            f'<th scope="row">{esc(r.label)}{small}</th>',
+            *(f'<td class="num">{esc(x)}</td>' for x in r.figures),
+            *(_versus_cell(x) for x in r.versus),
+            *(f'<td class="num">{esc(x)}</td>' for x in r.ranks),
+            f'<td class="band-{esc(r.band)}"><strong>{esc(r.band)}</strong></td>'
+            if r.band
+            else f"<td>{r.unbanded}</td>",
+            f"<td>{esc(r.trend)}</td>",
         ]
         body.append(f"<tr>{''.join(cells)}</tr>")
-    numeric = [False, *[True] * 9, False, False]
+    numeric = [False, *[True] * 8, *[False] * 3, True, True, False, False]
     heads = "".join(
         f'<th scope="col"{" class=num" if n else ""}>{esc(h)}</th>'
         for h, n in zip(head, numeric, strict=True)
@@ -123,6 +171,13 @@ def scorecard(theme: str, period_label: str, head: list[str], rows: list[Scoreca
         f"{esc(period_label)} (blank: no figure)</caption><thead><tr>{heads}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
+
+
+def _versus_cell(word: str) -> str:
+    """A comparison's cell: its word, and a class by the word for any styling beside it."""
+    if not word:
+        return '<td class="vs"></td>'
+    return f'<td class="vs vs-{esc(word.replace(" ", "-"))}">{esc(word)}</td>'
 
 
 def annex_returns(
@@ -163,11 +218,13 @@ def method(
     disclosure: str | None,
     catalogue_version: str,
     published: Sequence[str] = (),
+    level: float = 95.0,
 ) -> str:
     """How the figures are made. `la`: the LA's name, the period and the data contract;
     `why`: why the LA has no figures (None when its return was accepted); `rules`: the
     quarters of worsening that make an area for development, and the small count;
-    `published`: the items on DfE's published comparators, when it has them."""
+    `published`: the items on DfE's published comparators, when it has them; `level`: the
+    confidence level of the intervals shown, the comparisons and the tests."""
     worsening_periods, min_count = rules
     comparators = (
         items(published) + "<li>SN mean and median: of the published figures of the LA's "
@@ -184,8 +241,14 @@ def method(
         + _method_data(*la, why)
         + comparators
         + f"<li>{esc(BAND_RULE)} {esc(RANK_RULE)}</li>"
-        "<li>Trend compares the latest figure with the figure three quarters earlier: a "
-        "change of less than 5% of the earlier figure is stable.</li>"
+        + f"<li>Confidence level: {level:g}%. The scorecards show each figure's {level:g}% "
+        "interval and whether it is better, similar or worse than England, the region and the "
+        "SN mean at that level; the figures CSV has every figure's interval at 95% and "
+        "99.8%.</li>"
+        + items(significance_method(level))
+        + "<li>A figure without a count model keeps the rule by size: its trend (the latest "
+        "figure against the figure three quarters earlier) is stable when it changed by less "
+        "than 5% of the earlier figure, else improving or worsening.</li>"
         "<li><strong>Strength</strong>: an indicator where higher or lower is better that is "
         "in band A, or is improving and better than the SN mean, and is not an area for "
         "development.</li>"

@@ -353,6 +353,7 @@ class SelfAssessmentPack(PackThemes, Report):
                 published_method(list(self.catalogue), self.as_at, self.period_label)
                 if self.published
                 else (),
+                self.level,
             )
         )
 

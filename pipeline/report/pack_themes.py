@@ -10,6 +10,8 @@ import pandas as pd
 from pipeline.core.catalogue import Indicator
 from pipeline.core.narrative import england_of, published
 from pipeline.core.periods import parse_slug
+from pipeline.core.significance import DEFAULT_LEVEL, interval_columns
+from pipeline.core.trends import NO_CHANGE
 from pipeline.core.vocabulary import OK
 from pipeline.html import pack as markup
 from pipeline.html.base import table
@@ -21,10 +23,17 @@ TREND_LABEL = {
     "improving": "improving",
     "worsening": "worsening",
     "stable": "stable",
+    NO_CHANGE: NO_CHANGE,
     "rising": "rising (no judgement)",
     "falling": "falling (no judgement)",
 }
 NAN = float("nan")
+#: the benchmarks a scorecard compares the LA's figure with: (column, heading)
+VERSUS = (
+    ("vs_england", "Compared with England"),
+    ("vs_region", "Compared with region"),
+    ("vs_sn", "Compared with SN mean"),
+)
 
 
 class PackThemes:
@@ -36,7 +45,7 @@ class PackThemes:
         if not self.has_figures:
             return self._no_figures("No scorecard or charts")
         card = self._card.set_index("indicator_id")
-        out = []
+        out = [markup.comparison_key(self.level)]
         for theme in self.catalogue.themes:
             inds = self.catalogue.in_theme(theme)
             slug = theme.lower().replace(" ", "-")
@@ -86,16 +95,56 @@ class PackThemes:
                 out[(series[code], ind, p)] = value
         return out
 
+    @property
+    def level(self) -> float:
+        """The confidence level of the intervals shown and the comparisons (95 or 99.8)."""
+        return float(self.context.get("level", DEFAULT_LEVEL))
+
+    @cached_property
+    def _judged(self) -> pd.DataFrame:
+        """The LA's figures this period by indicator: their intervals and comparisons."""
+        now = self.figures[self.figures["period"] == self.period]
+        return now.drop_duplicates("indicator_id").set_index("indicator_id")
+
+    def _interval(self, ind: Indicator, held: bool) -> str:
+        """The LA's interval at the level as the scorecard shows it: '20.1% to 26.9%'; why
+        there is none; blank without a figure."""
+        if ind.count_model == "none":
+            return "no interval: no count model"
+        lo_col, hi_col = interval_columns(self.level)
+        j = self._judged
+        if not held or ind.id not in j.index:
+            return ""
+        lo, hi = j.at[ind.id, lo_col], j.at[ind.id, hi_col]
+        if pd.isna(lo) or pd.isna(hi):
+            return "no interval: no counts"
+        return f"{ind.format(lo)} to {ind.format(hi)}"
+
+    def _versus(self, ind: Indicator, held: bool) -> list[str]:
+        """The LA's figure against England, its region and its SN mean: 'better', 'similar',
+        'worse' ('higher', 'lower' without a judgement), 'not compared', or blank without a
+        figure."""
+        j = self._judged
+        if not held:
+            return [""] * len(VERSUS)
+        words = []
+        for col, _ in VERSUS:
+            word = j.at[ind.id, col] if ind.id in j.index and col in j.columns else ""
+            words.append(word if isinstance(word, str) and word else "not compared")
+        return words
+
     def _scorecard(self, theme: str, inds: list[Indicator], card: pd.DataFrame) -> str:
         head = [
             "Indicator",
             self.la_name,
+            f"{self.level:g}% interval",
             "Previous quarter",
             "Same quarter last year",
             "SN mean",
             "SN median",
             "Region",
             "England",
+            *(h for _, h in VERSUS),
             "Rank in England",
             "Rank in region",
             "Band",
@@ -104,25 +153,36 @@ class PackThemes:
         rows = []
         for ind in inds:
             r = card.loc[ind.id]
-            value = (
-                ind.format(r["value"])
-                if r["status"] == OK and pd.notna(r["value"])
-                else STATUS_TEXT.get(r["status"], r["status"])
-            )
+            held = r["status"] == OK and pd.notna(r["value"])
+            value = ind.format(r["value"]) if held else STATUS_TEXT.get(r["status"], r["status"])
             figures = [
                 value,
+                self._interval(ind, held),
                 *(
                     ind.format(r[col])
                     for col in ("previous_value", "year_earlier_value", "sn_mean", "sn_median")
                 ),
                 *(ind.format(r[col]) for col in ("region", "england")),
+            ]
+            ranks = [
                 rank_text(r["rank_national"], r["las_ranked_national"]),
                 rank_text(r["rank_region"], r["las_ranked_region"]),
             ]
             band = r["band"] if isinstance(r["band"], str) else ""
             unbanded = "no judgement" if not ind.judged else ""
             trend = TREND_LABEL.get(r["trend"], self._no_trend(r))
-            rows.append((ind.label, figures, band, unbanded, trend, self._card_note(ind)))
+            rows.append(
+                markup.ScorecardRow(
+                    ind.label,
+                    figures,
+                    self._versus(ind, held),
+                    ranks,
+                    band,
+                    unbanded,
+                    trend,
+                    self._card_note(ind),
+                )
+            )
         return markup.scorecard(theme, self.period_label, head, rows)
 
     def _card_note(self, ind: Indicator) -> str:
