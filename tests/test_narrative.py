@@ -1,4 +1,8 @@
-"""The generated narrative: hand-made figures, the sentences a reviewer reads, polarity flips."""
+"""The generated narrative: hand-made figures, the sentences a reviewer reads, polarity flips.
+
+Each hand-made change says whether the chi-squared test found it significant
+(``change_previous_sig``, as the benchmark core gives it); the rules that turn those into words
+are tested on real counts in tests/test_significant_words.py."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import math
 
 import pandas as pd
 import pytest
+from scipy.stats import norm
 
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.narrative import (
@@ -16,6 +21,7 @@ from pipeline.core.narrative import (
     region_against_england,
     regional_narrative,
 )
+from pipeline.core.significance import NOT_SIGNIFICANT, SIGNIFICANT, change_p, compare, interval
 from pipeline.core.vocabulary import NOT_ACCEPTED, OK
 from tests.catalogues import catalogue as hand_made
 
@@ -33,13 +39,15 @@ def catalogue(rereferral_polarity: str = "low") -> Catalogue:
 
 
 def las(rows) -> pd.DataFrame:
-    """(la_code, indicator_id, value, previous_value[, status[, worst_band_run]]) for NOW."""
+    """(la_code, indicator_id, value, previous_value[, status[, worst_band_run[,
+    change_previous_sig]]]) for NOW; a change is significant unless it says otherwise."""
     out = []
     for r in rows:
         la, ind, value, prev, *rest = r
         status = rest[0] if rest else OK
         run = rest[1] if len(rest) > 1 else 0
-        out.append((la, NOW, ind, value, prev, status, run))
+        sig = rest[2] if len(rest) > 2 else SIGNIFICANT
+        out.append((la, NOW, ind, value, prev, status, run, sig))
     return pd.DataFrame(
         out,
         columns=[
@@ -50,6 +58,7 @@ def las(rows) -> pd.DataFrame:
             "previous_value",
             "status",
             "worst_band_run",
+            "change_previous_sig",
         ],
     )
 
@@ -59,8 +68,8 @@ MOVES = las(
         # re-referrals (lower is better): A fell 24.0 -> 18.0, B rose 20.0 -> 23.0
         ("A", "rereferrals_pct", 18.0, 24.0),
         ("B", "rereferrals_pct", 23.0, 20.0),
-        # visits (higher is better): C rose 80.0 -> 82.0 (2.5%: under the 5% threshold)
-        ("C", "visits_pct", 82.0, 80.0),
+        # visits (higher is better): C rose 80.0 -> 82.0 (2.5%), not significant
+        ("C", "visits_pct", 82.0, 80.0, OK, 0, NOT_SIGNIFICANT),
         # neutral: a big move, never called better or worse
         ("A", "cla_rate", 90.0, 60.0),
     ]
@@ -71,15 +80,15 @@ SPREAD = {"rereferrals_pct": 4.0, "visits_pct": 10.0, "cla_rate": 30.0}
 def test_movers_name_the_figures_and_judge_them_by_polarity():
     up, down = movers(MOVES, catalogue("low"), NOW, NAMES, SPREAD)
     assert up.points == [
-        "Aldermoor: Re-referrals (%) fell from 24.0% to 18.0%, an improvement "
+        "Aldermoor: Re-referrals (%) fell from 24.0% to 18.0%, a significant improvement "
         "(a lower value is better)."
     ]
     assert down.points == [
-        "Brackenford: Re-referrals (%) rose from 20.0% to 23.0%, a deterioration "
+        "Brackenford: Re-referrals (%) rose from 20.0% to 23.0%, a significant deterioration "
         "(a lower value is better)."
     ]
     assert up.count == 1 and down.count == 1
-    assert "since 2026-27 Q1" in up.lead
+    assert up.lead == "1 LA figure improved significantly (chi-squared test, 95%) since 2026-27 Q1:"
 
 
 def test_flipping_polarity_flips_the_wording():
@@ -87,40 +96,64 @@ def test_flipping_polarity_flips_the_wording():
     deterioration, and the stated reason changes with them."""
     up, down = movers(MOVES, catalogue("high"), NOW, NAMES, SPREAD)
     assert up.points == [
-        "Brackenford: Re-referrals (%) rose from 20.0% to 23.0%, an improvement "
+        "Brackenford: Re-referrals (%) rose from 20.0% to 23.0%, a significant improvement "
         "(a higher value is better)."
     ]
     assert down.points == [
-        "Aldermoor: Re-referrals (%) fell from 24.0% to 18.0%, a deterioration "
+        "Aldermoor: Re-referrals (%) fell from 24.0% to 18.0%, a significant deterioration "
         "(a higher value is better)."
     ]
 
 
-def test_flipping_polarity_flips_region_against_england():
-    areas = pd.DataFrame(
-        [
-            ("R", NOW, "rereferrals_pct", 25.0),
-            ("england", NOW, "rereferrals_pct", 20.0),
-        ],
-        columns=["area_code", "period", "indicator_id", "value"],
+def judged_areas(cat: Catalogue, ind: str, region: tuple[int, int], england: float):
+    """The region R's figure of `ind` from its counts and England's figure, with the region's
+    ``vs_england`` as ``significance.judge`` makes it (its Wilson interval at 95% against
+    England's figure, by polarity)."""
+    n, d = region
+    lo, hi = interval([n], [d], "binomial", 100, 95)
+    vs = compare(lo, hi, [england], cat[ind].polarity)[0]
+    return pd.DataFrame(
+        [("R", NOW, ind, n / d * 100, vs), ("england", NOW, ind, england, "")],
+        columns=["area_code", "period", "indicator_id", "value", "vs_england"],
     )
-    low = region_against_england(areas, catalogue("low"), NOW, "R", "Northmoor")
-    high = region_against_england(areas, catalogue("high"), NOW, "R", "Northmoor")
+
+
+def test_flipping_polarity_flips_region_against_england():
+    # 250 of 1,000 is 25.0% (95% interval 22.4% to 27.8%), wholly above England's 20.0%
+    low = region_against_england(
+        judged_areas(catalogue("low"), "rereferrals_pct", (250, 1000), 20.0),
+        catalogue("low"),
+        NOW,
+        "R",
+        "Northmoor",
+    )
+    high = region_against_england(
+        judged_areas(catalogue("high"), "rereferrals_pct", (250, 1000), 20.0),
+        catalogue("high"),
+        NOW,
+        "R",
+        "Northmoor",
+    )
     # (25 - 20) / 20 = 25% higher
     assert low.points == [
         "Re-referrals (%): 25.0% in the region against 20.0% in England, 5.0 percentage points "
-        "(25%) higher: worse (a lower value is better)."
+        "(25%) higher: significantly worse (a lower value is better)."
     ]
-    assert high.points[0].endswith("(25%) higher: better (a higher value is better).")
-    assert "better than England on 0 and worse on 1 of the 1 indicators" in low.lead
-    assert "better than England on 1 and worse on 0" in high.lead
+    assert high.points[0].endswith("(25%) higher: significantly better (a higher value is better).")
+    assert (
+        "significantly better than England on 0 and significantly worse on 1 of the 1 indicators "
+        "where higher or lower is better (at 95%: the region's confidence interval excludes "
+        "England's figure)." in low.lead
+    )
+    assert "significantly better than England on 1 and significantly worse on 0" in high.lead
 
 
 def test_neutral_and_small_moves_are_not_judged():
     up, down = movers(MOVES, catalogue(), NOW, NAMES, SPREAD)
     text = " ".join(up.points + down.points)
     assert "Children looked after" not in text, "neutral indicators are never better or worse"
-    assert "Carrowdale" not in text, "a 2.5% move is under the 5% threshold"
+    assert "Carrowdale" not in text, "a 2.5% move that is not significant"
+    assert "Not counted" not in text, "nor is it among those of 5% or more that could be chance"
 
 
 def test_movers_rank_by_size_against_the_national_spread_and_keep_the_top_three():
@@ -151,8 +184,9 @@ def test_missing_or_suppressed_figures_never_move():
     )
     up, down = movers(rows, catalogue(), NOW, NAMES, SPREAD)
     assert up.points == down.points == []
-    assert (
-        up.lead == "No LA figure improved by at least 5% of the previous figure since 2026-27 Q1."
+    assert up.lead == (
+        "No LA figure improved significantly (chi-squared test, 95%), or by 5% or more of the "
+        "previous figure, among figures that cannot be tested, since 2026-27 Q1."
     )
 
 
@@ -216,8 +250,8 @@ def test_whole_narrative_is_deterministic_and_independent_of_row_order():
         "gaps",
     ]
     assert one[0].points[1] == (
-        "Since 2026-27 Q1, 1 LA figure improved and 1 deteriorated by at least 5% of the "
-        "previous figure."
+        "Since 2026-27 Q1, 1 LA figure improved and 1 deteriorated significantly (chi-squared "
+        "test, 95%)."
     )
 
 
@@ -235,28 +269,38 @@ def test_national_spread_is_the_type_7_interquartile_range_of_ok_values():
     assert national_spread(rows, NOW) == {"visits_pct": pytest.approx(15.0)}
 
 
-def test_movers_leave_out_changes_resting_on_a_handful_of_children():
-    """A percentage that moved from 3 of 100 to 8 of 100 children is not a headline mover."""
-    rows = pd.DataFrame(
+def test_movers_count_only_significant_changes_and_say_how_many_could_be_chance():
+    """The old rule left out a change resting on fewer than 10 children; the test replaces it.
+    Re-referrals (lower is better) rose by 5 percentage points at three LAs. By hand, the
+    chi-squared test (z^2) with the pooled proportion p and n children at each end:
+    A, 3 -> 8 of 100: p = 0.055, z = 0.05 / sqrt(0.055 x 0.945 x 2/100) = 1.55;
+    B, 20 -> 25 of 100: p = 0.225, z = 0.05 / sqrt(0.225 x 0.775 x 2/100) = 0.85;
+    C, 200 -> 250 of 1,000: p = 0.225, z = 0.05 / sqrt(0.225 x 0.775 x 2/1,000) = 2.68.
+    Only C's is beyond 1.96 (95%): one deterioration, and two that could be chance."""
+    counts = {"A": (3, 8, 100), "B": (20, 25, 100), "C": (200, 250, 1000)}
+    p, _ = change_p(
+        [c[1] for c in counts.values()],
+        [c[2] for c in counts.values()],
+        [c[0] for c in counts.values()],
+        [c[2] for c in counts.values()],
+        "binomial",
+    )
+    z = [1.55, 0.85, 2.68]
+    assert list(p) == pytest.approx([2 * norm.sf(x) for x in z], rel=0.02)
+    rows = las(
         [
-            ("A", PREV, "rereferrals_pct", 3.0, 100.0, 3.0, math.nan),
-            ("A", NOW, "rereferrals_pct", 8.0, 100.0, 8.0, 3.0),
-            ("B", PREV, "rereferrals_pct", 20.0, 100.0, 20.0, math.nan),
-            ("B", NOW, "rereferrals_pct", 25.0, 100.0, 25.0, 20.0),
-        ],
-        columns=[
-            "la_code",
-            "period",
-            "indicator_id",
-            "numerator",
-            "denominator",
-            "value",
-            "previous_value",
-        ],
+            (la, "rereferrals_pct", now / d * 100, then / d * 100, OK, 0, sig)
+            for (la, (then, now, d)), sig in zip(
+                counts.items(), [NOT_SIGNIFICANT, NOT_SIGNIFICANT, SIGNIFICANT], strict=True
+            )
+        ]
     )
+    assert list(p < 0.05) == [False, False, True]
     _, down = movers(rows, catalogue(), NOW, NAMES, SPREAD)
-    assert down.count == 1
-    assert down.points[0].startswith("Brackenford: Re-referrals (%) rose from 20.0% to 25.0%")
-    assert down.points[-1].startswith(
-        "Left out: 1 further change resting on fewer than 10 children"
-    )
+    assert down.count == 1 and down.chance == 2
+    assert down.points == [
+        "Carrowdale: Re-referrals (%) rose from 20.0% to 25.0%, a significant deterioration "
+        "(a lower value is better).",
+        "Not counted: 2 further changes of 5% or more of the previous figure that were not "
+        "significant (chi-squared test, 95%): they could be chance.",
+    ]

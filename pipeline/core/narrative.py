@@ -2,18 +2,24 @@
 
 Every sentence states its figures, and its direction of judgement comes from the indicator's
 polarity (``high``: higher is better; ``low``: lower is better). Neutral indicators are described
-("rose", "fell") but never called better or worse. The rules, stated in the report:
+("rose", "fell") but never called better or worse. Words follow the statistics
+(``pipeline.core.significance``, at the level the report states, 95% unless 99.8% is chosen).
+The rules, stated in the report:
 
-- **Movers**: the LA figures that changed most since the previous period, among changes of at
-  least ``MOVE_THRESHOLD`` (5%) of the earlier value; percentages and rates whose numerator is
-  under ``MIN_COUNT`` (10) at either end are left out. Changes in different units are made
-  comparable by dividing by the indicator's national interquartile range that period (the spread
-  between the quarter-boundaries of all LAs), so "most" means "furthest relative to how much LAs
-  differ". Ties are broken by LA name then indicator, so the wording never depends on row order.
+- **Movers**: the LA figures that changed most since the previous period, among the changes that
+  are significant by the chi-squared test (``change_previous_sig``). A figure that cannot be
+  tested (no count model, such as a mean caseload or staff in full-time equivalents; or no
+  counts) counts when it changed by at least ``MOVE_THRESHOLD`` (5%) of its previous value, and
+  is said not to be tested. Changes of 5% or more that are not significant are not counted: how
+  many there were is said (they could be chance). Changes in different units are made
+  comparable by dividing by the indicator's national interquartile range that period (the
+  spread between the quarter-boundaries of all LAs), so "most" means "furthest relative to how
+  much LAs differ". Ties are broken by LA name then indicator, so the wording never depends on
+  row order.
 - **Persistently in band D**: LAs in the worst quartile band for ``PERSISTENT_PERIODS`` (3) or
   more consecutive periods up to this one.
-- **Region against England**: the judged indicators where the region's figure differs most from
-  England's, relative to England's figure.
+- **Region against England**: better or worse only where significant, otherwise similar (the
+  difference could be chance); see ``pipeline.core.comparison``.
 - **Data gaps**: LAs with no return or a return not accepted, and figures left without a value.
 """
 
@@ -21,92 +27,64 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
 from pipeline.core.benchmark import quartiles
 from pipeline.core.catalogue import Catalogue, Indicator
+from pipeline.core.comparison import (
+    LARGEST,
+    TOP,
+    Paragraph,
+    region_against_england,
+    region_profile,
+)
 from pipeline.core.periods import parse_slug
+from pipeline.core.significance import DEFAULT_LEVEL, NOT_SIGNIFICANT, SIGNIFICANT
 from pipeline.core.vocabulary import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS, owner
+from pipeline.core.wording import (
+    MOVE_THRESHOLD,
+    article,
+    better_phrase,
+    big,
+    by_test,
+    cell,
+    change,
+    england_of,
+    is_better,
+    published,
+    published_when,
+    snapshot,
+    untested_why,
+)
 
-MOVE_THRESHOLD = 0.05
-#: movers resting on fewer children than this at either end are left out (a handful of children
-#: can swing a small LA's percentage)
-MIN_COUNT = 10
+# the words other modules read from here, as before the comparison wording moved out
+__all__ = [
+    "MOVE_THRESHOLD",
+    "PERSISTENT_PERIODS",
+    "TOP",
+    "Paragraph",
+    "better_phrase",
+    "data_gaps",
+    "england_of",
+    "is_better",
+    "movers",
+    "national_spread",
+    "persistent_worst_band",
+    "published",
+    "published_when",
+    "region_against_england",
+    "region_profile",
+    "regional_narrative",
+    "snapshot",
+    "summary",
+]
+
 PERSISTENT_PERIODS = 3
-TOP = 3
-
-
-@dataclass
-class Paragraph:
-    """One part of the narrative: a heading, an opening sentence and the points under it."""
-
-    key: str
-    heading: str
-    lead: str
-    points: list[str] = field(default_factory=list)
-    count: int = 0  # how many things the part found (figures moved, LAs in band D, ...)
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-# --------------------------------------------------------------------------- wording
-
-
-def better_phrase(ind: Indicator) -> str:
-    return {"high": "a higher value is better", "low": "a lower value is better"}.get(
-        ind.polarity, "no judgement is made on this measure"
-    )
-
-
-def is_better(ind: Indicator, difference: float) -> bool | None:
-    """Whether a positive-or-negative `difference` (new minus old, or us minus them) is better;
-    None for neutral indicators or no difference."""
-    if not ind.judged or difference == 0 or math.isnan(difference):
-        return None
-    return (difference > 0) == (ind.polarity == "high")
-
-
-def _verdict(ind: Indicator, difference: float) -> str:
-    """'better' or 'worse' for a difference (new minus old, or us minus them); '' when no
-    judgement is made."""
-    good = is_better(ind, difference)
-    return "" if good is None else "better" if good else "worse"
-
-
-def _moved(difference: float) -> str:
-    return "rose" if difference > 0 else "fell"
-
-
-def _change(ind: Indicator, old: float, new: float) -> str:
-    """'fell from 24.1% to 19.0%'."""
-    return f"{_moved(new - old)} from {ind.format(old)} to {ind.with_unit(new)}"
-
-
-def snapshot(ind: Indicator) -> bool:
-    """Whether the LAs' quarterly figure is at the quarter end (its description says so), not
-    over the 12 months to it (the catalogue's rule for every other indicator)."""
-    return "quarter end" in ind.description and "12 months to the" not in ind.description
-
-
-def published_when(ind: Indicator, date: str) -> str:
-    """When DfE's published figure of `ind` is of: 'at 31 March 2025' for a snapshot, else
-    'year to 31 March 2025'."""
-    return f"{'at' if snapshot(ind) else 'year to'} {date}"
-
-
-def published(ind: Indicator, as_at: Mapping[str, str]) -> str:
-    """'DfE published, year to 31 March 2025': what a comparator of `ind` is and when (`as_at`:
-    indicator id -> the date of its published comparators); '' for one without."""
-    return f"DfE published, {published_when(ind, as_at[ind.id])}" if ind.id in as_at else ""
-
-
-def england_of(ind: Indicator, as_at: Mapping[str, str], name: str = "England") -> str:
-    """England as a sentence about `ind` names it: 'England (DfE published, year to 31 March
-    2025)' for a published comparator, else `name`."""
-    return f"England ({published(ind, as_at)})" if ind.id in as_at else name
+#: no rule here uses it any more (the chi-squared test decides); the evidence pack still reads it
+MIN_COUNT = 10
+#: how a change that cannot be tested counts, said wherever it does
+UNTESTED = "by 5% or more of the previous figure, among figures that cannot be tested"
 
 
 # --------------------------------------------------------------------------- the parts
@@ -119,33 +97,20 @@ def movers(
     names: Mapping[str, str],
     spread: Mapping[str, float],
     top: int = TOP,
+    level: float = DEFAULT_LEVEL,
 ) -> tuple[Paragraph, Paragraph]:
-    """The biggest improvements and deteriorations since the previous period.
+    """The biggest significant improvements and deteriorations since the previous period.
 
-    `las` has la_code, period, indicator_id, value, previous_value (from the benchmark core);
-    `spread` maps indicator_id to its national interquartile range this period.
+    `las` has la_code, period, indicator_id, value, previous_value and change_previous_sig
+    (from the benchmark core; tested at `level`, which the words state); `spread` maps
+    indicator_id to its national interquartile range this period.
     """
     now = las[(las["period"] == period) & las["value"].notna() & las["previous_value"].notna()]
-    prev_slug = parse_slug(period).previous().slug
-    prev_label = parse_slug(prev_slug).label
-    scored, small = _scored_moves(now, catalogue, names, spread, _counts_in(las, prev_slug))
+    prev_label = parse_slug(period).previous().label
+    scored, chance = _scored_moves(now, catalogue, names, spread)
     return (
-        _movers_paragraph(True, scored, small[True], top, prev_label),
-        _movers_paragraph(False, scored, small[False], top, prev_label),
-    )
-
-
-def _counts_in(las: pd.DataFrame, period: str) -> dict[tuple[str, str], float]:
-    """Each (la_code, indicator_id)'s numerator in `period` (none without a numerator column)."""
-    if "numerator" not in las.columns:
-        return {}
-    before = las[las["period"] == period]
-    return dict(
-        zip(
-            zip(before["la_code"], before["indicator_id"], strict=True),
-            before["numerator"],
-            strict=True,
-        )
+        _movers_paragraph(True, scored, chance[True], top, prev_label, level),
+        _movers_paragraph(False, scored, chance[False], top, prev_label, level),
     )
 
 
@@ -154,74 +119,79 @@ def _scored_moves(
     catalogue: Catalogue,
     names: Mapping[str, str],
     spread: Mapping[str, float],
-    earlier_count: Mapping[tuple[str, str], float],
 ) -> tuple[list[tuple], dict[bool, int]]:
-    """The judged moves of at least MOVE_THRESHOLD, largest first relative to the national
-    spread, as (better, -size, LA name, label, indicator, row); and how many better and worse
-    moves were left out for resting on fewer than MIN_COUNT children at either end."""
+    """The judged moves that count (significant; or, without a test, of at least
+    MOVE_THRESHOLD), largest first relative to the national spread, as (better, -size, LA name,
+    label, indicator, row, tested); and how many better and worse moves of MOVE_THRESHOLD or
+    more were not significant."""
     scored = []
-    small = {True: 0, False: 0}
-    for r in now.itertuples():
+    chance = {True: 0, False: 0}
+    sig = now["change_previous_sig"] if "change_previous_sig" in now else [""] * len(now)
+    for r, tested in zip(now.itertuples(), map(cell, sig), strict=True):
         if r.indicator_id not in catalogue:
             continue
         ind = catalogue[r.indicator_id]
         diff = r.value - r.previous_value
         better = is_better(ind, diff)
-        base = abs(r.previous_value)
-        if better is None or (base and abs(diff) / base < MOVE_THRESHOLD):
-            continue
-        counts = (
-            getattr(r, "numerator", math.nan),
-            earlier_count.get((r.la_code, ind.id), math.nan),
-        )
-        if ind.unit != "ratio" and any(c < MIN_COUNT for c in counts if not math.isnan(c)):
-            small[better] += 1
+        large = big(r.previous_value, r.value)
+        if better is None or tested == NOT_SIGNIFICANT or not (tested or large):
+            if better is not None and tested == NOT_SIGNIFICANT and large:
+                chance[better] += 1
             continue
         iqr = spread.get(ind.id, math.nan)
+        base = abs(r.previous_value)
         size = abs(diff) / iqr if iqr and not math.isnan(iqr) else abs(diff) / (base or 1.0)
-        scored.append((better, -size, names.get(r.la_code, r.la_code), ind.label, ind, r))
+        row = (better, -size, names.get(r.la_code, r.la_code), ind.label, ind, r)
+        scored.append((*row, tested == SIGNIFICANT))
     scored.sort(key=lambda t: (t[1], t[2], t[3]))
-    return scored, small
+    return scored, chance
+
+
+def _movers_lead(better: bool, sig: int, untested: int, top: int, prev: str, level) -> str:
+    """'3 LA figures improved significantly (chi-squared test, 95%) since Q1; the 3 largest,
+    relative to how much LAs differ nationally:' (and those counted without a test)."""
+    verb = "improved" if better else "deteriorated"
+    test = f"significantly ({by_test(level)})"
+    n = sig + untested
+    if not n:
+        return f"No LA figure {verb} {test}, or {UNTESTED}, since {prev}."
+    if not untested:
+        lead = f"{n} LA figure{'s' if n != 1 else ''} {verb} {test} since {prev}"
+    elif not sig:
+        lead = f"{n} LA figure{'s' if n != 1 else ''} {verb} {UNTESTED} since {prev}"
+    else:
+        lead = f"{n} LA figures {verb} since {prev}: {sig} {test}, and {untested} {UNTESTED}"
+    largest = f"; the {min(top, n)} largest, relative to how much LAs differ nationally:"
+    return lead + (largest if n > 1 else ":")
 
 
 def _movers_paragraph(
-    better: bool, scored: list[tuple], small: int, top: int, prev_label: str
+    better: bool, scored: list[tuple], chance: int, top: int, prev_label: str, level: float
 ) -> Paragraph:
-    """The biggest improvements (`better`) or deteriorations: the `top` of `scored`, and a note
-    of the `small` ones left out."""
+    """The biggest improvements (`better`) or deteriorations: the `top` of `scored`, and how
+    many of 5% or more were `chance` (not significant)."""
     word = "improvement" if better else "deterioration"
-    picked = [t for t in scored if t[0] is better][:top]
-    points = [
-        f"{name}: {ind.label} {_change(ind, r.previous_value, r.value)}, "
-        f"{'an' if word[0] in 'aeiou' else 'a'} {word} ({better_phrase(ind)})."
-        for _, _, name, _, ind, r in picked
-    ]
-    n = sum(1 for t in scored if t[0] is better)
+    mine = [t for t in scored if t[0] is better]
+    points = []
+    for _, _, name, _, ind, r, tested in mine[:top]:
+        how = (
+            f"a significant {word} ({better_phrase(ind)})"
+            if tested
+            else f"{article(word)} of 5% or more, not tested ({untested_why(ind)}; "
+            f"{better_phrase(ind)})"
+        )
+        points.append(f"{name}: {ind.label} {change(ind, r.previous_value, r.value)}, {how}.")
+    untested = sum(1 for t in mine if not t[6])
+    lead = _movers_lead(better, len(mine) - untested, untested, top, prev_label, level)
+    if chance:
+        points.append(
+            f"Not counted: {chance} further change{'s' if chance != 1 else ''} of 5% or more "
+            f"of the previous figure that {'were' if chance != 1 else 'was'} not significant "
+            f"({by_test(level)}): {'they' if chance != 1 else 'it'} could be chance."
+        )
     heading = "Biggest improvements" if better else "Biggest deteriorations"
-    if n:
-        lead = (
-            f"{n} LA figure{'s' if n != 1 else ''} {'improved' if better else 'deteriorated'} "
-            f"by at least 5% of the previous figure since {prev_label}"
-            + (
-                f"; the {min(top, n)} largest, relative to how much LAs differ nationally:"
-                if n > 1
-                else ":"
-            )
-        )
-    else:
-        lead = (
-            f"No LA figure {'improved' if better else 'deteriorated'} by at least 5% of the "
-            f"previous figure since {prev_label}."
-        )
     key = "improvements" if better else "deteriorations"
-    para = Paragraph(key, heading, lead, points, n)
-    if small:
-        para.points.append(
-            f"Left out: {small} further change{'s' if small != 1 else ''} resting on fewer than "
-            f"{MIN_COUNT} children at either end, where a handful of children can swing the "
-            "figure."
-        )
-    return para
+    return Paragraph(key, heading, lead, points, len(mine), chance, untested)
 
 
 def persistent_worst_band(
@@ -274,122 +244,6 @@ def persistent_worst_band(
     )
     heading = f"In band D for {periods} {p.noun}s or more"
     return Paragraph("persistent", heading, lead, points, n)
-
-
-def region_against_england(
-    areas: pd.DataFrame,
-    catalogue: Catalogue,
-    period: str,
-    region_code: str,
-    region_name: str,
-    england_name: str = "England",
-    top: int = TOP,
-    as_at: Mapping[str, str] | None = None,
-) -> Paragraph:
-    """Where the region's figure differs most from England's (judged indicators only).
-
-    `areas` has area_code ('england' for England), period, indicator_id, value; `as_at`:
-    indicator id -> the date of England's published figure (published comparators), said
-    beside each.
-    """
-    as_at = as_at or {}
-    a = areas[(areas["period"] == period) & areas["value"].notna()]
-    region = a[a["area_code"] == region_code].set_index("indicator_id")["value"]
-    england = a[a["area_code"] == "england"].set_index("indicator_id")["value"]
-    label = parse_slug(period).label
-    rows = []
-    for ind in catalogue:
-        if not ind.judged or ind.id not in region.index or ind.id not in england.index:
-            continue
-        r, e = float(region[ind.id]), float(england[ind.id])
-        rel = (r - e) / abs(e) if e else math.inf if r != e else 0.0
-        rows.append((ind, r, e, rel, is_better(ind, r - e)))
-    better = sum(1 for t in rows if t[4] is True)
-    worse = sum(1 for t in rows if t[4] is False)
-    level = len(rows) - better - worse
-    against = (
-        "England's published figures (DfE, each indicator's latest year; dates in the rug)"
-        if as_at
-        else england_name
-    )
-    lead = (
-        f"As at {label}, {region_name} was better than {against} on {better} and worse on "
-        f"{worse} of the {len(rows)} indicators where higher or lower is better"
-        + (f", and level on {level}" if level else "")
-        + "."
-    )
-    biggest = sorted((t for t in rows if t[4] is not None), key=lambda t: (-abs(t[3]), t[0].label))[
-        :top
-    ]
-    points = []
-    for ind, r, e, rel, good in biggest:
-        gap = ind.difference(r - e)
-        rel_text = "" if math.isinf(rel) else f" ({abs(rel) * 100:.0f}%)"
-        points.append(
-            f"{ind.label}: {ind.with_unit(r)} in the region against {ind.with_unit(e)} in "
-            f"{england_of(ind, as_at, england_name)}, {gap}{rel_text} "
-            f"{'higher' if r > e else 'lower'}: "
-            f"{'better' if good else 'worse'} ({better_phrase(ind)})."
-        )
-    if points:
-        lead += " The largest differences:"
-    return Paragraph("england", f"{region_name} against {england_name}", lead, points)
-
-
-def region_profile(
-    areas: pd.DataFrame,
-    catalogue: Catalogue,
-    period: str,
-    region_code: str,
-    region_name: str,
-    england_name: str,
-    trend_steps: int,
-) -> Paragraph:
-    """Every indicator of the region against England, and against its own figure `trend_steps`
-    periods earlier: described for every indicator, judged only where the polarity says.
-
-    `areas` has area_code, period, indicator_id, value and trend_from (the figure `trend_steps`
-    periods earlier, from ``pipeline.core.trends``).
-    """
-    p = parse_slug(period)
-    then = p.shifted(-trend_steps)
-    now = areas[(areas["period"] == period) & areas["value"].notna()]
-    region = now[now["area_code"] == region_code].set_index("indicator_id")
-    england = now[now["area_code"] == "england"].set_index("indicator_id")["value"]
-    points = []
-    for ind in catalogue:
-        if ind.id not in region.index:
-            points.append(f"{ind.label}: no figure for {region_name} in {p.label}.")
-            continue
-        r = float(region.at[ind.id, "value"])
-        text = f"{ind.label}: {ind.with_unit(r)}"
-        if ind.id in england.index:
-            e = float(england[ind.id])
-            if r == e:
-                text += f", the same as {england_name}"
-            else:
-                judged = _verdict(ind, r - e)
-                text += (
-                    f", {ind.difference(r - e)} {'higher' if r > e else 'lower'} than "
-                    f"{england_name} ({ind.with_unit(e)})" + (f", {judged}" if judged else "")
-                )
-        earlier = region.at[ind.id, "trend_from"] if "trend_from" in region else math.nan
-        if pd.notna(earlier):
-            earlier = float(earlier)
-            if earlier == r:
-                text += f"; unchanged since {then.label}"
-            else:
-                judged = _verdict(ind, r - earlier)
-                text += f"; {_moved(r - earlier)} from {ind.format(earlier)} in {then.label}" + (
-                    f" ({judged})" if judged else ""
-                )
-        points.append(text + ".")
-    lead = (
-        f"Each indicator for {region_name} as at {p.label}, against {england_name} and against "
-        f"{then.label}. Better or worse is said only where a higher or lower value is better; "
-        "the others are described, not judged:"
-    )
-    return Paragraph("profile", f"{region_name}, indicator by indicator", lead, points)
 
 
 def data_gaps(
@@ -458,31 +312,53 @@ def regional_narrative(
     first_period: str | None = None,
     returns: bool = True,
     as_at: Mapping[str, str] | None = None,
+    level: float = DEFAULT_LEVEL,
 ) -> list[Paragraph]:
     """Every part of the regional narrative, in reading order (`returns`: see data_gaps;
-    `as_at`: see region_against_england)."""
-    improved, worsened = movers(las, catalogue, period, names, spread)
+    `as_at`: see region_against_england; `level`: the confidence level of the comparisons and
+    tests in the benchmark frames, which the words state)."""
+    improved, worsened = movers(las, catalogue, period, names, spread, level=level)
     parts = [
         improved,
         worsened,
         persistent_worst_band(las, catalogue, period, names, first_period=first_period),
         region_against_england(
-            areas, catalogue, period, region_code, region_name, england_name, as_at=as_at
+            areas,
+            catalogue,
+            period,
+            region_code,
+            region_name,
+            england_name,
+            as_at=as_at,
+            level=level,
         ),
         data_gaps(las, catalogue, period, names, return_status, returns),
     ]
-    return [summary(parts, period), *parts]
+    return [summary(parts, period, level), *parts]
 
 
-def summary(parts: list[Paragraph], period: str) -> Paragraph:
+def summary(parts: list[Paragraph], period: str, level: float = DEFAULT_LEVEL) -> Paragraph:
     """The headline: a sentence from each part, in the order a reader wants them."""
     by = {p.key: p for p in parts}
     prev = parse_slug(period).previous().label
-    up, down = by["improvements"].count, by["deteriorations"].count
+    up, down = by["improvements"], by["deteriorations"]
+    moves = (
+        f"Since {prev}, {up.count} LA figure{'s' if up.count != 1 else ''} improved and "
+        f"{down.count} deteriorated significantly ({by_test(level)})"
+    )
+    if untested := up.untested + down.untested:
+        moves += (
+            f", counting {untested} figure{'s' if untested != 1 else ''} that cannot be tested "
+            "and moved by 5% or more of the previous figure"
+        )
+    if chance := up.chance + down.chance:
+        moves += (
+            f"; {chance} further change{'s' if chance != 1 else ''} of 5% or more "
+            f"{'were' if chance != 1 else 'was'} not significant (could be chance)"
+        )
     points = [
-        by["england"].lead.removesuffix(" The largest differences:"),
-        f"Since {prev}, {up} LA figure{'s' if up != 1 else ''} improved and {down} "
-        "deteriorated by at least 5% of the previous figure.",
+        by["england"].lead.removesuffix(LARGEST),
+        moves + ".",
         by["persistent"].lead.removesuffix(":").removesuffix(".") + ".",
         by["gaps"].lead.removesuffix(" The gaps:"),
     ]
