@@ -1,8 +1,12 @@
-"""The self-assessment pack's evidence rules on hand-made figures, through the real benchmark core.
+"""The self-assessment pack's evidence rules on hand-made figures, through the real benchmark core
+and its tests (``significance.judge``).
 
 Five LAs in one region, each the others' statistical neighbours, over four quarters. LA "A"'s
 re-referral rate climbs 18 -> 20 -> 22 -> 24% while its neighbours stay at 21%: with lower
 better that is a worsening run into band D; with higher better it is an improving band A.
+Each figure is out of 10,000 children (``BIG``) unless a test says otherwise, so that these
+differences are significant and the rules read as the pack prints them; on 100 or 30 children
+the same percentages are similar to their comparators (the differences could be chance).
 """
 
 from __future__ import annotations
@@ -12,15 +16,19 @@ import math
 import pandas as pd
 import pytest
 
-from pipeline.core.assessment import SMALL_NOTE, assess, worsening_run
+from pipeline.core.assessment import assess, worsening_run
 from pipeline.core.benchmark import benchmark
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.scorecard import scorecard, value_series
+from pipeline.core.significance import judge
 from pipeline.core.vocabulary import OK
 from tests.catalogues import catalogue as hand_made
 
 PERIODS = ["2025-26-Q3", "2025-26-Q4", "2026-27-Q1", "2026-27-Q2"]
 NOW = PERIODS[-1]
+#: children behind every figure unless a test says otherwise: enough for these differences to
+#: be significant
+BIG = 10_000
 LAS = ["A", "B", "C", "D", "E"]
 #: re-referral percentages by period, LA "A" first
 RISING = {
@@ -31,9 +39,9 @@ RISING = {
 }
 
 
-def figures(values: dict[str, dict[str, list]], denominator: float = 100) -> pd.DataFrame:
-    """indicator -> period -> one value per LA (None: suppressed 'c'). Numerator = value, out of
-    100, so each value is exact and the region is the mean of the five."""
+def figures(values: dict[str, dict[str, list]], denominator: float = BIG) -> pd.DataFrame:
+    """indicator -> period -> one value per LA (None: suppressed 'c'). Numerator = value% of
+    `denominator`, so each value is exact and the region is the mean of the five."""
     rows = []
     for ind, by_period in values.items():
         for period, vals in by_period.items():
@@ -47,12 +55,13 @@ def figures(values: dict[str, dict[str, list]], denominator: float = 100) -> pd.
     return pd.DataFrame(rows, columns=[*columns, "status"])
 
 
-def assessed(cat: Catalogue, values: dict, denominator: float = 100, la: str = "A"):
+def assessed(cat: Catalogue, values: dict, denominator: float = BIG, la: str = "A"):
     las = pd.DataFrame({"la_code": LAS, "region_code": "R1"})
     sn = pd.DataFrame(
         [(a, b) for a in LAS for b in LAS if a != b], columns=["la_code", "neighbour_la_code"]
     )
     bench = benchmark(figures(values, denominator), las, cat, sn)
+    bench["las"], bench["areas"] = judge(bench["las"], bench["areas"], cat)
     rows = bench["las"][bench["las"]["la_code"] == la]
     return assess(rows, bench["areas"], cat, NOW, "R1", PERIODS[0]), rows, bench
 
@@ -61,9 +70,10 @@ def test_a_worsening_run_into_band_d_is_an_area_for_development_with_its_questio
     a, _, _ = assessed(hand_made("rereferrals_pct"), {"rereferrals_pct": RISING})
     assert [s.reasons for s in a.development] == [["band_d", "worsening"]]
     assert a.development[0].text == (
-        "Re-referrals (%): 24.0%, in band D, among the worst 25% of all LAs, for 2 quarters "
-        "running; 3.0 percentage points worse than the SN mean of 21.0%; worse in each of the "
-        "last 3 quarters, from 18.0% in 2025-26 Q3 (region 21.6%, England 21.6%)."
+        "Re-referrals (%): 24.0% (95% CI 23.2% to 24.8%), in band D, among the worst 25% of all "
+        "LAs, for 2 quarters running; 3.0 percentage points worse than the SN mean of 21.0%; "
+        "worse in each of the last 3 quarters, from 18.0% in 2025-26 Q3 (region 21.6%, "
+        "England 21.6%)."
     )
     # the question quotes the run, its start and end, and the neighbours over the same quarters
     assert [q.text for q in a.questions] == [
@@ -80,14 +90,14 @@ def test_flipping_polarity_turns_the_same_figures_into_a_strength():
     assert a.development == [] and a.questions == []
     assert [s.reasons for s in a.strengths] == [["band_a", "improving_above_sn"]]
     assert a.strengths[0].text == (
-        "Re-referrals (%): 24.0%, in band A, among the best 25% of all LAs; 3.0 percentage points "
-        "better than the SN mean of 21.0%; improving, from 18.0% in 2025-26 Q3 "
-        "(region 21.6%, England 21.6%)."
+        "Re-referrals (%): 24.0% (95% CI 23.2% to 24.8%), in band A, among the best 25% of all "
+        "LAs; 3.0 percentage points better than the SN mean of 21.0%; improving significantly "
+        "(chi-squared test, 95%), from 18.0% in 2025-26 Q3 (region 21.6%, England 21.6%)."
     )
     # and the quarter's change is judged the other way round
     assert [c.text for c in a.changes] == [
         "Re-referrals (%) rose from 22.0% to 24.0% (2.0 percentage points) since 2026-27 Q1: "
-        "an improvement (a higher value is better)."
+        "a significant improvement (chi-squared test, 95%; a higher value is better)."
     ]
 
 
@@ -95,7 +105,7 @@ def test_the_quarter_change_is_a_deterioration_when_lower_is_better():
     a, _, _ = assessed(hand_made("rereferrals_pct"), {"rereferrals_pct": RISING})
     assert [c.text for c in a.changes] == [
         "Re-referrals (%) rose from 22.0% to 24.0% (2.0 percentage points) since 2026-27 Q1: "
-        "a deterioration (a lower value is better)."
+        "a significant deterioration (chi-squared test, 95%; a lower value is better)."
     ]
 
 
@@ -170,15 +180,34 @@ def test_neutral_indicators_are_described_never_judged():
     assert a.strengths == [] and a.development == [] and a.questions == []
     assert [c.text for c in a.changes] == [
         "Children looked after per 10,000 rose from 66 to 72 per 10,000 children (6 per 10,000 "
-        "children) since 2026-27 Q1 (no judgement is made on this measure)."
+        "children) since 2026-27 Q1: a significant rise (chi-squared test, 95%; no judgement is "
+        "made on this measure)."
     ]
 
 
-def test_a_figure_on_a_handful_of_children_says_so():
-    # the same percentages out of 30 children: 24% of 30 is 7.2 children
-    a, _, _ = assessed(hand_made("rereferrals_pct"), {"rereferrals_pct": RISING}, denominator=30)
-    assert a.development[0].text.endswith(SMALL_NOTE)
-    assert a.changes[0].text.endswith(SMALL_NOTE)
+def test_a_figure_on_a_handful_of_children_is_similar_to_everything_and_says_so():
+    """The same percentages out of 50 children (24% of 50 is 12): the Wilson interval at 95%
+    runs from 14.3% to 37.4% (by hand, z = 1.96: centre (0.24 + z^2/100) / (1 + z^2/50) =
+    0.2586; half-width z sqrt(0.24 x 0.76/50 + z^2/10,000) / (1 + z^2/50) = 0.1156), so A is
+    similar to the SN mean, the region and England, and the rise since last quarter is not
+    significant. This replaces the old note on a count under 10: the test decides."""
+    a, rows, _ = assessed(hand_made("rereferrals_pct"), {"rereferrals_pct": RISING}, 50)
+    now = rows[rows["period"] == NOW].iloc[0]
+    assert (now["vs_sn"], now["vs_region"], now["vs_england"]) == ("similar",) * 3
+    (statement,) = a.development  # still in band D, and worse three quarters running
+    assert statement.text.startswith("Re-referrals (%): 24.0% (95% CI 14.3% to 37.4%), in band D")
+    assert "similar to the SN mean of 21.0% (3.0 percentage points higher; the difference " in (
+        statement.text
+    )
+    assert statement.text.endswith(
+        " Its 95% interval includes the SN mean, the region's figure and England's figure: the "
+        "differences could be chance."
+    )
+    assert a.changes[0].text == (
+        "Re-referrals (%) rose from 22.0% to 24.0% (2.0 percentage points) since 2026-27 Q1: "
+        "a rise that is not significant (chi-squared test, 95%): it could be chance."
+    )
+    assert "deterioration" not in a.changes[0].text
 
 
 def test_a_lost_figure_and_a_band_change_are_changes():
@@ -204,7 +233,7 @@ def test_a_lost_figure_and_a_band_change_are_changes():
     )
     assert a.changes[1].text == (
         "Visits in time (%) rose from 80.0% to 81.0% (1.0 percentage points) since 2026-27 Q1: "
-        "an improvement (a higher value is better); band C to B."
+        "a rise that is not significant (chi-squared test, 95%): it could be chance; band C to B."
     )
 
 
@@ -244,9 +273,9 @@ def test_band_a_but_worsening_is_one_area_for_development_not_also_a_strength():
     assert a.strengths == []
     assert [s.reasons for s in a.development] == [["worsening"]]
     assert a.development[0].text == (
-        "Re-referrals (%): 16.0%, in band A, among the best 25% of all LAs; 11.5 percentage "
-        "points better than the SN mean of 27.5%, but worse in each of the last 3 quarters, from "
-        "10.0% in 2025-26 Q3 (region 25.2%, England 25.2%)."
+        "Re-referrals (%): 16.0% (95% CI 15.3% to 16.7%), in band A, among the best 25% of all "
+        "LAs; 11.5 percentage points better than the SN mean of 27.5%, but worse in each of the "
+        "last 3 quarters, from 10.0% in 2025-26 Q3 (region 25.2%, England 25.2%)."
     )
     # the neighbours did not move at all: they "stayed near" their figure
     assert "while the SN mean stayed near 27.5%" in a.questions[0].text

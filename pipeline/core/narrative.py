@@ -81,8 +81,6 @@ __all__ = [
 ]
 
 PERSISTENT_PERIODS = 3
-#: no rule here uses it any more (the chi-squared test decides); the evidence pack still reads it
-MIN_COUNT = 10
 #: how a change that cannot be tested counts, said wherever it does
 UNTESTED = "by 5% or more of the previous figure, among figures that cannot be tested"
 
