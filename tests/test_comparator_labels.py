@@ -23,6 +23,7 @@ from pipeline.core.assessment import assess
 from pipeline.core.benchmark import benchmark
 from pipeline.core.narrative import published_when, region_against_england
 from pipeline.core.published_comparators import against_published
+from pipeline.core.significance import judge
 from pipeline.core.vocabulary import OK
 from pipeline.orchestration import provenance
 from pipeline.orchestration.products.comparators import PUBLISHED, Chosen
@@ -64,13 +65,21 @@ def test_a_published_england_is_named_with_its_date_in_the_narrative():
     args = (areas, cat, "2026-27-Q2", "R", "Northmoor", "England (DfE published)")
     para = region_against_england(*args, as_at={"rereferrals_pct": "31 March 2026"})
     assert para.lead.startswith(
-        "As at 2026-27 Q2, Northmoor was better than England's published figures (DfE, each "
-        "indicator's latest year; dates in the rug) on 0 and worse on 1 of the 1 indicators"
+        "As at 2026-27 Q2, none of the 1 indicators where higher or lower is better could be "
+        "tested against England's published figures (DfE, each indicator's latest year; dates "
+        "in the rug)"
     )
     assert para.points == [
         "Re-referrals (%): 25.0% in the region against 20.0% in England (DfE published, year "
-        "to 31 March 2026), 5.0 percentage points (25%) higher: worse (a lower value is better)."
+        "to 31 March 2026), 5.0 percentage points (25%) higher: worse by size, not tested (no "
+        "interval for the region's figure; a lower value is better)."
     ]
+    # with the region's counts (250 of 1,000: 22.5% to 27.8%) it is tested against DfE's 20.0
+    counted = areas.assign(numerator=[250.0, None], denominator=[1000.0, None], status="")
+    counted = counted.assign(area_type=["region", "england"], region_code="R")
+    judged = judge(counted.assign(la_code="x", sn_mean=None).iloc[:0], counted, cat)[1]
+    tested = region_against_england(judged, *args[1:], as_at={"rereferrals_pct": "31 March 2026"})
+    assert tested.points[0].endswith("higher: significantly worse (a lower value is better).")
     plain = region_against_england(*args[:5])
     assert "DfE" not in plain.lead + " ".join(plain.points)
 
@@ -104,24 +113,30 @@ def test_evidence_statements_date_the_published_sn_mean_england_and_band():
     )
     region = pd.DataFrame({"la_code": las, "region_code": "R1"})
     bench = benchmark(pd.DataFrame(rows, columns=columns), region, cat, sn)
+    bench["las"], bench["areas"] = judge(bench["las"], bench["areas"], cat)
     mine = bench["las"][bench["las"]["la_code"].eq("A")]
     as_at = {"rereferrals_pct": "31 March 2026"}
     got = assess(mine, bench["areas"], cat, "2026-27-Q2", "R1", as_at=as_at)
     (statement,) = got.development
     assert statement.text == (
-        "Re-referrals (%): 30.0%, in band D, among the worst 25% of all LAs' published "
-        "figures, year to 31 March 2026; 9.5 percentage points worse than the SN mean (DfE "
-        "published, year to 31 March 2026) of 20.5% (region 22.4%; England, DfE published, "
-        "year to 31 March 2026: 22.4%)."
+        "Re-referrals (%): 30.0% (95% CI 21.9% to 39.6%), in band D, among the worst 25% of "
+        "all LAs' published figures, year to 31 March 2026; 9.5 percentage points worse than "
+        "the SN mean (DfE published, year to 31 March 2026) of 20.5% (region 22.4%; England, "
+        "DfE published, year to 31 March 2026: 22.4%)."
     )
     (question,) = got.questions
     band = "band D (among the worst 25% of all LAs' published figures, year to 31 March 2026)"
     assert band in question.text
-    assert "worse than England's (DfE published, year to 31 March 2026) 22.4%" in question.text
+    # 30 of 100 against England's 22.4: the interval includes it, so not "worse"
+    assert (
+        "similar to England's (DfE published, year to 31 March 2026) 22.4% (7.6 percentage "
+        "points higher; the difference could be chance)" in question.text
+    )
     plain = assess(mine, bench["areas"], cat, "2026-27-Q2", "R1")
     assert plain.development[0].text == (
-        "Re-referrals (%): 30.0%, in band D, among the worst 25% of all LAs; 9.5 percentage "
-        "points worse than the SN mean of 20.5% (region 22.4%, England 22.4%)."
+        "Re-referrals (%): 30.0% (95% CI 21.9% to 39.6%), in band D, among the worst 25% of "
+        "all LAs; 9.5 percentage points worse than the SN mean of 20.5% (region 22.4%, "
+        "England 22.4%)."
     )
 
 

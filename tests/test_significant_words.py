@@ -269,9 +269,10 @@ def test_nothing_is_said_to_be_significant_without_a_test():
         "(36%) higher: worse by size, not tested (no interval for the region's figure; a lower "
         "value is better)."
     ]
-    assert para.lead.endswith(
-        "; 1 could not be tested (no interval for the region's figure): by size, better on 0 "
-        "and worse on 1. The largest differences, significant ones first:"
+    assert para.lead == (
+        "As at 2026-27 Q2, none of the 1 indicators where higher or lower is better could be "
+        "tested against England (no interval for the region's figure): by size, Smallshire was "
+        "better on 0 and worse on 1. The largest differences, significant ones first:"
     )
     assert "significantly" not in " ".join(para.points)
 

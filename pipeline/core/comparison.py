@@ -97,21 +97,29 @@ def _england_lead(rows: list, label: str, region_name: str, against: str, level:
     def n(word: str, tested: bool) -> int:
         return sum(1 for t in rows if t[4] == word and t[5] is tested)
 
+    untested = [t[0] for t in rows if not t[5]]
+    tested = len(rows) - len(untested)
+    by_size = f"better on {n(BETTER, False)} and worse on {n(WORSE, False)}" + (
+        f", and level on {same}" if (same := n("level", False)) else ""
+    )
+    if not tested:
+        return (
+            f"As at {label}, none of the {len(rows)} indicators where higher or lower is better "
+            f"could be tested against {against} ({_why(untested)}): by size, {region_name} was "
+            f"{by_size}."
+        )
     lead = (
         f"As at {label}, {region_name} was significantly better than {against} on "
-        f"{n(BETTER, True)} and significantly worse on {n(WORSE, True)} of the {len(rows)} "
-        "indicators where higher or lower is better (at "
+        f"{n(BETTER, True)} and significantly worse on {n(WORSE, True)} of the {tested} "
+        "indicators where higher or lower is better"
+        + (" that could be tested" if untested else "")
+        + " (at "
         f"{level_name(level)}%: the region's confidence interval excludes England's figure)"
     )
     if similar := n(SIMILAR, True):
         lead += f", and similar on {similar} ({CHANCE})"
-    untested = [t[0] for t in rows if not t[5]]
     if untested:
-        lead += (
-            f"; {len(untested)} could not be tested ({_why(untested)}): by size, better on "
-            f"{n(BETTER, False)} and worse on {n(WORSE, False)}"
-            + (f", and level on {same}" if (same := n("level", False)) else "")
-        )
+        lead += f"; {len(untested)} could not be tested ({_why(untested)}): by size, {by_size}"
     return lead + "."
 
 
