@@ -173,7 +173,7 @@ def test_movers_count_the_large_change_and_the_untested_caseload_not_the_small_c
     assert up.lead == (
         "2 LA figures improved since 2026-27 Q1: 1 significantly (chi-squared test, 95%), and 1 "
         "by 5% or more of the previous figure, among figures that cannot be tested; the 2 "
-        "largest, relative to how much LAs differ nationally:"
+        "largest, relative to how much LAs differ nationally, significant ones first:"
     )
     assert up.points == [
         "Largeham: Visits in time (%) rose from 25.0% to 45.0%, a significant improvement "

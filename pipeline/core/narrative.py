@@ -119,9 +119,9 @@ def _scored_moves(
     spread: Mapping[str, float],
 ) -> tuple[list[tuple], dict[bool, int]]:
     """The judged moves that count (significant; or, without a test, of at least
-    MOVE_THRESHOLD), largest first relative to the national spread, as (better, -size, LA name,
-    label, indicator, row, tested); and how many better and worse moves of MOVE_THRESHOLD or
-    more were not significant."""
+    MOVE_THRESHOLD), significant first, then largest first relative to the national spread, as
+    (better, -size, LA name, label, indicator, row, tested); and how many better and worse moves
+    of MOVE_THRESHOLD or more were not significant."""
     scored = []
     chance = {True: 0, False: 0}
     sig = now["change_previous_sig"] if "change_previous_sig" in now else [""] * len(now)
@@ -141,7 +141,8 @@ def _scored_moves(
         size = abs(diff) / iqr if iqr and not math.isnan(iqr) else abs(diff) / (base or 1.0)
         row = (better, -size, names.get(r.la_code, r.la_code), ind.label, ind, r)
         scored.append((*row, tested == SIGNIFICANT))
-    scored.sort(key=lambda t: (t[1], t[2], t[3]))
+    # significant changes first: an untested one is listed only after them
+    scored.sort(key=lambda t: (not t[6], t[1], t[2], t[3]))
     return scored, chance
 
 
@@ -159,7 +160,8 @@ def _movers_lead(better: bool, sig: int, untested: int, top: int, prev: str, lev
         lead = f"{n} LA figure{'s' if n != 1 else ''} {verb} {UNTESTED} since {prev}"
     else:
         lead = f"{n} LA figures {verb} since {prev}: {sig} {test}, and {untested} {UNTESTED}"
-    largest = f"; the {min(top, n)} largest, relative to how much LAs differ nationally:"
+    largest = f"; the {min(top, n)} largest, relative to how much LAs differ nationally"
+    largest += ", significant ones first:" if sig and untested else ":"
     return lead + (largest if n > 1 else ":")
 
 
