@@ -73,11 +73,9 @@ def _overlap(a, b) -> float:
     return w * h if w > 0 and h > 0 else 0.0
 
 
-def spec(width: int = FUNNEL_SIZE[0], height: int = FUNNEL_SIZE[1]):
+def _axes():
     import altair as alt
 
-    lines = ["95% control limits", "99.8% control limits", _ENGLAND]
-    styles = [*FUNNEL_LIMITS.values(), (SERIES_COLOURS["England"], SERIES_DASH["England"])]
     x = alt.X(
         "denominator:Q",
         title=_X_TITLE,
@@ -85,7 +83,23 @@ def spec(width: int = FUNNEL_SIZE[0], height: int = FUNNEL_SIZE[1]):
         axis=alt.Axis(tickCount=6, labelOverlap="greedy", labelSeparation=6, format=",~r"),
     )
     y = alt.Y("value:Q", title=_Y_TITLE, scale=alt.Scale(zero=False), axis=_VALUE_AXIS)
-    limits = (
+    return x, y
+
+
+def _lines(x, y):
+    """The control limits (each side a line of its own) and England's line."""
+    import altair as alt
+
+    lines = ["95% control limits", "99.8% control limits", _ENGLAND]
+    styles = [*FUNNEL_LIMITS.values(), (SERIES_COLOURS["England"], SERIES_DASH["England"])]
+    key = alt.Legend(
+        title=None, orient="top", symbolType="stroke", symbolStrokeWidth=2, labelLimit=0, columns=1
+    )
+
+    def scale(values):
+        return alt.Scale(domain=lines, range=values)
+
+    return (
         alt.Chart()
         .transform_filter(alt.FieldOneOfPredicate(field="series", oneOf=lines))
         .mark_line(interpolate="linear")
@@ -93,47 +107,44 @@ def spec(width: int = FUNNEL_SIZE[0], height: int = FUNNEL_SIZE[1]):
             x=x,
             y=y,
             detail="side:N",
-            color=alt.Color(
-                "series:N",
-                scale=alt.Scale(domain=lines, range=[c for c, _ in styles]),
-                legend=alt.Legend(
-                    title=None,
-                    orient="top",
-                    symbolType="stroke",
-                    symbolStrokeWidth=2,
-                    labelLimit=0,
-                    columns=1,
-                ),
-            ),
-            strokeDash=alt.StrokeDash(
-                "series:N",
-                scale=alt.Scale(domain=lines, range=[d for _, d in styles]),
-                legend=None,
-            ),
-            strokeWidth=alt.StrokeWidth(
-                "series:N", scale=alt.Scale(domain=lines, range=[1.5, 1.5, 2]), legend=None
-            ),
+            color=alt.Color("series:N", scale=scale([c for c, _ in styles]), legend=key),
+            strokeDash=alt.StrokeDash("series:N", scale=scale([d for _, d in styles]), legend=None),
+            strokeWidth=alt.StrokeWidth("series:N", scale=scale([1.5, 1.5, 2]), legend=None),
         )
     )
+
+
+def _points(x, y):
+    """The LAs: the others small grey circles, the named larger blue diamonds (one legend)."""
+    import altair as alt
+
     who = ["Other LAs", _NAMED]
-    key = alt.Legend(title=None, orient="top", labelLimit=0, columns=1)  # one, shape and fill
-    points = (
+    key = alt.Legend(title=None, orient="top", labelLimit=0, columns=1)
+
+    def scale(values):
+        return alt.Scale(domain=who, range=values)
+
+    return (
         alt.Chart()
         .transform_filter(alt.FieldOneOfPredicate(field="series", oneOf=who))
         .mark_point(filled=True, opacity=1, stroke="#ffffff", strokeWidth=0.5)
         .encode(
             x=x,
             y=y,
-            fill=alt.Fill(
-                "series:N", scale=alt.Scale(domain=who, range=[LA_COLOUR, NAMED_COLOUR]), legend=key
-            ),
-            shape=alt.Shape(
-                "series:N", scale=alt.Scale(domain=who, range=["circle", "diamond"]), legend=key
-            ),
-            size=alt.Size("series:N", scale=alt.Scale(domain=who, range=[30, 110]), legend=key),
+            fill=alt.Fill("series:N", scale=scale([LA_COLOUR, NAMED_COLOUR]), legend=key),
+            shape=alt.Shape("series:N", scale=scale(["circle", "diamond"]), legend=key),
+            size=alt.Size("series:N", scale=scale([30, 110]), legend=key),
             order=alt.Order("front:Q"),
         )
     )
+
+
+def spec(width: int = FUNNEL_SIZE[0], height: int = FUNNEL_SIZE[1]):
+    """The funnel plot: its lines, its LAs and the named LAs' labels, each label layer placing
+    its labels one way (``label_anchors`` chooses)."""
+    import altair as alt
+
+    x, y = _axes()
     labels = [
         alt.Chart()
         .transform_filter(alt.FieldEqualPredicate(field="anchor", equal=anchor))
@@ -142,7 +153,7 @@ def spec(width: int = FUNNEL_SIZE[0], height: int = FUNNEL_SIZE[1]):
         for anchor, (align, dx, dy) in _ANCHORS.items()
     ]
     return (
-        alt.layer(limits, points, *labels, data=alt.NamedData(DATA))
+        alt.layer(_lines(x, y), _points(x, y), *labels, data=alt.NamedData(DATA))
         .properties(width=width, height=height)
         .resolve_scale(color="independent")
         .configure(font=FONT)
