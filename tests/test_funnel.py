@@ -5,6 +5,7 @@ published England."""
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 
 import numpy as np
@@ -13,8 +14,12 @@ import pytest
 
 from pipeline.core.significance import funnel_limits
 from pipeline.edges import charts
-from pipeline.report import funnel
+from pipeline.orchestration.settings import Settings
+from pipeline.report import REPORTS, funnel
 from tests.catalogues import catalogue
+from tests.conftest import ROOT, TINY_PERIODS
+from tests.internals import prepare_plan, regional_job
+from tests.test_comparator_labels import _make_published as make_published
 
 CAT = catalogue("rereferrals_pct", "cla_rate", "caseload")
 PCT, RATE, RATIO = CAT["rereferrals_pct"], CAT["cla_rate"], CAT["caseload"]
@@ -152,3 +157,134 @@ def test_labels_are_placed_clear_of_each_other():
 def test_the_chart_data_is_numbers_only_where_published():
     f = funnel.prepare(_figures(HAND), PCT, 20.0)
     assert np.isfinite(f.chart_data()["value"]).all()
+
+
+# --------------------------------------------------------------------------- the regional report
+
+LATEST, REGION = "2026-27-Q2", "ZR1"
+
+
+def _text(markup) -> str:
+    """A section as a reader reads it: no tags, entities decoded, spaces collapsed."""
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", str(markup))))
+
+
+def regional_report(plan, period=LATEST, region=REGION, name="Northmoor Demonstration Region"):
+    """A regional report's facade, its slice written as a run writes it."""
+    planned = regional_job(plan, period, region, name, {})
+    planned.write_slice()
+    return REPORTS["regional-benchmark"].implementation().load(planned.job.slice_dir)
+
+
+def national_report(demo_data, out):
+    """The demo's ZR1 report of the latest quarter (and its plan): every LA in England from
+    the returns."""
+    plan = prepare_plan(Settings(data=demo_data, out=out, contracts=ROOT / "data_contracts"))
+    return plan, regional_report(plan)
+
+
+def published_report(tiny, out):
+    """The tiny dataset's report (and its plan) against a made-up published England (see
+    test_comparator_labels): rereferrals_pct, cla_rate and sw_vacancy_pct have one."""
+    plan = prepare_plan(Settings(data=tiny.data, out=out, contracts=tiny.contracts))
+    make_published(plan)
+    return plan, regional_report(plan, TINY_PERIODS[-1], "ZR1", "North Vale")
+
+
+@pytest.fixture(scope="module")
+def national(demo_data, tmp_path_factory):
+    return national_report(demo_data, tmp_path_factory.mktemp("national"))
+
+
+@pytest.fixture(scope="module")
+def published(tiny, tmp_path_factory):
+    return published_report(tiny, tmp_path_factory.mktemp("published"))
+
+
+def _figures_of(section: str) -> dict[str, str]:
+    return dict(re.findall(r'<figure id="(funnel-[^"]+)">(.*?)</figure>', section, re.S))
+
+
+def test_a_funnel_plot_per_indicator_with_a_count_model_each_described_and_tabled(national):
+    _plan, report = national
+    themes = str(report.themes())
+    figures = _figures_of(themes)
+    counted = [i for i in report.catalogue if i.count_model != "none"]
+    assert list(figures) == [f"funnel-{i.id}" for i in counted]
+    for ind in counted:
+        body = figures[f"funnel-{ind.id}"]
+        title = f"{ind.short_label}: funnel plot, {report.period_label}"
+        assert f"<figcaption>{html_lib.escape(title)}</figcaption>" in body
+        svg = re.search(r"<svg\b[^>]*>", body).group(0)
+        assert 'role="img"' in svg and "<title>" in body and "<desc>" in body
+        assert f"Show the figures: {html_lib.escape(title)}" in body and "<table" in body
+        desc = _text(re.search(r"</svg><p>(.*?)</p>", body, re.S).group(1))
+        assert desc.startswith(f"Funnel plot of {ind.label}, {report.period_label}: each of")
+        assert "95% (dashed grey) and 99.8% (solid black) control limits" in desc
+        assert "Northmoor Demonstration Region's LAs:" in desc
+    assert 'id="funnels-front-door"' in themes and 'href="#funnel-rereferrals_pct"' in themes
+
+
+def test_the_description_counts_what_the_table_shows(national):
+    _plan, report = national
+    body = _figures_of(str(report.themes()))["funnel-rereferrals_pct"]
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</th>(.*?)</tr>", body, re.S)
+    cells = {html_lib.unescape(la): re.findall(r"<td[^>]*>(.*?)</td>", r) for la, r in rows}
+    where = {la: c[-1] for la, c in cells.items()}
+    outside = [la for la, w in where.items() if w != funnel.WITHIN]
+    desc = _text(re.search(r"</svg><p>(.*?)</p>", body, re.S).group(1))
+    assert f"{len(outside)} of the {len(where)} LAs lie outside the 95% limits" in desc
+    mine = [la for la, c in cells.items() if c[0] == "yes"]
+    assert sorted(mine) == sorted(
+        report.la_names[c] for c in report.la_names if report.la_names[c] in cells
+    )
+    for la in mine:
+        if where[la] != funnel.WITHIN:
+            assert f"{la} {html_lib.unescape(where[la])}" in desc
+    assert len(where) > len(mine), "every LA in England is plotted, the region's named"
+
+
+def test_no_withheld_figure_reaches_a_funnel_plot(national):
+    """ZL201 returns its own small numbers as c: none of its withheld figures is plotted,
+    tabled or even in the slice."""
+    plan, report = national
+    assert set(report.funnel["status"]) == {""} and report.funnel["value"].notna().all()
+    las = plan.bench["las"]
+    withheld = las[las["period"].eq(LATEST) & las["status"].ne("")]
+    assert len(withheld), "the demo withholds some figures"
+    figures = _figures_of(str(report.themes()))
+    names = plan.inputs.reference.la_names
+    for r in withheld.itertuples():
+        body = figures.get(f"funnel-{r.indicator_id}", "")
+        assert f'<th scope="row">{html_lib.escape(names[r.la_code])}</th>' not in body, (
+            f"{r.la_code}'s withheld {r.indicator_id} is in its funnel plot's table"
+        )
+    slice_keys = set(zip(report.funnel["la_code"], report.funnel["indicator_id"], strict=True))
+    assert not slice_keys & set(zip(withheld["la_code"], withheld["indicator_id"], strict=True))
+
+
+def test_the_funnel_plots_are_the_same_bytes_twice(national):
+    plan, report = national
+    again = regional_report(plan)
+    assert str(again.themes()) == str(report.themes())
+
+
+def test_published_mode_plots_the_regions_las_against_published_england(published):
+    _plan, report = published
+    figures = _figures_of(str(report.themes()))
+    assert set(figures) == {"funnel-rereferrals_pct", "funnel-cla_rate"}, (
+        "only indicators with a count model and a published England"
+    )
+    body = figures["funnel-rereferrals_pct"]
+    desc = _text(re.search(r"</svg><p>(.*?)</p>", body, re.S).group(1))
+    assert "against England (DfE published, year to 31 March 2026) at 5.0%" in desc
+    assert (
+        "only North Vale's LAs have figures for 2026-27 Q2 (no other LA's quarter is held), "
+        "so they alone are plotted, against limits around England's published figure (year "
+        "to 31 March 2026)." in desc
+    )
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td>', body)
+    assert rows and all(mine == "yes" for _, mine in rows), "the region's LAs only"
+    assert "England (DfE published, year to 31 March 2026)" in _text(body)
+    themes = _text(report.themes())
+    assert "Referrals rate: no funnel plot (no England figure)." in themes

@@ -110,6 +110,35 @@ def _priority_row(it: dict) -> str:
     )
 
 
+def significance(level: str, benchmark: str, table: str, key: str, sn_table: str) -> str:
+    """The significance rug under its own heading: its table against `benchmark` (e.g.
+    'England') at `level` (e.g. '95%') and its key, then the same against each LA's SN mean,
+    folded away."""
+    return (
+        f'<h3 id="significance-rug">Better, similar or worse than {esc(benchmark)}</h3>'
+        f"<p>The rug again, each figure judged by its {esc(level)} confidence interval: "
+        f"better or worse than {esc(benchmark)} only when the interval lies wholly on one "
+        "side of its figure, otherwise similar: the difference could be chance. A small LA's "
+        "figure can differ by several points and still be similar; a large LA's by less and "
+        "be better or worse. The word is in every cell; the colours follow it.</p>"
+        + table
+        + key
+        + "<details><summary>Compared with each LA's statistical neighbours' mean</summary>"
+        "<p>The same test against the mean of each LA's statistical neighbours (under each "
+        "LA in the quartile rug): <strong>no SN mean</strong> none of its neighbours has a "
+        f"figure.</p>{sn_table}</details>"
+    )
+
+
+def funnels_heading(theme: str, slug: str, links: Sequence[tuple[str, str]]) -> str:
+    """The heading of a theme's funnel plots and a list of links to each (id, title)."""
+    items = "".join(f'<li><a href="#{esc(i)}">{esc(t)}</a></li>' for i, t in links)
+    return (
+        f'<h4 id="funnels-{esc(slug)}">{esc(theme)}: funnel plots against England</h4>'
+        f'<ul class="funnels">{items}</ul>'
+    )
+
+
 def first_period(label: str, noun: str) -> str:
     """Where a theme's trend chart would be, when the period is the first held."""
     return (
@@ -126,9 +155,15 @@ def method(
     disclosure: str | None,
     catalogue_version: str,
     published: Sequence[str] = (),
+    significance: Sequence[str] = (),
+    level: str = "95%",
+    untested: Sequence[str] = (),
 ) -> str:
     """How the figures are made, for a regional report from LA returns; `published`: the
-    items on DfE's published comparators (``sections.published_method``), when it has them."""
+    items on DfE's published comparators (``sections.published_method``), when it has them;
+    `significance`: the items on intervals, comparisons and tests
+    (``sections.significance_method``) at `level`; `untested`: the indicators without a count
+    model, whose trend is still judged by the size of the change."""
     comparators = (
         items(published)
         + "<li>Statistical neighbours: each LA's 10 most similar LAs (DfE's model), wherever "
@@ -149,14 +184,26 @@ def method(
         "accepted by validation against the data contract "
         f"{esc(contract)}.</li>" + comparators + f"<li>{esc(BAND_RULE)}</li>"
         f"<li>{esc(RANK_RULE)}</li>"
-        "<li>Trend compares the latest figure with the figure three quarters earlier (four "
-        "quarters in all): a change of less than 5% of the earlier figure is stable; "
-        "otherwise improving or worsening by polarity (rising or falling where there is no "
-        "judgement).</li>"
-        "<li>Biggest improvements and deteriorations: LA figures that changed by 5% or more "
-        "since the previous quarter, the largest first measured against the national spread "
-        "(the interquartile range of all LAs that quarter), so that different units compare."
-        "</li>"
+        f"<li>Significance level used in this report: {esc(level)}. Better, similar or "
+        "worse, and improving or worsening, are judged at this level; the funnel plots show "
+        "both the 95% and the 99.8% limits.</li>"
+        + items(significance)
+        + "<li>Trend compares the latest figure with the figure three quarters earlier (four "
+        "quarters in all): for an indicator with a count model, by the chi-squared test of "
+        "the change, as above"
+        + (
+            f"; for one without ({esc(', '.join(untested))}), by size: a change of less "
+            "than 5% of the earlier figure is stable, otherwise improving or worsening by "
+            "polarity (rising or falling where there is no judgement)"
+            if untested
+            else ""
+        )
+        + ".</li>"
+        "<li>Biggest improvements and deteriorations: LA figures whose change since the "
+        f"previous quarter is significant at {esc(level)} by the chi-squared test (a figure "
+        "that cannot be tested: a change of 5% or more of its previous value), the largest "
+        "first measured against the national spread (the interquartile range of all LAs that "
+        "quarter), so that different units compare.</li>"
         + disclosure_item(disclosure)
         + f"<li>Indicator catalogue version {esc(catalogue_version)}.</li>"
         "</ul>"

@@ -174,3 +174,114 @@ PUBLISHED_KEY = (
     "The region is the sum of its LAs' accepted returns for the quarter; comparator rows are "
     "not banded.</p>"
 )
+
+
+# --------------------------------------------------------------------------- significance rug
+#: each comparison's cell: background and text colour (blue better and red worse, as the
+#: bands; purples for a difference without judgement; grey similar). The word is always in
+#: the cell, so colour is never the only signal.
+SIG_STYLES = {
+    "better": ("#2166ac", "#ffffff"),
+    "similar": ("#f3f2f1", "#0b0c0c"),
+    "worse": ("#b2182b", "#ffffff"),
+    "higher": ("#8e6bb0", "#ffffff"),
+    "lower": ("#e7d4e8", "#0b0c0c"),
+}
+#: a figure with no comparison: no count model, no counts, and the benchmark row itself
+NOT_TESTED, NO_COUNTS, BENCHMARK = "not tested", "no counts", "the benchmark"
+
+
+def _style(word: str) -> str:
+    bg, fg = SIG_STYLES[word]
+    return f' style="background:{bg};color:{fg};print-color-adjust:exact"'
+
+
+def _sig_cell(ind, r, missing: str, benchmark_row: bool = False) -> str:
+    """One cell: its value and its comparison's word, or why there is none (`missing`: what
+    the cell says when the benchmark has no figure)."""
+    status = MISSING if r is None else r["status"]
+    value = None if r is None else r["value"]
+    if status != OK or pd.isna(value):
+        return _cell(ind, value, status, None)
+    text = f'<span class="v">{esc(ind.format(value))}</span>'
+    word = r.get("word") if isinstance(r.get("word"), str) else ""
+    if word in SIG_STYLES:
+        return f'<td{_style(word)}>{text}<span class="b">{esc(word)}</span></td>'
+    if benchmark_row:
+        why = BENCHMARK
+    elif ind.count_model == "none":
+        why = NOT_TESTED
+    elif pd.isna(r.get("benchmark")):
+        why = missing
+    else:
+        why = NO_COUNTS
+    return f'<td class="st">{text}<small>{esc(why)}</small></td>'
+
+
+def significance_table(
+    rows: list[tuple[str, str, str]],
+    figures: pd.DataFrame,
+    catalogue: Catalogue,
+    caption: str,
+    missing: str,
+    notes: dict[str, str] | None = None,
+    label: str = "Significance rug",
+) -> str:
+    """The significance rug: each row's value and whether it is better, similar or worse than
+    a benchmark (higher, similar or lower where there is no judgement), by the word in the
+    cell and its colour.
+
+    `rows`: (key, row label, kind) in order, kind 'la', 'comparator' or 'benchmark' (the
+    benchmark's own row: its value, 'the benchmark'). `figures`: key, indicator_id, value,
+    status, word (the comparison, '' for none) and benchmark (the benchmark's figure for the
+    row, blank when there is none: the cell says `missing`). `notes`: indicator id -> words
+    under its heading. `label`: the scrolling region's name (unique on the page)."""
+    inds = [i for t in catalogue.themes for i in catalogue.in_theme(t)]
+    f = figures.set_index(["key", "indicator_id"])
+    body = []
+    for key, row_label, kind in rows:
+        cells = []
+        for ind in inds:
+            r = f.loc[(key, ind.id)] if (key, ind.id) in f.index else None
+            cells.append(_sig_cell(ind, r, missing, kind == "benchmark"))
+        cls = "" if kind == "la" else ' class="comparator"'
+        body.append(f'<tr{cls}><th scope="row">{esc(row_label)}</th>{"".join(cells)}</tr>')
+    return (
+        f'<div class="rug-wrap" role="region" aria-label="{esc(label)}" tabindex="0">'
+        f'<table class="rug sig"><caption>{esc(caption)}</caption>'
+        f"{_head(catalogue, inds, notes or {})}<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def significance_key(level: str, benchmark: str, missing: str, returns: bool = True) -> str:
+    """The significance rug's key: each word with its colour and meaning at `level` (e.g.
+    '95%'), against `benchmark` (e.g. 'England'), and the cells without a comparison
+    (`missing`: what a cell says when the benchmark has no figure)."""
+    means = {
+        "better": f"the LA's {level} confidence interval lies wholly on the better side of "
+        f"{benchmark}'s figure",
+        "similar": f"the interval includes {benchmark}'s figure: the difference could be chance",
+        "worse": "the interval lies wholly on the worse side",
+        "higher": "no judgement: the interval lies wholly above",
+        "lower": "no judgement: the interval lies wholly below",
+    }
+    words = "".join(
+        f"<li{_style(w)}><strong>{esc(w)}</strong> {esc(t)}</li>" for w, t in means.items()
+    )
+    statuses = "; ".join(f"<strong>{esc(k)}</strong> {esc(v)}" for k, v in STATUS_SYMBOLS.items())
+    absent = (
+        "<strong>–</strong> no figure returned; <strong>not accepted</strong> the LA's return "
+        "for this period failed validation. "
+        if returns
+        else "<strong>–</strong> no figure published. "
+    )
+    return (
+        f'<ul class="key" aria-label="Significance key">{words}</ul>'
+        f"<p>Cells without a comparison say why: <strong>{NOT_TESTED}</strong> the indicator "
+        "has no count model (a mean caseload, or staff counted in full-time equivalents), so "
+        "no interval: compare it by size in the quartile rug; "
+        f"<strong>{esc(missing)}</strong> there is nothing to compare with; "
+        f"<strong>{NO_COUNTS}</strong> the figure came without its numerator and "
+        f"denominator; <strong>{BENCHMARK}</strong> the row compared with. Withheld and "
+        f"other figures: {statuses}; {absent}</p>"
+    )

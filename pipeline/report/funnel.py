@@ -21,7 +21,7 @@ from pipeline.core.vocabulary import OK
 
 #: how many denominators the drawn limits are computed at (spaced evenly on a log scale, so the
 #: funnel's curved mouth is drawn as finely as its straight tail)
-GRID = 80
+GRID = 50
 #: where an LA lies against the limits, outermost first
 ABOVE_998, ABOVE_95, WITHIN, BELOW_95, BELOW_998 = (
     "above the 99.8% limit",
@@ -195,3 +195,115 @@ def prepare(
 def position_text(where: str) -> str:
     """A position as a table says it: outside the 95% limits but not the 99.8% ones says so."""
     return where + INSIDE_998 if where in (ABOVE_95, BELOW_95) else where
+
+
+# --------------------------------------------------------------------------- a report's figure
+POLARITY_WORDS = {
+    "high": "A higher value is better.",
+    "low": "A lower value is better.",
+    "neutral": "There is no judgement: a higher or lower value is neither better nor worse.",
+}
+
+
+def axis_titles(ind: Indicator) -> tuple[str, str]:
+    """The x and y axes' titles of `ind`'s funnel plot."""
+    x = (
+        "Denominator (children in the population)"
+        if ind.count_model == "poisson"
+        else ("Denominator (number counted)")
+    )
+    return x, f"{ind.short_label} ({ind.unit_suffix or ind.unit})"
+
+
+def draw(f: Funnel, named: str, england: str) -> str:
+    """The funnel plot's SVG: `named` and `england` as the legend names them."""
+    from pipeline.edges.charts import funnel_chart
+
+    x, y = axis_titles(f.ind)
+    return funnel_chart(f.chart_data(), named=named, england=england, x_title=x, y_title=y)
+
+
+def _named_words(f: Funnel, named_as: str, missing: list[str]) -> str:
+    """Where each named LA lies, outside the limits first; those without a figure last."""
+    pts = f.points[f.points["named"]]
+    far = pts[pts["position"].ne(WITHIN)].sort_values(["la"], kind="stable")
+    parts = [f"{r.la} {position_text(r.position)}" for r in far.itertuples()]
+    inside = len(pts) - len(far)
+    if not parts:
+        text = (
+            f"{named_as}: all {inside} within the 95% limits."
+            if inside
+            else f"{named_as}: none has a figure to plot."
+        )
+    else:
+        rest = f"; the other {inside} within the 95% limits" if inside else ""
+        text = f"{named_as}: {', '.join(parts)}{rest}."
+    if missing:
+        text += f" Not plotted (no published figure): {', '.join(sorted(missing))}."
+    return text
+
+
+def description(
+    f: Funnel, period_label: str, named_as: str, england: str, missing=(), note: str = ""
+) -> str:
+    """What the funnel plot shows, in words: what is drawn, how many LAs lie outside the limits
+    and where each named LA lies (`named_as`: who they are, e.g. "North Vale's LAs";
+    `missing`: the names of named LAs without a figure; `note`: what else the reader should
+    know, e.g. what the comparator is as at)."""
+    ind, s = f.ind, f.summary()
+    out95 = s["above95"] + s["below95"]
+    return (
+        f"Funnel plot of {ind.label}, {period_label}: each of the {s['las']} LAs with a "
+        f"published figure by its denominator (the grey dots; {named_as} are blue diamonds, "
+        f"named), against {england} at {ind.format(f.target)} (the dashed orange line) and its "
+        "95% (dashed grey) and 99.8% (solid black) control limits, which narrow as the "
+        "denominator grows. A figure outside the 95% limits would happen by chance 1 time in "
+        f"20, outside the 99.8% limits 1 time in 500. {POLARITY_WORDS[ind.polarity]} "
+        f"{out95} of the {s['las']} LAs lie outside the 95% limits ({s['above95']} above, "
+        f"{s['below95']} below), {s['above998'] + s['below998']} of them outside the 99.8% "
+        f"limits. {_named_words(f, named_as, list(missing))} {note + ' ' if note else ''}"
+        "The figures are in the table below the chart."
+    )
+
+
+def _limits_text(ind: Indicator, lower: float, upper: float) -> str:
+    """A pair of limits to one decimal place more than the indicator's figures, so that a
+    figure shown equal to a limit can be told apart from it: '21.65% to 24.70%'."""
+    unit = "%" if ind.unit == "percentage" else ""
+    d = ind.decimals + 1
+    return f"{lower:,.{d}f}{unit} to {upper:,.{d}f}{unit}"
+
+
+def figures_table(f: Funnel, caption: str, named_as: str) -> str:
+    """The funnel plot's figures: each LA plotted (the named first, then the others, by name)
+    with its denominator, value, the limits at its denominator and where it lies."""
+    from pipeline.html.base import table
+
+    ind = f.ind
+    pts = f.points.sort_values(["named", "la"], ascending=[False, True], kind="stable")
+    rows = [
+        [
+            r.la,
+            "yes" if r.named else "",
+            f"{r.denominator:,.0f}",
+            ind.format(r.value),
+            _limits_text(ind, r.lower95, r.upper95),
+            _limits_text(ind, r.lower998, r.upper998),
+            position_text(r.position),
+        ]
+        for r in pts.itertuples()
+    ]
+    return table(
+        caption,
+        [
+            "Local authority",
+            named_as,
+            "Denominator",
+            "Value",
+            "95% limits",
+            "99.8% limits",
+            "Against the limits",
+        ],
+        rows,
+        numeric=[False, False, True, True, True, True, False],
+    )

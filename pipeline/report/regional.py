@@ -9,14 +9,23 @@ from pipeline.core.periods import parse_slug
 from pipeline.core.vocabulary import NOT_ACCEPTED, OK
 from pipeline.html import regional as markup
 from pipeline.html.base import table
-from pipeline.html.rug import STATUS_TEXT, rug_key, rug_table
+from pipeline.html.rug import (
+    STATUS_TEXT,
+    rug_key,
+    rug_table,
+    significance_key,
+    significance_table,
+)
 from pipeline.html.sections import (
     NO_PUBLISHED,
     narrative,
+    note,
     published_dates,
     published_method,
+    significance_method,
     theme_heading,
 )
+from pipeline.report import funnel
 from pipeline.report.common import HTML, Report, _figure, rank_text
 
 
@@ -24,11 +33,18 @@ class RegionalBenchmark(Report):
     """One region and period: the data a regional benchmarking report shows."""
 
     SECTIONS = ("headline", "rug", "packs", "priorities", "narrative", "themes", "method")
+    CSVS = ("figures", "areas", "funnel")
     #: whether the figures come from LA returns (the rug's key speaks of returns accepted)
     RETURNS = True
 
     figures: pd.DataFrame  # the region's LAs for the trend periods
     areas: pd.DataFrame  # the region and England for the trend periods
+    funnel: pd.DataFrame  # every LA's published figure for the period (funnel plots)
+
+    @property
+    def level(self) -> float:
+        """The confidence level of the report's comparisons and tests (95 or 99.8)."""
+        return float(self.context.get("level", 95.0))
 
     @property
     def las(self) -> pd.DataFrame:
@@ -152,7 +168,72 @@ class RegionalBenchmark(Report):
                 "DfE published" if self.published else None,
             )
             + rug_key(returns=self.RETURNS, published=self.published)
+            + self.significance_rug()
         )
+
+    def significance_rug(self) -> str:
+        """The rug's second view: each LA's figure better, similar or worse than England at
+        the report's level (higher, similar or lower where there is no judgement), then the
+        same against each LA's SN mean, folded away."""
+        level = f"{self.level:g}%"
+        now = self.figures[self.figures["period"] == self.period]
+        areas = self.areas[self.areas["period"] == self.period]
+        eng = areas[areas["area_code"] == "england"].set_index("indicator_id")["value"]
+        region = self.context["region"]["code"]
+        las = self.las.sort_values("la_name", kind="stable")
+        rows = [(c, n, "la") for c, n in zip(las["la_code"], las["la_name"], strict=True)]
+        england = self._comparators()[1][1]
+        comparators = [(region, f"{self.region_name} (region)", "comparator")]
+        comparators.append(("england", england, "benchmark"))
+        vs_england = pd.concat(
+            [
+                _compared(now, "la_code", "vs_england", now["indicator_id"].map(eng)),
+                _compared(areas, "area_code", "vs_england", areas["indicator_id"].map(eng)),
+            ]
+        )
+        notes = {"England": self._sig_notes("England"), "SN": self._sig_notes("SN")}
+        against = "England (DfE published)" if self.published else "England"
+        sn = "their SN mean (DfE published)" if self.published else "their SN mean"
+        return markup.significance(
+            level,
+            against,
+            significance_table(
+                rows + comparators,
+                vs_england,
+                self.catalogue,
+                f"Significance rug, {self.period_label}: each LA's value and whether it is "
+                f"better, similar or worse than {against} at {level}",
+                "no England figure",
+                notes["England"],
+                "Significance rug: compared with England",
+            ),
+            significance_key(level, against, "no England figure", self.RETURNS),
+            significance_table(
+                rows,
+                _compared(now, "la_code", "vs_sn", now["sn_mean"]),
+                self.catalogue,
+                f"Significance rug, {self.period_label}: each LA's value and whether it is "
+                f"better, similar or worse than {sn} at {level}",
+                "no SN mean",
+                notes["SN"],
+                "Significance rug: compared with the SN mean",
+            ),
+        )
+
+    def _sig_notes(self, benchmark: str) -> dict[str, str]:
+        """Indicator id -> the note under its significance rug column: no count model (not
+        tested), and with published comparators the `benchmark`'s date ('England: year to 31
+        March 2025'); a column without one says so in its cells."""
+        notes = {i: f"as at {d}" for i, d in self._column_notes().items()}
+        for ind in self.catalogue:
+            words = [notes[ind.id]] if ind.id in notes else []
+            if ind.count_model == "none":
+                words.append("no count model")
+            if self.published and ind.id in self.as_at:
+                words.append(f"{benchmark}: {published_when(ind, self.as_at[ind.id])}")
+            if words:
+                notes[ind.id] = "; ".join(words)
+        return notes
 
     def themes(self) -> HTML:
         """Per theme: trend charts (each LA, the region and England over the last periods) and a
@@ -205,7 +286,67 @@ class RegionalBenchmark(Report):
                     )
                 )
             out.append(self._ranking(theme, slug, inds, region))
+            out.append(self._funnels(theme, slug, inds))
         return HTML("".join(out))
+
+    def _funnels(self, theme: str, slug: str, inds) -> str:
+        """A funnel plot of each of the theme's indicators with a count model: every LA with a
+        published figure (the region's only, with published comparators) against control
+        limits around England, the region's LAs named."""
+        counted = [i for i in inds if i.count_model != "none"]
+        if not counted:
+            return ""
+        now = self.areas[self.areas["period"] == self.period]
+        eng = now[now["area_code"] == "england"].set_index("indicator_id")["value"]
+        figs = self.funnel.assign(
+            la_name=self.funnel["la_code"].map(self.context.get("funnel_las", {}))
+        )
+        mine = self.la_names
+        parts, links = [], []
+        for ind in counted:
+            england = self._england(ind)
+            f = funnel.prepare(
+                figs[figs["indicator_id"] == ind.id], ind, eng.get(ind.id, float("nan")), mine
+            )
+            if f is None:
+                why = "no England figure" if pd.isna(eng.get(ind.id)) else "no LA has a figure"
+                parts.append(note(f"{ind.short_label}: no funnel plot ({why})."))
+                continue
+            fig_id, title = (
+                f"funnel-{ind.id}",
+                f"{ind.short_label}: funnel plot, {self.period_label}",
+            )
+            missing = [n for c, n in mine.items() if c not in set(f.points["la_code"])]
+            desc = funnel.description(
+                f,
+                self.period_label,
+                f"{self.region_name}'s LAs",
+                england,
+                missing,
+                self._funnel_note(ind),
+            )
+            tbl = funnel.figures_table(
+                f,
+                f"{ind.short_label}: each LA against the control limits around {england} "
+                f"({ind.format(f.target)}), {self.period_label}",
+                f"In {self.region_name}",
+            )
+            svg = funnel.draw(f, f"{self.region_name}'s LAs", england)
+            parts.append(_figure(fig_id, title, svg, desc, tbl))
+            links.append((fig_id, ind.short_label))
+        return markup.funnels_heading(theme, slug, links) + "".join(parts)
+
+    def _funnel_note(self, ind) -> str:
+        """What a funnel plot compares with published comparators: the region's quarter with
+        England's published year."""
+        if not self.published:
+            return ""
+        return (
+            f"With DfE's published comparators, only {self.region_name}'s LAs have figures for "
+            f"{self.period_label} (no other LA's quarter is held), so they alone are plotted, "
+            f"against limits around England's published figure "
+            f"({published_when(ind, self.as_at[ind.id])})."
+        )
 
     def _trend_table(self, theme, inds, data, periods, labels) -> str:
         fmt = {i.short_label: i for i in inds}
@@ -309,8 +450,18 @@ class RegionalBenchmark(Report):
                 published_method(list(self.catalogue), self.as_at, self.period_label)
                 if self.published
                 else (),
+                significance_method(self.level),
+                f"{self.level:g}%",
+                [i.short_label for i in self.catalogue if i.count_model == "none"],
             )
         )
+
+
+def _compared(figures: pd.DataFrame, key: str, word: str, benchmark) -> pd.DataFrame:
+    """Figures as the significance rug reads them: each row's `key` (its row), the comparison
+    in column `word` and the `benchmark`'s figure it was compared with."""
+    out = figures.assign(key=figures[key], word=figures[word].fillna(""), benchmark=benchmark)
+    return out[["key", "indicator_id", "value", "status", "word", "benchmark"]]
 
 
 def _own_year(frame: pd.DataFrame) -> pd.DataFrame:

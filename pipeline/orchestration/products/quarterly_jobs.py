@@ -13,7 +13,7 @@ from pipeline.core import assessment, narrative, priorities
 from pipeline.core.findings import finding_place, group_findings
 from pipeline.core.periods import parse_slug
 from pipeline.core.significance import INTERVAL_COLUMNS
-from pipeline.core.vocabulary import MISSING
+from pipeline.core.vocabulary import MISSING, OK
 from pipeline.edges import reference as ref_io
 from pipeline.orchestration.inputs import Inputs
 from pipeline.orchestration.planning import (
@@ -32,6 +32,8 @@ TREND_PERIODS = 8
 #: the kinds of report, each its output file's stem and its notebook
 REGIONAL, REGIONAL_NOTEBOOK = "regional-benchmark", "regional_benchmark"
 PACK, PACK_NOTEBOOK = "self-assessment", "self_assessment_pack"
+#: what a regional report's funnel plots read of every LA's published figures
+FUNNEL_COLUMNS = ["la_code", "indicator_id", "numerator", "denominator", "value", "status"]
 
 
 @dataclass
@@ -108,6 +110,28 @@ class Plan(Planner):
         return a[a["area_code"].isin([region_code, "england"]) & a["period"].isin(window)]
 
     @cached_property
+    def funnel_rows(self) -> dict[str, pd.DataFrame]:
+        """Period -> every LA's published figure (status '', a value and a positive
+        denominator) of each indicator with a count model: what a funnel plot shows. A
+        withheld figure is never among them."""
+        las = self.bench["las"]
+        counted = [i.id for i in self.inputs.catalogue if i.count_model != "none"]
+        den = pd.to_numeric(las["denominator"], errors="coerce")
+        keep = las["status"].eq(OK) & las["value"].notna() & den.gt(0)
+        keep &= las["indicator_id"].isin(counted)
+        rows = las[keep]
+        return {p: g[FUNNEL_COLUMNS] for p, g in rows.groupby("period", sort=False)}
+
+    def funnel(self, period: str, la_codes) -> pd.DataFrame:
+        """The figures a regional report's funnel plots show for `period`: every LA's from the
+        returns; with published comparators, the region's own (`la_codes`: no other LA has a
+        figure for the quarter)."""
+        rows = self.funnel_rows.get(period, pd.DataFrame(columns=FUNNEL_COLUMNS))
+        if self.comparators.mode == PUBLISHED:
+            rows = rows[rows["la_code"].isin(list(la_codes))]
+        return rows
+
+    @cached_property
     def text(self) -> dict[str, RowsText]:
         """The CSV text of slices' tables, formatted once: LA figures, neighbours' figures and
         areas' figures."""
@@ -152,6 +176,7 @@ def regional_job(
         bench["las"]["la_code"].isin(las["la_code"]) & bench["las"]["period"].isin(window)
     ]
     areas = plan.areas(region_code, window)
+    tables, funnel_las = _regional_tables(plan, period, la_rows, areas, las["la_code"])
     return_status = {c: plan.state.get((c, period), MISSING) for c in las["la_code"]}
     story = narrative.regional_narrative(
         la_rows,
@@ -181,6 +206,7 @@ def regional_job(
         "priorities": assessed,
         "priorities_file": plan.priorities_file,
         "neighbours": neighbour_lists(reference, las["la_code"]),
+        "funnel_las": funnel_las,  # the names of every LA in the funnel plots
     }
     params = {"region_code": region_code, "period": period, "slice_dir": "."}
     return plan.job(
@@ -190,11 +216,27 @@ def regional_job(
         params,
         window,
         context,
-        {"figures.csv": plan.text["las"].csv(la_rows), "areas.csv": plan.text["areas"].csv(areas)},
+        tables,
         plan.figures_text.csv(la_rows, areas),
         title=f"{region_name}: quarterly benchmarking, {p.label}",
         breadcrumbs=[("All reports", "../../index.html")],
     )
+
+
+def _regional_tables(
+    plan: Plan, period: str, la_rows: pd.DataFrame, areas: pd.DataFrame, la_codes
+) -> tuple[dict[str, str], dict[str, str]]:
+    """A regional report's slice tables (file name -> CSV text): its LAs' figures, its areas'
+    and every LA's published figures for its funnel plots; and the names of the LAs in
+    those."""
+    funnel = plan.funnel(period, la_codes)
+    names = plan.inputs.reference.la_names
+    tables = {
+        "figures.csv": plan.text["las"].csv(la_rows),
+        "areas.csv": plan.text["areas"].csv(areas),
+        "funnel.csv": funnel.to_csv(index=False, lineterminator="\n", float_format="%.12g"),
+    }
+    return tables, {c: names.get(c, c) for c in sorted(set(funnel["la_code"]))}
 
 
 def _las_context(las: pd.DataFrame, period: str, return_status: dict, packs: dict) -> list[dict]:
