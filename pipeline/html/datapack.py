@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from pipeline.core.crosscheck import AGREES, DIFFERS, INCOMPLETE
 from pipeline.html.base import esc
-from pipeline.html.sections import BAND_RULE, RANK_RULE, lede_list
+from pipeline.html.sections import BAND_RULE, RANK_RULE, items, lede_list, significance_method
 
 
 def headline(
@@ -83,10 +83,12 @@ def method(
     years: int,
     disclosure: str,
     other_dates: Sequence[tuple[str, list[str], bool]] = (),
+    level: float = 95.0,
 ) -> str:
     """How the datapack's figures are made: `mapping` (file, version) and the `sources` read
     (file, indicators, sha256); `years`: the trend's years; `other_dates`: (date, indicators,
-    earlier) for the figures as at another date than the datapack's year."""
+    earlier) for the figures as at another date than the datapack's year; `level`: the
+    confidence level of the comparisons and tests."""
     files = "".join(
         f"<li><code>{esc(s['file'])}</code> ({esc(', '.join(s['indicators']))}), SHA-256 "
         f"<code>{esc(s['sha256'][:12])}</code></li>"
@@ -115,9 +117,15 @@ def method(
         "figure for the pair's own LAs."
         "</li>"
         + _dates_item(other_dates)
-        + f"<li>Trend compares the year's figure with the figure {years - 1} years earlier "
-        f"({years} years in all): a change of less than 5% of the earlier figure is stable; "
-        "otherwise improving or worsening by polarity (rising or falling where there is no "
+        + f"<li>Confidence level: {level:g}%. Each LA's table says whether its figure is "
+        "better, similar or worse than England at that level; the figures CSV has every "
+        "figure's interval at 95% and 99.8%, and its comparison with England, the region and "
+        "the SN mean.</li>"
+        + items(significance_method(level, yearly=True))
+        + f"<li>Trend is over the {years} years to the year shown, from the figure "
+        f"{years - 1} years earlier. A figure without counts or a count model keeps the rule "
+        "by size: a change of less than 5% of the earlier figure is stable; otherwise "
+        "improving or worsening by polarity (rising or falling where there is no "
         "judgement).</li>"
         "<li>Biggest improvements and deteriorations: LA figures that changed by 5% or more "
         "since the year before, the largest first measured against the national spread "

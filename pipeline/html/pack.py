@@ -128,16 +128,17 @@ def questions(texts: list[str]) -> str:
     )
 
 
-def comparison_key(level: float) -> str:
-    """What 'better', 'similar' and 'worse' than a benchmark mean, at `level` (95 or 99.8)."""
+def comparison_key(level: float, against: str = "England, the region and the SN mean") -> str:
+    """What 'better', 'similar' and 'worse' than a benchmark mean, at `level` (95 or 99.8);
+    `against`: the benchmarks the table compares with."""
     words = "".join(
         f"<li><strong>{esc(a)}</strong>{f' or <strong>{esc(b)}</strong>' if b else ''}: "
         f"{esc(what)}</li>"
         for a, b, what in COMPARISON_WORDS
     )
     return (
-        f'<p id="comparison-key">Compared with England, the region and the SN mean: the '
-        f"local authority's {level:g}% confidence interval against each benchmark's figure, "
+        f'<p id="comparison-key">Compared with {esc(against)}: the local authority\'s '
+        f"{level:g}% confidence interval against the benchmark's figure, "
         f'in words (see How the figures are made).</p><ul class="key">{words}</ul>'
     )
 

@@ -9,10 +9,12 @@ import pandas as pd
 
 from pipeline.core.crosscheck import DIFFERS
 from pipeline.core.periods import parse_slug
+from pipeline.core.significance import DEFAULT_LEVEL
 from pipeline.core.vocabulary import OK
 from pipeline.html import datapack as markup
 from pipeline.html.base import table
 from pipeline.html.crosscheck import crosscheck_table
+from pipeline.html.pack import comparison_key
 from pipeline.html.rug import STATUS_TEXT
 from pipeline.html.sections import paragraph
 from pipeline.report.common import HTML, rank_text
@@ -25,6 +27,8 @@ HEADINGS_SHOWN += (
     "Published cross-check",
     "How the figures are made",
 )
+#: the comparisons in each LA's table: (column, heading)
+VERSUS = (("vs_england", "Compared with England"),)
 
 
 class AnnualDatapack(RegionalBenchmark):
@@ -33,6 +37,11 @@ class AnnualDatapack(RegionalBenchmark):
 
     SECTIONS = ("headline", "rug", "narrative", "local_authorities", "themes", "crosscheck")
     SECTIONS += ("method",)
+
+    @property
+    def level(self) -> float:
+        """The confidence level of the comparisons and tests (95 or 99.8)."""
+        return float(self.context.get("level", DEFAULT_LEVEL))
 
     def _comparators(self) -> list[tuple[str, str]]:
         return [
@@ -90,15 +99,19 @@ class AnnualDatapack(RegionalBenchmark):
                 f"{self.period_label} against the mean and median of its 10 statistical "
                 f"neighbours, {self.region_name} and England; its rank among all LAs with a "
                 "figure (1 is best, or highest where no judgement is made) and in the region; its "
-                f"quartile band; and its trend from {first} (the figures of each year are in "
-                "the last columns)."
+                "quartile band; whether it is better, similar or worse than England by its "
+                f"{self.level:g}% confidence interval (the figures CSV also compares it with the "
+                f"region and the SN mean); and its trend from {first}, tested over the years (the "
+                "figures of each year are in the last columns)."
             ),
+            comparison_key(self.level, "England"),
         ]
         heads = ["Indicator", self.period_label, "SN mean", "SN median", self.region_name]
         heads += ["England", "Rank in England", "Rank in region", "Band"]
+        heads += [h for _, h in VERSUS]
         heads += [f"Trend since {first}", *labels[:-1]]
-        numeric = [False, True, True, True, True, True, True, True, False, False]
-        numeric += [True] * (len(labels) - 1)
+        numeric = [False, True, True, True, True, True, True, True, False]
+        numeric += [False] * (len(VERSUS) + 1) + [True] * (len(labels) - 1)
         for la in las:
             code = la["la_code"]
             neighbours = c.get("neighbours", {}).get(code, [])
@@ -155,6 +168,7 @@ class AnnualDatapack(RegionalBenchmark):
             if r is not None and isinstance(r["trend"], str) and pd.notna(r["trend_from"]):
                 trend = f"{r['trend']} (from {ind.format(r['trend_from'])})"
             band = r["band"] if r is not None and isinstance(r["band"], str) else ""
+            versus = _versus(r if r is not None and r["status"] == OK else None)
             note = f" (as at {notes[ind.id]})" if ind.id in notes else ""
             rows.append(
                 [
@@ -167,6 +181,7 @@ class AnnualDatapack(RegionalBenchmark):
                     "" if r is None else rank_text(r["rank_national"], r["las_ranked_national"]),
                     "" if r is None else rank_text(r["rank_region"], r["las_ranked_region"]),
                     band or ("" if ind.judged else "no judgement"),
+                    *versus,
                     trend,
                     *earlier,
                 ]
@@ -214,5 +229,15 @@ class AnnualDatapack(RegionalBenchmark):
                 c["trend_years"],
                 c["disclosure"],
                 self._other_dates(),
+                self.level,
             )
         )
+
+
+def _versus(r) -> list[str]:
+    """An LA's figure against England, its region and its SN mean, in words ('not compared'
+    without an interval or a benchmark); blank without a figure."""
+    if r is None:
+        return [""] * len(VERSUS)
+    words = [r.get(col, "") for col, _ in VERSUS]
+    return [w if isinstance(w, str) and w else "not compared" for w in words]

@@ -125,7 +125,10 @@ class Prepared(Planner):
 
     @cached_property
     def text(self) -> dict[str, RowsText]:
-        return {"las": RowsText(self.bench), "areas": RowsText(self.areas)}
+        return {
+            "las": RowsText(self.bench),
+            "areas": RowsText(self.areas),
+        }
 
     @cached_property
     def figures_text(self) -> FiguresText:
@@ -300,7 +303,10 @@ def region_job(dp: Prepared, region_code: str, region_name: str) -> Planned:
         params,
         window,
         context,
-        {"figures.csv": dp.text["las"].csv(la_rows), "areas.csv": dp.text["areas"].csv(areas)},
+        {
+            "figures.csv": dp.text["las"].csv(la_rows),
+            "areas.csv": dp.text["areas"].csv(areas),
+        },
         dp.figures_text.csv(la_rows, areas),
         title=f"{region_name}: annual datapack, {parse_slug(year).label}",
         breadcrumbs=[("All datapacks", "../../index.html")],
@@ -323,6 +329,7 @@ def _about(dp: Prepared) -> dict:
         "disclosure": AS_PUBLISHED,
         "england_label": "England",
         "as_at": dp.dates,
+        "level": dp.level,
     }
 
 
