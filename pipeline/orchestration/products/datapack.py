@@ -52,6 +52,8 @@ MAPPING = "datapack.yaml"
 KIND, NOTEBOOK = "datapack", "annual_datapack"
 #: the datapack's folder inside the output folder: its own index and manifest
 FOLDER = "datapack"
+#: what the funnel plots read of every LA's figures
+FUNNEL_COLUMNS = ["la_code", "indicator_id", "numerator", "denominator", "value", "status"]
 #: what every datapack page says of disclosure control
 AS_PUBLISHED = (
     "As published by DfE: the figures are DfE's own, already under its disclosure control. "
@@ -124,10 +126,33 @@ class Prepared(Planner):
         ]
 
     @cached_property
+    def funnel(self) -> pd.DataFrame:
+        """What every datapack's funnel plots show: each LA's published figure for the year
+        (status '') of each indicator with a count model, a jointly run service's once."""
+        b = self.bench
+        counted = [i.id for i in self.pub.catalogue if i.count_model != "none"]
+        keep = b["period"].eq(self.year) & b["indicator_id"].isin(counted) & b["status"].eq("")
+        keep &= b["la_code"].isin(self.pub.reference.local_authorities["la_code"])
+        rows = b[keep]
+        again = rows["shared"].ne("") & rows.duplicated(["indicator_id", "shared"])
+        return rows.loc[~again, FUNNEL_COLUMNS]
+
+    @cached_property
+    def funnel_las(self) -> dict[str, str]:
+        """The name of each LA in the funnel plots (a jointly run service's: both LAs')."""
+        names = self.pub.reference.la_names
+        f = self.bench.loc[self.funnel.index]
+        return {
+            code: " / ".join(names.get(c, c) for c in joint.split(" / ")) if joint else names[code]
+            for code, joint in sorted(zip(f["la_code"], f["shared"], strict=True))
+        }
+
+    @cached_property
     def text(self) -> dict[str, RowsText]:
         return {
             "las": RowsText(self.bench),
             "areas": RowsText(self.areas),
+            "funnel": RowsText(self.funnel),
         }
 
     @cached_property
@@ -286,6 +311,7 @@ def region_job(dp: Prepared, region_code: str, region_name: str) -> Planned:
         **_about(dp),
         "narrative": _story(dp, region_code, region_name, las, la_rows, areas),
         "neighbours": neighbour_lists(ref, las["la_code"]),
+        "funnel_las": dp.funnel_las,  # the names of every LA in the funnel plots
         "shared": {
             joint: " / ".join(ref.la_names.get(c, c) for c in joint.split(" / "))
             for joint in sorted(set(la_rows["shared"]) - {""})
@@ -306,6 +332,7 @@ def region_job(dp: Prepared, region_code: str, region_name: str) -> Planned:
         {
             "figures.csv": dp.text["las"].csv(la_rows),
             "areas.csv": dp.text["areas"].csv(areas),
+            "funnel.csv": dp.text["funnel"].csv(dp.funnel),
         },
         dp.figures_text.csv(la_rows, areas),
         title=f"{region_name}: annual datapack, {parse_slug(year).label}",
