@@ -117,17 +117,8 @@ def method(
         "figure for the pair's own LAs."
         "</li>"
         + _dates_item(other_dates)
-        + f"<li>Confidence level: {level:g}%. Each LA's table says whether its figure is "
-        "better, similar or worse than England at that level; the figures CSV has every "
-        "figure's interval at 95% and 99.8%, and its comparison with England, the region and "
-        "the SN mean.</li>"
-        + items(significance_method(level, yearly=True))
-        + f"<li>Trend is over the {years} years to the year shown, from the figure "
-        f"{years - 1} years earlier. A figure without counts or a count model keeps the rule "
-        "by size: a change of less than 5% of the earlier figure is stable; otherwise "
-        "improving or worsening by polarity (rising or falling where there is no "
-        "judgement).</li>"
-        "<li>Biggest improvements and deteriorations: LA figures that changed by 5% or more "
+        + _significance_items(level, years)
+        + "<li>Biggest improvements and deteriorations: LA figures that changed by 5% or more "
         "since the year before, the largest first measured against the national spread "
         "(the interquartile range of all LAs that year).</li>"
         f"<li>Disclosure control: {esc(disclosure)}</li>"
@@ -138,6 +129,22 @@ def method(
         "published count it adds up (DfE rounds regional and national counts to the nearest "
         "10).</li>"
         "</ul>"
+    )
+
+
+def _significance_items(level: float, years: int) -> str:
+    """The method's items on the level, intervals, comparisons and the tested trend."""
+    return (
+        f"<li>Confidence level: {level:g}%. Each LA's table says whether its figure is "
+        "better, similar or worse than England at that level; the figures CSV has every "
+        "figure's interval at 95% and 99.8%, and its comparison with England, the region and "
+        "the SN mean.</li>"
+        + items(significance_method(level, yearly=True))
+        + f"<li>Trend is over the {years} years to the year shown, from the figure "
+        f"{years - 1} years earlier. A figure without counts or a count model keeps the rule "
+        "by size: a change of less than 5% of the earlier figure is stable; otherwise "
+        "improving or worsening by polarity (rising or falling where there is no "
+        "judgement).</li>"
     )
 
 
