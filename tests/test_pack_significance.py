@@ -122,7 +122,7 @@ def test_each_scorecard_row_has_the_interval_and_comparisons_worked_out_by_hand(
             continue
         if ind.count_model == "none":
             assert cells[COLUMNS["interval"]] == "no interval: no count model"
-            assert cells[8:11] == ["not compared"] * 3
+            assert cells[8:11] == ["not tested"] * 3
             checked["none"] += 1
             continue
         form = _wilson if ind.count_model == "binomial" else _garwood
@@ -166,15 +166,20 @@ def _areas(pack) -> pd.DataFrame:
 
 def test_the_key_says_what_each_word_means_and_colour_is_never_alone(slice_dir):
     page = str(_pack(slice_dir).themes())
-    key = re.search(r'<p id="comparison-key">(.*?)</ul>', page, re.S).group(0)
+    key = re.search(r'<p id="comparison-key">.*?</ul><p>.*?</p>', page, re.S).group(0)
     text = html_lib.unescape(re.sub(r"<[^>]+>", " ", key))
     assert "95% confidence interval" in text
-    for word in ("better", "worse", "similar", "higher", "lower", "not compared"):
+    for word in ("better", "worse", "similar", "higher", "lower", "not tested", "no counts"):
         assert f" {word} " in text, word
+    assert "no England figure or no region figure or no SN mean" in text
     assert page.index('id="comparison-key"') < page.index('class="tartan-table scorecard"')
-    # every comparison's cell holds its word: a class alone never carries it
-    for cell in re.findall(r'<td class="vs[^"]*">(.*?)</td>', page):
-        assert cell in {"", "better", "similar", "worse", "higher", "lower", "not compared"}
+    # every comparison's cell holds its word: its colour never stands alone
+    words = {"better", "similar", "worse", "higher", "lower"}
+    cells = re.findall(r'<td class="vs"( style="[^"]*")?>(.*?)</td>', page)
+    assert {w for _, w in cells} >= {"better", "similar", "worse", "not tested"}
+    for style, word in cells:
+        assert word in words | {"", "not tested", "no counts", "no SN mean"}, word
+        assert bool(style) == (word in words), (style, word)
 
 
 def test_no_significant_change_is_a_trend_word_of_its_own(slice_dir):

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from pipeline.html.base import esc
+from pipeline.html.rug import NO_COUNTS, NOT_TESTED, SIG_STYLES
 from pipeline.html.sections import (
     BAND_RULE,
     RANK_RULE,
@@ -35,17 +36,24 @@ class ScorecardRow(NamedTuple):
     note: str  # under the label: what its comparators are as at, when not the quarter
 
 
-#: the comparisons' words, what each means, in the key
-COMPARISON_WORDS = (
-    ("better", "worse", "the interval lies wholly on the better (or worse) side of the "
-     "benchmark's figure: a difference unlikely to be chance"),
-    ("similar", None, "the interval includes the benchmark's figure: the difference could be "
-     "chance"),
-    ("higher", "lower", "as better or worse, for an indicator where neither higher nor lower "
-     "is better"),
-    ("not compared", None, "no interval (a measure with no count model, such as caseload, or "
-     "workforce figures in full-time equivalents) or no figure for the benchmark"),
-)  # fmt: skip
+#: the comparisons' words and what each means, in the key (the colours are the significance
+#: rug's, and the word is always in the cell)
+COMPARISON_WORDS = {
+    "better": "the interval lies wholly on the better side of the benchmark's figure: a "
+    "difference unlikely to be chance",
+    "similar": "the interval includes the benchmark's figure: the difference could be chance",
+    "worse": "the interval lies wholly on the worse side",
+    "higher": "no judgement: the interval lies wholly above",
+    "lower": "no judgement: the interval lies wholly below",
+}
+#: what a comparison's cell says when its benchmark has no figure
+NO_ENGLAND, NO_REGION, NO_SN = "no England figure", "no region figure", "no SN mean"
+#: a figure without a comparison, and why
+UNCOMPARED = {
+    NOT_TESTED: "the indicator has no count model (a mean caseload, or staff counted in "
+    "full-time equivalents), so no interval: compare it by size",
+    NO_COUNTS: "the figure came without its numerator and denominator",
+}
 
 
 def _title(la_name: str, period_label: str) -> str:
@@ -128,19 +136,34 @@ def questions(texts: list[str]) -> str:
     )
 
 
-def comparison_key(level: float, against: str = "England, the region and the SN mean") -> str:
-    """What 'better', 'similar' and 'worse' than a benchmark mean, at `level` (95 or 99.8);
-    `against`: the benchmarks the table compares with."""
+def comparison_key(
+    level: float,
+    against: str = "England, the region and the SN mean",
+    missing: Sequence[str] = (NO_ENGLAND, NO_REGION, NO_SN),
+) -> str:
+    """What 'better', 'similar' and 'worse' than a benchmark mean, at `level` (95 or 99.8),
+    and why a figure has no comparison; `against`: the benchmarks the table compares with,
+    `missing`: what its cells say when one has no figure."""
     words = "".join(
-        f"<li><strong>{esc(a)}</strong>{f' or <strong>{esc(b)}</strong>' if b else ''}: "
-        f"{esc(what)}</li>"
-        for a, b, what in COMPARISON_WORDS
+        f"<li{_sig_style(w)}><strong>{esc(w)}</strong> {esc(t)}</li>"
+        for w, t in COMPARISON_WORDS.items()
     )
+    none = {" or ".join(missing): "there is nothing to compare with"}
+    why = "; ".join(f"<strong>{esc(w)}</strong> {esc(t)}" for w, t in (UNCOMPARED | none).items())
     return (
-        f'<p id="comparison-key">Compared with {esc(against)}: the local authority\'s '
-        f"{level:g}% confidence interval against the benchmark's figure, "
-        f'in words (see How the figures are made).</p><ul class="key">{words}</ul>'
+        f'<p id="comparison-key">Compared with {esc(against)}: whether the local authority\'s '
+        f"{level:g}% confidence interval lies above or below the benchmark's figure (see How "
+        f'the figures are made).</p><ul class="key" aria-label="Comparison key">{words}</ul>'
+        f"<p>Cells without a comparison say why: {why}.</p>"
     )
+
+
+def _sig_style(word: str) -> str:
+    """A comparison's colours, as the significance rug gives them (none for other words)."""
+    if word not in SIG_STYLES:
+        return ""
+    bg, fg = SIG_STYLES[word]
+    return f' style="background:{bg};color:{fg};print-color-adjust:exact"'
 
 
 def scorecard(theme: str, period_label: str, head: list[str], rows: list[ScorecardRow]) -> str:
@@ -175,10 +198,8 @@ def scorecard(theme: str, period_label: str, head: list[str], rows: list[Scoreca
 
 
 def _versus_cell(word: str) -> str:
-    """A comparison's cell: its word, and a class by the word for any styling beside it."""
-    if not word:
-        return '<td class="vs"></td>'
-    return f'<td class="vs vs-{esc(word.replace(" ", "-"))}">{esc(word)}</td>'
+    """A comparison's cell: its word, coloured as the significance rug colours it."""
+    return f'<td class="vs"{_sig_style(word)}>{esc(word)}</td>'
 
 
 def annex_returns(

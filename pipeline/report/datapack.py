@@ -14,8 +14,8 @@ from pipeline.core.vocabulary import OK
 from pipeline.html import datapack as markup
 from pipeline.html.base import table
 from pipeline.html.crosscheck import crosscheck_table
-from pipeline.html.pack import comparison_key
-from pipeline.html.rug import STATUS_TEXT
+from pipeline.html.pack import NO_ENGLAND, comparison_key
+from pipeline.html.rug import NO_COUNTS, NOT_TESTED, STATUS_TEXT
 from pipeline.html.sections import paragraph
 from pipeline.report.common import HTML, rank_text
 from pipeline.report.regional import RegionalBenchmark
@@ -104,7 +104,7 @@ class AnnualDatapack(RegionalBenchmark):
                 f"region and the SN mean); and its trend from {first}, tested over the years (the "
                 "figures of each year are in the last columns)."
             ),
-            comparison_key(self.level, "England"),
+            comparison_key(self.level, "England", [NO_ENGLAND]),
         ]
         heads = ["Indicator", self.period_label, "SN mean", "SN median", self.region_name]
         heads += ["England", "Rank in England", "Rank in region", "Band"]
@@ -168,7 +168,7 @@ class AnnualDatapack(RegionalBenchmark):
             if r is not None and isinstance(r["trend"], str) and pd.notna(r["trend_from"]):
                 trend = f"{r['trend']} (from {ind.format(r['trend_from'])})"
             band = r["band"] if r is not None and isinstance(r["band"], str) else ""
-            versus = _versus(r if r is not None and r["status"] == OK else None)
+            versus = _versus(ind, r, a.get(("england", ind.id, self.period)))
             note = f" (as at {notes[ind.id]})" if ind.id in notes else ""
             rows.append(
                 [
@@ -234,10 +234,22 @@ class AnnualDatapack(RegionalBenchmark):
         )
 
 
-def _versus(r) -> list[str]:
-    """An LA's figure against England, its region and its SN mean, in words ('not compared'
-    without an interval or a benchmark); blank without a figure."""
-    if r is None:
+def _versus(ind, r, england) -> list[str]:
+    """An LA's figure (`r`, None for none) against England (`england`, its figure): 'better',
+    'similar', 'worse' ('higher', 'lower' without a judgement) or why there is no comparison;
+    blank without a figure."""
+    if r is None or r["status"] != OK:
         return [""] * len(VERSUS)
-    words = [r.get(col, "") for col, _ in VERSUS]
-    return [w if isinstance(w, str) and w else "not compared" for w in words]
+    words = []
+    for col, _ in VERSUS:
+        word = r.get(col, "")
+        if not (isinstance(word, str) and word):
+            word = (
+                NOT_TESTED
+                if ind.count_model == "none"
+                else NO_ENGLAND
+                if pd.isna(england)
+                else NO_COUNTS
+            )
+        words.append(word)
+    return words

@@ -15,7 +15,7 @@ from pipeline.core.trends import NO_CHANGE
 from pipeline.core.vocabulary import OK
 from pipeline.html import pack as markup
 from pipeline.html.base import table
-from pipeline.html.rug import STATUS_TEXT
+from pipeline.html.rug import NO_COUNTS, NOT_TESTED, STATUS_TEXT
 from pipeline.html.sections import NO_PUBLISHED, la_figure, note, published_dates, theme_heading
 from pipeline.report.common import HTML, _figure, rank_text
 
@@ -28,11 +28,12 @@ TREND_LABEL = {
     "falling": "falling (no judgement)",
 }
 NAN = float("nan")
-#: the benchmarks a scorecard compares the LA's figure with: (column, heading)
+#: the benchmarks a scorecard compares the LA's figure with: (column, heading, the
+#: scorecard's column of the benchmark's figure, what the cell says without one)
 VERSUS = (
-    ("vs_england", "Compared with England"),
-    ("vs_region", "Compared with region"),
-    ("vs_sn", "Compared with SN mean"),
+    ("vs_england", "Compared with England", "england", markup.NO_ENGLAND),
+    ("vs_region", "Compared with region", "region", markup.NO_REGION),
+    ("vs_sn", "Compared with SN mean", "sn_mean", markup.NO_SN),
 )
 
 
@@ -120,17 +121,25 @@ class PackThemes:
             return "no interval: no counts"
         return f"{ind.format(lo)} to {ind.format(hi)}"
 
-    def _versus(self, ind: Indicator, held: bool) -> list[str]:
-        """The LA's figure against England, its region and its SN mean: 'better', 'similar',
-        'worse' ('higher', 'lower' without a judgement), 'not compared', or blank without a
-        figure."""
+    def _versus(self, ind: Indicator, r: pd.Series, held: bool) -> list[str]:
+        """The LA's figure against England, its region and its SN mean (`r`: its scorecard
+        row): 'better', 'similar', 'worse' ('higher', 'lower' without a judgement), or why
+        there is no comparison; blank without a figure."""
         j = self._judged
         if not held:
             return [""] * len(VERSUS)
         words = []
-        for col, _ in VERSUS:
+        for col, _, benchmark, missing in VERSUS:
             word = j.at[ind.id, col] if ind.id in j.index and col in j.columns else ""
-            words.append(word if isinstance(word, str) and word else "not compared")
+            if not (isinstance(word, str) and word):
+                word = (
+                    NOT_TESTED
+                    if ind.count_model == "none"
+                    else missing
+                    if pd.isna(r[benchmark])
+                    else NO_COUNTS
+                )
+            words.append(word)
         return words
 
     def _scorecard(self, theme: str, inds: list[Indicator], card: pd.DataFrame) -> str:
@@ -144,7 +153,7 @@ class PackThemes:
             "SN median",
             "Region",
             "England",
-            *(h for _, h in VERSUS),
+            *(v[1] for v in VERSUS),
             "Rank in England",
             "Rank in region",
             "Band",
@@ -175,7 +184,7 @@ class PackThemes:
                 markup.ScorecardRow(
                     ind.label,
                     figures,
-                    self._versus(ind, held),
+                    self._versus(ind, r, held),
                     ranks,
                     band,
                     unbanded,
