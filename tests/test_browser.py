@@ -1,11 +1,12 @@
 """Every demo page in a real browser (Debian's chromium), as a reviewer opens it from a folder.
 
 For every page, with JavaScript on and off (then under the page's own Content-Security-Policy): no
-request but the file itself, no console error and no script; every regional report's rug and
-charts, and every pack's scorecards and charts, laid out on screen. For one page of each kind
-(the index, the validation report, an LA's feedback, a regional report, a pack; the datapack's in
-test_datapack): no axe-core violation, and the rug's and charts' colours in a screenshot, with
-JavaScript on and off. The print layout keeps the figures behind the charts.
+request but the file itself, no console error and no script; every regional report's rug, its
+significance rug, its charts and funnel plots, and every pack's scorecards and charts, laid out on
+screen. For one page of each kind (the index, the validation report, an LA's feedback, a regional
+report, a pack; the datapack's in test_datapack): no axe-core violation, and the rugs', charts'
+and funnel plots' colours in a screenshot, with JavaScript on and off. The print layout keeps
+the figures behind the charts and both rugs.
 """
 
 from __future__ import annotations
@@ -47,9 +48,18 @@ KINDS = {
 #: the reports and packs whose colours are checked in a screenshot
 ON_SCREEN = ["regional report", "regional report, first quarter held", "pack"]
 SN_PURPLE, THIS_LA, NEIGHBOUR_GREY = "#882255", "#0b0c0c", "#6f777b"
+LA_GREY, LIMIT_BLACK = "#949494", "#0b0c0c"  # a funnel plot's other LAs and 99.8% limits
 BAND_A, BAND_D = "#2166ac", "#b2182b"  # the rug's best and worst bands
 BAND_COLOURS = [bg for bg, _ in RUG_BANDS.values()]  # the ranking charts' dots, as in the rug
-REGION_BLUE = "#0072b2"  # the region's line in every trend chart
+REGION_BLUE = "#0072b2"  # the region's line in every trend chart, its LAs in a funnel plot
+#: a funnel plot per indicator with a count model: all but the four workforce measures counted
+#: in full-time equivalents or as a mean caseload
+FUNNELS = 20
+#: the significance rug's better and worse (the bands' blue and red), and its own purple
+SIG_COLOURS = ["#2166ac", "#b2182b", "#6a3d9a"]
+#: the quartile rug and the significance rug (against England: the first shown; the SN mean's
+#: is folded away)
+RUG, SIG_RUG = "table.rug:not(.sig)", "table.rug.sig >> nth=0"
 #: each chart of a kind: its size and whether it is shown (display, visibility), in one call
 CHARTS = """kind => Array.from(document.querySelectorAll(`figure[id^="${kind}-"] svg`)).map(e => {
     const r = e.getBoundingClientRect();
@@ -68,8 +78,10 @@ def _regional_laid_out(v, name, first_period: bool):
     """The rug shown, and per theme a trend chart and a ranking chart, each shown at a readable
     size; the first quarter held has no trend to draw."""
     page = v.page
-    assert page.locator("table.rug").is_visible(), f"{name}: the rug is not visible"
-    expected = {"trend": 0 if first_period else 6, "rank": 6}
+    assert page.locator(RUG).is_visible(), f"{name}: the rug is not visible"
+    assert page.locator(SIG_RUG).is_visible(), f"{name}: the significance rug is not visible"
+    assert not page.locator("table.rug.sig >> nth=1").is_visible(), "against the SN mean: folded"
+    expected = {"trend": 0 if first_period else 6, "rank": 6, "funnel": FUNNELS}
     for kind, n in expected.items():
         charts = page.evaluate(CHARTS, kind)
         assert len(charts) == n, f"{name}: {n} {kind} charts"
@@ -132,15 +144,23 @@ def test_each_kind_of_page_is_accessible(browser, demo_site, kind):
 
 def _rug_and_charts_on_screen(v, name):
     page = v.page
-    rug = page.locator("table.rug")
+    rug = page.locator(RUG)
     shot = Screenshot(page)
     box = rug.bounding_box()
     assert shot.pixels_of(box, BAND_A) > 100 and shot.pixels_of(box, BAND_D) > 100, (
         f"{name}: the rug's band colours are not on screen"
     )
+    box = page.locator(SIG_RUG).bounding_box()
+    for colour in SIG_COLOURS:
+        assert shot.pixels_of(box, colour) > 100, f"{name}: the significance rug lacks {colour}"
     # Per theme, a trend chart (the region's blue line) and a ranking chart (dots by band); the
-    # first quarter held has no trend to draw.
-    kinds = {"trend": [REGION_BLUE], "rank": BAND_COLOURS}
+    # first quarter held has no trend to draw. Each funnel plot: the region's LAs as blue
+    # diamonds among grey dots (the other LAs), and its black 99.8% limits.
+    kinds = {
+        "trend": [REGION_BLUE],
+        "rank": BAND_COLOURS,
+        "funnel": [REGION_BLUE, LA_GREY, LIMIT_BLACK],
+    }
     for kind, colours in kinds.items():
         charts = page.locator(f'figure[id^="{kind}-"] svg')
         for i in range(charts.count()):
@@ -148,6 +168,9 @@ def _rug_and_charts_on_screen(v, name):
             assert sum(shot.pixels_of(box, c) for c in colours) > 20, (
                 f"{name}: {kind} chart {i + 1} shows none of its colours {colours}"
             )
+            if kind == "funnel":  # every one of them
+                for c in colours:
+                    assert shot.pixels_of(box, c) > 20, f"{name}: funnel plot {i + 1} lacks {c}"
 
 
 def _pack_on_screen(v, name):
@@ -192,19 +215,21 @@ def test_print_layout_keeps_the_figures_and_drops_navigation(browser, demo_site)
     page = v.page
     try:
         tables = page.locator("figure details table")
-        assert tables.count() == 12 and not tables.first.is_visible(), (
+        n = 12 + FUNNELS  # a trend and a ranking chart per theme, and the funnel plots
+        assert tables.count() == n and not tables.first.is_visible(), (
             "on screen the figures behind each chart are folded away"
         )
         page.emulate_media(media="print")
         # A4 landscape less 10 mm margins (the stylesheet's @page) is 277 mm: 1047 CSS pixels.
         page.set_viewport_size({"width": 1047, "height": 740})
-        assert all(tables.nth(i).is_visible() for i in range(12)), "printed, they are shown"
+        assert all(tables.nth(i).is_visible() for i in range(n)), "printed, they are shown"
         assert not page.locator("nav.breadcrumbs").is_visible()
-        rug = page.locator("table.rug")
-        box = rug.bounding_box()
-        assert rug.is_visible() and box["x"] + box["width"] <= 1047, (
-            "the whole rug, every indicator column, fits the printed page's width"
-        )
+        for which in (RUG, SIG_RUG, "table.rug.sig >> nth=1"):
+            rug = page.locator(which)
+            box = rug.bounding_box()
+            assert rug.is_visible() and box["x"] + box["width"] <= 1047, (
+                f"the whole of {which}, every indicator column, fits the printed page's width"
+            )
         pdf = page.pdf(format="A4", landscape=True)
         assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
     finally:

@@ -78,7 +78,7 @@ def test_each_cell_says_its_value_and_its_comparison_or_why_it_has_none():
     ]
     assert cells["Carrowdale"] == ["not accepted", "–", "–", "–"]
     assert cells["North Vale (region)"][0] == "19.0% similar"
-    assert cells["England"][0] == "20.0% the benchmark"
+    assert cells["England: the benchmark"][0] == "20.0%"
 
 
 def test_colour_is_never_the_only_signal():
@@ -89,7 +89,8 @@ def test_colour_is_never_the_only_signal():
     for bg, fg, inner in coloured:
         word = _text(inner).split()[-1]
         assert SIG_STYLES[word] == (bg, fg), word
-    assert "style=" not in "".join(re.findall(r'<td class="st">.*?</td>', markup))
+    plain = re.findall(r'<td style="white-space:normal">.*?</td>', markup)
+    assert len(plain) == 4 and "background" not in "".join(plain), "no comparison, no colour"
 
 
 def test_a_withheld_figure_shows_no_number_and_no_comparison():
@@ -104,7 +105,7 @@ def test_the_table_is_a_captioned_labelled_region_with_headers_and_notes():
     assert '<table class="rug sig"><caption>Significance rug, Q2: better, similar' in markup
     assert '<th scope="col">Local authority</th>' in markup
     assert "Average caseload <small>(no count model)</small>" in markup
-    assert '<tr class="comparator"><th scope="row">England</th>' in markup
+    assert '<tr class="comparator"><th scope="row">England: the benchmark</th>' in markup
 
 
 def test_the_key_gives_each_word_its_colour_and_meaning_and_the_cells_without_one():
@@ -116,7 +117,13 @@ def test_the_key_gives_each_word_its_colour_and_meaning_and_the_cells_without_on
     text = _text(key)
     assert "better the LA's 95% confidence interval lies wholly on the better side of " in text
     assert "similar the interval includes England's figure: the difference could be chance" in text
-    for words in (NOT_TESTED, "no England figure", NO_COUNTS, "the benchmark", "c suppressed"):
+    for words in (
+        NOT_TESTED,
+        "no England figure",
+        NO_COUNTS,
+        "marked the benchmark",
+        "c suppressed",
+    ):
         assert words in text
 
 
@@ -148,8 +155,8 @@ def test_the_regional_rug_has_its_significance_view_against_england_and_the_sn_m
             name = report.la_names[r.la_code]
             ind = report.catalogue[r.indicator_id]
             assert f"{ind.format(r.value)} {r.vs_england}" in cells[name], (name, ind.id)
-    england = cells["England (all demonstration LAs), as at 2026-27 Q2"]
-    assert all(c.endswith("the benchmark") for c in england), "England is what is compared with"
+    england = cells["England (all demonstration LAs), as at 2026-27 Q2: the benchmark"]
+    assert all(re.fullmatch(r"[\d.,]+%?", c) for c in england), "England's figures, untested"
 
 
 def test_published_mode_says_the_rug_compares_with_dfes_published_england(published):

@@ -131,11 +131,10 @@ def significance(level: str, benchmark: str, table: str, key: str, sn_table: str
 
 
 def funnels_heading(theme: str, slug: str, links: Sequence[tuple[str, str]]) -> str:
-    """The heading of a theme's funnel plots and a list of links to each (id, title)."""
-    items = "".join(f'<li><a href="#{esc(i)}">{esc(t)}</a></li>' for i, t in links)
-    return (
-        f'<h4 id="funnels-{esc(slug)}">{esc(theme)}: funnel plots against England</h4>'
-        f'<ul class="funnels">{items}</ul>'
+    """The heading of a theme's funnel plots and a sentence linking to each (id, title)."""
+    refs = ", ".join(f'<a href="#{esc(i)}">{esc(t)}</a>' for i, t in links)
+    return f'<h4 id="funnels-{esc(slug)}">{esc(theme)}: funnel plots against England</h4>' + (
+        f"<p>Each LA against England's control limits: {refs}.</p>" if links else ""
     )
 
 

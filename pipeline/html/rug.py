@@ -184,10 +184,10 @@ SIG_STYLES = {
     "better": ("#2166ac", "#ffffff"),
     "similar": ("#f3f2f1", "#0b0c0c"),
     "worse": ("#b2182b", "#ffffff"),
-    "higher": ("#8e6bb0", "#ffffff"),
+    "higher": ("#6a3d9a", "#ffffff"),
     "lower": ("#e7d4e8", "#0b0c0c"),
 }
-#: a figure with no comparison: no count model, no counts, and the benchmark row itself
+#: a figure with no comparison: no count model, no counts; and what the benchmark's row is
 NOT_TESTED, NO_COUNTS, BENCHMARK = "not tested", "no counts", "the benchmark"
 
 
@@ -207,15 +207,16 @@ def _sig_cell(ind, r, missing: str, benchmark_row: bool = False) -> str:
     word = r.get("word") if isinstance(r.get("word"), str) else ""
     if word in SIG_STYLES:
         return f'<td{_style(word)}>{text}<span class="b">{esc(word)}</span></td>'
-    if benchmark_row:
-        why = BENCHMARK
-    elif ind.count_model == "none":
+    if benchmark_row:  # its row says what it is
+        return f"<td>{text}</td>"
+    if ind.count_model == "none":
         why = NOT_TESTED
     elif pd.isna(r.get("benchmark")):
         why = missing
     else:
         why = NO_COUNTS
-    return f'<td class="st">{text}<small>{esc(why)}</small></td>'
+    # wrapped, so that a word in every cell of a column does not widen the printed rug
+    return f'<td style="white-space:normal">{text}<small>{esc(why)}</small></td>'
 
 
 def significance_table(
@@ -245,6 +246,8 @@ def significance_table(
             r = f.loc[(key, ind.id)] if (key, ind.id) in f.index else None
             cells.append(_sig_cell(ind, r, missing, kind == "benchmark"))
         cls = "" if kind == "la" else ' class="comparator"'
+        if kind == "benchmark":
+            row_label += f": {BENCHMARK}"
         body.append(f'<tr{cls}><th scope="row">{esc(row_label)}</th>{"".join(cells)}</tr>')
     return (
         f'<div class="rug-wrap" role="region" aria-label="{esc(label)}" tabindex="0">'
@@ -282,6 +285,6 @@ def significance_key(level: str, benchmark: str, missing: str, returns: bool = T
         "no interval: compare it by size in the quartile rug; "
         f"<strong>{esc(missing)}</strong> there is nothing to compare with; "
         f"<strong>{NO_COUNTS}</strong> the figure came without its numerator and "
-        f"denominator; <strong>{BENCHMARK}</strong> the row compared with. Withheld and "
+        f"denominator. The row marked {BENCHMARK} holds the figures compared with. Withheld and "
         f"other figures: {statuses}; {absent}</p>"
     )

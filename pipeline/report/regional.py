@@ -341,11 +341,12 @@ class RegionalBenchmark(Report):
         England's published year."""
         if not self.published:
             return ""
+        date = self.as_at.get(ind.id)
         return (
             f"With DfE's published comparators, only {self.region_name}'s LAs have figures for "
             f"{self.period_label} (no other LA's quarter is held), so they alone are plotted, "
-            f"against limits around England's published figure "
-            f"({published_when(ind, self.as_at[ind.id])})."
+            "against limits around England's published figure"
+            + (f" ({published_when(ind, date)})." if date else ".")
         )
 
     def _trend_table(self, theme, inds, data, periods, labels) -> str:
