@@ -236,18 +236,17 @@ def method(
     la: tuple[str, str, str],
     why: str | None,
     england: str,
-    rules: tuple[int, int],
+    worsening_periods: int,
     disclosure: str | None,
     catalogue_version: str,
     published: Sequence[str] = (),
     level: float = 95.0,
 ) -> str:
     """How the figures are made. `la`: the LA's name, the period and the data contract;
-    `why`: why the LA has no figures (None when its return was accepted); `rules`: the
-    quarters of worsening that make an area for development, and the small count;
+    `why`: why the LA has no figures (None when its return was accepted);
+    `worsening_periods`: the quarters of worsening that make an area for development;
     `published`: the items on DfE's published comparators, when it has them; `level`: the
     confidence level of the intervals shown, the comparisons and the tests."""
-    worsening_periods, min_count = rules
     comparators = (
         items(published) + "<li>SN mean and median: of the published figures of the LA's "
         "statistical neighbours (DfE's model, listed in the profile), wherever they are; "
@@ -272,15 +271,19 @@ def method(
         "figure against the figure three quarters earlier) is stable when it changed by less "
         "than 5% of the earlier figure, else improving or worsening.</li>"
         "<li><strong>Strength</strong>: an indicator where higher or lower is better that is "
-        "in band A, or is improving and better than the SN mean, and is not an area for "
-        "development.</li>"
+        "in band A, or is improving (significantly, by the chi-squared test over four "
+        "quarters) and significantly better than the SN mean, and is not an area for "
+        "development. A figure that cannot be tested is judged by size, and says so.</li>"
         "<li><strong>Area for development</strong>: an indicator in band D, or one that got "
         f"worse in each of the last {worsening_periods} quarters or more, by at least 5% of "
         "its figure at the start in all.</li>"
-        "<li><strong>Changes since the previous quarter</strong>: figures that moved by 5% "
-        "or more of the previous figure, changed band, or gained or lost their figure. "
-        f"Figures resting on a count under {min_count} (children, or staff for workforce "
-        "measures) say so.</li>"
+        "<li><strong>Changes since the previous quarter</strong>: figures whose change is "
+        "significant by the chi-squared test (an improvement or a deterioration; a rise or "
+        "fall where there is no judgement), or of 5% or more of the previous figure (a rise "
+        "or fall that could be chance, or by size for a figure that cannot be tested); and "
+        "figures that changed band, or gained or lost their figure. A figure on a handful of "
+        "children has a wide interval, so it is rarely significantly different: the test "
+        "takes the place of a note on small counts.</li>"
         "<li><strong>Questions</strong>: one for each area for development, quoting its "
         "figures.</li>"
         + disclosure_item(disclosure)

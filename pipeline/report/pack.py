@@ -7,7 +7,7 @@ from functools import cached_property
 
 import pandas as pd
 
-from pipeline.core.assessment import MIN_COUNT, WORSENING_PERIODS, scorecard
+from pipeline.core.assessment import WORSENING_PERIODS, scorecard
 from pipeline.core.periods import parse_slug
 from pipeline.core.vocabulary import NOT_ACCEPTED, OK, STATUS_SYMBOLS
 from pipeline.html import pack as markup
@@ -208,23 +208,8 @@ class SelfAssessmentPack(PackThemes, Report):
             card = self._card
             out.append(self._without_value(card))
             out.append(self._fewer_neighbours(card))
-            small = [
-                self.catalogue[r.indicator_id].label
-                for r in card.itertuples()
-                if self.catalogue[r.indicator_id].unit != "ratio"
-                and pd.notna(r.numerator)
-                and r.numerator < MIN_COUNT
-            ]
-            if small:
-                out.append(
-                    subsection(
-                        f"Figures on a count under {MIN_COUNT}",
-                        paragraph(
-                            "A handful of children (or staff, for workforce measures) can "
-                            f"swing these: {'; '.join(small)}."
-                        ),
-                    )
-                )
+            # a figure on a handful of children has a wide interval: the scorecards show it,
+            # and its comparisons and changes are tested, so it needs no note of its own
         missing = [
             f"{n['la_name']} ({_return_words(n['return_status'])})"
             for n in c["neighbours"]
@@ -347,7 +332,7 @@ class SelfAssessmentPack(PackThemes, Report):
                 (self.la_name, self.period_label, c["contract"]),
                 None if self.has_figures else self._why_no_figures(),
                 self.england,
-                (WORSENING_PERIODS, MIN_COUNT),
+                WORSENING_PERIODS,
                 c.get("disclosure"),
                 c["catalogue_version"],
                 published_method(list(self.catalogue), self.as_at, self.period_label)
