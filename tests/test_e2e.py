@@ -56,7 +56,9 @@ def test_report_shows_rug_chart_banner_and_no_code(demo_site, region):
     assert rug.group(0).count("statistical neighbours' mean, as at 2026-27 Q2</th>") >= 8, (
         "an SN row per LA, as at the quarter"
     )
-    assert html.count("<svg") == 12, "a trend chart and a ranking chart per theme, inline SVG"
+    funnels = html.count('id="funnel-')
+    assert funnels == 20, "a funnel plot per indicator with a count model"
+    assert html.count("<svg") == 12 + funnels, "a trend and a ranking chart per theme, inline SVG"
     assert "Show the figures: Workforce: trends in" in html
     assert "Show the figures: Workforce: where each LA ranks, 2026-27 Q2" in html
     # Offline and code-free.
@@ -118,7 +120,8 @@ def test_figures_csv_carries_comparators_and_movement(demo_site):
         assert col in figures.columns
     now = figures[(figures["period"] == PERIOD) & (figures["area_type"] == "la")]
     assert (now["sn_count"].astype(int) > 0).all()
-    assert set(now["trend"]) - {""} <= {"improving", "worsening", "stable", "rising", "falling"}
+    words = {"improving", "worsening", "stable", "rising", "falling", "no significant change"}
+    assert set(now["trend"]) - {""} <= words
 
 
 def test_rejected_return_shows_as_not_accepted_not_stale(demo_site):

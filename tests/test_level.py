@@ -44,7 +44,7 @@ def test_998_is_stricter_than_95_and_the_dataset_or_the_command_line_sets_it(tin
     at95, s95 = _plan(tiny, tmp_path / "a")
     assert at95.level == 95.0
     judged = at95.bench["las"]["vs_england"]
-    strict, s998 = _plan(_with_level(tiny, tmp_path, 99.8), tmp_path / "b")
+    strict, _ = _plan(_with_level(tiny, tmp_path, 99.8), tmp_path / "b")
     assert strict.level == 99.8
     strict_judged = strict.bench["las"]["vs_england"]
     # every figure judged better or worse at 99.8% is so at 95% too, and some are only at 95%

@@ -266,7 +266,7 @@ def method(
         "interval and whether it is better, similar or worse than England, the region and the "
         "SN mean at that level; the figures CSV has every figure's interval at 95% and "
         "99.8%.</li>"
-        + items(significance_method(level))
+        + items(significance_method(level, funnels=False))
         + "<li>A figure without a count model keeps the rule by size: its trend (the latest "
         "figure against the figure three quarters earlier) is stable when it changed by less "
         "than 5% of the earlier figure, else improving or worsening.</li>"

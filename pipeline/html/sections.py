@@ -85,17 +85,16 @@ RANK_RULE = (
 )
 
 
-
-
-def significance_method(level: float, yearly: bool = False) -> list[str]:
+def significance_method(level: float, yearly: bool = False, funnels: bool = True) -> list[str]:
     """The method's items on intervals, comparisons and tests (plain text), at `level` (95 or
     99.8); `yearly`: a report over years (the datapack), whose trends are tested over every
-    year, not between two quarters."""
+    year, not between two quarters; `funnels`: whether the report has funnel plots."""
     lv = f"{level:g}%"
     trend = (
         "Trend over the years shown: the chi-squared test for trend (Cochran 1954; Armitage "
         "1955; for rates, the Poisson score test for a linear trend), improving or worsening "
-        f"only when significant at {lv}, else 'no significant change'."
+        f"only when significant at {lv}, else 'no significant change'. A change since the "
+        "previous year: the chi-squared test of the change in counts, likewise."
         if yearly
         else "Trend (the latest quarter against three quarters earlier) and changes since the "
         "previous quarter or the same quarter a year earlier: the chi-squared test of the "
@@ -103,6 +102,14 @@ def significance_method(level: float, yearly: bool = False) -> list[str]:
         f"{lv}, else 'no significant change'. Quarterly figures over the rolling 12 months "
         "share months, which makes the test conservative: a change it finds is larger than "
         "chance alone would make."
+    )
+    funnel = (
+        "Funnel plots (Spiegelhalter 2005): each LA's figure against its denominator, with "
+        "control limits at 95% and 99.8% around England's figure, exact binomial or Poisson "
+        "limits with interpolation between counts. A point outside the 99.8% limits is "
+        "unlikely to differ from England by chance. Where many LAs lie outside the limits "
+        "(often for rates over whole child populations), LAs differ by more than chance alone "
+        "(over-dispersion); the limits are not widened for it."
     )
     return [
         "Confidence intervals, at 95% and 99.8%: for a percentage of children, the Wilson "
@@ -117,10 +124,7 @@ def significance_method(level: float, yearly: bool = False) -> list[str]:
         "similar when the interval includes it, so the difference could be chance. The "
         "benchmark's own uncertainty is not counted, as in OHID's Fingertips.",
         trend,
-        "Funnel plots (Spiegelhalter 2005): each LA's figure against its denominator, with "
-        "control limits at 95% and 99.8% around England's figure, exact binomial or Poisson "
-        "limits with interpolation between counts. A point outside the 99.8% limits is "
-        "unlikely to differ from England by chance.",
+        *([funnel] if funnels else []),
     ]
 
 

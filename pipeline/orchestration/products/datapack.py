@@ -376,9 +376,17 @@ def _story(dp: Prepared, region_code, region_name, las, la_rows, areas) -> list[
         "England",
         first_period=dp.years[0],
         returns=False,
+        level=dp.level,
     )
     profile = narrative.region_profile(
-        areas, dp.pub.catalogue, dp.year, region_code, region_name, "England", dp.steps
+        areas,
+        dp.pub.catalogue,
+        dp.year,
+        region_code,
+        region_name,
+        "England",
+        dp.steps,
+        level=dp.level,
     )
     at = next(i for i, para in enumerate(story) if para.key == "england") + 1
     story.insert(at, profile)

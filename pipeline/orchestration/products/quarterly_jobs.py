@@ -192,6 +192,7 @@ def regional_job(
         plan.england_label,
         first_period=plan.available[0],
         as_at=plan.as_at,
+        level=plan.level,
     )
     assessed = priorities.assess(
         plan.priorities.get(region_code, []), areas, la_rows, catalogue, period, region_code
@@ -275,8 +276,9 @@ def pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: st
     areas = plan.areas(region_code, window)
     if status != ACCEPTED:  # no figures: never an older or partial return in their place
         mine, near, areas = mine.iloc[0:0], near.iloc[0:0], areas.iloc[0:0]
+    first, as_at = plan.available[0], plan.as_at
     assessed = assessment.assess(
-        mine, areas, catalogue, period, region_code, plan.available[0], as_at=plan.as_at
+        mine, areas, catalogue, period, region_code, first, as_at=as_at, level=plan.level
     )
     context = {
         "la": {"code": la, "name": names[la], "return_status": status},
