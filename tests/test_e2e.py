@@ -88,8 +88,9 @@ def test_report_shows_priorities_and_narrative(demo_site, region):
     ):
         assert f"{heading}</h3>" in html or heading in html
     # the judgement states its reason, by polarity
-    assert re.search(r"an improvement \(a (higher|lower) value is better\)", html)
-    assert re.search(r"a deterioration \(a (higher|lower) value is better\)", html)
+    # the movers are changes the chi-squared test finds, and say so
+    assert re.search(r"a significant improvement \(a (higher|lower) value is better\)", html)
+    assert re.search(r"a significant deterioration \(a (higher|lower) value is better\)", html)
 
 
 def test_priorities_match_the_regions_figures(demo_site):
