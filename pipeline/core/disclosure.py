@@ -330,9 +330,15 @@ class Screen:
 
     def _denominators_small(self, d_low: np.ndarray, d_high: np.ndarray) -> np.ndarray:
         """Rows whose possible denominators include one from `smallest` to `largest`, or one of
-        at least 1 below `min_denominator`."""
+        at least 1 below `min_denominator`. A value sent rounded more coarsely than published
+        (103333 for 31 of 3 per 10,000) allows no whole denominator, yet still shows one of
+        about 3: then the whole numbers either side of what it allows are judged."""
         rule = self.rule
         below = math.ceil(rule.min_denominator) - 1
+        with np.errstate(invalid="ignore"):
+            none_whole = ~_within(d_low, d_high, 0, np.iinfo(np.int64).max) & (d_low >= 0)
+            d_low = np.where(none_whole, np.floor(d_low), d_low)
+            d_high = np.where(none_whole, np.ceil(d_high), d_high)
         return _within(d_low, d_high, rule.smallest, rule.largest) | _within(
             d_low, d_high, 1, below
         )
