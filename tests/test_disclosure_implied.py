@@ -467,3 +467,32 @@ def test_a_rejected_returns_findings_quote_no_figure_a_count_could_be_worked_out
 
 def _text(x: float) -> str | None:
     return None if math.isnan(x) else f"{x:g}"
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "value", "hidden"),
+    [
+        (None, "40", "7", True),  # 3 of 40 is 7.5%, sent as "7": about 2.8 children, so 3
+        (None, "400", "7", False),  # about 28 children
+        ("31", None, "103333", True),  # 31 of 3 per 10,000, sent as "103333": about 3
+        ("31", None, "1033", False),  # about 300 children
+    ],
+)
+def test_a_value_sent_more_coarsely_rounded_than_published_still_hides_a_small_count(
+    numerator, denominator, value, hidden
+):
+    """No whole count fits such a value exactly, but a reader still sees one near it: the
+    whole numbers either side are judged."""
+    ind = "visits_pct" if denominator else "cla_rate"
+    cells = pd.DataFrame(
+        {
+            "la_code": ["A1"],
+            "indicator_id": [ind],
+            "numerator": [numerator],
+            "denominator": [denominator],
+            "value": [value],
+            "status": [None],
+        }
+    )
+    screen = Screen.of(RULE, CATALOGUE, POPULATION)
+    assert bool(screen.primary(cells).value[0]) is hidden

@@ -318,7 +318,7 @@ class Screen:
         scale with a denominator could give any count."""
         rule = self.rule
         scale = ind.map({k: v[0] for k, v in self.rounding.items()}).to_numpy(dtype=float)
-        out = _within(low * den / scale, high * den / scale, rule.smallest, rule.largest)
+        out = _within(*_widened(low * den / scale, high * den / scale), rule.smallest, rule.largest)
         out |= np.isnan(scale) & ~np.isnan(den) & ~np.isnan(low)
         child = ind.isin(self.per_child).to_numpy()
         if child.any() and self.population:
@@ -332,13 +332,10 @@ class Screen:
         """Rows whose possible denominators include one from `smallest` to `largest`, or one of
         at least 1 below `min_denominator`. A value sent rounded more coarsely than published
         (103333 for 31 of 3 per 10,000) allows no whole denominator, yet still shows one of
-        about 3: then the whole numbers either side of what it allows are judged."""
+        about 3: then the whole numbers either side of what it allows are judged (``_widened``)."""
         rule = self.rule
         below = math.ceil(rule.min_denominator) - 1
-        with np.errstate(invalid="ignore"):
-            none_whole = ~_within(d_low, d_high, 0, np.iinfo(np.int64).max) & (d_low >= 0)
-            d_low = np.where(none_whole, np.floor(d_low), d_low)
-            d_high = np.where(none_whole, np.ceil(d_high), d_high)
+        d_low, d_high = _widened(d_low, d_high)
         return _within(d_low, d_high, rule.smallest, rule.largest) | _within(
             d_low, d_high, 1, below
         )
@@ -348,6 +345,15 @@ def _between(x: np.ndarray, first: int, last: int) -> np.ndarray:
     """Whether each cell is from `first` to `last` (NaN: no)."""
     with np.errstate(invalid="ignore"):
         return (x >= first) & (x <= last)
+
+
+def _widened(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The counts [low, high] allows, widened to the whole numbers either side where no whole
+    number lies in it: a value sent more coarsely rounded than published fits no count
+    exactly, yet still shows one near it."""
+    with np.errstate(invalid="ignore"):
+        none_whole = ~_within(low, high, 0, np.iinfo(np.int64).max) & (low >= 0)
+        return np.where(none_whole, np.floor(low), low), np.where(none_whole, np.ceil(high), high)
 
 
 def _within(low: np.ndarray, high: np.ndarray, first: int, last: int) -> np.ndarray:
