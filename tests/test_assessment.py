@@ -297,3 +297,14 @@ def test_a_question_quotes_both_ends_when_the_neighbours_moved_too():
         "Re-referrals (%) rose from 18.0% to 24.0% over 3 quarters (2025-26 Q3 to 2026-27 Q2) "
         "while the SN mean rose from 21.0% to 24.0%: what is driving the rise"
     )
+
+
+def test_a_worsening_run_is_one_only_when_the_test_finds_the_change():
+    """18% -> 24% over three quarters, worse each quarter: on 10,000 children significantly
+    worse in all (an area for development for it, besides band D); on 50 children (9 -> 12)
+    it could be chance, so only band D remains."""
+    many, _, _ = assessed(hand_made("rereferrals_pct"), {"rereferrals_pct": RISING})
+    few, _, _ = assessed(hand_made("rereferrals_pct"), {"rereferrals_pct": RISING}, 50)
+    assert [s.reasons for s in many.development] == [["band_d", "worsening"]]
+    assert [s.reasons for s in few.development] == [["band_d"]]
+    assert "worse in each of the last" not in few.development[0].text

@@ -19,8 +19,10 @@ the pack states (95% unless 99.8% is chosen). The rules, stated in the pack:
   is not an area for development. A figure that cannot be tested is improving, and better than
   the SN mean, by size.
 - **Area for development**: a judged indicator in band D (the worst 25%) this period, or
-  one that got worse in each of the last ``WORSENING_PERIODS`` (3) or more quarters, by at least
-  5% of its figure at the start of that run in all (so that drift within noise is not flagged).
+  one that got worse in each of the last ``WORSENING_PERIODS`` (3) or more quarters and is
+  significantly worse than at the start of that run (the chi-squared test of the change, so
+  that drift within chance is not flagged); a figure that cannot be tested, by at least 5% of
+  its figure at the start.
 - **Changed since last quarter**: a figure whose change since the previous quarter is
   significant by the chi-squared test (an improvement or a deterioration; a rise or fall for a
   neutral indicator), or of 5% or more of the previous figure (a rise or fall that is not
@@ -40,7 +42,7 @@ import pandas as pd
 from pipeline.core.catalogue import Catalogue, Indicator
 from pipeline.core.periods import Period, parse_slug
 from pipeline.core.scorecard import scorecard, value_table
-from pipeline.core.significance import BETTER, DEFAULT_LEVEL, interval_columns
+from pipeline.core.significance import BETTER, DEFAULT_LEVEL, alpha, change_p, interval_columns
 from pipeline.core.statements import (
     BOTTOM,
     STATUS_WORDS,
@@ -118,6 +120,7 @@ class _History:
     sn_mean: dict
     status: dict
     band: dict  # only the periods with a band
+    counts: dict  # (indicator id, ordinal) -> (numerator, denominator)
 
 
 def _history(la_rows: pd.DataFrame) -> _History:
@@ -130,7 +133,29 @@ def _history(la_rows: pd.DataFrame) -> _History:
         return dict(zip(keys, la_rows[col], strict=True))
 
     band_by = {k: b for k, b in by_key("band").items() if isinstance(b, str) and b}
-    return _History(value_table(la_rows), by_key("sn_mean"), by_key("status"), band_by)
+    held = [c for c in ("numerator", "denominator") if c in la_rows.columns]
+    counts = (
+        dict(zip(keys, zip(la_rows["numerator"], la_rows["denominator"], strict=True), strict=True))
+        if len(held) == 2
+        else {}
+    )
+    return _History(value_table(la_rows), by_key("sn_mean"), by_key("status"), band_by, counts)
+
+
+def _worse_enough(fig: _Figure, h: _History, start: Period, now: Period, start_value) -> bool:
+    """Whether a run of worsening quarters adds up to a deterioration: significant by the
+    chi-squared test of the change from its start (a figure with counts and a count model), or
+    by TREND_THRESHOLD of its start in all (one without, which is said to be untested)."""
+    ind, v = fig.ind, fig.value
+    then = h.counts.get((ind.id, start.ordinal), (math.nan, math.nan))
+    later = h.counts.get((ind.id, now.ordinal), (math.nan, math.nan))
+    if ind.count_model != "none":
+        p, _ = change_p([later[0]], [later[1]], [then[0]], [then[1]], ind.count_model)
+        if not math.isnan(p[0]):
+            return bool(p[0] < alpha(fig.level))
+    if start_value:
+        return abs(v - start_value) >= TREND_THRESHOLD * abs(start_value)
+    return v != start_value
 
 
 @dataclass(frozen=True)
@@ -249,16 +274,13 @@ def _for_development(
     fig: _Figure, p: Period, first: Period | None, h: _History
 ) -> Statement | None:
     """The area for development one judged figure is (band D, or worse in each of the last
-    WORSENING_PERIODS quarters by TREND_THRESHOLD of its start in all), or None."""
-    ind, row, v, band = fig.ind, fig.row, fig.value, fig.band
+    WORSENING_PERIODS quarters and significantly worse than at the start of the run in all:
+    ``_worse_enough``), or None."""
+    ind, row, band = fig.ind, fig.row, fig.band
     run = worsening_run(fig.values, p.ordinal, ind)
     start = p.shifted(-run)
     start_value = fig.values.get(start.ordinal, math.nan)
-    big = run and (
-        abs(v - start_value) >= TREND_THRESHOLD * abs(start_value)
-        if start_value
-        else v != start_value
-    )
+    big = run and _worse_enough(fig, h, start, p, start_value)
     d_run = int(row["worst_band_run"]) if has(row["worst_band_run"]) else 0
     every = first is not None and d_run > 1 and p.shifted(1 - d_run) == first
     reasons, parts = [], []
