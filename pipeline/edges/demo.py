@@ -403,6 +403,23 @@ regions:
 )
 
 
+#: the demonstration's one regional commentary (commentary/<period>/<region>.md): fictional
+COMMENTARY = """\
+---
+author: Northmoor assistant directors' network (fictional, for the demonstration)
+date: 2026-11-20
+---
+This commentary is invented for the demonstration data: no real council wrote it.
+
+The network looked at the quarter on 18 November. **Re-referrals** remain the region's main
+concern: the front-door review agreed in the spring reports in January.
+
+- Two LAs changed their case management systems this quarter; their assessment timeliness
+  may dip before it settles.
+- Care leavers' accommodation is steady; the network will share Harrowmere's practice.
+"""
+
+
 def write(out_dir: Path, seed: int = 2026, catalogue: Catalogue | None = None) -> list[Path]:
     """Write the demo dataset under `out_dir`; files whose bytes are unchanged are not rewritten."""
     frames = generate(seed, catalogue)
@@ -420,6 +437,7 @@ def write(out_dir: Path, seed: int = 2026, catalogue: Catalogue | None = None) -
         DATASET_YAML.format(seed=seed, first=periods[0].slug, last=periods[-1].slug),
     )
     put("priorities.yaml", PRIORITIES)
+    put(f"commentary/{LATEST.slug}/ZR1.md", COMMENTARY)
     put(
         "README.md",
         README.format(seed=seed, first=periods[0].label, last=periods[-1].label, faulty=FAULTY_LA),

@@ -132,22 +132,39 @@ def read_yaml(path: Path) -> YamlFile:
             f"{path}: larger than {MAX_BYTES // 1024 // 1024} MB; expected a configuration file "
             "(Tartan's own are a few kilobytes)"
         )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    return _parsed(text, str(path))
+
+
+def _parsed(text: str, where: str) -> YamlFile:
+    """YAML text read through the safe loader; problems are ConfigErrors naming `where`."""
     loader = None
     try:
-        loader = _Loader(raw.decode("utf-8"))
-        loader.name = str(path)
+        loader = _Loader(text)
+        loader.name = where
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except _Refused as exc:
-        raise ConfigError(f"{path}, line {exc.line}: {exc.message}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        raise ConfigError(f"{where}, line {exc.line}: {exc.message}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML ({exc})") from None
     except RecursionError:
-        raise ConfigError(f"{path}: nested too deeply to read; expected a few levels") from None
+        raise ConfigError(f"{where}: nested too deeply to read; expected a few levels") from None
     finally:
         if loader is not None:
             loader.dispose()
     return YamlFile(data, node)
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """YAML text (e.g. a Markdown file's front matter) read as :func:`read_yaml` reads a file;
+    `where` names it in any problem."""
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        raise ConfigError(f"{where}: larger than {MAX_BYTES // 1024 // 1024} MB")
+    return _parsed(text, where).data
 
 
 def load_yaml(path: Path) -> Any:

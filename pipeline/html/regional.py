@@ -3,7 +3,7 @@ show): the headline, the packs' links, the priorities, the first-period note and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pipeline.html.base import esc
 from pipeline.html.sections import BAND_RULE, RANK_RULE, disclosure_item, items, lede_list
@@ -206,4 +206,19 @@ def method(
         + disclosure_item(disclosure)
         + f"<li>Indicator catalogue version {esc(catalogue_version)}.</li>"
         "</ul>"
+    )
+
+
+def commentary(note: Mapping | None) -> str:
+    """The region's own commentary on the quarter, attributed, below the generated narrative
+    (`note`: ``edges.commentary.Commentary.to_json``, its body already safe HTML); '' without."""
+    if not note:
+        return ""
+    return (
+        '<section class="commentary" aria-labelledby="commentary">'
+        '<h3 id="commentary">Commentary from the region</h3>'
+        f'<p class="attribution">Written by {esc(note["author"])}, {esc(note["date"])}, and '
+        "shown as written: these words are the authors' own, not generated from the figures "
+        f"({esc(note['file'])}).</p>"
+        f'<div class="commentary-body">{note["html"]}</div></section>'
     )

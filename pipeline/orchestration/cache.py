@@ -99,6 +99,11 @@ def _comparator_files(data: Path) -> list[tuple[str, str]]:
     return _tree(data / source, ("**/*.csv",))
 
 
+#: the dataset's files a run reads
+DATASET_FILES = ("dataset.yaml", "priorities.yaml", "reference/**/*", "returns/**/*")
+DATASET_FILES += ("commentary/**/*",)
+
+
 def run_key(s: Settings) -> str:
     """Everything a whole run reads and is shaped by, as one SHA-256."""
     data = s.data
@@ -106,7 +111,8 @@ def run_key(s: Settings) -> str:
     return _key(
         {
             "data": _tree(
-                data, ("dataset.yaml", "priorities.yaml", "reference/**/*", "returns/**/*")
+                data,
+                DATASET_FILES,
             ),
             "comparators": _comparator_files(data),
             "contracts": _tree(s.contracts, ("*.yaml",)),

@@ -139,7 +139,7 @@ class RegionalBenchmark(Report):
     def narrative(self) -> HTML:
         """The generated narrative: movers, persistent band D, region against England, gaps."""
         paras = [p for p in self.context.get("narrative", []) if p["key"] != "summary"]
-        return HTML(narrative(paras))
+        return HTML(narrative(paras) + markup.commentary(self.context.get("commentary")))
 
     def priorities(self) -> HTML:
         """Each regional priority as red / amber / green, with its rule stated beside it."""

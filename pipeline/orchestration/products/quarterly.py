@@ -11,6 +11,7 @@ from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import parse_slug
 from pipeline.core.significance import judge
 from pipeline.core.vocabulary import MISSING
+from pipeline.edges import commentary
 from pipeline.edges import contracts as ct
 from pipeline.edges.files import sha256_file, write_text_atomic
 from pipeline.edges.render import stylesheet
@@ -159,6 +160,8 @@ def prepare(ctx: Context) -> Plan:
     v = v.published(sdc.removed)
     available = sorted(grid["period"].unique(), key=parse_slug)
     _check_request(s, reference, available)
+    las = reference.local_authorities
+    notes = commentary.load(s.data, set(las["region_code"]), set(las["la_code"]), set(available))
     s.out.mkdir(parents=True, exist_ok=True)
     run_prov = _run_provenance(s, v, inputs)
     level = s.level or reference.level
@@ -201,6 +204,7 @@ def prepare(ctx: Context) -> Plan:
         run_key=key,
         comparators=chosen,
         level=level,
+        commentary=notes,
     )
 
 

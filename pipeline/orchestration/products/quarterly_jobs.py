@@ -53,6 +53,8 @@ class Plan(Planner):
     comparators: Chosen = field(default_factory=Chosen)
     #: the confidence level of comparisons and tests (95 or 99.8)
     level: float = 95.0
+    #: the dataset's commentary: (period, region or LA code) -> ``edges.commentary.Commentary``
+    commentary: dict = field(default_factory=dict)
 
     @property
     def england_label(self) -> str:
@@ -156,6 +158,12 @@ class Plan(Planner):
         )
 
 
+def _commentary(plan: Plan, period: str, code: str) -> dict | None:
+    """The region's (or LA's) commentary on the period, as its report shows it; None without."""
+    note = plan.commentary.get((period, code))
+    return note.to_json() if note is not None else None
+
+
 def pack_id(period: str, region_code: str, la: str) -> str:
     """The id of an LA's pack job (its output's path without suffix), as `Planner.job` makes
     it."""
@@ -172,9 +180,8 @@ def regional_job(
     p = parse_slug(period)
     window = plan.window(period)
     las = reference.local_authorities[reference.local_authorities["region_code"] == region_code]
-    la_rows = bench["las"][
-        bench["las"]["la_code"].isin(las["la_code"]) & bench["las"]["period"].isin(window)
-    ]
+    mine = bench["las"]["la_code"].isin(las["la_code"]) & bench["las"]["period"].isin(window)
+    la_rows = bench["las"][mine]
     areas = plan.areas(region_code, window)
     tables, funnel_las = _regional_tables(plan, period, la_rows, areas, las["la_code"])
     return_status = {c: plan.state.get((c, period), MISSING) for c in las["la_code"]}
@@ -208,6 +215,7 @@ def regional_job(
         "priorities_file": plan.priorities_file,
         "neighbours": neighbour_lists(reference, las["la_code"]),
         "funnel_las": funnel_las,  # the names of every LA in the funnel plots
+        "commentary": _commentary(plan, period, region_code),
     }
     params = {"region_code": region_code, "period": period, "slice_dir": "."}
     return plan.job(
