@@ -206,6 +206,8 @@ def trend_p(counts: np.ndarray, denominators: np.ndarray, model: str) -> np.ndar
     r = np.asarray(counts, dtype=float)
     n = np.asarray(denominators, dtype=float)
     held = np.isfinite(r) & np.isfinite(n) & (n > 0)
+    if model == "binomial":  # no more children counted than children
+        held &= r <= n
     r = np.where(held, r, 0.0)
     n = np.where(held, n, 0.0)
     x = np.broadcast_to(np.arange(r.shape[1], dtype=float), r.shape)
@@ -229,9 +231,6 @@ def change_p(now_n, now_d, then_n, then_d, model: str) -> tuple[np.ndarray, np.n
     denoms = np.column_stack([pd.to_numeric(pd.Series(c), errors="coerce") for c in cols[1]])
     if model == "none":
         return np.full(len(counts), np.nan), np.zeros(len(counts))
-    if model == "binomial":  # no more children counted than children
-        bad = counts > denoms
-        counts = np.where(bad, np.nan, counts)
     return trend_p(counts, denoms, model)
 
 

@@ -202,10 +202,7 @@ def _tested(model: pd.Series, now_n, now_d, then_n: list, then_d: list):
     for m in ("binomial", "poisson"):
         rows = (model.to_numpy() == m) & ends
         if rows.any():
-            c = counts[rows]
-            if m == "binomial":
-                c = np.where(c > denoms[rows], np.nan, c)
-            p[rows], sign[rows] = trend_p(c, denoms[rows], m)
+            p[rows], sign[rows] = trend_p(counts[rows], denoms[rows], m)
     return p, sign
 
 
