@@ -310,9 +310,28 @@ def _notebook_error(job: Job, exc: Any, executed: Path) -> JobResult:
     )
 
 
+def _artefacts(job: Job) -> dict[str, bytes] | JobResult:
+    """The files the job's report is also published as (suffix -> bytes: a workbook, a slide
+    deck), or why the job failed making them."""
+    from pipeline.orchestration.provenance import facts
+    from pipeline.report import REPORTS
+
+    if job.kind not in REPORTS:
+        return {}
+    about = {"title": job.title, "banners": job.banners, "facts": facts(job.provenance)}
+    try:
+        return REPORTS[job.kind].artefacts(job.slice_dir, about)
+    except Exception as exc:  # a report's own error: this report fails, saying which file
+        return JobResult(
+            job.id,
+            "failed",
+            error=f"could not make its workbook or slides: {type(exc).__name__}: {exc}",
+        )
+
+
 def _write_outputs(job: Job, nb: Any) -> JobResult:
-    """The executed notebook, its figures and its HTML page, each written atomically; an earlier
-    failure's log is removed."""
+    """The executed notebook, its figures, the files it is also published as and its HTML
+    page, each written atomically (the page last); an earlier failure's log is removed."""
     import hashlib
 
     from pipeline.edges.files import remove_file, write_bytes_atomic
@@ -321,9 +340,12 @@ def _write_outputs(job: Job, nb: Any) -> JobResult:
     nb = normalise(nb, job.notebook_display)
     html = to_html(nb, job.title, job.banners, job.footer, job.breadcrumbs)
     stem = Path(job.out_stem)
+    extra = _artefacts(job)
+    if isinstance(extra, JobResult):
+        return extra
     outputs, digests = [], {}
-    for suffix, text in ((".ipynb", dumps(nb)), (".csv", job.csv), (".html", html)):
-        data = text.encode("utf-8")
+    texts = {".ipynb": dumps(nb).encode("utf-8"), ".csv": job.csv.encode("utf-8")}
+    for suffix, data in (texts | extra | {".html": html.encode("utf-8")}).items():
         path = stem.with_suffix(suffix)
         try:
             write_bytes_atomic(path, data)

@@ -46,7 +46,7 @@ from pipeline.orchestration.records import dumps_json
 from pipeline.orchestration.settings import Settings
 
 #: the outputs of a job, by suffix
-OUTPUT_SUFFIXES = (".html", ".ipynb", ".csv")
+OUTPUT_SUFFIXES = (".html", ".ipynb", ".csv", ".xlsx", ".pptx")
 
 
 @dataclass(frozen=True)

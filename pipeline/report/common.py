@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 
@@ -48,6 +49,9 @@ class Report:
 
     #: the sections a notebook shows, in order (laid out ahead by Facade.prepare)
     SECTIONS: tuple[str, ...] = ()
+    #: the files the report is also published as, beside its page: suffix -> the name of the
+    #: method that makes its bytes from what the page says of itself (Facade.artefacts)
+    ARTEFACTS: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def load(cls, slice_dir: str | Path):

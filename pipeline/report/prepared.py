@@ -55,6 +55,9 @@ class Facade:
     the slice has one, else the full facade (`IMPLEMENTATION`, imported only then)."""
 
     IMPLEMENTATION: tuple[str, str]  # (module, class)
+    #: the report `prepare` last laid out in this process, (slice folder, report): its
+    #: artefacts reuse what it drew
+    _kept: tuple[str, object] | None = None
 
     @classmethod
     def implementation(cls):
@@ -74,7 +77,20 @@ class Facade:
         sections.json. Returns the sections' names."""
         full = cls.implementation()
         report = full.load(slice_dir)
+        Facade._kept = (str(slice_dir), report)
         sections = {name: str(getattr(report, name)()) for name in full.SECTIONS}
         text = json.dumps(sections, sort_keys=True, ensure_ascii=False)
         (Path(slice_dir) / SECTIONS).write_text(text, encoding="utf-8")
         return list(sections)
+
+    @classmethod
+    def artefacts(cls, slice_dir: str | Path, about: dict) -> dict[str, bytes]:
+        """The files the report is also published as beside its page (suffix -> bytes: a
+        workbook, a slide deck), from the report `prepare` laid out when it is this slice's.
+        `about`: what the page says of itself (title, banners, facts)."""
+        full = cls.implementation()
+        if not full.ARTEFACTS:
+            return {}
+        kept = Facade._kept
+        report = kept[1] if kept and kept[0] == str(slice_dir) else full.load(slice_dir)
+        return {suffix: getattr(report, name)(about) for suffix, name in full.ARTEFACTS.items()}
