@@ -420,6 +420,37 @@ concern: the front-door review agreed in the spring reports in January.
 """
 
 
+#: one LA's commentary on its exceptions (commentary/<period>/<LA>.md): fictional, and on some
+#: of its exceptions only, so that its pack shows what is still owed
+LA_COMMENTARY = """\
+---
+author: Head of performance, Aldermoor (fictional, for the demonstration)
+date: 2026-11-18
+---
+This commentary is invented for the demonstration data: no real council wrote it.
+
+## assessments_45_days_pct: assessments within 45 working days
+
+Two social work teams merged in August and the backlog of open assessments moved with them.
+Weekly tracking since October has brought the open list down from 140 to 60.
+
+## icpc_15_days_pct
+
+Conference chairs were short for six weeks; a third chair started in October and every
+conference since has been held within 15 working days.
+
+## cpp_second_time_pct
+
+Step-down from child protection now goes through a multi-agency panel, which we think keeps
+second plans low. We would be glad to share the panel's terms of reference with the region.
+
+## cla_health_assessment_pct
+
+Not an exception this quarter, but the new health partner's returns arrive late: figures may
+be revised next quarter.
+"""
+
+
 def write(out_dir: Path, seed: int = 2026, catalogue: Catalogue | None = None) -> list[Path]:
     """Write the demo dataset under `out_dir`; files whose bytes are unchanged are not rewritten."""
     frames = generate(seed, catalogue)
@@ -438,6 +469,7 @@ def write(out_dir: Path, seed: int = 2026, catalogue: Catalogue | None = None) -
     )
     put("priorities.yaml", PRIORITIES)
     put(f"commentary/{LATEST.slug}/ZR1.md", COMMENTARY)
+    put(f"commentary/{LATEST.slug}/ZL101.md", LA_COMMENTARY)
     put(
         "README.md",
         README.format(seed=seed, first=periods[0].label, last=periods[-1].label, faulty=FAULTY_LA),

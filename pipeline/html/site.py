@@ -10,6 +10,7 @@ from pipeline.core.findings import plural
 from pipeline.core.periods import parse_slug
 from pipeline.html.base import esc, page, table
 from pipeline.html.crosscheck import crosscheck_table
+from pipeline.html.exceptions import owed_list
 
 #: an LA's return for a period, in the index's words
 RETURN_LABEL = {
@@ -82,7 +83,7 @@ def _period_reports(period: str, reports: list[dict], las: list[dict]) -> str:
         link = f'<a href="{esc(r["href"])}">{esc(name)}</a>' if r["status"] == "ok" else esc(name)
         rows.append(
             f'<tr><th scope="row">{link}</th><td class="{cls}">{esc(status)}</td>'
-            f"<td>{esc(r.get('detail', ''))}</td></tr>"
+            f"<td>{_files(r, name)}</td><td>{esc(r.get('detail', ''))}</td></tr>"
         )
     packs = [x["pack"] for x in las if x.get("pack")]
     packs_built = (
@@ -96,8 +97,35 @@ def _period_reports(period: str, reports: list[dict], las: list[dict]) -> str:
         f"<p>{built} of {plural(len(mine), 'regional report')} built.{packs_built}</p>"
         f'<table class="tartan-table"><caption>Regional reports, {esc(label)}</caption>'
         '<thead><tr><th scope="col">Report</th><th scope="col">Status</th>'
+        '<th scope="col">Workbook and slides</th>'
         f'<th scope="col">Notes</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        + owed_list(label, _owed(las))
     )
+
+
+#: what the index calls each file a report is also published as
+FILE_LABEL = {".xlsx": "workbook (Excel, .xlsx)", ".pptx": "slides (PowerPoint, .pptx)"}
+
+
+def _files(r: Mapping, name: str) -> str:
+    """Links to the files a regional report is also published as (none for a failed one)."""
+    if r["status"] != "ok":
+        return ""
+    links = [
+        f'<a href="{esc(f)}">{esc(name)}: {esc(FILE_LABEL[s])}</a>'
+        for f in r.get("files", [])
+        if (s := f[f.rfind(".") :]) in FILE_LABEL
+    ]
+    return "<br>".join(links)
+
+
+def _owed(las: list[dict]) -> list[dict]:
+    """The LAs (by name) that still owe commentary on some of their exceptions."""
+    return [
+        {"la_name": x["la_name"], "owed": c["owed"], "exceptions": c["exceptions"]}
+        for x in sorted(las, key=lambda x: x["la_name"])
+        if (c := x.get("commentary")) and c["owed"]
+    ]
 
 
 def _returns_table(label: str, las: list[dict], open_: bool) -> str:
@@ -119,9 +147,10 @@ def _returns_table(label: str, las: list[dict], open_: bool) -> str:
             f'<tr><th scope="row">{esc(x["la_name"])} ({esc(x["la_code"])})</th>'
             f"<td>{esc(x['region_name'])}</td>"
             f'<td class="status-{_RETURN_CLASS[x["status"]]}">{esc(RETURN_LABEL[x["status"]])}'
-            f"</td><td>{fb}</td>{pack}</tr>"
+            f"</td><td>{fb}</td>{pack}<td>{esc(_commentary_cell(x.get('commentary')))}</td></tr>"
         )
     pack_head = '<th scope="col">Self-assessment pack</th>' if with_packs else ""
+    pack_head += '<th scope="col">Commentary on exceptions</th>'
     return (
         f"<details{' open' if open_ else ''}><summary>Local authority returns, {esc(label)}: "
         f"{esc(summary)}</summary>"
@@ -130,6 +159,17 @@ def _returns_table(label: str, las: list[dict], open_: bool) -> str:
         f'<th scope="col">Return</th><th scope="col">Validation</th>{pack_head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></details>"
     )
+
+
+def _commentary_cell(c: Mapping | None) -> str:
+    """How much of the commentary on an LA's exceptions has come ('' without figures)."""
+    if c is None:
+        return ""
+    if not c["exceptions"]:
+        return "no exceptions"
+    if not c["owed"]:
+        return f"received on all {c['exceptions']}"
+    return f"{c['owed']} of {plural(c['exceptions'], 'exception')} still owed"
 
 
 def _pack_cell(x: dict, label: str) -> str:

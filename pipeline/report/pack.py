@@ -12,6 +12,7 @@ from pipeline.core.periods import parse_slug
 from pipeline.core.vocabulary import NOT_ACCEPTED, OK, STATUS_SYMBOLS
 from pipeline.html import pack as markup
 from pipeline.html.base import table
+from pipeline.html.exceptions import exceptions as exceptions_markup
 from pipeline.html.rug import STATUS_TEXT
 from pipeline.html.sections import note, paragraph, published_method, subsection
 from pipeline.report.common import HTML, Report
@@ -22,7 +23,16 @@ class SelfAssessmentPack(PackThemes, Report):
     """One LA and period: the data its self-assessment evidence pack shows."""
 
     CSVS = ("figures", "neighbours", "areas")
-    SECTIONS = ("headline", "profile", "evidence", "questions", "themes", "annex", "method")
+    SECTIONS = (
+        "headline",
+        "profile",
+        "evidence",
+        "questions",
+        "exceptions",
+        "themes",
+        "annex",
+        "method",
+    )
     figures: pd.DataFrame  # the LA's rows for the trend periods
     neighbours: pd.DataFrame  # its statistical neighbours' rows for the period
     areas: pd.DataFrame  # the region and England for the trend periods
@@ -192,6 +202,16 @@ class SelfAssessmentPack(PackThemes, Report):
         if not self.has_figures:
             return self._no_figures("No questions")
         return HTML(markup.questions([q["text"] for q in self.context["assessment"]["questions"]]))
+
+    def exceptions(self) -> HTML:
+        """The LA's exceptions this period (dataset.yaml's rule), each with the LA's own words
+        from its commentary file, or "no commentary received"."""
+        if not self.has_figures:
+            return self._no_figures("No exceptions")
+        ctx = self.context.get("exceptions")
+        if ctx is None:  # a slice from before exceptions were listed
+            return HTML("")
+        return HTML(exceptions_markup(self.la_name, self.period_label, ctx))
 
     def annex(self) -> HTML:
         """What is suppressed, missing or not accepted for this LA and period, and why."""

@@ -37,6 +37,7 @@ from pipeline.orchestration.products.quarterly_jobs import (
     REGIONAL,
     REGIONAL_NOTEBOOK,
     Plan,
+    la_exceptions,
     pack_id,
     pack_job,
     regional_job,
@@ -161,7 +162,13 @@ def prepare(ctx: Context) -> Plan:
     available = sorted(grid["period"].unique(), key=parse_slug)
     _check_request(s, reference, available)
     las = reference.local_authorities
-    notes = commentary.load(s.data, set(las["region_code"]), set(las["la_code"]), set(available))
+    notes = commentary.load(
+        s.data,
+        set(las["region_code"]),
+        set(las["la_code"]),
+        set(available),
+        {i.id for i in inputs.catalogue},
+    )
     s.out.mkdir(parents=True, exist_ok=True)
     run_prov = _run_provenance(s, v, inputs)
     level = s.level or reference.level
@@ -205,6 +212,7 @@ def prepare(ctx: Context) -> Plan:
         comparators=chosen,
         level=level,
         commentary=notes,
+        exception_rule=commentary.rule_of(s.data),
     )
 
 
@@ -320,6 +328,8 @@ def _index_reports(plan: Plan, entries: list[dict]) -> tuple[list[dict], dict]:
                 "href": f"{period}/{region_code}/{REGIONAL}.html",
                 "status": e["status"],
                 "detail": detail,
+                # the files the report is also published as, beside it
+                "files": sorted(o for o in e.get("outputs", []) if o.endswith((".xlsx", ".pptx"))),
             }
         )
     return reports, packs
@@ -335,11 +345,17 @@ def _index_returns(plan: Plan, reports: list[dict], packs: dict) -> list[dict]:
     feedback_dir = plan.s.out / "validation" / "feedback"
     has_feedback = {p.stem for p in feedback_dir.glob("*.html")} if feedback_dir.is_dir() else set()
     returns = []
+    las = plan.bench["las"]
     for period in sorted({r["period"] for r in reports}, key=parse_slug):
+        rows = dict(tuple(las[las["period"].eq(period)].groupby("la_code", sort=False)))
         for la in reference.own_las["la_code"]:
             if region_of[la] not in shown_regions:
                 continue
             pack = packs.get((la, period))
+            owed = None
+            if plan.state.get((la, period)) == ACCEPTED and la in rows:
+                found = la_exceptions(plan, period, la, rows[la])
+                owed = {"exceptions": len(found["items"]), "owed": found["owed"]}
             returns.append(
                 {
                     "period": period,
@@ -357,6 +373,7 @@ def _index_returns(plan: Plan, reports: list[dict], packs: dict) -> list[dict]:
                         "href": f"{period}/{region_of[la]}/{la}/{PACK}.html",
                         "error": pack["error"],
                     },
+                    "commentary": owed,
                 }
             )
     return returns

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core import assessment, narrative, priorities
+from pipeline.core.exceptions import ExceptionRule, exceptions
 from pipeline.core.findings import finding_place, group_findings
 from pipeline.core.periods import parse_slug
 from pipeline.core.significance import INTERVAL_COLUMNS
@@ -55,6 +56,8 @@ class Plan(Planner):
     level: float = 95.0
     #: the dataset's commentary: (period, region or LA code) -> ``edges.commentary.Commentary``
     commentary: dict = field(default_factory=dict)
+    #: which figures an LA's pack asks it to explain (dataset.yaml commentary_exceptions)
+    exception_rule: ExceptionRule = field(default_factory=ExceptionRule)
 
     @property
     def england_label(self) -> str:
@@ -162,6 +165,33 @@ def _commentary(plan: Plan, period: str, code: str) -> dict | None:
     """The region's (or LA's) commentary on the period, as its report shows it; None without."""
     note = plan.commentary.get((period, code))
     return note.to_json() if note is not None else None
+
+
+def la_exceptions(plan: Plan, period: str, la: str, rows: pd.DataFrame) -> dict:
+    """An LA's exceptions in `period` (from its figures `rows`) with its own words on each
+    from its commentary file, and what it wrote on other indicators: a pack's section, and
+    the index's count of what is still owed."""
+    note = plan.commentary.get((period, la))
+    said = note.to_json() if note is not None else {"sections": {}}
+    items = exceptions(rows, plan.inputs.catalogue, period, plan.exception_rule)
+    for item in items:
+        item["commentary"] = said["sections"].get(item["indicator_id"])
+    named = {i["indicator_id"] for i in items}
+    labels = {i.id: i.label for i in plan.inputs.catalogue}
+    return {
+        "rule": plan.exception_rule.to_json(),
+        "items": items,
+        "owed": sum(i["commentary"] is None for i in items),
+        "file": f"commentary/{period}/{la}.md",
+        "note": None
+        if note is None
+        else {k: said[k] for k in ("file", "author", "date", "html", "paragraphs")},
+        "other": [
+            {"indicator_id": ind, "label": labels[ind], **words}
+            for ind, words in said["sections"].items()
+            if ind not in named
+        ],
+    }
 
 
 def pack_id(period: str, region_code: str, la: str) -> str:
@@ -298,6 +328,7 @@ def pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: st
         "neighbours": _neighbours_context(plan, sn, period),
         **plan.common_context(),
         "assessment": assessed.to_json(),
+        "exceptions": la_exceptions(plan, period, la, mine),
         "returns": _returns_of(plan.v, la, period),
         "links": _pack_links(plan, la, period),
     }
