@@ -159,6 +159,10 @@ DATASET_HEADER = """\
 # significance_level (optional) 95 (the default) or 99.8: the confidence level at which a figure
 #                   is called better or worse than England, its region or its neighbours, and a
 #                   change an improvement or a deterioration
+# commentary_exceptions (optional) which figures each LA's pack asks it to explain in its own
+#                   words (commentary/<quarter>/<LA code>.md, a "## <indicator id>" section
+#                   each): {{bands: [D], percent: 20}} (the default) names band D and the top and
+#                   bottom 20% of LAs nationally by rank; percent 0 for bands alone
 """
 
 #: the rule and the format of priorities.yaml, at the top of every such file
