@@ -188,7 +188,7 @@ def test_the_about_sheet_states_period_comparators_rules_marking_and_provenance(
     assert said["Disclosure rule"] == report.context["disclosure"]
     assert said["Significance level"].startswith("95%")
     assert said["Protective marking"] == MARKING
-    assert said["Notice (demo)"] == "Demonstration data: every figure is made up."
+    assert said["Notice"] == "Demonstration data: every figure is made up."
     for fact in ABOUT["facts"]:
         assert fact in about, fact
     assert said["Re-referrals"].startswith("Re-referrals within 12 months")

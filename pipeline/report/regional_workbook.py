@@ -356,7 +356,7 @@ def _about_provenance(report, about: dict) -> list:
     marking = _marking(about)
     items: list = ["Protective marking and notices"]
     items.append(("Protective marking", marking or "None set for this run."))
-    items += [(f"Notice ({kind})", t) for t, kind in about.get("banners", []) if kind != "marking"]
+    items += [("Notice", t) for t, kind in about.get("banners", []) if kind != "marking"]
     items.append("Provenance")
     items += [(label, text) for label, text in about.get("facts", [])]
     items.append("Indicators")
