@@ -4,6 +4,7 @@ England, from DfE's published statistics (see ``pipeline.orchestration.products.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import ClassVar
 
 import pandas as pd
 
@@ -37,6 +38,9 @@ class AnnualDatapack(RegionalBenchmark):
 
     SECTIONS = ("headline", "rug", "narrative", "local_authorities", "themes", "crosscheck")
     SECTIONS += ("method",)
+    #: the quarterly report's workbook and slides are not the datapack's (its year, its
+    #: England-wide tables): none yet
+    ARTEFACTS: ClassVar[dict[str, str]] = {}
 
     @property
     def level(self) -> float:
