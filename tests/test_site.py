@@ -163,11 +163,26 @@ def test_no_clock_time_in_any_output(demo_site):
     stamps = [today.isoformat(), today.strftime("%d %B %Y"), today.strftime("%d/%m/%Y")]
     clock = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d|\b\d\d:\d\d:\d\d\b")
     for path in demo_site.rglob("*"):
-        if path.is_file():
+        if path.suffix in (".xlsx", ".pptx"):
+            _no_clock_in_zip(path, stamps)
+        elif path.is_file():
             data = path.read_bytes()
             assert not clock.search(data), f"{path}: a timestamp"
             text = data.decode("utf-8")
             assert not any(s in text for s in stamps), f"{path}: today's date"
+
+
+def _no_clock_in_zip(path, stamps) -> None:
+    """A workbook or deck: every part dated as zip's earliest date, and no part naming today
+    (their document properties carry the report's period, not the day it was made)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            assert info.date_time == (1980, 1, 1, 0, 0, 0), f"{path}!{info.filename}: dated"
+            if info.filename.endswith((".xml", ".rels")):
+                text = z.read(info).decode("utf-8")
+                assert not any(s in text for s in stamps), f"{path}!{info.filename}: today"
 
 
 def _report(capfd, tiny, out):
