@@ -34,7 +34,7 @@ SECONDARY = "505a5f"
 #: a table's header row (white on it: 5.2:1)
 HEADER = "1d70b8"
 #: the time every zip entry and the document's properties carry
-FIXED = datetime(2000, 1, 1)
+FIXED = datetime(1980, 1, 1)
 
 
 @dataclass(frozen=True)
