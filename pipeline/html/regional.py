@@ -3,10 +3,41 @@ show): the headline, the packs' links, the priorities, the first-period note and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
 
 from pipeline.html.base import esc
 from pipeline.html.sections import BAND_RULE, RANK_RULE, disclosure_item, items, lede_list
+
+#: a priority's status -> (background, text colour), as the report's stylesheet shows them
+RAG_COLOURS = {
+    "green": ("#cce2d8", "#005a30"),
+    "amber": ("#fff7bf", "#594d00"),
+    "red": ("#f4cdc6", "#942514"),
+    "no data": ("#ffffff", "#505a5f"),
+}
+
+
+class Chart(NamedTuple):
+    """A chart as the report and its slide deck show it: its figure's id, its title, its SVG
+    (as drawn), the description that says what it shows, and its figures as a table
+    (markup)."""
+
+    fig_id: str
+    title: str
+    svg: str
+    desc: str
+    table: str
+
+
+class ThemeCharts(NamedTuple):
+    """A theme's charts in a regional report: its trend chart (None in the first period
+    held) and its ranking chart."""
+
+    theme: str
+    slug: str
+    trend: Chart | None
+    ranking: Chart
 
 
 def headline(
@@ -20,23 +51,45 @@ def headline(
     """The title and lede; `counts`: LAs with a return accepted, LAs in the region, figures
     and indicators; `rejected` and `missing`: the names of LAs whose return was not accepted
     or not received; `summary`: the narrative's headline points."""
+    parts = lede(period_label, counts, rejected, missing, esc)
+    return (
+        f"<h1>{esc(region_name)}: quarterly benchmarking, {esc(period_label)}</h1>"
+        f'<p class="lede">{" ".join(parts)}</p>' + lede_list(summary) + _downloads()
+    )
+
+
+def lede(
+    period_label: str,
+    counts: tuple[int, int, int, int],
+    rejected: Sequence[str],
+    missing: Sequence[str],
+    quote: Callable[[str], str] = str,
+) -> list[str]:
+    """The headline's sentences (see `headline`), names and the period written by `quote`
+    (`esc` for the page; as they are for a slide)."""
     accepted, las, valued, indicators = counts
     parts = [
         f"{accepted} of {las} local authorities in the region had a return "
-        f"accepted for {esc(period_label)}, giving {valued:,} figures across "
+        f"accepted for {quote(period_label)}, giving {valued:,} figures across "
         f"{indicators} indicators."
     ]
     if len(rejected):
-        names = ", ".join(esc(n) for n in rejected)
+        names = ", ".join(quote(n) for n in rejected)
         parts.append(
             f"Return not accepted for this period: {names}. Their figures are shown as "
             "'not accepted' rather than using older or partial data."
         )
     if len(missing):
-        parts.append(f"No return received from: {', '.join(esc(n) for n in missing)}.")
+        parts.append(f"No return received from: {', '.join(quote(n) for n in missing)}.")
+    return parts
+
+
+def _downloads() -> str:
+    """Links to the files published beside the report (``RegionalBenchmark.ARTEFACTS``)."""
     return (
-        f"<h1>{esc(region_name)}: quarterly benchmarking, {esc(period_label)}</h1>"
-        f'<p class="lede">{" ".join(parts)}</p>' + lede_list(summary)
+        '<p class="downloads">Also for the meeting: '
+        '<a href="regional-benchmark.xlsx">the rug as a workbook (Excel, XLSX)</a> and '
+        '<a href="regional-benchmark.pptx">slides of the quarter (PowerPoint, PPTX)</a>.</p>'
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import ClassVar
+
 import pandas as pd
 
 from pipeline.core.narrative import england_of, published_when
@@ -9,6 +12,7 @@ from pipeline.core.periods import parse_slug
 from pipeline.core.vocabulary import NOT_ACCEPTED, OK
 from pipeline.html import regional as markup
 from pipeline.html.base import table
+from pipeline.html.regional import Chart, ThemeCharts
 from pipeline.html.rug import (
     STATUS_TEXT,
     rug_key,
@@ -34,6 +38,7 @@ class RegionalBenchmark(Report):
 
     SECTIONS = ("headline", "rug", "packs", "priorities", "narrative", "themes", "method")
     CSVS = ("figures", "areas", "funnel")
+    ARTEFACTS: ClassVar[dict[str, str]] = {".xlsx": "workbook", ".pptx": "deck"}
     #: whether the figures come from LA returns (the rug's key speaks of returns accepted)
     RETURNS = True
 
@@ -103,24 +108,23 @@ class RegionalBenchmark(Report):
 
     # ------------------------------------------------------------------ sections
     def headline(self) -> HTML:
+        return HTML(markup.headline(self.region_name, self.period_label, *self.headline_facts()))
+
+    def headline_facts(self) -> tuple[tuple[int, int, int, int], list, list, list[str]]:
+        """What the headline says: (LAs with a return accepted, LAs in the region, figures,
+        indicators), the LAs whose return was not accepted, those without one, and the
+        narrative's summary points."""
         las = self.las
         accepted = las[las["return_status"] == "accepted"]
-        rejected = las[las["return_status"] == NOT_ACCEPTED]
-        missing = las[las["return_status"] == "missing"]
         now = self.figures[self.figures["period"] == self.period]
         cells = now[now["la_code"].isin(accepted["la_code"])]
-        valued = int((cells["status"] == OK).sum())
+        counts = (len(accepted), len(las), int((cells["status"] == OK).sum()), len(self.catalogue))
         story = {p["key"]: p for p in self.context.get("narrative", [])}
-        summary = story["summary"]["points"] if "summary" in story else []
-        return HTML(
-            markup.headline(
-                self.region_name,
-                self.period_label,
-                (len(accepted), len(las), valued, len(self.catalogue)),
-                list(rejected["la_name"]),
-                list(missing["la_name"]),
-                summary,
-            )
+        return (
+            counts,
+            list(las[las["return_status"] == NOT_ACCEPTED]["la_name"]),
+            list(las[las["return_status"] == "missing"]["la_name"]),
+            story["summary"]["points"] if "summary" in story else [],
         )
 
     def packs(self) -> HTML:
@@ -237,14 +241,22 @@ class RegionalBenchmark(Report):
 
     def themes(self) -> HTML:
         """Per theme: trend charts (each LA, the region and England over the last periods) and a
-        ranking chart (the region's LAs this period, best first), each with its figures."""
-        from pipeline.edges.charts import trend_small_multiples
+        ranking chart (the region's LAs this period, best first), each with its figures, then
+        the theme's funnel plots."""
+        labels = [parse_slug(p).label for p in self.context["periods"]]
+        out = []
+        for theme, slug, trend, ranking in self.theme_charts:
+            trended = _figure(*trend) if trend else markup.first_period(labels[0], self.noun)
+            out += [theme_heading(theme, slug), trended, _figure(*ranking)]
+            out.append(self._funnels(theme, slug, self.catalogue.in_theme(theme)))
+        return HTML("".join(out))
 
-        region = self.context["region"]["code"]
+    @cached_property
+    def theme_charts(self) -> list[ThemeCharts]:
+        """Each theme's trend chart (None in the first period held) and ranking chart, drawn
+        once per report: the page's themes and the slide deck show the same charts."""
         periods = self.context["periods"]
         labels = {p: parse_slug(p).label for p in periods}
-        names = self.la_names
-        england = self.context["england_label"]
         a = _own_year(self.areas[self.areas["period"].isin(periods)])
         a = a.set_index(["area_code", "indicator_id", "period"])["value"]
         f = _own_year(self.figures[self.figures["period"].isin(periods)])
@@ -253,41 +265,41 @@ class RegionalBenchmark(Report):
         for theme in self.catalogue.themes:
             inds = self.catalogue.in_theme(theme)
             slug = theme.lower().replace(" ", "-")
-            rows = []
-            for ind in inds:
-                for p in periods:
-                    for code, series in ((region, "Region"), ("england", "England")):
-                        v = a.get((code, ind.id, p), float("nan"))
-                        rows.append((ind.short_label, labels[p], series, "", v))
-                mine = f[f["indicator_id"] == ind.id]
-                for r in mine.itertuples():
-                    rows.append(
-                        (ind.short_label, labels[r.period], "LA", names[r.la_code], r.shown)
-                    )
-            data = pd.DataFrame(rows, columns=["indicator", "period", "series", "la", "value"])
-            desc = (
-                f"Line charts, one per indicator in {theme}: each local authority in the region "
-                "(thin grey lines), the region (solid blue line) and "
-                f"{self._england_lines(inds, trend=True)} (dashed orange line) for each "
-                f"{self.noun} from {labels[periods[0]]} to {labels[periods[-1]]}. "
-                "The figures are in the table below the charts."
-            )
-            out.append(theme_heading(theme, slug))
-            if len(periods) < 2:
-                out.append(markup.first_period(labels[periods[0]], self.noun))
-            else:
-                out.append(
-                    _figure(
-                        f"trend-{slug}",
-                        f"{theme}: trends in {self.region_name}, its LAs and {england}",
-                        trend_small_multiples(data),
-                        desc,
-                        self._trend_table(theme, inds, data, periods, labels),
-                    )
-                )
-            out.append(self._ranking(theme, slug, inds, region))
-            out.append(self._funnels(theme, slug, inds))
-        return HTML("".join(out))
+            trend = self._trend(theme, slug, inds, (a, f), labels) if len(periods) > 1 else None
+            ranking = self._ranking(theme, slug, inds, self.context["region"]["code"])
+            out.append(ThemeCharts(theme, slug, trend, ranking))
+        return out
+
+    def _trend(self, theme, slug, inds, frames, labels) -> Chart:
+        """The theme's trend chart: each LA, the region and England over the periods."""
+        from pipeline.edges.charts import trend_small_multiples
+
+        a, f = frames
+        periods = list(labels)
+        region, names = self.context["region"]["code"], self.la_names
+        rows = []
+        for ind in inds:
+            for p in periods:
+                for code, series in ((region, "Region"), ("england", "England")):
+                    v = a.get((code, ind.id, p), float("nan"))
+                    rows.append((ind.short_label, labels[p], series, "", v))
+            for r in f[f["indicator_id"] == ind.id].itertuples():
+                rows.append((ind.short_label, labels[r.period], "LA", names[r.la_code], r.shown))
+        data = pd.DataFrame(rows, columns=["indicator", "period", "series", "la", "value"])
+        desc = (
+            f"Line charts, one per indicator in {theme}: each local authority in the region "
+            "(thin grey lines), the region (solid blue line) and "
+            f"{self._england_lines(inds, trend=True)} (dashed orange line) for each "
+            f"{self.noun} from {labels[periods[0]]} to {labels[periods[-1]]}. "
+            "The figures are in the table below the charts."
+        )
+        return Chart(
+            f"trend-{slug}",
+            f"{theme}: trends in {self.region_name}, its LAs and {self.context['england_label']}",
+            trend_small_multiples(data),
+            desc,
+            self._trend_table(theme, inds, data, periods, labels),
+        )
 
     def _funnels(self, theme: str, slug: str, inds) -> str:
         """A funnel plot of each of the theme's indicators with a count model: every LA with a
@@ -369,7 +381,7 @@ class RegionalBenchmark(Report):
             numeric=[False] + [True] * len(periods),
         )
 
-    def _ranking(self, theme, slug, inds, region) -> str:
+    def _ranking(self, theme, slug, inds, region) -> Chart:
         from pipeline.edges.charts import ranking_chart
 
         rows, trows = self._ranking_rows(inds, region)
@@ -389,16 +401,14 @@ class RegionalBenchmark(Report):
             f"there is no judgement), each dot coloured and labelled with its quartile band; "
             f"{lines}. The figures are in the table below the charts."
         )
-        england = (
-            "Rank in England (among published figures)" if self.published else "Rank in England"
-        )
+        england = "Rank in England" + (" (among published figures)" if self.published else "")
         tbl = table(
             f"{theme}: ranks in {self.period_label}",
             ["Indicator: local authority", "Value", "Band", "Rank in region", england],
             trows,
             numeric=[False, True, False, True, True],
         )
-        return _figure(
+        return Chart(
             f"rank-{slug}",
             f"{theme}: where each LA ranks, {self.period_label}",
             ranking_chart(data),
@@ -438,6 +448,19 @@ class RegionalBenchmark(Report):
                 shown = ind.format(v) or "no figure"
                 trows.append([f"{ind.short_label}: {label}", shown, "", "", ""])
         return rows, trows
+
+    def workbook(self, about: dict) -> bytes:
+        """The rug as a workbook (regional-benchmark.xlsx), with an About sheet and the
+        figures as a tidy sheet."""
+        from pipeline.report.regional_workbook import workbook
+
+        return workbook(self, about)
+
+    def deck(self, about: dict) -> bytes:
+        """The quarter's slide deck (regional-benchmark.pptx), the narrative in its notes."""
+        from pipeline.report.regional_deck import deck
+
+        return deck(self, about)
 
     def method(self) -> HTML:
         c = self.context
