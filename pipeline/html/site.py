@@ -83,7 +83,8 @@ def _period_reports(period: str, reports: list[dict], las: list[dict]) -> str:
         link = f'<a href="{esc(r["href"])}">{esc(name)}</a>' if r["status"] == "ok" else esc(name)
         rows.append(
             f'<tr><th scope="row">{link}</th><td class="{cls}">{esc(status)}</td>'
-            f"<td>{_files(r, name)}</td><td>{esc(r.get('detail', ''))}</td></tr>"
+            + "".join(f"<td>{_file(r, name, suffix)}</td>" for suffix in FILE_LABEL)
+            + f"<td>{esc(r.get('detail', ''))}</td></tr>"
         )
     packs = [x["pack"] for x in las if x.get("pack")]
     packs_built = (
@@ -97,7 +98,7 @@ def _period_reports(period: str, reports: list[dict], las: list[dict]) -> str:
         f"<p>{built} of {plural(len(mine), 'regional report')} built.{packs_built}</p>"
         f'<table class="tartan-table"><caption>Regional reports, {esc(label)}</caption>'
         '<thead><tr><th scope="col">Report</th><th scope="col">Status</th>'
-        '<th scope="col">Workbook and slides</th>'
+        '<th scope="col">Workbook</th><th scope="col">Slides</th>'
         f'<th scope="col">Notes</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
         + owed_list(label, _owed(las))
     )
@@ -107,16 +108,13 @@ def _period_reports(period: str, reports: list[dict], las: list[dict]) -> str:
 FILE_LABEL = {".xlsx": "workbook (Excel, .xlsx)", ".pptx": "slides (PowerPoint, .pptx)"}
 
 
-def _files(r: Mapping, name: str) -> str:
-    """Links to the files a regional report is also published as (none for a failed one)."""
+def _file(r: Mapping, name: str, suffix: str) -> str:
+    """A link to the file a regional report is also published as with `suffix` ('' for a failed
+    report, or one without it)."""
     if r["status"] != "ok":
         return ""
-    links = [
-        f'<a href="{esc(f)}">{esc(name)}: {esc(FILE_LABEL[s])}</a>'
-        for f in r.get("files", [])
-        if (s := f[f.rfind(".") :]) in FILE_LABEL
-    ]
-    return "<br>".join(links)
+    found = [f for f in r.get("files", []) if f.endswith(suffix)]
+    return "".join(f'<a href="{esc(f)}">{esc(name)}: {esc(FILE_LABEL[suffix])}</a>' for f in found)
 
 
 def _owed(las: list[dict]) -> list[dict]:

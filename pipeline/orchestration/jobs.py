@@ -316,8 +316,8 @@ def _artefacts(job: Job) -> dict[str, bytes] | JobResult:
     from pipeline.orchestration.provenance import facts
     from pipeline.report import REPORTS
 
-    if job.kind not in REPORTS:
-        return {}
+    if job.kind not in REPORTS or not (Path(job.slice_dir) / "context.json").is_file():
+        return {}  # not a report's slice: a notebook of its own, run as a job
     about = {"title": job.title, "banners": job.banners, "facts": facts(job.provenance)}
     try:
         return REPORTS[job.kind].artefacts(job.slice_dir, about)

@@ -162,13 +162,7 @@ def prepare(ctx: Context) -> Plan:
     available = sorted(grid["period"].unique(), key=parse_slug)
     _check_request(s, reference, available)
     las = reference.local_authorities
-    notes = commentary.load(
-        s.data,
-        set(las["region_code"]),
-        set(las["la_code"]),
-        set(available),
-        {i.id for i in inputs.catalogue},
-    )
+    notes = _commentary(s, las, available, inputs)
     s.out.mkdir(parents=True, exist_ok=True)
     run_prov = _run_provenance(s, v, inputs)
     level = s.level or reference.level
@@ -213,6 +207,18 @@ def prepare(ctx: Context) -> Plan:
         level=level,
         commentary=notes,
         exception_rule=commentary.rule_of(s.data),
+    )
+
+
+def _commentary(s: Settings, las, available: list[str], inputs) -> dict:
+    """The dataset's commentary files, each checked against the regions, LAs, periods and
+    indicators it may name."""
+    return commentary.load(
+        s.data,
+        set(las["region_code"]),
+        set(las["la_code"]),
+        set(available),
+        {i.id for i in inputs.catalogue},
     )
 
 

@@ -333,11 +333,9 @@ def pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: st
         "links": _pack_links(plan, la, period),
     }
     params = {"la_code": la, "region_code": region_code, "period": period, "slice_dir": "."}
-    tables = {
-        "figures.csv": plan.text["las"].csv(mine),
-        "neighbours.csv": plan.text["neighbours"].csv(near),
-        "areas.csv": plan.text["areas"].csv(areas),
-    }
+    text = plan.text
+    tables = {"figures.csv": text["las"].csv(mine), "neighbours.csv": text["neighbours"].csv(near)}
+    tables["areas.csv"] = text["areas"].csv(areas)
     return plan.job(
         PACK,
         PACK_NOTEBOOK,
