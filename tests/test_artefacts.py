@@ -42,4 +42,6 @@ def test_a_damaged_or_deleted_workbook_is_made_again_alone(tiny_site, tiny, tmp_
     assert result.returncode == 0, result.stderr
     assert "1 run" in result.stdout, "only the regional report is run again"
     for suffix in (".xlsx", ".pptx"):
-        assert (out / f"{STEM}{suffix}").read_bytes() == (tiny_site / f"{STEM}{suffix}").read_bytes()
+        assert (out / f"{STEM}{suffix}").read_bytes() == (
+            tiny_site / f"{STEM}{suffix}"
+        ).read_bytes()
