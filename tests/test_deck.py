@@ -20,7 +20,7 @@ from pipeline.edges.slides import Deck, Slide, Table, build
 from pipeline.html.base import esc
 from pipeline.html.regional import RAG_COLOURS
 from pipeline.orchestration.settings import Settings
-from pipeline.report.regional_deck import deck, plain_paragraphs
+from pipeline.report.regional_deck import deck
 from tests.conftest import TINY_PERIODS
 from tests.internals import prepare_plan
 from tests.test_commentary import HOSTILE, _write
@@ -209,12 +209,12 @@ def test_commentary_is_attributed_and_shown_as_text(latest):
     assert "hlinkClick" not in xml, "no link to follow"
 
 
-def test_commentary_without_paragraphs_is_read_from_its_markup_as_text():
-    markup = (
-        "<h4>Our view</h4><p>&lt;script&gt;x&lt;/script&gt; and <strong>bold</strong>\n"
-        "words</p><ul><li>One</li><li>Two (https://x.example)</li></ul>"
+def test_commentary_is_read_from_its_markdown_as_plain_paragraphs():
+    markdown = (
+        "#### Our view\n\n<script>x</script> and **bold**\nwords\n\n"
+        "- One\n- [Two](https://x.example)\n"
     )
-    assert plain_paragraphs(markup) == [
+    assert list(commentary.plain(markdown)) == [
         "Our view",
         "<script>x</script> and bold words",
         "• One",

@@ -5,8 +5,6 @@ charts are the report's own, drawn once (``RegionalBenchmark.theme_charts``) and
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 from pipeline.core.vocabulary import OK
 from pipeline.edges.chart_png import png
 from pipeline.edges.slides import Deck, Picture, Slide, Table, build
@@ -149,7 +147,7 @@ def _commentary(note: dict | None) -> list[Slide]:
     """The region's own commentary, attributed, shown as its text (never as markup)."""
     if not note:
         return []
-    paragraphs = note.get("paragraphs") or plain_paragraphs(note.get("html", ""))
+    paragraphs = note["paragraphs"]  # read from its Markdown by edges.commentary.plain
     by = (
         f"Written by {note['author']}, {note['date']}: the authors' own words, not generated "
         "from the figures."
@@ -159,45 +157,6 @@ def _commentary(note: dict | None) -> list[Slide]:
         "the headline slide."
     )
     return [Slide("Commentary from the region", [by, *paragraphs], notes=notes)]
-
-
-class _Text(HTMLParser):
-    """The text of safe commentary markup: a paragraph per block, a point per list item."""
-
-    BLOCKS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "tr"})
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.paragraphs: list[str] = []
-        self.words: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self.BLOCKS or tag == "br":
-            self._end()
-        if tag == "li":
-            self.words.append("• ")
-
-    def handle_endtag(self, tag):
-        if tag in self.BLOCKS:
-            self._end()
-
-    def handle_data(self, data):
-        self.words.append(data)
-
-    def _end(self):
-        text = " ".join("".join(self.words).split())
-        if text and text != "•":
-            self.paragraphs.append(text)
-        self.words = []
-
-
-def plain_paragraphs(markup: str) -> list[str]:
-    """Commentary markup as plain paragraphs (its tags dropped, its entities read)."""
-    parser = _Text()
-    parser.feed(markup)
-    parser.close()
-    parser._end()
-    return parser.paragraphs
 
 
 def _gaps(report) -> Slide:
