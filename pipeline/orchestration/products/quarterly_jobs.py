@@ -194,6 +194,38 @@ def la_exceptions(plan: Plan, period: str, la: str, rows: pd.DataFrame) -> dict:
     }
 
 
+def la_figures(
+    plan: Plan, period: str, la: str, region_code: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """An LA's figures over the trend window of `period`, and its region's and England's: what
+    its pack and every other page about it read. None for an LA whose return for the period
+    was not accepted: never an older or partial return in their place."""
+    window = plan.window(period)
+    figures = plan.bench["las"]
+    mine = figures[(figures["la_code"] == la) & figures["period"].isin(window)]
+    areas = plan.areas(region_code, window)
+    if plan.state.get((la, period), MISSING) != ACCEPTED:
+        mine, areas = mine.iloc[0:0], areas.iloc[0:0]
+    return mine, areas
+
+
+def la_assessment(
+    plan: Plan, period: str, region_code: str, mine: pd.DataFrame, areas: pd.DataFrame
+) -> assessment.Assessment:
+    """An LA's strengths, areas for development, changes and questions (`la_figures`), as its
+    pack states them and every other page about it repeats them."""
+    return assessment.assess(
+        mine,
+        areas,
+        plan.inputs.catalogue,
+        period,
+        region_code,
+        plan.available[0],
+        as_at=plan.as_at,
+        level=plan.level,
+    )
+
+
 def pack_id(period: str, region_code: str, la: str) -> str:
     """The id of an LA's pack job (its output's path without suffix), as `Planner.job` makes
     it."""
@@ -295,7 +327,7 @@ def _las_context(las: pd.DataFrame, period: str, return_status: dict, packs: dic
 def pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: str) -> Planned:
     """The self-assessment evidence pack of one LA and period. An LA whose return was not
     accepted, or that sent none, gets a pack that says so and shows no figures."""
-    reference, catalogue, bench = plan.inputs.reference, plan.inputs.catalogue, plan.bench
+    reference = plan.inputs.reference
     names = reference.la_names
     p = parse_slug(period)
     window = plan.window(period)
@@ -303,21 +335,17 @@ def pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: st
     sn = reference.statistical_neighbours
     sn = sn[sn["la_code"] == la].sort_values("neighbour_rank")
     neighbours = list(sn["neighbour_la_code"])
-    figures = bench["las"]
-    mine = figures[(figures["la_code"] == la) & figures["period"].isin(window)]
+    mine, areas = la_figures(plan, period, la, region_code)
     # The neighbours' own figures and bands, as their own packs publish them; not their own
     # comparators and ranks, which the pack does not show (and which change with LAs it is not
     # compared with).
+    figures = plan.bench["las"]
     near = figures.loc[
         figures["la_code"].isin(neighbours) & (figures["period"] == period), NEIGHBOUR_COLUMNS
     ]
-    areas = plan.areas(region_code, window)
     if status != ACCEPTED:  # no figures: never an older or partial return in their place
-        mine, near, areas = mine.iloc[0:0], near.iloc[0:0], areas.iloc[0:0]
-    first, as_at = plan.available[0], plan.as_at
-    assessed = assessment.assess(
-        mine, areas, catalogue, period, region_code, first, as_at=as_at, level=plan.level
-    )
+        near = near.iloc[0:0]
+    assessed = la_assessment(plan, period, region_code, mine, areas)
     context = {
         "la": {"code": la, "name": names[la], "return_status": status},
         "region": {"code": region_code, "name": region_name},
