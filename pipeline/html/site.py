@@ -11,6 +11,7 @@ from pipeline.core.periods import parse_slug
 from pipeline.html.base import esc, page, table
 from pipeline.html.crosscheck import crosscheck_table
 from pipeline.html.exceptions import owed_list
+from pipeline.html.tracker import NOT_RECEIVED, summary
 
 #: an LA's return for a period, in the index's words
 RETURN_LABEL = {
@@ -36,8 +37,9 @@ def index_html(
 
     `reports`: dicts with period, region_code, region_name, href, status (ok or failed), detail.
     `returns`: dicts with period, region_name, la_code, la_name, status (accepted, not accepted
-    or missing), feedback (the LA's validation page, or None when it sent nothing) and pack
-    (None when none was built for the period, else its status, href and error).
+    or missing), feedback (the LA's validation page, or None when it sent nothing), pack
+    (None when none was built for the period, else its status, href and error) and tracker
+    (its returns tracker entry, ``pipeline.html.tracker``, said in words under its status).
     """
     s = validation_summary
     by_period: dict[str, list[dict]] = {}
@@ -145,7 +147,8 @@ def _returns_table(label: str, las: list[dict], open_: bool) -> str:
             f'<tr><th scope="row">{esc(x["la_name"])} ({esc(x["la_code"])})</th>'
             f"<td>{esc(x['region_name'])}</td>"
             f'<td class="status-{_RETURN_CLASS[x["status"]]}">{esc(RETURN_LABEL[x["status"]])}'
-            f"</td><td>{fb}</td>{pack}<td>{esc(_commentary_cell(x.get('commentary')))}</td></tr>"
+            f"{_tracker_words(x.get('tracker'))}</td><td>{fb}</td>{pack}"
+            f"<td>{esc(_commentary_cell(x.get('commentary')))}</td></tr>"
         )
     pack_head = '<th scope="col">Self-assessment pack</th>' if with_packs else ""
     pack_head += '<th scope="col">Commentary on exceptions</th>'
@@ -157,6 +160,14 @@ def _returns_table(label: str, las: list[dict], open_: bool) -> str:
         f'<th scope="col">Return</th><th scope="col">Validation</th>{pack_head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></details>"
     )
+
+
+def _tracker_words(entry: Mapping | None) -> str:
+    """The returns tracker's words under a return's status: on time or late, resubmitted,
+    provisional or final ('' when nothing came, or without a tracker)."""
+    if not entry or entry.get("state") == NOT_RECEIVED:
+        return ""
+    return f"<br>{esc(summary(entry))}"
 
 
 def _commentary_cell(c: Mapping | None) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pipeline.core.findings import by_file, group_findings, plural, row_ranges
 from pipeline.core.periods import parse_slug
 from pipeline.html.base import esc, page, table
+from pipeline.html.tracker import history, in_a_sentence, tracker_section
 
 
 def validation_html(
@@ -17,10 +18,12 @@ def validation_html(
     footer: str,
     la_names: Mapping[str, str] | None = None,
     missing_returns: Mapping[str, list[str]] | None = None,
+    tracker: Sequence[Mapping] | None = None,
 ) -> str:
     """The validation report: every return's outcome, what each must fix, and what is checked.
 
-    `missing_returns`: period slug -> names of LAs with no return for it.
+    `missing_returns`: period slug -> names of LAs with no return for it; `tracker`: the
+    returns tracker's entries (``pipeline.html.tracker``), one per LA and period.
     """
     names = la_names or {}
     s = validation["summary"]
@@ -39,27 +42,20 @@ def validation_html(
         return f"{names.get(code, code)} ({code})" if code else "not known"
 
     rejected = [o for o in returns if o["status"] == "quarantined"]
+    has_feedback = {o["la_code"] for o in returns if o["la_code"] in names}
     if rejected:
-        has_feedback = {o["la_code"] for o in returns if o["la_code"] in names}
         body += _not_accepted(rejected, has_feedback, la_cell)
     if missing_returns:
         body += _not_received(missing_returns)
+    if tracker:
+        body.append(tracker_section(tracker, {la: f"feedback/{la}.html" for la in has_feedback}))
     findings = by_file(validation["findings"])
     if findings:
         body.append("<h2>What to fix, return by return</h2>")
         for file, group in sorted(findings.items()):
             body.append(f"<h3>{esc(file)}</h3>")
             body.append(_findings_table(f"Problems found in {file}", group))
-    checks = validation.get("checks") or []
-    if checks:
-        body.append("<h2>What is checked</h2>")
-        body.append(
-            table(
-                f"The checks of contract {validation['contract']}",
-                ["Check", "Severity", "Column", "Rule"],
-                [[c["id"], c["severity"], c["column"], c["rule"]] for c in checks],
-            )
-        )
+    body += _checks(validation)
     body.append("<h2>Every return, newest period first</h2>")
     body.append(_every_return(returns, la_cell))
     return page(
@@ -70,6 +66,21 @@ def validation_html(
         footer,
         breadcrumbs=[("All reports", "../index.html")],
     )
+
+
+def _checks(validation: dict) -> list[str]:
+    """What the contract checks, as a table (nothing when it lists no checks)."""
+    checks = validation.get("checks") or []
+    if not checks:
+        return []
+    return [
+        "<h2>What is checked</h2>",
+        table(
+            f"The checks of contract {validation['contract']}",
+            ["Check", "Severity", "Column", "Rule"],
+            [[c["id"], c["severity"], c["column"], c["rule"]] for c in checks],
+        ),
+    ]
 
 
 def _not_accepted(
@@ -147,10 +158,14 @@ def feedback_html(
     la_name: str,
     validation: dict,
     footer: str,
+    tracker: Sequence[Mapping] | None = None,
 ) -> str:
-    """One LA's feedback: for each of its returns, whether it was accepted and what to fix."""
+    """One LA's feedback, period by period (newest first): for each of its returns, whether it
+    was accepted and what to fix; and with the returns tracker's entries (`tracker`, any LA's:
+    this LA's are picked out), each period's versions, dates and what changed."""
     mine = [o for o in validation["returns"] if o["la_code"] == la_code]
     findings = by_file(validation["findings"])
+    entries = {e["period"]: e for e in tracker or [] if e["la_code"] == la_code}
     body = [
         f"<h1>Return feedback: {esc(la_name)} ({esc(la_code)})</h1>",
         f'<p class="lede">What the regional benchmarking group found in your '
@@ -159,11 +174,18 @@ def feedback_html(
         "not used in this period's reports; correct it and send the whole return again. "
         "Points under \u201cPlease check\u201d do not stop your return being used.</p>",
     ]
-    anchored: set[str] = set()
-    for o in sorted(mine, key=lambda o: (_sort_key(o["period"]), o["file"]), reverse=True):
-        anchor = "" if o["period"] in anchored else f' id="{esc(o["period"])}"'
-        anchored.add(o["period"])
-        body += _return_feedback(o, findings.get(o["file"], []), anchor)
+    periods = {o["period"] for o in mine} | set(entries)
+    for period in sorted(periods, key=lambda p: (_sort_key(p), str(p or "")), reverse=True):
+        anchor = f' id="{esc(period)}"' if period else ""  # an unreadable return has none
+        body.append(f"<h2{anchor}>{esc(_period_label(period))}</h2>")
+        entry = entries.get(period)
+        if entry:
+            body.append(f"<p><strong>{esc(in_a_sentence(entry))}</strong></p>")
+        here = sorted((o for o in mine if o["period"] == period), key=lambda o: o["file"])
+        for o in reversed(here):
+            body += _return_feedback(o, findings.get(o["file"], []))
+        if entry:
+            body.append(history(entry))
     return page(
         f"Return feedback: {la_name}",
         "\n".join(body),
@@ -174,11 +196,11 @@ def feedback_html(
     )
 
 
-def _return_feedback(o: dict, here: list[dict], anchor: str) -> list[str]:
+def _return_feedback(o: dict, here: list[dict]) -> list[str]:
     """One return in an LA's feedback: its verdict, then what it must fix and should check."""
     errors = [f for f in here if f["severity"] == "error"]
     warnings = [f for f in here if f["severity"] == "warning"]
-    body = [f"<h2{anchor}>{esc(_period_label(o['period']))}: {esc(o['file'])}</h2>"]
+    body = [f"<h3>{esc(o['file'])}</h3>"]
     if o["status"] == "accepted":
         verdict = "Accepted." + (
             f" {plural(len(group_findings(warnings)), 'point')} to check below." if warnings else ""
