@@ -75,11 +75,13 @@ def test_a_worsening_run_into_band_d_is_an_area_for_development_with_its_questio
         "worse in each of the last 3 quarters, from 18.0% in 2025-26 Q3 (region 21.6%, "
         "England 21.6%)."
     )
-    # the question quotes the run, its start and end, and the neighbours over the same quarters
+    # the question quotes the run, its start and end, and the neighbours over the same quarters,
+    # asks what drives it, and closes with the bank's first question (here the general one)
     assert [q.text for q in a.questions] == [
         "Re-referrals (%) rose from 18.0% to 24.0% over 3 quarters (2025-26 Q3 to 2026-27 Q2) "
-        "while the SN mean stayed near 21.0%: what is driving the rise, and what is the plan "
-        "to leave band D (among the worst 25% of all LAs)?"
+        "while the SN mean stayed near 21.0%, and is in band D (among the worst 25% of all "
+        "LAs): what is driving the rise? What is the plan to turn this round, and how will the "
+        "LA know it is working?"
     ]
     assert a.strengths == []
 
@@ -87,8 +89,18 @@ def test_a_worsening_run_into_band_d_is_an_area_for_development_with_its_questio
 def test_flipping_polarity_turns_the_same_figures_into_a_strength():
     cat = hand_made("rereferrals_pct", rereferrals_pct={"polarity": "high"})
     a, _, _ = assessed(cat, {"rereferrals_pct": RISING})
-    assert a.development == [] and a.questions == []
+    assert a.development == []
     assert [s.reasons for s in a.strengths] == [["band_a", "improving_above_sn"]]
+    # a strength gets a question too: what makes it work, quoting its figures
+    assert [(q.reasons, q.text) for q in a.questions] == [
+        (
+            ["band_a", "improving_above_sn"],
+            "Re-referrals (%) is in band A (among the best 25% of all LAs) and improving, from "
+            "18.0% in 2025-26 Q3; at 24.0% it is 3.0 percentage points better than the SN mean "
+            "of 21.0% and 2.4 percentage points better than England's 21.6%: what makes it work, "
+            "and could it be shared with the region?",
+        )
+    ]
     assert a.strengths[0].text == (
         "Re-referrals (%): 24.0% (95% CI 23.2% to 24.8%), in band A, among the best 25% of all "
         "LAs; 3.0 percentage points better than the SN mean of 21.0%; improving significantly "
@@ -129,7 +141,8 @@ def test_improving_but_still_worse_than_neighbours_is_not_a_strength():
         "Visits in time (%) has been in band D (among the worst 25% of all LAs) in every quarter "
         "held (4); at 70.0% it is 10.0 percentage points worse than the SN mean of 80.0% and "
         "8.0 percentage points worse than England's 78.0%. It is improving, from 60.0% in "
-        "2025-26 Q3: what will keep the improvement going until it leaves band D?"
+        "2025-26 Q3: what will keep the improvement going until it leaves band D? What is the "
+        "plan to turn this round, and how will the LA know it is working?"
     )
 
 
@@ -279,7 +292,10 @@ def test_band_a_but_worsening_is_one_area_for_development_not_also_a_strength():
     )
     # the neighbours did not move at all: they "stayed near" their figure
     assert "while the SN mean stayed near 27.5%" in a.questions[0].text
-    assert a.questions[0].text.endswith("what is driving the rise, and what would reverse it?")
+    assert a.questions[0].text.endswith(
+        "27.5%: what is driving the rise? What is the plan to turn this round, and how will the "
+        "LA know it is working?"
+    )
 
 
 def test_a_question_quotes_both_ends_when_the_neighbours_moved_too():

@@ -28,7 +28,9 @@ the pack states (95% unless 99.8% is chosen). The rules, stated in the pack:
   neutral indicator), or of 5% or more of the previous figure (a rise or fall that is not
   significant: it could be chance; by size, said not to be tested, for a figure without a
   test); or that changed band, or gained or lost its figure.
-- **Questions for peer challenge**: one per area for development, quoting its figures.
+- **Questions for peer challenge**: one per area for development and one per strength, each
+  quoting its figures, and one per combination of related indicators whose conditions hold,
+  closed by a question from the bank (``pipeline.core.questions``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import pandas as pd
 
 from pipeline.core.catalogue import Catalogue, Indicator
 from pipeline.core.periods import Period, parse_slug
+from pipeline.core.questions import DEVELOPMENT, STRENGTH, Asker, Bank, Reading
 from pipeline.core.scorecard import scorecard, value_table
 from pipeline.core.significance import BETTER, DEFAULT_LEVEL, alpha, change_p, interval_columns
 from pipeline.core.statements import (
@@ -51,7 +54,6 @@ from pipeline.core.statements import (
     change,
     comparators,
     end,
-    england_name,
     gap,
     has,
     improving_words,
@@ -65,7 +67,6 @@ from pipeline.core.wording import (
     compared_word,
     interval_words,
     is_better,
-    moved,
     trend_tested,
 )
 
@@ -222,6 +223,7 @@ def assess(
     first_period: str | None = None,
     as_at: Mapping[str, str] | None = None,
     level: float = DEFAULT_LEVEL,
+    bank: Bank | None = None,
 ) -> Assessment:
     """Strengths, areas for development, changes since last quarter and questions for one LA.
 
@@ -233,6 +235,7 @@ def assess(
     there is said to cover every quarter held). `as_at`: indicator id -> the date of its
     published comparators (SN mean, England and band; published comparators only), said beside
     each. `level`: the confidence level the rows were judged at, which the words state.
+    `bank`: the closing questions (``pipeline.edges.question_bank``; None: the general ones).
     """
     as_at = as_at or {}
     first = parse_slug(first_period) if first_period else None
@@ -241,6 +244,7 @@ def assess(
     h = _history(la_rows)
     now = {r["indicator_id"]: r for r in la_rows[la_rows["period"] == period].to_dict("records")}
     strengths, development, changes, questions = [], [], [], []
+    asker, readings = Asker(bank, catalogue, period, as_at), {}
     for row in card.to_dict(orient="records"):
         ind = catalogue[row["indicator_id"]]
         values = h.values.get(ind.id, {})
@@ -249,16 +253,23 @@ def assess(
         tests = now.get(ind.id, {})
         value = values.get(p.ordinal, math.nan)
         fig = _Figure(ind, row, tests, values, value, band, as_at, level)
+        kind = None
         if has_now and ind.judged:
             # areas for development first: an indicator that is one is never also a strength
             statement = _for_development(fig, p, first, h)
             if statement:
                 development.append(statement)
-                questions.append(_question(ind, statement, p, as_at))
+                questions.append(asker.development(ind, statement))
+                kind = DEVELOPMENT
             elif strength := _strength(fig, p):
                 strengths.append(strength)
+                questions.append(asker.strength(ind, strength))
+                kind = STRENGTH
+        if has_now:
+            readings[ind.id] = Reading(ind, fig.figures(), kind)
         if c := _since_last_quarter(fig, has_now, p, h):
             changes.append(c)
+    questions += asker.combinations(readings)
     return Assessment(strengths, development, changes, questions)
 
 
@@ -358,68 +369,3 @@ def _since_last_quarter(fig: _Figure, has_now: bool, p: Period, h: _History) -> 
         fig.vs("change_previous_sig"),
         fig.level,
     )
-
-
-def _question(ind: Indicator, s: Statement, p, as_at: Mapping[str, str]) -> Statement:
-    """A question for the moderating LA about one area for development, quoting its figures
-    (`as_at`: as `assess` has it)."""
-    bottom = end(BOTTOM, ind, as_at)
-    if "worsening" in s.reasons:
-        text = _worsening_question(ind, s.figures, p, as_at)
-        text += (
-            ", and what would reverse it?"
-            if "band_d" not in s.reasons
-            else f", and what is the plan to leave band D ({bottom})?"
-        )
-    else:
-        text = _band_d_question(ind, s.figures, p, as_at, bottom)
-    return Statement(ind.id, list(s.reasons), text, dict(s.figures))
-
-
-def _worsening_question(ind: Indicator, f: Mapping, p, as_at: Mapping[str, str]) -> str:
-    """'<label> rose from A to B over 3 quarters (P0 to P) while the SN mean ...: what is
-    driving the rise'. A published SN mean is of one year: quoted, not followed."""
-    v = f["value"]
-    start = parse_slug(f["start_period"])
-    went = moved(v - f["start_value"])
-    text = (
-        f"{ind.label} {went} from {ind.format(f['start_value'])} to {ind.with_unit(v)} over "
-        f"{f['worsening_quarters']} quarters ({start.label} to {p.label})"
-    )
-    sn0, sn1 = f["sn_mean_start"], f["sn_mean"]
-    if ind.id in as_at and has(sn1):
-        text += f", against {sn_name(ind, as_at)} {ind.with_unit(sn1)}"
-    elif has(sn0) and has(sn1):
-        # "stayed near" only when the neighbours barely moved next to the LA's own change
-        if ind.format(sn0) == ind.format(sn1) or abs(sn1 - sn0) < abs(v - f["start_value"]) / 4:
-            text += f" while the SN mean stayed near {ind.with_unit(sn1)}"
-        else:
-            text += (
-                f" while the SN mean {moved(sn1 - sn0)} from {ind.format(sn0)} to "
-                f"{ind.with_unit(sn1)}"
-            )
-    return text + f": what is driving the {'rise' if went == 'rose' else 'fall'}"
-
-
-def _band_d_question(ind: Indicator, f: Mapping, p, as_at: Mapping[str, str], bottom: str) -> str:
-    """The question about a figure in band D: how long, its gaps to the SN mean and England,
-    and the plan."""
-    v, run = f["value"], f["band_d_quarters"]
-    text = (
-        f"{ind.label} has been in band D ({bottom}) "
-        + (f"in every quarter held ({run})" if f["band_d_every_quarter"] else f"for {run} quarters")
-        if run > 1
-        else f"{ind.label} is in band D ({bottom}) this quarter"
-    )
-    sn = f["sn_mean"]
-    gaps = [gap(ind, v, sn, sn_name(ind, as_at), f.get("vs_sn", ""))] if has(sn) else []
-    if has(f["england"]):
-        gaps.append(gap(ind, v, f["england"], england_name(ind, as_at), f.get("vs_england", "")))
-    if gaps:
-        text += f"; at {ind.with_unit(v)} it is {' and '.join(gaps)}"
-    if f["trend"] == IMPROVING and has(f["trend_from"]):
-        return text + (
-            f". It is improving, from {ind.format(f['trend_from'])} in {p.shifted(-3).label}: "
-            "what will keep the improvement going until it leaves band D?"
-        )
-    return text + ": what is the plan to close the gap, and how will the LA know it is working?"
