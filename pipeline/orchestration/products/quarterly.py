@@ -11,7 +11,7 @@ from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import parse_slug
 from pipeline.core.significance import judge
 from pipeline.core.vocabulary import MISSING
-from pipeline.edges import commentary
+from pipeline.edges import commentary, question_bank
 from pipeline.edges import contracts as ct
 from pipeline.edges.files import sha256_file, write_text_atomic
 from pipeline.edges.render import stylesheet
@@ -183,8 +183,7 @@ def prepare(ctx: Context) -> Plan:
     bench, chosen = choose(reference, bench, inputs.catalogue, s.contracts)
     bench["las"], bench["areas"] = judge(bench["las"], bench["areas"], inputs.catalogue, level)
     run_prov["comparators"] = chosen.to_json()
-    # the index's footer says what the reports' comparators are (the validation pages, about
-    # the returns alone, were written above)
+    # the index's footer names the reports' comparators (the validation pages' was written above)
     site_footer = footer(prov.facts(run_prov), "About these pages' data")
     region_priorities, priorities_file = _priorities(s, inputs)
     return Plan(
@@ -207,6 +206,7 @@ def prepare(ctx: Context) -> Plan:
         level=level,
         commentary=notes,
         exception_rule=commentary.rule_of(s.data),
+        questions=question_bank.load(s.contracts / question_bank.QUESTIONS, inputs.catalogue),
     )
 
 

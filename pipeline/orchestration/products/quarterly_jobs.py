@@ -13,6 +13,7 @@ from pipeline.core import assessment, narrative, priorities
 from pipeline.core.exceptions import ExceptionRule, exceptions
 from pipeline.core.findings import finding_place, group_findings
 from pipeline.core.periods import parse_slug
+from pipeline.core.questions import Bank
 from pipeline.core.significance import INTERVAL_COLUMNS
 from pipeline.core.vocabulary import MISSING, OK
 from pipeline.edges import reference as ref_io
@@ -58,6 +59,8 @@ class Plan(Planner):
     commentary: dict = field(default_factory=dict)
     #: which figures an LA's pack asks it to explain (dataset.yaml commentary_exceptions)
     exception_rule: ExceptionRule = field(default_factory=ExceptionRule)
+    #: the questions for peer challenge (data_contracts/questions.yaml): their closing words
+    questions: Bank = field(default_factory=Bank)
 
     @property
     def england_label(self) -> str:
@@ -223,6 +226,7 @@ def la_assessment(
         plan.available[0],
         as_at=plan.as_at,
         level=plan.level,
+        bank=plan.questions,
     )
 
 
