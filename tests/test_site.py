@@ -288,8 +288,9 @@ def test_each_question_quotes_the_figures_in_the_packs_csv(demo_site):
         figures = pd.read_csv(folder / "self-assessment.csv", dtype={"value": float})
         mine = figures[(figures["relation"] == "this LA") & (figures["period"] == PERIODS[0])]
         value = dict(zip(mine["indicator_id"], mine["value"], strict=True))
-        ol = re.search(r'<ol class="questions">(.*?)</ol>', text, re.S)
-        questions = re.findall(r"<li>(.*?)</li>", ol.group(1)) if ol else []
+        # about areas for development and about strengths: a list each
+        lists = re.findall(r'<ol class="questions">(.*?)</ol>', text, re.S)
+        questions = [q for ol in lists for q in re.findall(r"<li>(.*?)</li>", ol)]
         for q in questions:
             ind = next(i for i in cat if q.startswith(i.label + " "))
             assert ind.format(value[ind.id]) in q, f"{la}: {q}"

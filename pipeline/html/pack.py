@@ -123,16 +123,30 @@ def evidence(groups: Sequence[tuple[str, str, list[str], str]]) -> str:
     return f'<div class="narrative">{"".join(parts)}</div>'
 
 
-def questions(texts: list[str]) -> str:
-    """The questions for peer challenge, one per area for development."""
-    if not texts:
+def questions(development: list[str], strengths: list[str]) -> str:
+    """The questions for peer challenge, about areas for development and about strengths, each
+    group under a heading of its own."""
+    if not development and not strengths:
         return (
-            "<p>No area for development meets the rules, so no question is generated. The "
-            "moderator may still ask how the LA knows its strengths will last.</p>"
+            "<p>No indicator meets the rules for an area for development or a strength, so no "
+            "question is generated. The moderator may still ask how the LA knows its figures "
+            "will hold.</p>"
         )
+    groups = []
+    for key, heading, texts, none in (
+        ("development", "About areas for development", development, "No area for development"),
+        ("strengths", "About strengths", strengths, "No strength"),
+    ):
+        body = (
+            f'<ol class="questions">{items(texts)}</ol>'
+            if texts
+            else f"<p>{none} meets the rules, so there is no question about one.</p>"
+        )
+        groups.append(f'<h3 id="questions-{key}">{heading} ({len(texts)})</h3>{body}')
     return (
-        f"<p>For the moderating LA: one question for each area for development, with the "
-        f'figures it rests on.</p><ol class="questions">{items(texts)}</ol>'
+        "<p>For the moderating LA: a question about each area for development and each "
+        "strength, and about related figures read together, each quoting the figures it rests "
+        f"on.</p>{''.join(groups)}"
     )
 
 

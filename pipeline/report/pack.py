@@ -9,6 +9,7 @@ import pandas as pd
 
 from pipeline.core.assessment import WORSENING_PERIODS, scorecard
 from pipeline.core.periods import parse_slug
+from pipeline.core.questions import DEVELOPMENT, KINDS, STRENGTH, kind_of
 from pipeline.core.vocabulary import NOT_ACCEPTED, OK, STATUS_SYMBOLS
 from pipeline.html import pack as markup
 from pipeline.html.base import table
@@ -201,7 +202,9 @@ class SelfAssessmentPack(PackThemes, Report):
     def questions(self) -> HTML:
         if not self.has_figures:
             return self._no_figures("No questions")
-        return HTML(markup.questions([q["text"] for q in self.context["assessment"]["questions"]]))
+        asked = self.context["assessment"]["questions"]
+        by_kind = {k: [q["text"] for q in asked if kind_of(q["reasons"]) == k] for k in KINDS}
+        return HTML(markup.questions(by_kind[DEVELOPMENT], by_kind[STRENGTH]))
 
     def exceptions(self) -> HTML:
         """The LA's exceptions this period (dataset.yaml's rule), each with the LA's own words
