@@ -299,8 +299,9 @@ def method(
         "figures that changed band, or gained or lost their figure. A figure on a handful of "
         "children has a wide interval, so it is rarely significantly different: the test "
         "takes the place of a note on small counts.</li>"
-        "<li><strong>Questions</strong>: one for each area for development, quoting its "
-        "figures.</li>"
+        "<li><strong>Questions</strong>: one for each area for development and each strength, "
+        "and one for each pair of related figures the questions bank reads together; each "
+        "quotes its figures and closes with a question from the bank, none twice.</li>"
         + disclosure_item(disclosure)
         + f"<li>Indicator catalogue version {esc(catalogue_version)}.</li>"
         "</ul>"
