@@ -304,6 +304,7 @@ BAD = [
     (GOOD + "    strength:\n      - Why do families come back?\n", 7, "is given twice (first at"),
     (GOOD + '    sideways: ["a question?"]\n', 6, "unknown key 'sideways'"),
     (GOOD + "colour: tartan\n", 6, "unknown key 'colour'"),
+    (GOOD + "  rereferrals_pct:" + ASKED, 6, "key 'rereferrals_pct' is given twice"),
     (GOOD.replace('version: "1.0.0"\n', ""), 1, "missing version"),
 ]
 
