@@ -350,6 +350,13 @@ def test_each_problem_in_the_bank_is_refused_naming_the_file_and_line(
 
 def test_without_a_bank_file_the_general_questions_are_asked(tmp_path):
     assert question_bank.load(tmp_path / "questions.yaml", CATALOGUE) is DEFAULT_BANK
+    # a bank without a default section, or without one kind in it, keeps the general ones
+    path = tmp_path / "questions.yaml"
+    path.write_text(GOOD + "default:\n  strength:\n    - what works?\n", "utf-8")
+    bank = question_bank.load(path, CATALOGUE)
+    assert bank.default == Texts(DEFAULT_BANK.default.development, ("what works?",))
+    path.write_text(GOOD, "utf-8")
+    assert question_bank.load(path, CATALOGUE).default == DEFAULT_BANK.default
 
 
 def test_a_bad_bank_stops_the_run_with_exit_2_naming_file_and_line(tiny, tmp_path, capfd):

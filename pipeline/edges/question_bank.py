@@ -105,7 +105,11 @@ class _Reader:
         judged = {i.id for i in self.catalogue if i.judged}
         indicators = self.lists("indicators", doc, set(self.catalogue.ids), "indicator", judged)
         themes = self.lists("themes", doc, set(self.catalogue.themes), "theme")
-        default = self.texts(["default"], doc["default"]) if "default" in doc else DEFAULT_TEXTS
+        given = self.texts(["default"], doc["default"]) if "default" in doc else Texts()
+        # a kind the default section leaves out keeps the general questions
+        default = Texts(
+            given.development or DEFAULT_TEXTS.development, given.strength or DEFAULT_TEXTS.strength
+        )
         combinations = self.combinations(doc.get("combinations"))
         if self.problems:
             raise ConfigError("the questions bank is not valid:\n  " + "\n  ".join(self.problems))
