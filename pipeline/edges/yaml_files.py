@@ -141,7 +141,7 @@ def read_yaml(path: Path) -> YamlFile:
 
 def _parsed(text: str, where: str) -> YamlFile:
     """YAML text read through the safe loader; problems are ConfigErrors naming `where`."""
-    loader = None
+    loader, node = None, None
     try:
         loader = _Loader(text)
         loader.name = where
@@ -151,12 +151,34 @@ def _parsed(text: str, where: str) -> YamlFile:
         raise ConfigError(f"{where}, line {exc.line}: {exc.message}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: not valid YAML ({exc})") from None
+    except ValueError as exc:  # a date that is no day, such as 2026-11-31
+        line = _impossible_date_line(node) if node is not None else 1
+        raise ConfigError(
+            f"{where}, line {line}: not a date ({exc}); expected YYYY-MM-DD"
+        ) from None
     except RecursionError:
         raise ConfigError(f"{where}: nested too deeply to read; expected a few levels") from None
     finally:
         if loader is not None:
             loader.dispose()
     return YamlFile(data, node)
+
+
+def _impossible_date_line(node: yaml.Node) -> int:
+    """The line of the first date-like value that names no day (PyYAML raises ValueError)."""
+    stack = [node]
+    while stack:
+        n = stack.pop(0)
+        if isinstance(n, yaml.ScalarNode) and n.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                yaml.SafeLoader.construct_yaml_timestamp(yaml.SafeLoader(""), n)
+            except ValueError:
+                return n.start_mark.line + 1
+        elif isinstance(n, yaml.MappingNode):
+            stack += [x for pair in n.value for x in pair]
+        elif isinstance(n, yaml.SequenceNode):
+            stack += list(n.value)
+    return 1
 
 
 def parse_yaml(text: str, where: str) -> Any:
