@@ -67,6 +67,39 @@ def return_identity(
     return la, la_source, period, period_source
 
 
+#: a return's name as the convention has it: <la_code>_<period>, then its tokens, then .csv etc.
+_CONVENTION = re.compile(r"^[^_\s.]+_\d{4}-\d{2}-Q[1-4](?P<rest>.*?)\.[A-Za-z]+$", re.IGNORECASE)
+_VERSION = re.compile(r"v([1-9]\d*)", re.IGNORECASE)
+#: a token meant as a version but not written v<N>: v0, v01, v1.5, vx, v, vii, v-2
+_ODD_VERSION = re.compile(r"v(?:[^a-z]*|[a-z]{0,2}|.*\d.*)", re.IGNORECASE)
+PROVISIONAL = "provisional"
+
+
+def return_version(name: str) -> tuple[int | None, bool, str | None]:
+    """Which version of its LA's return for the period a file is, from its name
+    ``<la_code>_<period>[_v<N>][_provisional].<ext>``: (version, provisional, problem).
+
+    No ``_v<N>`` is version 1. A token meant as a version but not written as v and a whole
+    number from 1 (``_v0``, ``_v1.5``, ``_vx``) is a problem: (None, provisional, the token). A
+    name not following the convention is version 1, never provisional by its name."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    m = _CONVENTION.match(base)
+    if m is None:
+        return 1, False, None
+    version, named = 1, False
+    provisional, problem = False, None
+    for token in re.split(r"[_\s]+", m.group("rest")):
+        if not token:
+            continue
+        if token.lower() == PROVISIONAL:
+            provisional = True
+        elif (v := _VERSION.fullmatch(token)) is not None and not named:
+            version, named = int(v.group(1)), True
+        elif _ODD_VERSION.fullmatch(token) or _VERSION.fullmatch(token):
+            problem = problem or token
+    return (None if problem else version), provisional, problem
+
+
 def typed_rows(
     rows: pd.DataFrame,
     catalogue: Catalogue,

@@ -188,6 +188,7 @@ IMPLEMENTATIONS: dict[str, Callable[[Rule, Context], Compiled]] = {
     "header_not_repeated": _null("returns", "repeated_header"),
     "return_has_rows": _has_rows,
     "only_return_for_la_and_period": _null("returns", "other_return"),
+    "version_written_as_v_and_a_whole_number": _null("returns", "version_problem"),
     "every_catalogue_indicator_present": _complete,
     "row_fits_header": _null("rows", "extra_cells"),
     "la_code_matches_return": _pair_equal("la_code", "return_la_code"),

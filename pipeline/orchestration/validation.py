@@ -31,6 +31,7 @@ from pipeline.edges.files import sha256_file
 from pipeline.edges.reference import Reference
 from pipeline.edges.return_files import find_returns, read_return
 from pipeline.edges.return_limits import shown as shown_path
+from pipeline.orchestration import versions
 
 ACCEPTED = "accepted"
 QUARANTINED = "quarantined"
@@ -45,6 +46,7 @@ FILE_COLUMNS = [
     "repeated_header_row",
     "data_rows",
     "other_return",
+    "version_problem",
 ]
 #: the disclosure rule when none is given: DfE's defaults
 DEFAULT_RULE = Rule()
@@ -64,6 +66,9 @@ class ReturnOutcome:
     errors: int
     warnings: int
     status: str
+    version: int | None = 1  # from the file's name; None when written oddly
+    provisional: bool = False  # marked so in the file's name
+    used: bool = False  # the latest accepted version of its LA's return for the period
 
 
 @dataclass
@@ -78,6 +83,11 @@ class Validation:
     quarantined_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the primary disclosure rule its published findings follow; None: an unsuppressed run
     screen: Screen | None = None
+    #: typed rows of the accepted versions not in accepted_rows: earlier versions a later one
+    #: supersedes, and (`tartan validate RETURNS`) the context's accepted returns
+    other_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the context's returns (`tartan validate RETURNS`): not reported on, but known versions
+    others: list[ReturnOutcome] = field(default_factory=list)
 
     @property
     def rejected(self) -> list[ReturnOutcome]:
@@ -122,7 +132,8 @@ class Validation:
         f = self.findings
         if withheld.empty or self.accepted_rows.empty:
             return []
-        rows = self.accepted_rows[["file", "row", "la_code", "period_slug", "indicator_id"]]
+        cols = ["file", "row", "la_code", "period_slug", "indicator_id"]
+        rows = pd.concat([self.accepted_rows[cols], *self._others(cols)], ignore_index=True)
         cells = f[["file", "row"]].merge(rows, on=["file", "row"], how="left")
         cells.index = f.index
         held = set(
@@ -150,6 +161,8 @@ class Validation:
         """Findings quoting a number on returns not accepted, on rows whose cells as sent the
         primary rule would withhold a figure of (see `published`)."""
         q, f = self.quarantined_rows, self.findings
+        if more := self._others(QUARANTINED_COLUMNS):
+            q = pd.concat([*([q] if len(q) else []), *more], ignore_index=True)
         if self.screen is None or q.empty:
             return []
         cells = q.assign(**{c: checks.lenient_numbers(q[c]) for c in FIELDS})
@@ -158,6 +171,13 @@ class Validation:
         quoted = checks.lenient_numbers(f["value"]).notna() & ~f["column"].isin(_CODES)
         keys = zip(f.index, f["file"], f["row"], quoted, strict=True)
         return [i for i, file, row, number in keys if number and (file, row) in rows]
+
+    def _others(self, columns: list[str]) -> list[pd.DataFrame]:
+        """The other accepted versions' rows (a superseded version's findings are published
+        as its rows allow, like a quarantined return's), as `columns`; none without any."""
+        if self.other_rows.empty:
+            return []
+        return [self.other_rows[columns]]
 
     def to_json(self) -> dict:
         f = self.findings
@@ -255,26 +275,6 @@ def _read_all(
     return pd.DataFrame(per_file, columns=FILE_COLUMNS), pd.DataFrame(data, dtype=object)
 
 
-def _identities(
-    files: pd.DataFrame, typed: pd.DataFrame, known: set[str]
-) -> dict[str, tuple[str | None, str, str | None, str]]:
-    """Which LA and period each file is for: from its name, else from its rows."""
-    out = {}
-    need_rows = []
-    for name in files["file"]:
-        ident = checks.return_identity(name, [], [], known)
-        out[name] = ident
-        if ident[0] is None or ident[2] is None:
-            need_rows.append(name)
-    if need_rows and len(typed):
-        sub = typed[typed["file"].isin(need_rows)]
-        for name, g in sub.groupby("file", sort=False):
-            out[name] = checks.return_identity(
-                name, g["la_code"].tolist(), g["period_slug"].tolist(), known
-            )
-    return out
-
-
 def validate_returns(
     paths: Iterable[Path],
     catalogue: Catalogue,
@@ -300,31 +300,22 @@ def validate_returns(
     known = set(reference.local_authorities["la_code"])
     first, last = reference.window
     typed = checks.typed_rows(rows, catalogue, known, (first, last), table.columns)
-    ident = _identities(per_file, typed, known)
-    typed = _with_identity(typed, ident)
-    per_file, typed = _one_return_each(per_file, typed, ident, shown_checked)
+    ident = versions.identities(per_file, typed, known)
+    typed = versions.with_identity(typed, ident)
+    per_file, typed = versions.one_return_each(per_file, typed, ident, shown_checked)
 
-    # a regional dataset takes returns from its own LAs only; an unknown code is told once
-    own = set(reference.own_las["la_code"]) | (set(typed["la_code"].dropna()) - known)
-    ctx = ct.Context(
-        lookups={
-            "reference.local_authorities.la_code": sorted(known),
-            "dataset.region.la_code": sorted(own),
-            "catalogue.id": catalogue.ids,
-            "reporting_window": [first.ordinal, last.ordinal],
-        },
-        catalogue=catalogue,
-        expected_columns=", ".join(table.columns),
-    )
-    found = _check(contract, ctx, catalogue, per_file, typed, shown_checked)
+    found = _check(contract, _context(reference, catalogue, table, typed), per_file, typed, ident)
+    kept = set(per_file["file"])
+    outcomes = _outcomes([f for f in files if f[1] in kept], ident, found, typed)
     found = found[found["file"].isin(shown_checked)].reset_index(drop=True)
-    outcomes = _outcomes(files[:n_checked], ident, found, typed)
-    ok = {o.file for o in outcomes if o.status == ACCEPTED}
-    rejected = typed[typed["file"].isin({o.file for o in outcomes if o.status == QUARANTINED})]
+    checked = [o for o in outcomes if o.file in shown_checked]
+    used = {o.file for o in checked if o.used}
+    rejected = typed[typed["file"].isin({o.file for o in checked if o.status == QUARANTINED})]
+    others = {o.file for o in outcomes if o.status == ACCEPTED and o.file not in used}
     return Validation(
-        outcomes=outcomes,
+        outcomes=checked,
         findings=checks.bounded(found),
-        accepted_rows=typed[typed["file"].isin(ok)].reset_index(drop=True),
+        accepted_rows=typed[typed["file"].isin(used)].reset_index(drop=True),
         contract=contract.label,
         rules=table.rules,
         window=f"{first.label} to {last.label}",
@@ -334,6 +325,28 @@ def validate_returns(
         screen=None
         if disclosure is None
         else Screen.of(disclosure, catalogue, reference.population),
+        other_rows=typed[typed["file"].isin(others)].reset_index(drop=True),
+        others=[o for o in outcomes if o.file not in shown_checked],
+    )
+
+
+def _context(
+    reference: Reference, catalogue: Catalogue, table: ct.Table, typed: pd.DataFrame
+) -> ct.Context:
+    """What the contract's rules look up: the LAs, the region's, the catalogue, the window."""
+    known = set(reference.local_authorities["la_code"])
+    first, last = reference.window
+    # a regional dataset takes returns from its own LAs only; an unknown code is told once
+    own = set(reference.own_las["la_code"]) | (set(typed["la_code"].dropna()) - known)
+    return ct.Context(
+        lookups={
+            "reference.local_authorities.la_code": sorted(known),
+            "dataset.region.la_code": sorted(own),
+            "catalogue.id": catalogue.ids,
+            "reporting_window": [first.ordinal, last.ordinal],
+        },
+        catalogue=catalogue,
+        expected_columns=", ".join(table.columns),
     )
 
 
@@ -348,71 +361,18 @@ def _files_to_read(
     return [(p, _display(p, root)) for p in checked + extra], len(checked)
 
 
-def _with_identity(
-    typed: pd.DataFrame, ident: dict[str, tuple[str | None, str, str | None, str]]
-) -> pd.DataFrame:
-    """The rows with their return's LA and period, as codes and in words."""
-    file_of = typed["file"].to_numpy(dtype=object)
-
-    def by_file(values: dict) -> pd.Series:
-        return pd.Series([values[f] for f in file_of], index=typed.index, dtype=object)
-
-    typed["return_la_code"] = by_file({f: i[0] for f, i in ident.items()})
-    typed["return_period"] = by_file({f: i[2] for f, i in ident.items()})
-    typed["return_la_text"] = by_file(
-        {f: f"{i[0]}, the LA this return is for (from its {i[1]})" for f, i in ident.items()}
-    )
-    typed["return_period_text"] = by_file(
-        {
-            f: f"{parse_slug(i[2]).label}, the period this return is for (from its {i[3]})"
-            if i[2]
-            else ""
-            for f, i in ident.items()
-        }
-    )
-    return typed
-
-
-def _one_return_each(
-    per_file: pd.DataFrame,
-    typed: pd.DataFrame,
-    ident: dict[str, tuple[str | None, str, str | None, str]],
-    shown_checked: set[str],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Two returns being checked for one LA and period: neither is used until one is withdrawn
-    (each names the other, in `other_return`). A checked return replaces any copy for its LA
-    and period among the context (a resubmission): that copy's files and rows are dropped."""
-    by_identity: dict[tuple, list[str]] = {}
-    for name in shown_checked:
-        la, _, period, _ = ident[name]
-        if la and period:
-            by_identity.setdefault((la, period), []).append(name)
-    per_file["other_return"] = [
-        ", ".join(sorted(o for o in by_identity.get((ident[f][0], ident[f][2]), []) if o != f))
-        or None
-        for f in per_file["file"]
-    ]
-    replaced = {
-        f for f in ident if f not in shown_checked and (ident[f][0], ident[f][2]) in by_identity
-    }
-    if replaced:
-        per_file = per_file[~per_file["file"].isin(replaced)].reset_index(drop=True)
-        typed = typed[~typed["file"].isin(replaced)].reset_index(drop=True)
-    return per_file, typed
-
-
 def _check(
     contract: ct.Contract,
     ctx: ct.Context,
-    catalogue: Catalogue,
     per_file: pd.DataFrame,
     typed: pd.DataFrame,
-    shown_checked: set[str],
+    ident: dict[str, versions.Identity],
 ) -> pd.DataFrame:
-    """Every finding: the return contract's rules over the files, their rows and their coverage
-    of the catalogue; then, over the returns without errors, the rules that compare with the
-    LA's previous accepted return."""
-    table = contract.table
+    """Every finding, on every file read: the return contract's rules over the files, their rows
+    and their coverage of the catalogue; then, over the returns without errors, the rules that
+    compare each version with the LA's previous accepted return (the latest accepted version of
+    each earlier period)."""
+    table, catalogue = contract.table, ctx.catalogue
     with_rows = typed[typed["file"].isin(per_file.loc[per_file["data_rows"].fillna(0) > 0, "file"])]
     assets = {
         "returns": per_file,
@@ -425,13 +385,14 @@ def _check(
     accepted_files = set(per_file["file"]) - set(errors.index)
 
     accepted = typed[typed["file"].isin(accepted_files)]
+    history = accepted[accepted["file"].isin(versions.latest_accepted(accepted_files, ident))]
     for rule in table.rules:
         if rule.implementation not in ct.PHASE_TWO:
             continue
         a = rule.arguments
         changes = checks.changes(
-            accepted[accepted["file"].isin(shown_checked)],
             accepted,
+            history,
             catalogue,
             relative=float(a.get("relativeChange", 0.5)),
             absolute={str(k): float(v) for k, v in (a.get("minimumChange") or {}).items()},
@@ -444,18 +405,23 @@ def _check(
 
 
 def _outcomes(
-    checked: list[tuple[Path, str]],
-    ident: dict[str, tuple[str | None, str, str | None, str]],
+    files: list[tuple[Path, str]],
+    ident: dict[str, versions.Identity],
     found: pd.DataFrame,
     typed: pd.DataFrame,
 ) -> list[ReturnOutcome]:
-    """Each checked return's outcome, by file name: quarantined if any finding is an error."""
+    """Each return's outcome, by file name: quarantined if any finding is an error; used if
+    it is the latest accepted version of its LA's return for the period."""
     counts = found.groupby(["file", "severity"]).size().to_dict()
     n_rows = typed["file"].value_counts().to_dict()
+    used = versions.latest_accepted(
+        [shown for _, shown in files if not counts.get((shown, "error"))], ident
+    )
     outcomes = []
-    for path, shown in checked:
+    for path, shown in files:
         la, _, period, _ = ident[shown]
         n_err = int(counts.get((shown, "error"), 0))
+        version, provisional, _ = checks.return_version(shown)
         outcomes.append(
             ReturnOutcome(
                 file=shown,
@@ -466,6 +432,9 @@ def _outcomes(
                 errors=n_err,
                 warnings=int(counts.get((shown, "warning"), 0)),
                 status=QUARANTINED if n_err else ACCEPTED,
+                version=version,
+                provisional=provisional,
+                used=shown in used,
             )
         )
     outcomes.sort(key=lambda o: o.file)
