@@ -215,15 +215,18 @@ def write_validation(
     footer: str,
     banners: list[tuple[str, str]],
     complete: bool = True,
+    tracker: list[dict] | None = None,
 ) -> dict:
     """validation/index.html, validation.json, junit.xml and feedback/<la_code>.html, from a
     validation whose findings quote no withheld figure (:meth:`Validation.published`).
 
     `complete`: whether every return of the dataset was checked (only then are LAs without a
-    return listed). Feedback pages of LAs that sent nothing this time are removed.
+    return listed). Feedback pages of LAs that sent nothing this time are removed. `tracker`:
+    the returns tracker's entries (``orchestration.tracker``), in validation.json and on the
+    pages.
     """
     css = stylesheet()
-    vjson = v.to_json()
+    vjson = v.to_json() | {"tracker": tracker or []}
     names = reference.la_names
     folder = out / "validation"
     write_text_atomic(folder / "validation.json", dumps_json(vjson))
@@ -237,13 +240,14 @@ def write_validation(
             footer,
             la_names=names,
             missing_returns=missing_returns(v, reference) if complete else None,
+            tracker=tracker,
         ),
     )
     las = sorted({o.la_code for o in v.outcomes if o.la_code in names})
     for la in las:
         write_text_atomic(
             folder / "feedback" / f"{la}.html",
-            feedback_html(css, banners, la, names[la], vjson, footer),
+            feedback_html(css, banners, la, names[la], vjson, footer, tracker=tracker),
         )
     if (folder / "feedback").is_dir():
         for old in (folder / "feedback").glob("*.html"):

@@ -20,6 +20,7 @@ from pipeline.orchestration.inputs import (
 from pipeline.orchestration.jobs import JobResult
 from pipeline.orchestration.runner import Context, Product, Site, run
 from pipeline.orchestration.settings import PROJECT, Settings
+from pipeline.orchestration.tracker import for_run
 from pipeline.orchestration.validation import Validation
 
 
@@ -30,6 +31,7 @@ class Checked:
     inputs: Inputs
     run_prov: dict
     s: Settings
+    tracker: list[dict]  # the returns tracker's entries (orchestration.tracker)
 
 
 class ValidationPages(Product):
@@ -49,7 +51,8 @@ class ValidationPages(Product):
             disclosure=disclosure_text(s, inputs),
         )
         _, sdc = published(s, v, inputs)
-        return Checked(v, v.published(sdc.removed), inputs, run_prov, s)
+        shown = v.published(sdc.removed)
+        return Checked(v, shown, inputs, run_prov, s, for_run(s, shown, inputs, sdc.removed))
 
     def write_site(self, checked: Checked, entries: list[dict]) -> None:
         s, reference = checked.s, checked.inputs.reference
@@ -60,6 +63,7 @@ class ValidationPages(Product):
             footer(prov.facts(checked.run_prov), "About these pages' data"),
             banners(s, reference),
             complete=not s.returns,
+            tracker=checked.tracker,
         )
 
     def summary(self, checked: Checked, results: list[JobResult], site: Site | None):
