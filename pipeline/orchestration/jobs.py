@@ -310,9 +310,16 @@ def _notebook_error(job: Job, exc: Any, executed: Path) -> JobResult:
     )
 
 
+def artefact_path(stem: Path, name: str) -> Path:
+    """Where a file a report is also published as goes: a suffix ('.xlsx') beside the page's
+    stem (``regional-benchmark.xlsx``), any other name ('member-briefing.html') as that file in
+    the page's folder."""
+    return stem.with_suffix(name) if name.startswith(".") else stem.parent / name
+
+
 def _artefacts(job: Job) -> dict[str, bytes] | JobResult:
-    """The files the job's report is also published as (suffix -> bytes: a workbook, a slide
-    deck), or why the job failed making them."""
+    """The files the job's report is also published as (suffix or file name -> bytes: a
+    workbook, a slide deck, a member briefing), or why the job failed making them."""
     from pipeline.orchestration.provenance import facts
     from pipeline.report import REPORTS
 
@@ -325,7 +332,8 @@ def _artefacts(job: Job) -> dict[str, bytes] | JobResult:
         return JobResult(
             job.id,
             "failed",
-            error=f"could not make its workbook or slides: {type(exc).__name__}: {exc}",
+            error="could not make its workbook, slides or member briefing: "
+            f"{type(exc).__name__}: {exc}",
         )
 
 
@@ -345,8 +353,8 @@ def _write_outputs(job: Job, nb: Any) -> JobResult:
         return extra
     outputs, digests = [], {}
     texts = {".ipynb": dumps(nb).encode("utf-8"), ".csv": job.csv.encode("utf-8")}
-    for suffix, data in (texts | extra | {".html": html.encode("utf-8")}).items():
-        path = stem.with_suffix(suffix)
+    for name, data in (texts | extra | {".html": html.encode("utf-8")}).items():
+        path = artefact_path(stem, name)
         try:
             write_bytes_atomic(path, data)
         except OSError as exc:  # a full disk, a folder made read-only: this report fails

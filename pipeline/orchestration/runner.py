@@ -47,6 +47,15 @@ from pipeline.orchestration.settings import Settings
 
 #: the outputs of a job, by suffix
 OUTPUT_SUFFIXES = (".html", ".ipynb", ".csv", ".xlsx", ".pptx")
+#: the outputs of a job that are whole files in its folder (a report's ARTEFACTS naming a file,
+#: such as a pack's member briefing), by name
+OUTPUT_NAMES = ("member-briefing.html",)
+
+
+def output_paths(stem: Path) -> list[Path]:
+    """Every output a job with output stem `stem` may have: the stem with each suffix, and each
+    named file in its folder."""
+    return [Path(f"{stem}{s}") for s in OUTPUT_SUFFIXES] + [stem.parent / n for n in OUTPUT_NAMES]
 
 
 @dataclass(frozen=True)
@@ -305,8 +314,8 @@ def discard_failed(jobs: list[Job], results: dict[str, JobResult]) -> list[JobRe
     run's report never looks current."""
     for job in jobs:
         if results[job.id].status != "ok":
-            for suffix in OUTPUT_SUFFIXES:
-                remove_file(Path(job.out_stem).with_suffix(suffix))
+            for path in output_paths(Path(job.out_stem)):
+                remove_file(path)
     return [results[j.id] for j in jobs]
 
 
@@ -371,12 +380,12 @@ def merge_earlier(
 
 def _remove_outputs(base: Path, entry: dict, out: Path) -> None:
     """An earlier job's outputs, as its manifest entry lists them: only those named as that job
-    names its outputs (its id, with a report's suffix), inside the folder; a link is removed,
-    never what it points to."""
+    names its outputs (its id with a report's suffix, or a named file in its folder), inside the
+    folder; a link is removed, never what it points to."""
     outputs, job = entry.get("outputs"), entry.get("id")
     if not isinstance(outputs, list) or not isinstance(job, str):
         return
-    own = {os.path.normpath(out / f"{job}{suffix}") for suffix in OUTPUT_SUFFIXES}
+    own = {os.path.normpath(p) for p in output_paths(out / job)}
     for o in outputs:
         target = Path(os.path.normpath(base / str(o)))
         if str(target) in own and is_inside(target, out, follow=False):

@@ -49,8 +49,11 @@ class Report:
 
     #: the sections a notebook shows, in order (laid out ahead by Facade.prepare)
     SECTIONS: tuple[str, ...] = ()
-    #: the files the report is also published as, beside its page: suffix -> the name of the
-    #: method that makes its bytes from what the page says of itself (Facade.artefacts)
+    #: the files the report is also published as, beside its page: a suffix (".xlsx": the
+    #: page's stem with it) or a whole file name ("member-briefing.html": that file in the
+    #: page's folder) -> the name of the method that makes its bytes from what the page says of
+    #: itself (Facade.artefacts; where each goes: orchestration.jobs.artefact_path; a new file
+    #: name is also listed in orchestration.runner.OUTPUT_NAMES, for clean-up)
     ARTEFACTS: ClassVar[dict[str, str]] = {}
 
     @classmethod
