@@ -161,7 +161,7 @@ def test_manifest_lists_jobs_inputs_and_versions(demo_site):
     packs = [j["id"] for j in m["jobs"] if j["kind"] == "self-assessment"]
     assert len(packs) == N_PACKS and all(p.startswith(f"{PERIOD}/ZR") for p in packs)
     assert all(j["status"] == "ok" for j in m["jobs"])
-    assert len(m["inputs"]) == 240
+    assert len(m["inputs"]) == 242  # 8 quarters of 30 LAs, and two resubmissions (_v2)
     assert {i["status"] for i in m["inputs"]} == {"accepted", "quarantined"}
     assert re.fullmatch(r"[0-9a-f]{64}", m["input_sha256"])
 

@@ -214,8 +214,9 @@ def _second_copy(demo):
         row=1,
         value=f"a/ZL108_{LATEST}.csv",
         words=(
-            f"another return for the same LA and period is also here (a/ZL108_{LATEST}.csv)",
-            "expected one return per LA and period",
+            f"another file for the same LA, period and version is also here (a/ZL108_{LATEST}.csv)",
+            "expected one file per version, so neither is used",
+            "name a resubmission by its version after the period (_v2, _v3, ...)",
         ),
     )
 
@@ -567,6 +568,21 @@ def _referrals_doubled(demo):
     )
 
 
+@failing("version_named")
+def _version_written_oddly(demo):
+    rows = demo_rows(demo, "ZL311", LATEST)
+    return Fixture(
+        f"ZL311_{LATEST}_v1.5.csv",
+        csv_text(rows),
+        row=1,
+        value="v1.5",
+        words=(
+            "the file's name gives its version as 'v1.5'",
+            "expected _v and a whole number from 2 after the period",
+        ),
+    )
+
+
 # Passing fixtures: near misses where there is one, else an untouched return. Previous period,
 # so that they sit beside the failing ones without clashing.
 
@@ -707,6 +723,14 @@ UNFITTING_PERIODS = {
     "202628": _period_not_fitting("ZL206", "202628"),  # years not consecutive
 }
 FAILING["period_consistent"] = UNFITTING_PERIODS["202628"]
+
+
+@passing("version_named")
+def _second_version(demo):
+    # Its first version, ZL312_<PREVIOUS>.csv, stays in the context: no clash.
+    rows = demo_rows(demo, "ZL312", PREVIOUS)
+    put(rows, "cla_rate", "note", "Corrected return")
+    return Fixture(f"ZL312_{PREVIOUS}_v2.csv", csv_text(rows))
 
 
 def _resubmitted(demo):
@@ -929,7 +953,10 @@ def test_demo_validation_exits_1_and_rejects_only_the_faulty_return(demo_run):
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     j = json.loads((folder / "validation.json").read_text(encoding="utf-8"))
-    assert j["summary"]["returns"] == 240
+    # 8 quarters of 30 LAs' returns, and two resubmissions (ZL102's and ZL304's _v2)
+    assert j["summary"]["returns"] == 242
+    used = {(o["la_code"], o["period"]) for o in j["returns"] if o["used"]}
+    assert len(used) == 239, "one version used per LA and quarter, none of the faulty return"
     assert [(o["file"], o["status"]) for o in j["returns"] if o["status"] != "accepted"] == [
         (FAULTY, "quarantined")
     ]
@@ -984,7 +1011,7 @@ def test_junit_has_a_suite_per_return_a_case_per_check_and_failures_for_errors(d
     _, folder = demo_run
     root = ET.parse(folder / "junit.xml").getroot()
     suites = root.findall("testsuite")
-    assert len(suites) == 240
+    assert len(suites) == 242  # every version of every return
     checks = list(dict.fromkeys(r.id for r in inputs.contract.table.rules))
     failed = {}
     for suite in suites:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.periods import Period, window
+from pipeline.edges import demo_cycle
 from pipeline.edges.files import write_text_atomic
 from pipeline.edges.init_dataset import PRIORITIES_HELP
 
@@ -336,6 +337,7 @@ banner: "Demonstration data: fictional local authorities"
 seed: {seed}
 # Returns for periods outside this window are not accepted.
 reporting_window: {{first: {first}, last: {last}}}
+return_deadline: {{weeks_after_quarter: 6}}  # returns/received.yaml records when each came
 """
 
 README = """\
@@ -346,8 +348,9 @@ fictional local authorities (ZL101...), their 0-17 populations, 10 statistical n
 8 financial quarters of returns ({first} to {last}) for the indicators in
 `data_contracts/indicators.yaml`, and each region's priorities (`priorities.yaml`). Levels follow
 England's published figures; the places do not exist. The {faulty} return for {last} has
-deliberate errors so validation has something to report. Regenerating with the same seed gives
-the same bytes.
+deliberate errors so validation has something to report. In {last}, ZL102 and ZL304 resubmitted
+(`_v2`), ZL207's return is provisional and ZL310's came late (`returns/received.yaml`).
+Regenerating with the same seed gives the same bytes.
 """
 
 
@@ -468,6 +471,7 @@ def write(out_dir: Path, seed: int = 2026, catalogue: Catalogue | None = None) -
         DATASET_YAML.format(seed=seed, first=periods[0].slug, last=periods[-1].slug),
     )
     put("priorities.yaml", PRIORITIES)
+    put("peer_challenge.yaml", demo_cycle.peer_challenge_yaml())
     put(f"commentary/{LATEST.slug}/ZR1.md", COMMENTARY)
     put(f"commentary/{LATEST.slug}/ZL101.md", LA_COMMENTARY)
     put(
@@ -484,4 +488,5 @@ def write(out_dir: Path, seed: int = 2026, catalogue: Catalogue | None = None) -
         put(
             f"returns/{p.slug}/{la_code}_{p.slug}.csv", one.to_csv(index=False, lineterminator="\n")
         )
+    demo_cycle.return_cycle(put, ret, LATEST)
     return written
