@@ -60,11 +60,16 @@ def _title(la_name: str, period_label: str) -> str:
     return f"<h1>{esc(la_name)}: self-assessment evidence pack, {esc(period_label)}</h1>"
 
 
+#: the member briefing beside every pack (``pipeline.report.briefing``)
+BRIEFING = "member-briefing.html"
+
+
 def _back(href: str, region_name: str, period_label: str) -> str:
-    """The link back to the region's report."""
+    """The link back to the region's report, and to the pack's member briefing."""
     return (
         f'<p>Part of <a href="{esc(href)}">{esc(region_name)}: quarterly '
-        f"benchmarking, {esc(period_label)}</a>.</p>"
+        f"benchmarking, {esc(period_label)}</a>. For lead members and scrutiny chairs: the "
+        f'<a href="{BRIEFING}">member briefing</a>, in plain English on two pages.</p>'
     )
 
 

@@ -4,6 +4,7 @@ region and England, with the evidence statements and questions the driver worked
 from __future__ import annotations
 
 from functools import cached_property
+from typing import ClassVar
 
 import pandas as pd
 
@@ -34,6 +35,8 @@ class SelfAssessmentPack(PackThemes, Report):
         "annex",
         "method",
     )
+    #: the member briefing beside the pack (``pipeline.report.briefing``)
+    ARTEFACTS: ClassVar[dict[str, str]] = {"member-briefing.html": "member_briefing"}
     figures: pd.DataFrame  # the LA's rows for the trend periods
     neighbours: pd.DataFrame  # its statistical neighbours' rows for the period
     areas: pd.DataFrame  # the region and England for the trend periods
@@ -41,6 +44,12 @@ class SelfAssessmentPack(PackThemes, Report):
     @property
     def la_name(self) -> str:
         return self.context["la"]["name"]
+
+    def member_briefing(self, about: dict) -> bytes:
+        """The member briefing's page (``pipeline.report.briefing``)."""
+        from pipeline.report import briefing
+
+        return briefing.page(self, about)
 
     @property
     def return_status(self) -> str:

@@ -16,6 +16,7 @@ from pipeline.core.periods import parse_slug
 from pipeline.core.questions import Bank
 from pipeline.core.significance import INTERVAL_COLUMNS
 from pipeline.core.vocabulary import MISSING, OK
+from pipeline.edges import briefing_config
 from pipeline.edges import reference as ref_io
 from pipeline.orchestration.inputs import Inputs
 from pipeline.orchestration.planning import (
@@ -74,6 +75,14 @@ class Plan(Planner):
     def as_at(self) -> dict[str, str]:
         """Indicator id -> the date its published comparators are as at (none from returns)."""
         return self.comparators.dates if self.comparators.mode == PUBLISHED else {}
+
+    @cached_property
+    def briefing(self) -> dict:
+        """The member briefing's measures, plain names and glossary, as every pack's slice
+        carries them (``edges.briefing_config``): read when the first pack is planned, before
+        any job runs."""
+        s = self.s
+        return briefing_config.load(s.contracts, s.data, self.inputs.catalogue).to_json()
 
     def record(self, period: str, window: list[str], params: dict, csv: str, inputs: str) -> dict:
         """A job's provenance (``Planner.record``): with published comparators, only the
@@ -361,6 +370,7 @@ def pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: st
         **plan.common_context(),
         "assessment": assessed.to_json(),
         "exceptions": la_exceptions(plan, period, la, mine),
+        "briefing": plan.briefing,
         "returns": _returns_of(plan.v, la, period),
         "links": _pack_links(plan, la, period),
     }
