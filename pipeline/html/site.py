@@ -38,7 +38,8 @@ def index_html(
     `reports`: dicts with period, region_code, region_name, href, status (ok or failed), detail.
     `returns`: dicts with period, region_name, la_code, la_name, status (accepted, not accepted
     or missing), feedback (the LA's validation page, or None when it sent nothing), pack
-    (None when none was built for the period, else its status, href and error) and tracker
+    (None when none was built for the period, else its status, href and error), briefing (its
+    member briefing's href, None without one) and tracker
     (its returns tracker entry, ``pipeline.html.tracker``, said in words under its status).
     """
     s = validation_summary
@@ -142,7 +143,7 @@ def _returns_table(label: str, las: list[dict], open_: bool) -> str:
             if x["feedback"]
             else "none (no return)"
         )
-        pack = _pack_cell(x, label) if with_packs else ""
+        pack = _pack_cell(x, label) + _briefing_cell(x, label) if with_packs else ""
         rows.append(
             f'<tr><th scope="row">{esc(x["la_name"])} ({esc(x["la_code"])})</th>'
             f"<td>{esc(x['region_name'])}</td>"
@@ -150,7 +151,11 @@ def _returns_table(label: str, las: list[dict], open_: bool) -> str:
             f"{_tracker_words(x.get('tracker'))}</td><td>{fb}</td>{pack}"
             f"<td>{esc(_commentary_cell(x.get('commentary')))}</td></tr>"
         )
-    pack_head = '<th scope="col">Self-assessment pack</th>' if with_packs else ""
+    pack_head = (
+        '<th scope="col">Self-assessment pack</th><th scope="col">Member briefing</th>'
+        if with_packs
+        else ""
+    )
     pack_head += '<th scope="col">Commentary on exceptions</th>'
     return (
         f"<details{' open' if open_ else ''}><summary>Local authority returns, {esc(label)}: "
@@ -190,6 +195,15 @@ def _pack_cell(x: dict, label: str) -> str:
     if p["status"] == "ok":
         return f'<td><a href="{esc(p["href"])}">{esc(name)}</a></td>'
     return f'<td class="status-failed">failed: {esc(p["error"])}</td>'
+
+
+def _briefing_cell(x: dict, label: str) -> str:
+    """An LA's member briefing in the returns table: its link, or 'not built' (its pack
+    failed, or was not built)."""
+    href = x.get("briefing")
+    if not href:
+        return "<td>not built</td>"
+    return f'<td><a href="{esc(href)}">{esc(x["la_name"])}: member briefing, {esc(label)}</a></td>'
 
 
 def datapack_index_html(

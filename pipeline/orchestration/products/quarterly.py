@@ -16,6 +16,7 @@ from pipeline.edges import contracts as ct
 from pipeline.edges.files import sha256_file, write_text_atomic
 from pipeline.edges.render import stylesheet
 from pipeline.html.base import footer
+from pipeline.html.pack import BRIEFING
 from pipeline.html.site import index_html
 from pipeline.orchestration import cache
 from pipeline.orchestration import provenance as prov
@@ -380,9 +381,17 @@ def _index_returns(plan: Plan, reports: list[dict], packs: dict) -> list[dict]:
                         "error": pack["error"],
                     },
                     "commentary": owed,
+                    "briefing": _briefing_href(pack),
                 }
             )
     return returns
+
+
+def _briefing_href(pack: dict | None) -> str | None:
+    """A pack's member briefing, as its job recorded it (None for a failed pack, or one an
+    earlier version of Tartan made without it)."""
+    outputs = pack.get("outputs", []) if pack and pack.get("status") == "ok" else []
+    return next((o for o in outputs if o.endswith(f"/{BRIEFING}")), None)
 
 
 def report(s: Settings) -> RunSummary:
