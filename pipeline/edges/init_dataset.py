@@ -11,7 +11,8 @@ The folder holds what a quarterly run reads, ready for the region's first return
 - ``templates/<quarter>/``: the XLSX return template of each of the region's LAs for the quarter
   whose returns are due (``tartan template``'s); ``returns/<quarter>/``: empty, for the filled
   returns (a template left in ``returns/`` would be read as a return, and refused);
-- ``README.md``: the steps from here to the first report.
+- ``README.md``: the steps from here to the first report, and the format of the optional
+  ``peer_challenge.yaml`` (the year's peer-challenge groups: ``pipeline.edges.peer_challenge``).
 
 The folder is built beside ``--out`` and renamed into place: a failed or interrupted init leaves
 no half-made dataset, and an existing folder with anything in it is refused.
@@ -163,6 +164,10 @@ DATASET_HEADER = """\
 #                   words (commentary/<quarter>/<LA code>.md, a "## <indicator id>" section
 #                   each): {{bands: [D], percent: 20}} (the default) names band D and the top and
 #                   bottom 20% of LAs nationally by rank; percent 0 for bands alone
+# return_deadline   (optional) when returns are due: {{weeks_after_quarter: 6}} (the default:
+#                   six weeks after the quarter ends), and any quarter's own date, e.g.
+#                   {{weeks_after_quarter: 6, 2026-27-Q2: 2026-11-13}}; the returns tracker says
+#                   whether each return came on time, by the date returns/received.yaml records
 """
 
 #: the rule and the format of priorities.yaml, at the top of every such file
@@ -214,8 +219,28 @@ Made by `tartan init {code}` from DfE's published lists in {source}.
 - `dataset.yaml`: the dataset's name, region, reporting window ({first} to {last}) and where
   published comparators come from (each key is explained at its top).
 - `priorities.yaml`: the region's priorities, none yet (how to add them is at its top).
+- `peer_challenge.yaml` (optional, not made here): the year's peer-challenge groups, two to
+  four LAs each, and who moderates whom; each group gets a group pack beside the regional
+  report. Its format:
+
+      year: 2026-27                  # the financial year the groups are for
+      indicators: [rereferrals_pct]  # optional: the indicators side by side (default: 11)
+      groups:
+        - id: group-a                # a slug: it names the group pack's file
+          name: Group A              # optional
+          las: [E06000001, E06000002, E06000003]
+          moderators:                # optional: moderated LA: the LA that moderates it
+            E06000001: E06000004     # (never itself or an LA of its own group)
+
+  Every LA of the region must be in exactly one group; `tartan report` checks the file and
+  says what to fix, by line.
 - `{templates}/{period}/`: a return template for each LA for {label}.
-- `returns/`: the LAs' filled returns, one file per LA per quarter.
+- `returns/`: the LAs' filled returns, one file per LA per quarter, named
+  `<LA code>_<quarter>.xlsx` (or .csv); a resubmission is kept beside it as the next version,
+  `<LA code>_<quarter>_v2.xlsx`, `_v3`, ..., and the reports use the latest accepted one; add
+  `_provisional` to the name of a return whose figures the LA will confirm. The optional
+  `returns/received.yaml` records when each came (`{period}/<file>: 2026-11-02`, or
+  `{{received: 2026-11-02, provisional: true}}`); without it a workbook's own saved date is used.
 
 From here to the first report:
 
