@@ -102,6 +102,7 @@ def _comparator_files(data: Path) -> list[tuple[str, str]]:
 #: the dataset's files a run reads
 DATASET_FILES = ("dataset.yaml", "priorities.yaml", "reference/**/*", "returns/**/*")
 DATASET_FILES += ("commentary/**/*",)
+DATASET_FILES += ("peer_challenge.yaml",)
 
 
 def run_key(s: Settings) -> str:
