@@ -179,10 +179,12 @@ def _print_report(summary, args) -> int:
     _print_validation(summary.validation)
     ok = len(summary.results) - len(summary.failed)
     packs = sum(r.id.endswith("/self-assessment") for r in summary.results)
+    groups = sum("/peer-challenge-" in r.id for r in summary.results)
     print(
         f"Reports: {ok} of {len(summary.results)} built in {args.out} "
-        f"({_n(len(summary.results) - packs, 'regional report')}, "
-        f"{_n(packs, 'self-assessment pack')})"
+        f"({_n(len(summary.results) - packs - groups, 'regional report')}, "
+        f"{_n(packs, 'self-assessment pack')}"
+        + (f", {_n(groups, 'peer-challenge group pack')})" if groups else ")")
     )
     ran = sum(not r.cached for r in summary.results)
     if ran < len(summary.results):

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 from pipeline.html.base import esc
+from pipeline.html.group import group_links
 from pipeline.html.sections import BAND_RULE, RANK_RULE, disclosure_item, items, lede_list
 
 #: a priority's status -> (background, text colour), as the report's stylesheet shows them
@@ -93,9 +94,12 @@ def _downloads() -> str:
     )
 
 
-def packs(links: Sequence[tuple[str, str | None, str]]) -> str:
+def packs(
+    links: Sequence[tuple[str, str | None, str]], groups: Sequence[dict] = (), period_label=""
+) -> str:
     """A link to each LA's self-assessment evidence pack: (name, href, words after the link),
-    href None for a pack that failed; nothing when there are none."""
+    href None for a pack that failed; then the region's peer-challenge group packs built
+    (``pipeline.html.group.group_links``); nothing when there are none."""
     lines = []
     for name, href, words in links:
         if href:
@@ -103,13 +107,13 @@ def packs(links: Sequence[tuple[str, str | None, str]]) -> str:
         else:
             lines.append(f"<li>{esc(name)}: not built (it failed; see the index)</li>")
     items = "".join(lines)
-    if not items:
+    if not items and not groups:
         return ""
     return (
         '<h2 id="packs">Self-assessment evidence packs</h2>'
         "<p>Each local authority's figures against its statistical neighbours, the region "
         "and England, with its strengths, areas for development and questions for peer "
-        f'challenge.</p><ul class="packs">{items}</ul>'
+        f'challenge.</p><ul class="packs">{items}</ul>' + group_links(groups, period_label)
     )
 
 

@@ -11,6 +11,7 @@ from pipeline.core.periods import parse_slug
 from pipeline.html.base import esc, page, table
 from pipeline.html.crosscheck import crosscheck_table
 from pipeline.html.exceptions import owed_list
+from pipeline.html.group import index_section
 from pipeline.html.tracker import NOT_RECEIVED, summary
 
 #: an LA's return for a period, in the index's words
@@ -31,9 +32,11 @@ def index_html(
     validation_summary: dict,
     footer: str,
     datapack: str | None = None,
+    groups: Sequence[dict] = (),
 ) -> str:
     """Every report of every period with its status, and every LA's return with its feedback;
-    `datapack`: the annual datapack's index, when one was built in the same folder.
+    `datapack`: the annual datapack's index, when one was built in the same folder; `groups`:
+    the peer-challenge group packs (``pipeline.html.group.index_section``).
 
     `reports`: dicts with period, region_code, region_name, href, status (ok or failed), detail.
     `returns`: dicts with period, region_name, la_code, la_name, status (accepted, not accepted
@@ -70,6 +73,7 @@ def index_html(
         body.append(_period_reports(period, by_period[period], las))
         if las:
             body.append(_returns_table(parse_slug(period).label, las, open_=n == 0))
+    body.append(index_section(groups, lambda p: parse_slug(p).label))
     return page(f"Tartan reports: {dataset_name}", "\n".join(body), css, banners, footer)
 
 

@@ -22,6 +22,12 @@ class SelfAssessmentPack(Facade):
     IMPLEMENTATION = ("pipeline.report.pack", "SelfAssessmentPack")
 
 
+class PeerChallengePack(Facade):
+    """The peer-challenge group pack (pipeline.report.group)."""
+
+    IMPLEMENTATION = ("pipeline.report.group", "PeerChallengePack")
+
+
 class AnnualDatapack(Facade):
     """The annual datapack from DfE's published statistics (pipeline.report.datapack)."""
 
@@ -33,6 +39,8 @@ REPORTS = {
     "regional-benchmark": RegionalBenchmark,
     "self-assessment": SelfAssessmentPack,
     "datapack": AnnualDatapack,
+    "peer-challenge": PeerChallengePack,
 }
 
-__all__ = ["HTML", "REPORTS", "AnnualDatapack", "RegionalBenchmark", "SelfAssessmentPack"]
+__all__ = ["HTML", "REPORTS", "AnnualDatapack", "PeerChallengePack", "RegionalBenchmark"]
+__all__ += ["SelfAssessmentPack"]

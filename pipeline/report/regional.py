@@ -138,7 +138,7 @@ class RegionalBenchmark(Report):
                 links.append((name, la["pack"], words.get(la["return_status"], "")))
             elif la.get("pack_failed"):
                 links.append((name, None, ""))
-        return HTML(markup.packs(links))
+        return HTML(markup.packs(links, self.context.get("groups", ()), self.period_label))
 
     def narrative(self) -> HTML:
         """The generated narrative: movers, persistent band D, region against England, gaps."""

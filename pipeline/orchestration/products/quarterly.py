@@ -11,7 +11,7 @@ from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import parse_slug
 from pipeline.core.significance import judge
 from pipeline.core.vocabulary import MISSING
-from pipeline.edges import commentary, question_bank
+from pipeline.edges import commentary, peer_challenge, question_bank
 from pipeline.edges import contracts as ct
 from pipeline.edges.files import sha256_file, write_text_atomic
 from pipeline.edges.render import stylesheet
@@ -32,6 +32,16 @@ from pipeline.orchestration.inputs import (
 from pipeline.orchestration.jobs import JobResult
 from pipeline.orchestration.planning import Planned, select_periods, select_regions
 from pipeline.orchestration.products.comparators import check_source, choose
+from pipeline.orchestration.products.quarterly_groups import (
+    GROUP,
+    GROUP_NOTEBOOK,
+    built_groups,
+    group_index,
+    group_job,
+    group_specs,
+    keep_group,
+    region_groups,
+)
 from pipeline.orchestration.products.quarterly_jobs import (
     PACK,
     PACK_NOTEBOOK,
@@ -96,6 +106,7 @@ class Quarterly(Product):
             for code, name in regions
             for la in region_las[code]
         ]
+        groups = group_specs(plan.groups, pack_periods, regions)
         regional = [
             Spec(
                 f"{period}/{code}/{REGIONAL}",
@@ -103,16 +114,21 @@ class Quarterly(Product):
                 (period, code, name),
                 needs=tuple(
                     pack_id(period, code, la) for la in region_las[code] if period in pack_periods
+                )
+                + tuple(
+                    g for g in region_groups(plan.groups, period, code) if period in pack_periods
                 ),
             )
             for period in periods
             for code, name in regions
         ]
-        return packs + regional
+        return packs + groups + regional
 
     def plan(self, plan: Plan, spec: Spec, needs: dict[str, JobResult]) -> Planned:
         if spec.kind == PACK:
             return pack_job(plan, *spec.params)
+        if spec.kind == GROUP:
+            return group_job(plan, *spec.params, needs)
         period, code, _ = spec.params
         las = plan.inputs.reference.local_authorities
         built = {
@@ -120,7 +136,7 @@ class Quarterly(Product):
             for la in las.loc[las["region_code"] == code, "la_code"]
             if (pid := pack_id(period, code, la)) in needs
         }
-        return regional_job(plan, *spec.params, built)
+        return regional_job(plan, *spec.params, built, built_groups(plan, needs))
 
     def keep(self, plan: Plan, entry: dict) -> bool:
         params = entry["parameters"]
@@ -129,6 +145,8 @@ class Quarterly(Product):
         known = known and parse_slug(params["period"])
         if entry.get("kind", REGIONAL) == PACK:
             known = known and params["la_code"] in reference.la_names
+        if entry.get("kind") == GROUP:
+            known = known and keep_group(plan, params)
         return bool(known)
 
     def write_site(self, plan: Plan, entries: list[dict]) -> Site:
@@ -163,7 +181,7 @@ def prepare(ctx: Context) -> Plan:
     available = sorted(grid["period"].unique(), key=parse_slug)
     _check_request(s, reference, available)
     las = reference.local_authorities
-    notes = _commentary(s, las, available, inputs)
+    notes, groups = _commentary(s, las, available, inputs), _groups(s, inputs)
     s.out.mkdir(parents=True, exist_ok=True)
     run_prov = _run_provenance(s, v, inputs)
     level = s.level or reference.level
@@ -207,6 +225,7 @@ def prepare(ctx: Context) -> Plan:
         level=level,
         commentary=notes,
         exception_rule=commentary.rule_of(s.data),
+        groups=groups,
         questions=question_bank.load(s.contracts / question_bank.QUESTIONS, inputs.catalogue),
     )
 
@@ -221,6 +240,12 @@ def _commentary(s: Settings, las, available: list[str], inputs) -> dict:
         set(available),
         {i.id for i in inputs.catalogue},
     )
+
+
+def _groups(s: Settings, inputs) -> peer_challenge.PeerChallenge | None:
+    """The dataset's peer-challenge groups (None without peer_challenge.yaml), checked
+    against its reference data and the catalogue."""
+    return peer_challenge.load(s.data, inputs.reference, inputs.catalogue)
 
 
 def prepare_plan(s: Settings) -> Plan:
@@ -241,7 +266,7 @@ def _check_request(s: Settings, reference, available: list[str]) -> None:
         )
     select_regions(reference, s.regions)
     select_periods(available, s.periods)
-    for name in (REGIONAL_NOTEBOOK, PACK_NOTEBOOK):
+    for name in (REGIONAL_NOTEBOOK, PACK_NOTEBOOK, GROUP_NOTEBOOK):
         if not (s.notebooks / f"{name}.ipynb").is_file():
             raise ConfigError(f"{s.notebooks / name}.ipynb: no such notebook (see --notebooks)")
 
@@ -278,7 +303,7 @@ def write_site(plan: Plan, entries: list[dict]) -> Site:
     """The folder's index: this run's reports, and earlier runs' reports it did not redo (a
     re-run of one quarter keeps every other quarter in the index and the manifest)."""
     out, reference = plan.s.out, plan.inputs.reference
-    reports, packs = _index_reports(plan, entries)
+    reports, packs = _index_reports(plan, [e for e in entries if e.get("kind") != GROUP])
     write_text_atomic(
         out / "index.html",
         index_html(
@@ -290,6 +315,7 @@ def write_site(plan: Plan, entries: list[dict]) -> Site:
             plan.summary,
             plan.site_footer,
             datapack=DATAPACK_INDEX if (out / DATAPACK_INDEX).is_file() else None,
+            groups=group_index(plan, entries),
         ),
     )
     site = [out / "index.html", *_validation_pages(out, set(reference.la_names))]

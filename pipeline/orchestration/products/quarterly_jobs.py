@@ -18,6 +18,7 @@ from pipeline.core.significance import INTERVAL_COLUMNS
 from pipeline.core.vocabulary import MISSING, OK
 from pipeline.edges import briefing_config
 from pipeline.edges import reference as ref_io
+from pipeline.edges.peer_challenge import PeerChallenge
 from pipeline.orchestration.inputs import Inputs
 from pipeline.orchestration.planning import (
     NEIGHBOUR_COLUMNS,
@@ -60,6 +61,8 @@ class Plan(Planner):
     commentary: dict = field(default_factory=dict)
     #: which figures an LA's pack asks it to explain (dataset.yaml commentary_exceptions)
     exception_rule: ExceptionRule = field(default_factory=ExceptionRule)
+    #: the dataset's peer-challenge groups (peer_challenge.yaml), None without the file
+    groups: PeerChallenge | None = None
     #: the questions for peer challenge (data_contracts/questions.yaml): their closing words
     questions: Bank = field(default_factory=Bank)
 
@@ -246,10 +249,10 @@ def pack_id(period: str, region_code: str, la: str) -> str:
 
 
 def regional_job(
-    plan: Plan, period: str, region_code: str, region_name: str, packs: dict
+    plan: Plan, period: str, region_code: str, region_name: str, packs: dict, groups=()
 ) -> Planned:
-    """The regional benchmarking report of one region and period; `packs`: whether its LAs'
-    self-assessment packs are built with it (the report links to them)."""
+    """The regional benchmarking report of one region and period, linking its LAs' packs built
+    with it (`packs`: whether each is) and its peer-challenge group packs built (`groups`)."""
     reference, catalogue = plan.inputs.reference, plan.inputs.catalogue
     bench, names = plan.bench, reference.la_names
     p = parse_slug(period)
@@ -291,7 +294,7 @@ def regional_job(
         "neighbours": neighbour_lists(reference, las["la_code"]),
         "funnel_las": funnel_las,  # the names of every LA in the funnel plots
         "commentary": _commentary(plan, period, region_code),
-    }
+    } | ({"groups": list(groups)} if groups else {})
     params = {"region_code": region_code, "period": period, "slice_dir": "."}
     return plan.job(
         REGIONAL,
