@@ -1,0 +1,264 @@
+"""Peer-challenge groups (peer_challenge.yaml): every check of the file stops the run with exit 2,
+all of them reported together, each naming the file, its line and the LA; a group pack shows its
+LAs side by side with each one's evidence exactly as its own pack states it, names the
+moderators and links the packs; the regional report and the index link it; adding the file
+rebuilds only what shows the groups, and a rebuild gives the same bytes."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.core.errors import ConfigError
+from pipeline.edges import peer_challenge
+from pipeline.edges.demo_cycle import peer_challenge_yaml
+from tests.conftest import TINY_LAS, TINY_PERIODS, TINY_REGION, cli, tartan
+from tests.test_scale import _differ, _files
+
+PERIOD = TINY_PERIODS[-1]
+#: the tiny dataset's four LAs in two pairs, each LA moderated by one of the other pair
+GROUPS = """\
+year: 2026-27
+groups:
+  - id: pair-a
+    name: Pair A
+    las: [ZL101, ZL105]
+    moderators: {ZL101: ZL107, ZL105: ZL108}
+  - id: pair-b
+    name: Pair B
+    las: [ZL107, ZL108]
+    moderators: {ZL107: ZL101, ZL108: ZL105}
+"""
+#: every problem at once (the tiny reference gains three LAs of another region, ZR2)
+BAD = """\
+year: 2026-28
+groups:
+  - id: pair-a
+    las: [ZL101, ZL105, ZL999]
+    moderators:
+      ZL101: ZL101
+      ZL105: ZL101
+  - id: pair-b
+    las: [ZL107, ZL105]
+    moderators: {ZL107: ZL998}
+  - id: pair-c
+    las: [ZL108, ZL201]
+  - id: pair-d
+    las: [ZL202]
+"""
+#: (line, LA, what the message says) for each problem in BAD
+PROBLEMS = [
+    (1, "2026-28", "is not a financial year"),
+    (2, "ZL203", "is in no group"),
+    (4, "ZL999", "is not in reference/local_authorities.csv"),
+    (6, "ZL101", "moderates itself"),
+    (7, "ZL105", "an LA of its own group"),
+    (9, "ZL105", "is also in group pair-a (line 4)"),
+    (10, "ZL998", "is not in reference/local_authorities.csv"),
+    (12, "ZL201", "expected a group's LAs all in one region"),
+    (14, "ZL202", "has 1 LA (ZL202); expected 2 to 4"),
+]
+
+
+def _with_region_two(data: Path) -> None:
+    """Three LAs of ZR2 added to a copy's reference (they send no returns)."""
+    path = data / "reference" / "local_authorities.csv"
+    extra = "".join(f"ZL20{k},Midvale LA {k},ZR2,Midvale Demonstration Region\n" for k in (1, 2, 3))
+    path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+
+
+@pytest.mark.parametrize("line, la, says", PROBLEMS, ids=[p[2] for p in PROBLEMS])
+def test_each_problem_is_refused_naming_the_file_line_and_la(tiny, tmp_path, line, la, says):
+    data = tiny.copy(tmp_path / "data")
+    _with_region_two(data.data)
+    (data.data / "peer_challenge.yaml").write_text(BAD, encoding="utf-8")
+    from pipeline.edges import contracts as ct
+    from pipeline.edges import reference
+
+    ref = reference.load(data.data)
+    catalogue = ct.load_catalogue(data.contracts / "indicators.yaml")
+    with pytest.raises(ConfigError) as exc:
+        peer_challenge.load(data.data, ref, catalogue)
+    found = [m for m in str(exc.value).splitlines() if f"peer_challenge.yaml, line {line}:" in m]
+    assert any(la in m and says in m for m in found), (line, la, says, str(exc.value))
+
+
+def test_every_problem_stops_the_run_with_exit_2_reported_together(tiny, tmp_path, capfd):
+    data = tiny.copy(tmp_path / "data")
+    _with_region_two(data.data)
+    path = data.data / "peer_challenge.yaml"
+    path.write_text(BAD, encoding="utf-8")
+    out = tmp_path / "out"
+    r = cli(capfd, "report", *data.args, "--out", out, "--period", "latest", "--no-progress")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert f"{len(PROBLEMS)} problems with the peer-challenge groups" in r.stderr
+    for line, la, says in PROBLEMS:
+        assert re.search(rf"{re.escape(str(path))}, line {line}: .*{la}.*", r.stderr), la
+        assert says in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not out.exists(), "nothing is written before the groups are checked"
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("year: 2026-27\ngroups: []\n", "expected groups: a list of groups"),
+        ("year: 2026-27\ngroup: []\n", "unknown key 'group'"),
+        (GROUPS.replace("id: pair-b", "id: Pair B!"), "expected a short slug"),
+        (GROUPS.replace("id: pair-b", "id: pair-a"), "group id pair-a is used twice"),
+        (GROUPS + "indicators: [no_such_id]\n", "indicator 'no_such_id' is not in the catalogue"),
+        (GROUPS.replace("ZL101: ZL107", "ZL107: ZL101"), "not one of the group's LAs"),
+    ],
+)
+def test_a_malformed_file_is_refused_by_line(tiny, tmp_path, text, says):
+    from pipeline.edges import contracts as ct
+    from pipeline.edges import reference
+
+    (tmp_path / "peer_challenge.yaml").write_text(text, encoding="utf-8")
+    ref = reference.load(tiny.data)
+    catalogue = ct.load_catalogue(tiny.contracts / "indicators.yaml")
+    with pytest.raises(ConfigError, match=r"peer_challenge\.yaml, line \d+: ") as exc:
+        peer_challenge.load(tmp_path, ref, catalogue)
+    assert says in str(exc.value)
+
+
+def test_the_demo_groups_cover_every_demo_la_in_groups_of_three_or_four(demo_data):
+    from pipeline.edges import contracts as ct
+    from pipeline.edges import reference
+
+    assert (demo_data / "peer_challenge.yaml").read_text("utf-8") == peer_challenge_yaml()
+    ref = reference.load(demo_data)
+    catalogue = ct.load_catalogue(Path("data_contracts/indicators.yaml"))
+    found = peer_challenge.load(demo_data, ref, catalogue)
+    las = [la for g in found.groups for la in g.las]
+    assert sorted(las) == sorted(ref.local_authorities["la_code"])
+    assert all(len(g.las) in (3, 4) for g in found.groups)
+    for g in found.groups:
+        assert set(g.moderators) == set(g.las), "every LA has a moderator"
+        for mod in g.moderators.values():
+            assert mod not in g.las and ref.region_of[mod] == g.region_code
+    assert found.covers("2026-27-Q2") and not found.covers("2025-26-Q4")
+
+
+# --------------------------------------------------------------------------- group packs
+
+
+@pytest.fixture(scope="module")
+def grouped(tiny_site, tiny, tmp_path_factory):
+    """The tiny site's outputs, run again with GROUPS added; (data, outputs, what it printed,
+    the site before)."""
+    folder = tmp_path_factory.mktemp("grouped")
+    data = tiny.copy(folder / "data")
+    (data.data / "peer_challenge.yaml").write_text(GROUPS, encoding="utf-8")
+    out = folder / "outputs"
+    shutil.copytree(tiny_site, out)
+    r = tartan("report", *data.args, "--out", out, "--period", "latest", "--no-progress")
+    assert r.returncode == 0, r.stdout + r.stderr
+    return data, out, r.stdout, tiny_site
+
+
+def _text(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def _items(page: str, start: str, ends=("<h3", "<h4", "</div>", "</ol>")) -> list[str]:
+    """The list items from `start` to the next of `ends`."""
+    i = page.index(start) + len(start)
+    stop = min((j for e in ends if (j := page.find(e, i)) >= 0), default=len(page))
+    return [_text(x) for x in re.findall(r"<li>(.*?)</li>", page[i:stop], flags=re.S)]
+
+
+@pytest.mark.e2e
+def test_adding_groups_builds_their_packs_and_rebuilds_only_the_regional_report(grouped):
+    _, out, stdout, before = grouped
+    assert "7 of 7 built" in stdout and "2 peer-challenge group packs" in stdout
+    assert "  3 run, 4 unchanged since the last run" in stdout
+    changed = _differ(before, out)
+    stems = [f"{PERIOD}/{TINY_REGION}/peer-challenge-pair-{x}" for x in "ab"]
+    for stem in stems:
+        assert {f"{stem}.html", f"{stem}.ipynb", f"{stem}.csv"} <= set(changed)
+    packs = [c for c in changed if "/self-assessment." in c]
+    assert packs == [], "the LAs' own packs are as they were"
+
+
+@pytest.mark.e2e
+def test_a_group_pack_shows_its_las_side_by_side_with_their_packs_evidence(grouped):
+    _, out, _, _ = grouped
+    folder = out / PERIOD / TINY_REGION
+    page = (folder / "peer-challenge-pair-a.html").read_text(encoding="utf-8")
+    assert "<script" not in page
+    assert "<h1>Pair A: peer-challenge group pack, 2026-27 Q2</h1>" in page
+    table = page[page.index('<table class="rug group">') :]
+    table = table[: table.index("</table>")]
+    head = _text(table[: table.index("</thead>")])
+    assert head.index("Aldermoor") < head.index("Elmsworth") < head.index("Region")
+    assert "Aldermoor: SN mean" in head and "England" in head
+    assert re.search(r'<td class="band-[ABCD]"><span class="v">[^<]+</span>', table)
+    assert all(f"band {b}" in table for b in re.findall(r'class="band-([ABCD])"', table))
+    for code, name, moderator in (
+        ("ZL101", "Aldermoor", "Greyhollow"),
+        ("ZL105", "Elmsworth", "Harrowmere"),
+    ):
+        pack = (folder / code / "self-assessment.html").read_text(encoding="utf-8")
+        assert f'href="{code}/self-assessment.html"' in page
+        mine = page[page.index(f"<h3>{name}</h3><p>As stated") :]
+        for heading, pack_start in (
+            ("<h4>Strengths", '<h3 id="strengths">'),
+            ("<h4>Areas for development", '<h3 id="development">'),
+        ):
+            assert _items(mine, heading) == _items(pack, pack_start), (name, heading)
+        # the pack may group its questions (about areas for development, about strengths)
+        asked = [q for part in pack.split('<ol class="questions">')[1:] for q in _items(part, "")]
+        assert sorted(_items(mine, "<h4>Questions")) == sorted(asked), name
+        assert f"For {moderator}, moderating {name}" in page
+        assert f"Notes on {name} (moderator: {moderator})" in page
+    assert 'href="regional-benchmark.html"' in page
+    regional = (folder / "regional-benchmark.html").read_text(encoding="utf-8")
+    assert 'href="peer-challenge-pair-a.html"' in regional
+    assert 'href="peer-challenge-pair-b.html"' in regional
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert '<h2 id="peer-challenge">Peer challenge</h2>' in index
+    assert f'href="{PERIOD}/{TINY_REGION}/peer-challenge-pair-a.html"' in index
+
+
+@pytest.mark.e2e
+def test_a_group_packs_csv_has_a_row_per_la_and_indicator_shown(grouped):
+    _, out, _, _ = grouped
+    lines = (out / PERIOD / TINY_REGION / "peer-challenge-pair-b.csv").read_text("utf-8")
+    rows = lines.splitlines()[1:]
+    n = len(peer_challenge.DEFAULT_INDICATORS)
+    assert sum(",la,ZL107," in r for r in rows) == n and sum(",la,ZL108," in r for r in rows) == n
+    assert sum(",england," in r for r in rows) == n
+    assert not any(f",la,{la}," in r for r in rows for la in set(TINY_LAS) - {"ZL107", "ZL108"})
+
+
+@pytest.mark.e2e
+def test_a_group_pack_is_the_same_bytes_when_rebuilt(grouped, tmp_path, capfd):
+    data, out, _, _ = grouped
+    again = tmp_path / "again"
+    shutil.copytree(out, again)
+    r = cli(
+        capfd,
+        "report",
+        *data.args,
+        "--out",
+        again,
+        "--period",
+        "latest",
+        "--no-progress",
+        "--force",
+    )
+    assert r.returncode == 0, r.stderr
+    mine = {k: v for k, v in _files(out).items() if "peer-challenge" in k}
+    assert len(mine) == 6
+    assert {k: v for k, v in _files(again).items() if "peer-challenge" in k} == mine
+
+
+@pytest.mark.e2e
+def test_without_the_file_there_are_no_group_packs(tiny_site):
+    assert not list(tiny_site.rglob("peer-challenge*"))
+    assert "Peer challenge" not in (tiny_site / "index.html").read_text(encoding="utf-8")
