@@ -382,6 +382,10 @@ NO_FIGURES_QUESTIONS = (
     "When will the council's figures for this quarter be ready?",
     "What is getting in the way of sending them, and who is sorting it out?",
 )
+#: said when the LA marked the return the figures come from provisional
+PROVISIONAL = (
+    "These figures are provisional: the council may still change them before they are final."
+)
 #: said when England's figure and the similar areas' average are DfE's published ones
 PUBLISHED_NOTE = (
     "The figures for England and for similar areas are the latest ones the Department for "

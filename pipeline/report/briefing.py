@@ -73,6 +73,8 @@ def content(pack) -> str:
     shown = measures(pack)
     rules = list(words.RULES) + ([words.PUBLISHED_NOTE] if pack.published else [])
     intro = words.intro(pack.la_name, parse_slug(pack.period), len(shown))
+    if c["la"].get("provisional") is True:  # the LA marked its return provisional
+        intro.append(words.PROVISIONAL)
     return markup.body(title(pack), intro, shown, rules, questions(pack), glossary, links)
 
 
