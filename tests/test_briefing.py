@@ -331,6 +331,19 @@ def test_a_briefing_shows_the_measures_in_order_with_published_figures_only(tiny
     assert "<script" not in page and "http" not in page.split("</head>")[1]
 
 
+def test_provisional_figures_are_said_to_be_provisional(tiny_plan):
+    from pipeline.orchestration.products.quarterly_jobs import pack_job
+    from pipeline.report.briefing import content
+    from pipeline.report.pack import SelfAssessmentPack
+
+    planned = pack_job(tiny_plan, LATEST, TINY_LAS[2], TINY_REGION, "Region")
+    planned.write_slice()
+    pack = SelfAssessmentPack.load(planned.job.slice_dir)
+    assert b.PROVISIONAL not in content(pack)
+    pack.context["la"]["provisional"] = True
+    assert f"<p>{b.PROVISIONAL}</p>" in content(pack)
+
+
 def test_a_briefing_without_an_accepted_return_says_so(tiny_plan):
     page = briefing_of(tiny_plan, TINY_LAS[1], TINY_REGION, "Region", "not accepted").decode()
     words = text_of(page)
@@ -361,6 +374,18 @@ def test_the_same_slice_gives_the_same_bytes_as_the_run_made(tiny_site, tiny_pla
     assert briefing_of(tiny_plan, TINY_LAS[0], TINY_REGION, region) == first
     built = tiny_site / LATEST / TINY_REGION / TINY_LAS[0] / "member-briefing.html"
     assert built.read_bytes() == first
+
+
+def test_a_deleted_briefing_is_made_again_with_its_pack_alone(tiny_site, tiny, tmp_path, capfd):
+    from tests.test_scale import _copy, _report
+
+    out = _copy(tiny_site, tmp_path)
+    rel = f"{LATEST}/{TINY_REGION}/{TINY_LAS[1]}/member-briefing.html"
+    (out / rel).unlink()
+    result = _report(capfd, tiny, out)
+    assert result.returncode == 0, result.stderr
+    assert "1 run" in result.stdout, "only that LA's pack job is run again"
+    assert (out / rel).read_bytes() == (tiny_site / rel).read_bytes()
 
 
 # ------------------------------------------------------------------------- the demo's briefings
