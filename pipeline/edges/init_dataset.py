@@ -164,6 +164,9 @@ DATASET_HEADER = """\
 #                   words (commentary/<quarter>/<LA code>.md, a "## <indicator id>" section
 #                   each): {{bands: [D], percent: 20}} (the default) names band D and the top and
 #                   bottom 20% of LAs nationally by rank; percent 0 for bands alone
+# briefing          (optional) the member briefing's headline measures, 6 to 8 indicator ids in
+#                   the order shown: {{measures: [rereferrals_pct, cla_rate, ...]}} (default: the
+#                   list in data_contracts/briefing.yaml, which holds their plain names too)
 # return_deadline   (optional) when returns are due: {{weeks_after_quarter: 6}} (the default:
 #                   six weeks after the quarter ends), and any quarter's own date, e.g.
 #                   {{weeks_after_quarter: 6, 2026-27-Q2: 2026-11-13}}; the returns tracker says
