@@ -55,6 +55,7 @@ from pipeline.orchestration.products.quarterly_jobs import (
 )
 from pipeline.orchestration.runner import Context, Product, Site, Spec
 from pipeline.orchestration.settings import PROJECT, Settings
+from pipeline.orchestration.tracker import for_run as tracker_for_run
 from pipeline.orchestration.validation import ACCEPTED, Validation
 
 #: the annual datapack's index in the output folder (pipeline.orchestration.products.datapack)
@@ -182,13 +183,11 @@ def prepare(ctx: Context) -> Plan:
     _check_request(s, reference, available)
     las = reference.local_authorities
     notes, groups = _commentary(s, las, available, inputs), _groups(s, inputs)
-    s.out.mkdir(parents=True, exist_ok=True)
     run_prov = _run_provenance(s, v, inputs)
     level = s.level or reference.level
     site_footer = footer(prov.facts(run_prov), "About these pages' data")
     page_banners = banners(s, reference)
-    # Validation outputs first: they stand even if every report fails.
-    vjson = write_validation(s.out, v, reference, site_footer, page_banners, complete=not s.returns)
+    vjson = _validation_written(s, v, inputs, sdc.removed, site_footer, page_banners)
     bench = benchmark(
         sdc.published,
         reference.local_authorities,
@@ -220,6 +219,7 @@ def prepare(ctx: Context) -> Plan:
         priorities_file=priorities_file,
         site_footer=site_footer,
         summary=vjson["summary"],
+        tracker=vjson["tracker"],
         run_key=key,
         comparators=chosen,
         level=level,
@@ -227,6 +227,24 @@ def prepare(ctx: Context) -> Plan:
         exception_rule=commentary.rule_of(s.data),
         groups=groups,
         questions=question_bank.load(s.contracts / question_bank.QUESTIONS, inputs.catalogue),
+    )
+
+
+def _validation_written(
+    s: Settings, v: Validation, inputs, withheld, site_footer: str, page_banners: list
+) -> dict:
+    """The validation pages, validation.json (with the returns tracker: exit 2 on a bad
+    deadline or received.yaml) and JUnit XML, written first: they stand even if every report
+    fails."""
+    s.out.mkdir(parents=True, exist_ok=True)
+    return write_validation(
+        s.out,
+        v,
+        inputs.reference,
+        site_footer,
+        page_banners,
+        complete=not s.returns,
+        tracker=tracker_for_run(s, v, inputs, withheld),
     )
 
 
@@ -369,8 +387,8 @@ def _index_reports(plan: Plan, entries: list[dict]) -> tuple[list[dict], dict]:
 
 
 def _index_returns(plan: Plan, reports: list[dict], packs: dict) -> list[dict]:
-    """Every LA of the regions shown, per period shown: its return's status, its feedback
-    and its pack."""
+    """Every LA of the regions shown, per period shown: its return's status, its feedback,
+    its pack and its returns tracker entry."""
     reference = plan.inputs.reference
     region_of, names = reference.region_of, reference.la_names
     all_regions = dict(reference.regions.itertuples(index=False))
@@ -379,6 +397,7 @@ def _index_returns(plan: Plan, reports: list[dict], packs: dict) -> list[dict]:
     has_feedback = {p.stem for p in feedback_dir.glob("*.html")} if feedback_dir.is_dir() else set()
     returns = []
     las = plan.bench["las"]
+    tracker = {(e["la_code"], e["period"]): e for e in plan.tracker}
     for period in sorted({r["period"] for r in reports}, key=parse_slug):
         rows = dict(tuple(las[las["period"].eq(period)].groupby("la_code", sort=False)))
         for la in reference.own_las["la_code"]:
@@ -408,6 +427,7 @@ def _index_returns(plan: Plan, reports: list[dict], packs: dict) -> list[dict]:
                     },
                     "commentary": owed,
                     "briefing": _briefing_href(pack),
+                    "tracker": tracker.get((la, period)),
                 }
             )
     return returns

@@ -65,6 +65,13 @@ class Plan(Planner):
     groups: PeerChallenge | None = None
     #: the questions for peer challenge (data_contracts/questions.yaml): their closing words
     questions: Bank = field(default_factory=Bank)
+    #: the returns tracker: one entry per own LA and period (``orchestration.tracker``)
+    tracker: list[dict] = field(default_factory=list)
+
+    @property
+    def provisional(self) -> set[tuple[str, str]]:
+        """(LA, period) whose version the reports use is provisional (see `tracker`)."""
+        return {(e["la_code"], e["period"]) for e in self.tracker if e["provisional"]}
 
     @property
     def england_label(self) -> str:
@@ -286,7 +293,7 @@ def regional_job(
         "region": {"code": region_code, "name": region_name},
         "period": period,
         "periods": window,
-        "las": _las_context(las, period, return_status, packs),
+        "las": _las_context(las, period, return_status, packs, plan.provisional),
         **plan.common_context(),
         "narrative": [para.to_json() for para in story],
         "priorities": assessed,
@@ -326,8 +333,11 @@ def _regional_tables(
     return tables, {c: names.get(c, c) for c in sorted(set(funnel["la_code"]))}
 
 
-def _las_context(las: pd.DataFrame, period: str, return_status: dict, packs: dict) -> list[dict]:
-    """The region's LAs as a regional report lists them, with links to the packs built."""
+def _las_context(
+    las: pd.DataFrame, period: str, return_status: dict, packs: dict, provisional: set
+) -> list[dict]:
+    """The region's LAs as a regional report lists them, with links to the packs built and
+    whether their figures are provisional (`provisional`: (LA, period) pairs)."""
     return [
         {
             "la_code": c,
@@ -335,6 +345,7 @@ def _las_context(las: pd.DataFrame, period: str, return_status: dict, packs: dic
             "return_status": return_status[c],
             "pack": f"{c}/{PACK}.html" if packs.get((c, period)) else None,
             "pack_failed": packs.get((c, period)) is False,
+            "provisional": (c, period) in provisional,
         }
         for c, n in zip(las["la_code"], las["la_name"], strict=True)
     ]
@@ -363,7 +374,8 @@ def pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: st
         near = near.iloc[0:0]
     assessed = la_assessment(plan, period, region_code, mine, areas)
     context = {
-        "la": {"code": la, "name": names[la], "return_status": status},
+        "la": {"code": la, "name": names[la], "return_status": status}
+        | {"provisional": (la, period) in plan.provisional},
         "region": {"code": region_code, "name": region_name},
         "period": period,
         "periods": window,
