@@ -117,7 +117,9 @@ def _steps(entry: Mapping) -> list[tuple[int, int, list[Mapping]]]:
     for c in entry.get("changes") or []:
         by_step.setdefault((int(c["from_version"]), int(c["to_version"])), []).append(c)
     accepted = sorted(
-        int(v["version"]) for v in entry.get("versions") or [] if v.get("status") == "accepted"
+        int(v["version"])
+        for v in entry.get("versions") or []
+        if v.get("status") == "accepted" and v.get("version") is not None
     )
     for old, new in pairwise(accepted):
         by_step.setdefault((old, new), [])
@@ -198,8 +200,10 @@ def _counts(entries: Sequence[Mapping]) -> str:
     late = sum(e.get("timeliness") == LATE for e in came)
     again = sum(bool(e.get("resubmissions")) for e in came)
     prov = sum(bool(e.get("used")) and bool(e.get("provisional")) for e in came)
+    unknown = sum((e.get("timeliness") or NOT_RECORDED) == NOT_RECORDED for e in came)
+    undated = f", {unknown} with no date recorded" if unknown else ""
     return (
-        f"{len(came)} of {len(entries)} received, {late} late, {again} resubmitted, "
+        f"{len(came)} of {len(entries)} received, {late} late{undated}, {again} resubmitted, "
         f"{prov} provisional"
     )
 
@@ -239,9 +243,20 @@ def _used_words(v: Mapping, used: str | None) -> str:
     """Whether the reports use a version, and if not why."""
     if v.get("status") != "accepted":
         return "no: not accepted"
-    if used and v.get("file") == used:
+    if v.get("used") or (used and v.get("file") == used):
         return "yes: the latest accepted version"
     return "no: replaced by a later version"
+
+
+def _version_order(v: Mapping) -> tuple[bool, int, str]:
+    """Versions in order of their number; one whose number could not be read, last."""
+    n = v.get("version")
+    return (n is None, int(n or 0), str(v.get("file", "")))
+
+
+def _version_name(v: Mapping) -> str:
+    n = v.get("version")
+    return "Version not known (file named oddly)" if n is None else f"Version {int(n)}"
 
 
 def versions_table(entry: Mapping) -> str:
@@ -249,7 +264,7 @@ def versions_table(entry: Mapping) -> str:
     from, against the deadline, outcome, provisional or final, and whether reports use it."""
     label = period_label(entry["period"])
     rows = []
-    for v in sorted(entry.get("versions") or [], key=lambda v: int(v["version"])):
+    for v in sorted(entry.get("versions") or [], key=_version_order):
         on_time = v.get("on_time")
         cells = [
             v.get("file", ""),
@@ -261,7 +276,7 @@ def versions_table(entry: Mapping) -> str:
             _used_words(v, entry.get("used")),
         ]
         rows.append(
-            f'<tr><th scope="row">Version {int(v["version"])}</th>'
+            f'<tr><th scope="row">{esc(_version_name(v))}</th>'
             + "".join(f"<td>{esc(c)}</td>" for c in cells)
             + "</tr>"
         )

@@ -174,14 +174,14 @@ def feedback_html(
         "not used in this period's reports; correct it and send the whole return again. "
         "Points under \u201cPlease check\u201d do not stop your return being used.</p>",
     ]
-    periods = {o["period"] for o in mine} | set(entries)
-    for period in sorted(periods, key=lambda p: (_sort_key(p), str(p or "")), reverse=True):
+    periods = {o["period"] or "" for o in mine} | set(entries)
+    for period in sorted(periods, key=lambda p: (_sort_key(p), p), reverse=True):
         anchor = f' id="{esc(period)}"' if period else ""  # an unreadable return has none
         body.append(f"<h2{anchor}>{esc(_period_label(period))}</h2>")
         entry = entries.get(period)
         if entry:
             body.append(f"<p><strong>{esc(in_a_sentence(entry))}</strong></p>")
-        here = sorted((o for o in mine if o["period"] == period), key=lambda o: o["file"])
+        here = sorted((o for o in mine if (o["period"] or "") == period), key=lambda o: o["file"])
         for o in reversed(here):
             body += _return_feedback(o, findings.get(o["file"], []))
         if entry:
