@@ -8,7 +8,11 @@ workbook's rug, from the tiny dataset's slices built in process (no notebook).""
 from __future__ import annotations
 
 import html as html_lib
+import io
 import re
+
+import openpyxl
+import pytest
 
 from pipeline.html.site import index_html
 from pipeline.html.tracker import (
@@ -21,6 +25,13 @@ from pipeline.html.tracker import (
     tracker_section,
 )
 from pipeline.html.validation import feedback_html, validation_html
+from pipeline.orchestration.settings import Settings
+from pipeline.report import REPORTS
+from pipeline.report.pack import SelfAssessmentPack
+from pipeline.report.regional_workbook import workbook
+from tests.conftest import TINY_LAS, TINY_PERIODS, TINY_REGION
+from tests.internals import pack_job, prepare_plan, regional_job
+from tests.test_workbook import ABOUT
 
 LATEST, EARLIER = "2026-27-Q2", "2026-27-Q1"
 HOSTILE = '<script>alert("x")</script>&_2026-27-Q2_v2.csv'
@@ -103,8 +114,8 @@ def not_received(la="ZL105", name="Brackenfold", period=LATEST) -> dict:
 
 
 def text(markup: str) -> str:
-    """What a reader sees: tags dropped, entities decoded."""
-    return html_lib.unescape(re.sub(r"<[^>]+>", " ", markup))
+    """What a reader sees: tags dropped, entities decoded, spaces collapsed."""
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
 
 
 # --------------------------------------------------------------------------- words
@@ -141,7 +152,7 @@ def test_a_period_table_has_a_row_per_la_with_every_column_in_words():
     assert "<caption>Returns tracker, 2026-27 Q2 (deadline 13 November 2026)</caption>" in html
     assert html.count('<th scope="col">') == 7 and html.count('<th scope="row">') == 3
     rows = re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", html)
-    assert [text(r).split("  ")[0].strip() for r in rows] == [
+    assert [text(r.split("</th>")[0]) for r in rows] == [
         "Aldermoor (ZL101)",
         "Brackenfold (ZL105)",
         "Cinderford (ZL107)",
@@ -165,6 +176,8 @@ def test_the_tracker_section_folds_older_periods_and_links_each_la_once():
     assert latest.startswith(" open><summary>Returns tracker, 2026-27 Q2: 1 of 2 received, 1 late")
     assert "1 resubmitted, 1 provisional" in latest
     assert earlier.startswith("><summary>Returns tracker, 2026-27 Q1"), "older periods folded"
+    undated = tracker_section([entry(timeliness="date not recorded", period=EARLIER)], {})
+    assert "1 of 1 received, 0 late, 1 with no date recorded, 0 resubmitted" in undated
     assert '<a href="feedback/ZL101.html#tracker-2026-27-Q2">Aldermoor (ZL101)</a>' in latest
     assert "<a " not in latest.split("Brackenfold")[0].split("Aldermoor (ZL101)</a>")[1]
     for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", html):
@@ -238,6 +251,22 @@ def test_an_las_feedback_shows_each_version_its_date_and_what_changed():
     assert 'id="tracker-2026-27-Q3"' not in page, "no versions: no version history"
 
 
+def test_an_unreadable_return_is_listed_under_no_period_with_no_empty_id():
+    v = {
+        "contract": "la_return 1.0",
+        "returns": [
+            {"file": "ZL101 odd.csv", "la_code": "ZL101", "period": None, "status": "quarantined"}
+            | {"errors": 1, "warnings": 0},
+            {"file": "ZL101 blank.csv", "la_code": "ZL101", "period": "", "status": "quarantined"}
+            | {"errors": 1, "warnings": 0},
+        ],
+        "findings": [],
+    }
+    page = feedback_html("", [], "ZL101", "Aldermoor", v, "", tracker=[resubmitted()])
+    assert 'id=""' not in page and page.count("<h2>not known</h2>") == 1
+    assert page.index(f'<h2 id="{LATEST}">') < page.index("<h2>not known</h2>"), "newest first"
+
+
 def test_a_step_without_changes_says_so_and_a_rejected_version_is_not_used():
     e = entry(
         resubmissions=2,
@@ -308,3 +337,111 @@ def test_the_index_says_each_las_tracker_state_in_its_return_cell():
     for cell in re.findall(r"<td[^>]*>(.*?)</td>", page):
         assert cell.count("<a ") <= 1, "one link a cell (WCAG 2.2 target size)"
     assert SECRET not in page
+
+
+def test_a_version_whose_number_could_not_be_read_is_listed_last_and_named_so():
+    odd = version(2) | {"version": None, "file": "ZL101 return (copy).csv", "used": False}
+    markup = history(entry(versions=[odd, version(1)]))
+    rows = re.findall(r'<tr><th scope="row">([^<]*)</th>', markup)
+    assert rows == ["Version 1", "Version not known (file named oddly)"]
+
+
+# --------------------------------------------------------------------------- provisional figures
+@pytest.fixture(scope="module")
+def plan(tiny, tmp_path_factory):
+    """The tiny dataset's plan with Aldermoor's (ZL101) latest figures provisional."""
+    out = tmp_path_factory.mktemp("provisional")
+    p = prepare_plan(Settings(data=tiny.data, out=out, contracts=tiny.contracts))
+    _mark(p, {("ZL101", TINY_PERIODS[-1])})
+    return p
+
+
+def _mark(plan, provisional: set) -> None:
+    """The plan's tracker with the figures of `provisional` ((LA, period) pairs) provisional,
+    and only those."""
+    plan.tracker = [
+        e | {"provisional": (e["la_code"], e["period"]) in provisional} for e in plan.tracker
+    ]
+    assert plan.provisional == provisional
+
+
+@pytest.fixture(scope="module")
+def regional(plan):
+    return _regional(plan, {(la, TINY_PERIODS[-1]): True for la in TINY_LAS})
+
+
+def _regional(plan, packs: dict):
+    planned = regional_job(plan, TINY_PERIODS[-1], TINY_REGION, "North Vale", packs)
+    planned.write_slice()
+    return REPORTS["regional-benchmark"].implementation().load(planned.job.slice_dir)
+
+
+def _pack(plan, la: str, folder):
+    planned = pack_job(plan, TINY_PERIODS[-1], la, TINY_REGION, "North Vale")
+    folder.mkdir()
+    for file, data in planned.files.items():
+        (folder / file).write_bytes(data)
+    return SelfAssessmentPack.load(folder)
+
+
+def test_the_rug_and_the_pack_list_mark_provisional_figures(regional):
+    rug = str(regional.rug())
+    assert '<th scope="row">Aldermoor (provisional)</th>' in rug
+    assert rug.count("Aldermoor (provisional)") >= 3, "the rug and both significance rugs"
+    assert '<th scope="row">Elmsworth</th>' in rug, "only the LA whose figures are provisional"
+    note = text(rug.split("</table></div>")[1].split("<ul")[0])
+    assert "(provisional) after a name: the LA has marked its figures provisional" in note
+    assert "Provisional this period: Aldermoor." in note
+    packs = text(str(regional.packs()))
+    assert "Aldermoor (provisional): self-assessment evidence pack" in packs
+    assert "Elmsworth: self-assessment evidence pack" in packs
+
+
+def test_no_provisional_figures_no_mark_and_no_note(plan):
+    held = plan.provisional
+    _mark(plan, set())
+    try:
+        rug = str(_regional(plan, {}).rug())
+    finally:
+        _mark(plan, held)
+    assert "provisional" not in rug
+
+
+def test_content_keys_change_when_provisional_status_changes(plan):
+    def keys():
+        period = TINY_PERIODS[-1]
+        r = regional_job(plan, period, TINY_REGION, "North Vale", {}).job.key
+        mine = pack_job(plan, period, "ZL101", TINY_REGION, "North Vale").job.key
+        other = pack_job(plan, period, "ZL105", TINY_REGION, "North Vale").job.key
+        return r, mine, other
+
+    held = plan.provisional
+    before = keys()
+    _mark(plan, set())
+    try:
+        after = keys()
+    finally:
+        _mark(plan, held)
+    assert before[0] != after[0] and before[1] != after[1], "the region's report and the LA's pack"
+    assert before[2] == after[2], "another LA's pack is not rebuilt"
+
+
+def test_the_pack_of_provisional_figures_says_so_at_the_top(plan, tmp_path):
+    pack = _pack(plan, "ZL101", tmp_path / "zl101")
+    top = str(pack.headline())
+    assert top.index("These figures are provisional: Aldermoor may revise them.") < top.index(
+        'class="lede">'
+    ), "under the title, before the lede"
+    assert "accepted, provisional figures" in str(pack.profile())
+    other = _pack(plan, "ZL105", tmp_path / "zl105")
+    assert "provisional" not in str(other.headline()) + str(other.profile())
+
+
+def test_the_workbooks_rug_marks_the_name_and_its_key_says_why(regional):
+    book = openpyxl.load_workbook(io.BytesIO(workbook(regional, ABOUT)))
+    names = [str(r[0].value) for r in book["Rug"].iter_rows() if r[0].value is not None]
+    assert "Aldermoor (provisional)" in names and "Elmsworth" in names
+    assert "Aldermoor: statistical neighbours' mean" in names
+    texts = [str(c.value) for row in book["Rug"].iter_rows() for c in row if c.value]
+    key = next(t for t in texts if "(provisional) after a name" in t)
+    assert "may revise them" in key

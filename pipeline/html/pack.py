@@ -81,10 +81,12 @@ def headline(
     neighbours: bool,
     points: list[str],
     published: bool = False,
+    provisional: bool = False,
 ) -> str:
     """The title, the lede and its points; `region`: the region's name and its report's href;
     `neighbours`: whether the LA has statistical neighbours to compare with; `published`:
-    whether England, the neighbours and the bands are DfE's published figures."""
+    whether England, the neighbours and the bands are DfE's published figures; `provisional`:
+    whether the LA marked its figures provisional (a notice under the title says so)."""
     region_name, href = region
     when = (
         f", {esc(la_name)}'s and the region's figures as at {esc(period_label)}; England, "
@@ -94,11 +96,20 @@ def headline(
         else f", every figure as at {esc(period_label)}"
     )
     return (
-        f"{_title(la_name, period_label)}"
+        f"{_title(la_name, period_label)}{provisional_notice(la_name) if provisional else ''}"
         f'<p class="lede">{esc(la_name)} against '
         f"{'its statistical neighbours, ' if neighbours else ''}"
         f"{esc(region_name)} and {esc(england)}{when}.</p>"
         f'<ul class="lede">{items(points)}</ul>{_back(href, region_name, period_label)}'
+    )
+
+
+def provisional_notice(la_name: str) -> str:
+    """The notice at the top of a pack whose figures the LA marked provisional."""
+    return (
+        '<p class="lede notice" role="note"><strong>These figures are provisional: '
+        f"{esc(la_name)} may revise them.</strong> The reports use them until its final "
+        "return replaces them.</p>"
     )
 
 

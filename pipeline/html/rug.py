@@ -8,11 +8,14 @@ are uncoloured; suppressed, missing and not-accepted cells say so in words.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.vocabulary import MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS
 from pipeline.html.base import esc
+from pipeline.html.tracker import PROVISIONAL_MEANS, marked
 
 STATUS_TEXT = {MISSING: "no figure", NOT_ACCEPTED: "return not accepted", **STATUS_SYMBOLS}
 
@@ -56,7 +59,8 @@ def rug_table(
     inds = [i for t in catalogue.themes for i in catalogue.in_theme(t)]
     f = la_figures.set_index(["la_code", "indicator_id"])
     body = []
-    for la_code, la_name in zip(las["la_code"], las["la_name"], strict=True):
+    names = zip(las["la_code"], las["la_name"], shown_names(las), strict=True)
+    for la_code, la_name, shown in names:
         cells = []
         for ind in inds:
             key = (la_code, ind.id)
@@ -66,7 +70,7 @@ def rug_table(
                 cells.append(_cell(ind, r["value"], r["status"], r["band"], joint))
             else:
                 cells.append(_cell(ind, None, MISSING, None))
-        body.append(f'<tr><th scope="row">{esc(la_name)}</th>{"".join(cells)}</tr>')
+        body.append(f'<tr><th scope="row">{esc(shown)}</th>{"".join(cells)}</tr>')
         if "sn_mean" in la_figures.columns:
             body.append(_sn_row(la_code, la_name, inds, f, sn_as_at))
     a = area_figures.set_index(["area_code", "indicator_id"])
@@ -85,6 +89,41 @@ def rug_table(
         f'<table class="rug"><caption>Tartan rug, {esc(period_label)}: each LA\'s value and '
         "quartile band (A best to D worst) for every indicator</caption>"
         f"{_head(catalogue, inds, notes or {})}<tbody>{''.join(body)}</tbody></table></div>"
+        + provisional_note(las)
+    )
+
+
+def shown_names(las: pd.DataFrame) -> list[str]:
+    """The LAs' names as a report lists them: '(provisional)' after each whose figures are
+    provisional (column `provisional`, when there is one)."""
+    provisional = las["provisional"].eq(True) if "provisional" in las.columns else None
+    if provisional is None:
+        return list(las["la_name"])
+    return [marked(n, p) for n, p in zip(las["la_name"], provisional, strict=True)]
+
+
+def la_label(la: Mapping) -> str:
+    """One LA's name as a report lists it (`shown_names`), from its record."""
+    return marked(la["la_name"], la.get("provisional") is True)
+
+
+def provisional_key(las: pd.DataFrame) -> str:
+    """The key's words on '(provisional)' after a name, as plain text after a space ('' when
+    no LA's figures are provisional)."""
+    if "provisional" not in las.columns or not las["provisional"].eq(True).any():
+        return ""
+    return f" (provisional) after a name: {PROVISIONAL_MEANS}"
+
+
+def provisional_note(las: pd.DataFrame) -> str:
+    """What '(provisional)' after an LA's name means, under the rug ('' when no LA's figures
+    are provisional)."""
+    if "provisional" not in las.columns or not las["provisional"].eq(True).any():
+        return ""
+    names = ", ".join(las.loc[las["provisional"].eq(True), "la_name"])
+    return (
+        f"<p><strong>(provisional)</strong> after a name: "
+        f"{esc(PROVISIONAL_MEANS)} Provisional this period: {esc(names)}.</p>"
     )
 
 

@@ -56,6 +56,11 @@ class SelfAssessmentPack(PackThemes, Report):
         return self.context["la"]["return_status"]
 
     @property
+    def provisional(self) -> bool:
+        """Whether the LA marked the figures of the return used provisional."""
+        return self.context["la"].get("provisional") is True
+
+    @property
     def has_figures(self) -> bool:
         return self.return_status == "accepted"
 
@@ -133,6 +138,7 @@ class SelfAssessmentPack(PackThemes, Report):
                 bool(self.context["neighbours"]),
                 points,
                 self.published,
+                self.provisional,
             )
         )
 
@@ -148,7 +154,11 @@ class SelfAssessmentPack(PackThemes, Report):
                 if pop
                 else "not in the reference data",
             ],
-            ["Return for " + self.period_label, _return_words(self.return_status)],
+            [
+                "Return for " + self.period_label,
+                _return_words(self.return_status)
+                + (", provisional figures" if self.provisional else ""),
+            ],
         ]
         facts = table(f"{self.la_name}: profile", ["Fact", "Value"], rows)
         sn_rows = [

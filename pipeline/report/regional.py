@@ -15,8 +15,10 @@ from pipeline.html.base import table
 from pipeline.html.regional import Chart, ThemeCharts
 from pipeline.html.rug import (
     STATUS_TEXT,
+    la_label,
     rug_key,
     rug_table,
+    shown_names,
     significance_key,
     significance_table,
 )
@@ -133,7 +135,7 @@ class RegionalBenchmark(Report):
         words = {"accepted": "", NOT_ACCEPTED: " (return not accepted)", "missing": " (no return)"}
         links = []
         for la in sorted(self.context["las"], key=lambda x: (x["la_name"], x["la_code"])):
-            name = f"{la['la_name']}: self-assessment evidence pack, {self.period_label}"
+            name = f"{la_label(la)}: self-assessment evidence pack, {self.period_label}"
             if la.get("pack"):
                 links.append((name, la["pack"], words.get(la["return_status"], "")))
             elif la.get("pack_failed"):
@@ -185,7 +187,7 @@ class RegionalBenchmark(Report):
         eng = areas[areas["area_code"] == "england"].set_index("indicator_id")["value"]
         region = self.context["region"]["code"]
         las = self.las.sort_values("la_name", kind="stable")
-        rows = [(c, n, "la") for c, n in zip(las["la_code"], las["la_name"], strict=True)]
+        rows = [(c, n, "la") for c, n in zip(las["la_code"], shown_names(las), strict=True)]
         england = self._comparators()[1][1]
         comparators = [(region, f"{self.region_name} (region)", "comparator")]
         comparators.append(("england", england, "benchmark"))

@@ -22,6 +22,7 @@ from pipeline.core.periods import parse_slug
 from pipeline.core.vocabulary import BANDS, MISSING, NOT_ACCEPTED, OK, STATUS_SYMBOLS
 from pipeline.edges.workbook import Book, Cell, Merge, Printing, Sheet, Style, write
 from pipeline.html.base import BAND_COLOURS
+from pipeline.html.rug import provisional_key, shown_names
 from pipeline.html.sections import BAND_RULE, RANK_RULE
 
 #: a figure not available: no figure returned, the return not accepted, no neighbour's figure
@@ -185,9 +186,9 @@ def _body(report, inds) -> list[list[Cell | None]]:
     with_sn = "sn_mean" in report.figures.columns
     rows: list[list[Cell | None]] = []
     las = report.las.sort_values("la_name", kind="stable")
-    for code, name in zip(las["la_code"], las["la_name"], strict=True):
+    for code, name, shown in zip(las["la_code"], las["la_name"], shown_names(las), strict=True):
         mine = [(i, figures.get((code, i.id))) for i in inds]
-        rows.append([Cell(name, LA), *(_figure(i, r) for i, r in mine)])
+        rows.append([Cell(shown, LA), *(_figure(i, r) for i, r in mine)])
         if with_sn:
             sn = [_plain(i, r and r.get("sn_mean"), grey=True) for i, r in mine]
             rows.append([Cell(f"{name}: statistical neighbours' mean", SN), *sn])
@@ -232,7 +233,7 @@ def _title_block(report, title: str, about: dict) -> list[list[Cell | None]]:
         "The letter after a figure is its band; no colour: no judgement, or a comparator. "
         f"c suppressed; {NOT_AVAILABLE} not available. Under each LA: its statistical "
         f"neighbours' mean, {sn_at}. More on the About sheet; every figure on the Data sheet."
-    )
+    ) + provisional_key(report.las)
     bands = [("A", "A (best)"), ("B", "B"), ("C", "C"), ("D", "D (worst)")]
     cells: list[Cell | None] = [Cell("Key", Style(bold=True, valign=""))]
     for band, text in bands:
