@@ -7,6 +7,7 @@ rebuilds only what shows the groups, and a rebuild gives the same bytes."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 from pathlib import Path
@@ -262,3 +263,25 @@ def test_a_group_pack_is_the_same_bytes_when_rebuilt(grouped, tmp_path, capfd):
 def test_without_the_file_there_are_no_group_packs(tiny_site):
     assert not list(tiny_site.rglob("peer-challenge*"))
     assert "Peer challenge" not in (tiny_site / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.e2e
+def test_groups_of_another_year_leave_no_group_pack_and_the_index_says_why(
+    grouped, tmp_path, capfd
+):
+    data, out, _, _ = grouped
+    later = data.copy(tmp_path / "data")
+    path = later.data / "peer_challenge.yaml"
+    path.write_text(GROUPS.replace("year: 2026-27", "year: 2027-28"), encoding="utf-8")
+    folder = tmp_path / "outputs"
+    shutil.copytree(out, folder)
+    r = cli(capfd, "report", *later.args, "--out", folder, "--period", "latest", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "peer-challenge group pack" not in r.stdout
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert {j["kind"] for j in manifest["jobs"]} == {"regional-benchmark", "self-assessment"}
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert "names groups for 2027-28, but no quarter of that year" in index
+    assert "peer-challenge-pair-a.html" not in index
+    regional = (folder / PERIOD / TINY_REGION / "regional-benchmark.html").read_text("utf-8")
+    assert "peer-challenge-pair-a.html" not in regional

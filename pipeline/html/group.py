@@ -176,13 +176,16 @@ def group_links(groups: Sequence[dict], period_label: str) -> str:
     )
 
 
-def index_section(groups: Sequence[dict], label) -> str:
+def index_section(groups: Sequence[dict], label, note: str = "") -> str:
     """The index's section of group packs, a table per period (`label`: slug -> label);
-    `groups`: dicts with period, region_name, name, href, status, error, las."""
-    if not groups:
+    `groups`: dicts with period, region_name, name, href, status, error, las; `note`: why
+    there are none, when the dataset has groups."""
+    if not groups and not note:
         return ""
     periods = sorted({g["period"] for g in groups}, reverse=True)
     out = ['<h2 id="peer-challenge">Peer challenge</h2>']
+    if note:
+        out.append(f"<p>{esc(note)}</p>")
     for period in periods:
         rows = []
         for g in (x for x in groups if x["period"] == period):

@@ -33,10 +33,12 @@ def index_html(
     footer: str,
     datapack: str | None = None,
     groups: Sequence[dict] = (),
+    groups_note: str = "",
 ) -> str:
     """Every report of every period with its status, and every LA's return with its feedback;
     `datapack`: the annual datapack's index, when one was built in the same folder; `groups`:
-    the peer-challenge group packs (``pipeline.html.group.index_section``).
+    the peer-challenge group packs (``pipeline.html.group.index_section``), `groups_note` why
+    there are none.
 
     `reports`: dicts with period, region_code, region_name, href, status (ok or failed), detail.
     `returns`: dicts with period, region_name, la_code, la_name, status (accepted, not accepted
@@ -73,7 +75,7 @@ def index_html(
         body.append(_period_reports(period, by_period[period], las))
         if las:
             body.append(_returns_table(parse_slug(period).label, las, open_=n == 0))
-    body.append(index_section(groups, lambda p: parse_slug(p).label))
+    body.append(index_section(groups, lambda p: parse_slug(p).label, groups_note))
     return page(f"Tartan reports: {dataset_name}", "\n".join(body), css, banners, footer)
 
 

@@ -38,6 +38,7 @@ from pipeline.orchestration.products.quarterly_groups import (
     built_groups,
     group_index,
     group_job,
+    group_note,
     group_specs,
     keep_group,
     region_groups,
@@ -334,6 +335,7 @@ def write_site(plan: Plan, entries: list[dict]) -> Site:
             plan.site_footer,
             datapack=DATAPACK_INDEX if (out / DATAPACK_INDEX).is_file() else None,
             groups=group_index(plan, entries),
+            groups_note=group_note(plan, entries),
         ),
     )
     site = [out / "index.html", *_validation_pages(out, set(reference.la_names))]

@@ -86,8 +86,11 @@ def built_groups(plan: Plan, needs: dict[str, JobResult]) -> list[dict]:
 
 
 def keep_group(plan: Plan, params: dict) -> bool:
-    """Whether an earlier run's group pack still names a group of the file."""
-    return plan.groups is not None and plan.groups.group(str(params.get("group_id"))) is not None
+    """Whether an earlier run's group pack still names a group of the file, of its year."""
+    groups = plan.groups
+    if groups is None or not groups.covers(str(params["period"])):
+        return False
+    return groups.group(str(params.get("group_id"))) is not None
 
 
 def group_job(
@@ -182,6 +185,18 @@ def _la_context(
             for other, gid in moderates
         ],
     }
+
+
+def group_note(plan: Plan, entries: list[dict]) -> str:
+    """Why the index lists no group pack though the dataset has groups: none of the quarters
+    built with packs is in the groups' year ('' when there are group packs, or no groups)."""
+    if plan.groups is None or any(e.get("kind") == GROUP for e in entries):
+        return ""
+    return (
+        f"peer_challenge.yaml names groups for {plan.groups.year}, but no quarter of that year "
+        "has self-assessment packs in this folder, so there are no group packs: they are built "
+        "with the packs of the year's quarters (--packs latest or all)."
+    )
 
 
 def group_index(plan: Plan, entries: list[dict]) -> list[dict]:
