@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.errors import ConfigError
-from pipeline.edges import peer_challenge
+from pipeline.edges import contracts as ct
+from pipeline.edges import peer_challenge, reference
 from pipeline.edges.demo_cycle import peer_challenge_yaml
-from tests.conftest import TINY_LAS, TINY_PERIODS, TINY_REGION, cli, tartan
+from tests.conftest import ROOT, TINY_LAS, TINY_PERIODS, TINY_REGION, cli, tartan
 from tests.test_scale import _differ, _files
 
 PERIOD = TINY_PERIODS[-1]
@@ -77,9 +78,6 @@ def test_each_problem_is_refused_naming_the_file_line_and_la(tiny, tmp_path, lin
     data = tiny.copy(tmp_path / "data")
     _with_region_two(data.data)
     (data.data / "peer_challenge.yaml").write_text(BAD, encoding="utf-8")
-    from pipeline.edges import contracts as ct
-    from pipeline.edges import reference
-
     ref = reference.load(data.data)
     catalogue = ct.load_catalogue(data.contracts / "indicators.yaml")
     with pytest.raises(ConfigError) as exc:
@@ -116,9 +114,6 @@ def test_every_problem_stops_the_run_with_exit_2_reported_together(tiny, tmp_pat
     ],
 )
 def test_a_malformed_file_is_refused_by_line(tiny, tmp_path, text, says):
-    from pipeline.edges import contracts as ct
-    from pipeline.edges import reference
-
     (tmp_path / "peer_challenge.yaml").write_text(text, encoding="utf-8")
     ref = reference.load(tiny.data)
     catalogue = ct.load_catalogue(tiny.contracts / "indicators.yaml")
@@ -128,12 +123,9 @@ def test_a_malformed_file_is_refused_by_line(tiny, tmp_path, text, says):
 
 
 def test_the_demo_groups_cover_every_demo_la_in_groups_of_three_or_four(demo_data):
-    from pipeline.edges import contracts as ct
-    from pipeline.edges import reference
-
     assert (demo_data / "peer_challenge.yaml").read_text("utf-8") == peer_challenge_yaml()
     ref = reference.load(demo_data)
-    catalogue = ct.load_catalogue(Path("data_contracts/indicators.yaml"))
+    catalogue = ct.load_catalogue(ROOT / "data_contracts" / "indicators.yaml")
     found = peer_challenge.load(demo_data, ref, catalogue)
     las = [la for g in found.groups for la in g.las]
     assert sorted(las) == sorted(ref.local_authorities["la_code"])
