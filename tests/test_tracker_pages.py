@@ -293,7 +293,7 @@ def test_hostile_file_and_la_names_are_shown_not_run():
 
 
 # --------------------------------------------------------------------------- index
-def test_the_index_says_each_las_tracker_state_in_its_return_cell():
+def test_the_index_says_each_las_tracker_state_beside_its_return():
     def row(la, name, status, tracker):
         return {
             "period": LATEST,
@@ -322,21 +322,25 @@ def test_the_index_says_each_las_tracker_state_in_its_return_cell():
     ]
     summary_ = {"returns": 3, "accepted": 3, "quarantined": 0}
     page = index_html("", "Test", [], reports, returns, summary_, "")
-    cells = dict(
-        re.findall(r'<th scope="row">([^<]*) \(ZL\d+\)</th><td>[^<]*</td><td[^>]*>(.*?)</td>', page)
+    assert '<th scope="col">Return</th><th scope="col">Received</th>' in page
+    row = (
+        r'<th scope="row">([^<]*) \(ZL\d+\)</th><td>[^<]*</td><td[^>]*>([^<]*)</td><td>([^<]*)</td>'
     )
-    assert (
-        text(cells["Aldermoor"]).split()
-        == text(
-            "accepted Received late, resubmitted once (2 figures changed); provisional figures"
-        ).split()
+    cells = {name: (status, received) for name, status, received in re.findall(row, page)}
+    assert cells["Aldermoor"] == (
+        "accepted",
+        "Received late, resubmitted once (2 figures changed); provisional figures",
     )
-    assert cells["Brackenfold"] == "no return", "nothing came: the status alone"
-    assert "Received on time; final figures" in cells["Cinderford"]
+    assert cells["Brackenfold"] == ("no return", "Not received")
+    assert cells["Cinderford"] == ("accepted", "Received on time; final figures")
     assert '<a href="validation/feedback/ZL101.html#2026-27-Q2">' in page
     for cell in re.findall(r"<td[^>]*>(.*?)</td>", page):
         assert cell.count("<a ") <= 1, "one link a cell (WCAG 2.2 target size)"
     assert SECRET not in page
+    without = index_html(
+        "", "Test", [], reports, [r | {"tracker": None} for r in returns], summary_, ""
+    )
+    assert ">Received<" not in without, "no tracker, no column"
 
 
 def test_a_version_whose_number_could_not_be_read_is_listed_last_and_named_so():

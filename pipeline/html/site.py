@@ -12,7 +12,7 @@ from pipeline.html.base import esc, page, table
 from pipeline.html.crosscheck import crosscheck_table
 from pipeline.html.exceptions import owed_list
 from pipeline.html.group import index_section
-from pipeline.html.tracker import NOT_RECEIVED, summary
+from pipeline.html.tracker import summary as tracker_summary
 
 #: an LA's return for a period, in the index's words
 RETURN_LABEL = {
@@ -44,8 +44,8 @@ def index_html(
     `returns`: dicts with period, region_name, la_code, la_name, status (accepted, not accepted
     or missing), feedback (the LA's validation page, or None when it sent nothing), pack
     (None when none was built for the period, else its status, href and error), briefing (its
-    member briefing's href, None without one) and tracker
-    (its returns tracker entry, ``pipeline.html.tracker``, said in words under its status).
+    member briefing's href, None without one) and tracker (its returns tracker entry,
+    ``pipeline.html.tracker``, said in words in a Received column beside its status).
     """
     s = validation_summary
     by_period: dict[str, list[dict]] = {}
@@ -143,6 +143,7 @@ def _returns_table(label: str, las: list[dict], open_: bool) -> str:
     )
     rows = []
     with_packs = any(x.get("pack") for x in las)
+    with_tracker = any(x.get("tracker") for x in las)
     for x in sorted(las, key=lambda x: (x["region_name"], x["la_name"])):
         fb = (
             f'<a href="{esc(x["feedback"])}">Feedback for {esc(x["la_name"])}, {esc(label)}</a>'
@@ -154,7 +155,7 @@ def _returns_table(label: str, las: list[dict], open_: bool) -> str:
             f'<tr><th scope="row">{esc(x["la_name"])} ({esc(x["la_code"])})</th>'
             f"<td>{esc(x['region_name'])}</td>"
             f'<td class="status-{_RETURN_CLASS[x["status"]]}">{esc(RETURN_LABEL[x["status"]])}'
-            f"{_tracker_words(x.get('tracker'))}</td><td>{fb}</td>{pack}"
+            f"</td>{_received_cell(x) if with_tracker else ''}<td>{fb}</td>{pack}"
             f"<td>{esc(_commentary_cell(x.get('commentary')))}</td></tr>"
         )
     pack_head = (
@@ -163,22 +164,23 @@ def _returns_table(label: str, las: list[dict], open_: bool) -> str:
         else ""
     )
     pack_head += '<th scope="col">Commentary on exceptions</th>'
+    received_head = '<th scope="col">Received</th>' if with_tracker else ""
     return (
         f"<details{' open' if open_ else ''}><summary>Local authority returns, {esc(label)}: "
         f"{esc(summary)}</summary>"
         f'<table class="tartan-table"><caption>Local authority returns, {esc(label)}</caption>'
         '<thead><tr><th scope="col">Local authority</th><th scope="col">Region</th>'
-        f'<th scope="col">Return</th><th scope="col">Validation</th>{pack_head}</tr></thead>'
+        f'<th scope="col">Return</th>{received_head}<th scope="col">Validation</th>{pack_head}'
+        "</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></details>"
     )
 
 
-def _tracker_words(entry: Mapping | None) -> str:
-    """The returns tracker's words under a return's status: on time or late, resubmitted,
-    provisional or final ('' when nothing came, or without a tracker)."""
-    if not entry or entry.get("state") == NOT_RECEIVED:
-        return ""
-    return f"<br>{esc(summary(entry))}"
+def _received_cell(x: Mapping) -> str:
+    """The returns tracker's words beside a return's status: received or not, on time or
+    late, resubmitted how often, provisional or final figures (blank without an entry)."""
+    entry = x.get("tracker")
+    return f"<td>{esc(tracker_summary(entry)) if entry else ''}</td>"
 
 
 def _commentary_cell(c: Mapping | None) -> str:
