@@ -119,3 +119,12 @@ def test_printing_keeps_a_ruled_box_per_la_for_the_notes(browser, demo_site):
         assert pages > SIZES["north-c"], "each LA's notes on a page of its own"
     finally:
         v.page.context.close()
+
+
+def test_provisional_figures_are_shown_as_such(demo_site):
+    """ZL207 (Quarrington Moor) marked its latest return provisional: its column says so, and
+    a note under the table says its figures may be revised."""
+    page = (demo_site / PAGES["midvale-b"]).read_text(encoding="utf-8")
+    assert '<th scope="col">Quarrington Moor (provisional)</th>' in page
+    assert "Provisional: Quarrington Moor marked its return for 2026-27 Q2 provisional" in page
+    assert "(provisional)" not in (demo_site / PAGES["midvale-a"]).read_text(encoding="utf-8")

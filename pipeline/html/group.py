@@ -209,5 +209,10 @@ def index_section(groups: Sequence[dict], label, note: str = "") -> str:
     return "".join(out)
 
 
+def paragraph(text: str) -> str:
+    """A paragraph of text; nothing without any."""
+    return f"<p>{esc(text)}</p>" if text else ""
+
+
 def method(points: list[str]) -> str:
     return f"<ul>{items(points)}</ul>"

@@ -61,10 +61,7 @@ class PeerChallengePack(Report):
             else self._why_no_figures(la)
             for la in las
         ]
-        members = [
-            markup.Member(la["name"], la["pack"], RETURN_WORDS.get(la["return_status"], ""))
-            for la in las
-        ]
+        members = [markup.Member(la["name"], la["pack"], _return_words(la)) for la in las]
         title = f"{g['name']}: peer-challenge group pack, {self.period_label}"
         return HTML(markup.headline(title, lede, points, members))
 
@@ -97,8 +94,16 @@ class PeerChallengePack(Report):
             "best to D worst; the letter is in every coloured cell), its statistical "
             f"neighbours' mean, the region and {self.england}"
         )
-        names = [la["name"] for la in self.las]
-        return HTML(markup.side_by_side(caption, names, rows, self.england) + markup.band_key())
+        marked = [la["name"] for la in self.las if la.get("provisional")]
+        names = [la["name"] + (" (provisional)" if la["name"] in marked else "") for la in self.las]
+        note = (
+            f"Provisional: {', '.join(marked)} marked {'its' if len(marked) == 1 else 'their'} "
+            f"return for {self.period_label} provisional, so these figures may be revised."
+            if marked
+            else ""
+        )
+        table = markup.side_by_side(caption, names, rows, self.england) + markup.band_key()
+        return HTML(table + markup.paragraph(note))
 
     def moderation(self) -> HTML:
         rows = []
@@ -211,6 +216,13 @@ class PeerChallengePack(Report):
             points.append(f"Disclosure control: {self.context['disclosure']}")
         points.append(f"Contract: {self.context['contract']}.")
         return HTML(markup.method(points))
+
+
+def _return_words(la: dict) -> str:
+    """After an LA's name: its return, when not accepted, or its figures, when provisional."""
+    if la.get("provisional") and la["return_status"] == "accepted":
+        return " (provisional figures)"
+    return RETURN_WORDS.get(la["return_status"], "")
 
 
 def _cell(ind, r: dict | None, status: str) -> markup.Cell:

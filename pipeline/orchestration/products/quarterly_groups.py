@@ -173,6 +173,7 @@ def _la_context(
         "code": la,
         "name": reference.la_name(la),
         "return_status": plan.state.get((la, period), MISSING),
+        "provisional": (la, period) in plan.provisional,
         "pack": f"{la}/{PACK}.html" if pack is not None and pack.status == "ok" else None,
         "strengths": a["strengths"],
         "development": a["development"],
