@@ -43,7 +43,7 @@ RETURN_COLUMNS = [
 
 #: The tiny dataset: four LAs of the demo's ZR1 (each the neighbour of two or three of the others)
 #: and the demo's last three quarters. A run of its latest quarter is 5 notebooks (a regional
-#: report and 4 packs), against the demo's 54.
+#: report and 4 packs), against the demo's 63.
 TINY_REGION = "ZR1"
 TINY_LAS = ("ZL101", "ZL105", "ZL107", "ZL108")
 TINY_PERIODS = [demo.LATEST.shifted(-k).slug for k in (2, 1, 0)]  # oldest first

@@ -36,8 +36,11 @@ def test_index_links_every_regional_report_and_the_validation(demo_site, demo_si
     assert 'href="validation/index.html"' in index
     assert "Return not accepted: Marrowgate" in index
     # the latest quarter's packs come with it: one per LA of the three regions (10 + 8 + 12)
-    assert f"Reports: {24 + N_PACKS} of {24 + N_PACKS} built" in demo_site_stdout
-    assert f"(24 regional reports, {N_PACKS} self-assessment packs)" in demo_site_stdout
+    assert f"Reports: {33 + N_PACKS} of {33 + N_PACKS} built" in demo_site_stdout
+    assert (
+        f"(24 regional reports, {N_PACKS} self-assessment packs, 9 peer-challenge group packs)"
+        in demo_site_stdout
+    )
 
 
 @pytest.mark.parametrize("region", REGIONS)

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from pipeline.core.periods import parse_slug
-from pipeline.edges import demo
+from pipeline.edges import demo, demo_cycle
 from tests.conftest import TINY_PERIODS, cli
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +39,7 @@ def _footer(page: str) -> dict[str, str]:
 def test_index_lists_every_period_region_and_la_with_its_status(demo_site):
     index = (demo_site / "index.html").read_text(encoding="utf-8")
     headings = re.findall(r'<h2 id="([^"]+)">', index)
-    assert headings == PERIODS, "every period, newest first"
+    assert headings == [*PERIODS, "peer-challenge"], "every period, newest first; then groups"
     for period in PERIODS:
         for code, name in REGIONS.items():
             href = f"{period}/{code}/regional-benchmark.html"
@@ -70,8 +70,12 @@ def test_manifest_lists_every_job_with_its_provenance(demo_site):
         f"{p}/{r}/regional-benchmark" for p in sorted(PERIODS, key=parse_slug) for r in REGIONS
     ]
     packs = sorted(f"{PERIODS[0]}/{r}/{la}/self-assessment" for la, r in LAS.items())
-    assert ids == expected[: -len(REGIONS)] + sorted(expected[-len(REGIONS) :] + packs)
-    assert {j["kind"] for j in m["jobs"]} == {"regional-benchmark", "self-assessment"}
+    groups = [
+        f"{PERIODS[0]}/{LAS[las[0]]}/peer-challenge-{gid}" for gid, _, las in demo_cycle.GROUPS
+    ]
+    assert ids == expected[: -len(REGIONS)] + sorted(expected[-len(REGIONS) :] + packs + groups)
+    kinds = {"regional-benchmark", "self-assessment", "peer-challenge"}
+    assert {j["kind"] for j in m["jobs"]} == kinds
     for job in m["jobs"]:
         prov = job["provenance"]
         period = job["parameters"]["period"]
@@ -92,14 +96,17 @@ def test_manifest_lists_every_job_with_its_provenance(demo_site):
         for rel, sha in job["output_sha256"].items():
             assert hashlib.sha256((demo_site / rel).read_bytes()).hexdigest() == sha
         csv = demo_site / next(o for o in job["outputs"] if o.endswith(".csv"))
-        assert csv.stem == job["kind"]
+        assert csv.stem == job["kind"] + (
+            f"-{job['parameters']['group_id']}" if job["kind"] == "peer-challenge" else ""
+        )
         assert prov["figures_sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
         assert prov["config_sha256"] == m["config_sha256"]
         params = {k: v for k, v in job["parameters"].items() if k != "slice_dir"}
         assert prov["parameters"] == params
-        assert set(params) == {"region_code", "period"} | (
-            {"la_code"} if job["kind"] == "self-assessment" else set()
-        )
+        assert set(params) == {"region_code", "period"} | {
+            "self-assessment": {"la_code"},
+            "peer-challenge": {"group_id"},
+        }.get(job["kind"], set())
         assert {"pandas", "papermill", "nbconvert", "python"} <= prov["packages"].keys()
         assert prov["contracts"]["tartan-la-return"]
     assert len({j["provenance"]["inputs_sha256"] for j in m["jobs"]}) == len(m["jobs"])
