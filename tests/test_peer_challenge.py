@@ -102,6 +102,23 @@ def test_every_problem_stops_the_run_with_exit_2_reported_together(tiny, tmp_pat
     assert not out.exists(), "nothing is written before the groups are checked"
 
 
+def test_an_la_refused_in_its_group_is_not_refused_again_under_moderators(tiny, tmp_path):
+    """A code that cannot be in its group is told once, where it is listed: not again as a
+    moderated LA that is not one of the group's (as a region's copy of a national file would
+    otherwise be told twice for every LA of the other regions)."""
+    text = GROUPS.replace("las: [ZL107, ZL108]", "las: [ZL107, ZL108, ZL999]").replace(
+        "moderators: {ZL107: ZL101, ZL108: ZL105}",
+        "moderators: {ZL107: ZL101, ZL108: ZL105, ZL999: ZL101}",
+    )
+    (tmp_path / "peer_challenge.yaml").write_text(text, encoding="utf-8")
+    ref = reference.load(tiny.data)
+    catalogue = ct.load_catalogue(tiny.contracts / "indicators.yaml")
+    with pytest.raises(ConfigError) as exc:
+        peer_challenge.load(tmp_path, ref, catalogue)
+    told = [m for m in str(exc.value).splitlines() if "ZL999" in m]
+    assert len(told) == 1 and "is not in reference/local_authorities.csv" in told[0], told
+
+
 @pytest.mark.parametrize(
     "text, says",
     [
@@ -216,6 +233,38 @@ def test_a_group_pack_shows_its_las_side_by_side_with_their_packs_evidence(group
     index = (out / "index.html").read_text(encoding="utf-8")
     assert '<h2 id="peer-challenge">Peer challenge</h2>' in index
     assert f'href="{PERIOD}/{TINY_REGION}/peer-challenge-pair-a.html"' in index
+
+
+@pytest.mark.e2e
+def test_the_moderator_is_prompted_once_per_kind_and_where_the_group_can_help(grouped):
+    """One prompt names all of an LA's strengths, one all its areas for development; an area
+    for development that another LA of the group has as a strength is a prompt of its own."""
+    _, out, _, _ = grouped
+    folder = out / PERIOD / TINY_REGION
+    page = (folder / "peer-challenge-pair-a.html").read_text(encoding="utf-8")
+    las = {"Aldermoor": ("ZL101", "Greyhollow"), "Elmsworth": ("ZL105", "Harrowmere")}
+    labels = {}
+    for name, (code, _) in las.items():
+        pack = (folder / code / "self-assessment.html").read_text(encoding="utf-8")
+        labels[name] = {
+            kind: {t.split(": ")[0] for t in _items(pack, f'<h3 id="{kind}">')}
+            for kind in ("strengths", "development")
+        }
+    for name, (_, moderator) in las.items():
+        (other,) = set(las) - {name}
+        prompts = _items(page, f"For {moderator}, moderating {name}")
+        assert len(set(prompts)) == len(prompts), "no prompt said twice"
+        for kind, start in (
+            ("strengths", "Strengths: "),
+            ("development", "Areas for development: "),
+        ):
+            said = [p for p in prompts if p.startswith(start)]
+            assert len(said) == (1 if labels[name][kind] else 0), (name, kind)
+            assert all(label in said[0] for label in labels[name][kind])
+        shared = labels[name]["development"] & labels[other]["strengths"]
+        learning = [p for p in prompts if " could take from " in p]
+        assert sorted(p.split(" is an area for development")[0] for p in learning) == sorted(shared)
+        assert all(f"a strength for {other}" in p for p in learning)
 
 
 @pytest.mark.e2e

@@ -24,8 +24,10 @@ def _regional(demo_data, tmp_path, region="ZR1", keep=("ZL1",)):
     for path in (data / "returns").rglob("*.csv"):
         if not path.name.startswith(keep):
             path.unlink()
-    # the demo's record of when returns came names returns removed here
+    # the demo's record of when returns came, and its peer-challenge groups, name LAs and
+    # returns removed here
     (data / "returns" / "received.yaml").unlink(missing_ok=True)
+    (data / "peer_challenge.yaml").unlink(missing_ok=True)
     return data
 
 

@@ -150,6 +150,8 @@ class _Reader:
         self.problems: list[tuple[int, str]] = []
         self.seen: dict[str, tuple[str, int]] = {}  # LA -> (group id, line) of its group
         self.ids: set[str] = set()
+        #: codes listed in the group being read that are already refused (not told twice)
+        self.refused: set[str] = set()
 
     def problem(self, node: yaml.Node | None, message: str) -> None:
         self.problems.append((_line(node), message))
@@ -263,6 +265,7 @@ class _Reader:
         out = []
         for item in node.value:
             code = _text(item) or ""
+            self.refused.add(code)
             if code not in self.names:
                 self.problem(
                     item, f"group {gid}: LA {code!r} is not in reference/local_authorities.csv"
@@ -283,6 +286,7 @@ class _Reader:
                 )
             else:
                 self.seen[code] = (gid, _line(item))
+                self.refused.discard(code)
                 out.append((code, item))
         return out
 
@@ -313,6 +317,8 @@ class _Reader:
         out = {}
         for knode, vnode in node.value:
             la, mod = _text(knode) or "", _text(vnode) or ""
+            if la in self.refused:  # listed in a group, and already told why it cannot be
+                continue
             if la not in members:
                 self.problem(
                     knode,

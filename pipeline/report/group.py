@@ -158,25 +158,46 @@ class PeerChallengePack(Report):
         return HTML("".join(out))
 
     def _prompts(self, la: dict) -> list[str]:
-        """What a moderator might ask of one LA, from its evidence: the practice behind each
-        strength, the plan for each area for development, and how it knows its self-assessment
-        is right."""
-        name = la["name"]
-        out = [
-            f"Strength, {self._quoted(s)}: ask {name} for the evidence behind it beyond this "
-            "figure (audits, children's and families' views), what makes it work, and whether "
-            "the practice could be shared with the group."
-            for s in la["strengths"]
-        ]
-        out += [
-            f"Area for development, {self._quoted(s)}: test {name}'s plan for it: what is "
-            "being done, by whom and by when, and which figure will show it is working."
-            for s in la["development"]
-        ]
+        """What a moderator might ask of one LA, from its evidence: the practice behind its
+        strengths, its plan for each area for development, what it could take from the group's
+        strengths, and how it knows its self-assessment is right."""
+        name, out = la["name"], []
+        if la["strengths"]:
+            out.append(
+                f"Strengths: {_listed(self._quoted(s) for s in la['strengths'])}. Ask {name} for "
+                "the evidence behind them beyond the figures (audits, children's and families' "
+                "views), what makes them work, and which of them the group could learn from."
+            )
+        if la["development"]:
+            out.append(
+                f"Areas for development: {_listed(self._quoted(s) for s in la['development'])}. "
+                f"Test {name}'s plan for each: what is being done, by whom and by when, and "
+                "which figure will show it is working."
+            )
+        out += self._learning(la)
         out.append(
             f"Does {name}'s own self-assessment name these strengths and areas for development? "
             "Where it differs from the figures, ask what it knows that they do not show."
         )
+        return out
+
+    def _learning(self, la: dict) -> list[str]:
+        """An area for development of one LA that is another's strength in the group: what the
+        peer-challenge day is for."""
+        out = []
+        for s in la["development"]:
+            ind = s["indicator_id"]
+            peers = [
+                o["name"]
+                for o in self.las
+                if o is not la and any(t["indicator_id"] == ind for t in o.get("strengths", []))
+            ]
+            if peers:
+                out.append(
+                    f"{self.catalogue[ind].label} is an area for development for {la['name']} "
+                    f"and a strength for {_listed(peers)}: ask what {la['name']} could take from "
+                    f"{'its' if len(peers) == 1 else 'their'} practice on the day."
+                )
         return out
 
     def _quoted(self, s: dict) -> str:
@@ -243,6 +264,12 @@ def _area(ind, r: dict | None) -> str:
     if r["status"] == OK and pd.notna(r["value"]):
         return ind.format(r["value"])
     return r["status"] if r["status"] in STATUS_SYMBOLS else ""
+
+
+def _listed(items) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _count(n: int, word: str) -> str:
