@@ -236,6 +236,24 @@ def test_the_data_gaps_and_the_figures_provenance(latest):
     assert "Period: 2026-27 Q2" in about and "Input SHA-256: 0123abcd" in about
 
 
+def test_provisional_figures_are_named_on_the_data_gaps_slide(latest):
+    report, data = latest
+    gaps = _text(_slide(_open(data), f"Data gaps, {report.period_label}"))
+    assert "Provisional figures" not in gaps, "no LA of the tiny region is provisional"
+    context = report.context
+    first = context["las"][0]
+    report.context = {
+        **context,
+        "las": [{**la, "provisional": la is first} for la in context["las"]],
+    }
+    try:
+        gaps = _text(_slide(_open(deck(report, ABOUT)), f"Data gaps, {report.period_label}"))
+    finally:
+        report.context = context
+    assert f"Provisional figures for {report.period_label}: {first['la_name']}." in gaps
+    assert "may revise them" in gaps
+
+
 def test_the_same_report_gives_the_same_bytes(latest, plan):
     report, data = latest
     assert deck(report, ABOUT) == data

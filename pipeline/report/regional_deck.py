@@ -10,6 +10,7 @@ from pipeline.edges.chart_png import png
 from pipeline.edges.slides import Deck, Picture, Slide, Table, build
 from pipeline.html.regional import RAG_COLOURS, lede
 from pipeline.html.rug import STATUS_TEXT
+from pipeline.html.tracker import PROVISIONAL_MEANS
 
 SUBJECT = "Quarterly benchmarking"
 
@@ -171,6 +172,10 @@ def _gaps(report) -> Slide:
         text.append(f"No return received for {label} from: {', '.join(missing)}.")
     if not rejected and not missing:
         text.append(f"Every local authority in the region had a return accepted for {label}.")
+    las = report.las
+    if "provisional" in las.columns and las["provisional"].eq(True).any():
+        names = ", ".join(las.loc[las["provisional"].eq(True), "la_name"])
+        text.append(f"Provisional figures for {label}: {names}. {PROVISIONAL_MEANS}")
     text += _figures_missing(report, counts[0])
     story = {p["key"]: p for p in report.context.get("narrative", [])}
     notes = narrative_text([story["gaps"]]) if "gaps" in story else ""
