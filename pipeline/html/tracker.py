@@ -219,7 +219,9 @@ def tracker_section(entries: Sequence[Mapping], links: Mapping[str, str]) -> str
         "<p>Each LA's return for each period: whether it came, on time or late against the "
         "deadline (by the date the analyst recorded, else the file's own date), how many "
         "times it was sent again, whether its figures are provisional or final, and which "
-        "figures changed between versions (as published: c where a figure is withheld). "
+        "figures changed between versions (as published: c where a figure is withheld, "
+        "and on both sides of a change of a few children, which the two figures together "
+        "would give away). "
         "The reports always use the latest accepted version. "
         f"Provisional figures: {esc(PROVISIONAL_MEANS)}</p>",
     ]

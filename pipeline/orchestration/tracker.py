@@ -18,7 +18,9 @@ RETURNS`), as the validation pages, the index and validation.json show it:
 A figure is shown as a page shows it: the indicator's decimals and unit, or the LA's status
 symbol (x, z, ...); "c" where disclosure control withholds it (the primary rule, on any
 version; both rules, on the version used). Numerators and denominators are never shown: a
-changed value beside an unchanged denominator would give away a count.
+changed value beside an unchanged denominator would give away a count. A change whose counts
+differ by a small number (the primary rule's, e.g. 1 to 5) is listed with both figures as "c":
+the two figures side by side would say how many children the correction added or took away.
 """
 
 from __future__ import annotations
@@ -185,6 +187,8 @@ class _Shown:
                     new.get(ind_id, ("", NO_VALUE)),
                 )
                 if old_key != new_key:
+                    if self._small_difference(a.file, b.file, ind_id):
+                        old_text = new_text = WITHHELD
                     out.append(
                         {
                             "from_version": a.version,
@@ -196,6 +200,26 @@ class _Shown:
                         }
                     )
         return out
+
+    def _small_difference(self, old_file: str, new_file: str, ind_id: str) -> bool:
+        """Whether one figure's counts in two versions differ by a small number (the primary
+        rule's counts, e.g. 1 to 5): both values shown side by side would give away how many
+        children the correction added or took away, so neither is shown. Never for an exempt
+        indicator; none in an unsuppressed run."""
+        if self.screen is None or ind_id in self.screen.rule.exempt:
+            return False
+        counts = [self._numerator(f, ind_id) for f in (old_file, new_file)]
+        if any(math.isnan(c) for c in counts):
+            return False
+        rule = self.screen.rule
+        return rule.smallest <= abs(counts[1] - counts[0]) <= rule.largest
+
+    def _numerator(self, file: str, ind_id: str) -> float:
+        rows = self.by_file.get(file)
+        if rows is None:
+            return math.nan
+        found = rows.loc[rows["indicator_id"].eq(ind_id), "numerator_n"]
+        return float(found.iloc[0]) if len(found) and not _nan(found.iloc[0]) else math.nan
 
     def figures(self, file: str, la: str, period: str) -> dict[str, tuple[str, str]]:
         """indicator id -> (what decides whether it changed, the figure as shown) of one
