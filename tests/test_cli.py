@@ -92,6 +92,27 @@ def test_a_path_in_place_of_a_code_or_period_is_refused_and_nothing_written(
     assert not out.exists(), "nothing written"
 
 
+def test_the_template_is_the_same_bytes_whenever_it_is_made(
+    demo_data, tmp_path, monkeypatch, capfd
+):
+    """Same inputs, same bytes: a template made a day later is the same file, dated before any
+    quarter (so a template sent back unsaved has no receipt date of its own)."""
+    import datetime
+    import time
+
+    import openpyxl
+
+    args = ("template", "--data", demo_data, "--la", "ZL105", "--period", "2026-27-Q2", "--out")
+    assert cli(capfd, *args, tmp_path / "today.xlsx").returncode == 0
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 86_400)
+    assert cli(capfd, *args, tmp_path / "tomorrow.xlsx").returncode == 0
+    today = (tmp_path / "today.xlsx").read_bytes()
+    assert today == (tmp_path / "tomorrow.xlsx").read_bytes()
+    props = openpyxl.load_workbook(tmp_path / "today.xlsx").properties
+    assert props.created == props.modified == datetime.datetime(2000, 1, 1)
+
+
 def test_template_filled_in_by_an_la_is_accepted_in_place_of_its_csv(tartan, demo_data, tmp_path):
     """The XLSX template: header below a title block, one row per indicator, pre-filled keys.
 

@@ -299,13 +299,37 @@ def write_template(
         cell.font = Font(bold=True)
     for d in definitions:
         defs.append(text(d))
-    # Fixed document dates: the same template twice is the same workbook.
-    stamp = datetime.datetime(2000, 1, 1)
-    book.properties.created = stamp
-    book.properties.modified = stamp
+    book.properties.created = TEMPLATE_DATE
     buf = io.BytesIO()
     book.save(buf)
-    write_bytes_atomic(path, buf.getvalue())
+    write_bytes_atomic(path, _dated(buf.getvalue(), TEMPLATE_DATE))
+
+
+#: a template's document dates: fixed, so the same template twice is the same workbook, and
+#: before any quarter, so a template sent back unsaved has no receipt date of its own
+TEMPLATE_DATE = datetime.datetime(2000, 1, 1)
+
+
+def _dated(xlsx: bytes, when: datetime.datetime) -> bytes:
+    """The workbook with its saved date (which openpyxl sets to the clock as it saves) and each
+    part's date in the zip (likewise) fixed: `when`, and the zip format's earliest date."""
+    import zipfile
+
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + stamp + rb"\g<2>",
+                    body,
+                )
+            part = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            part.compress_type, part.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+            dst.writestr(part, body)
+    return out.getvalue()
 
 
 def read_text_csv(path: Path, error: type[TartanError], expected: str, hint: str = ""):
