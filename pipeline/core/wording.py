@@ -82,6 +82,12 @@ def big(old: float, new: float) -> bool:
     return abs(new - old) >= MOVE_THRESHOLD * abs(old) if old else new != old
 
 
+def listed(items) -> str:
+    """Words in a sentence's list: 'a', 'a and b', 'a, b and c'."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def article(word: str) -> str:
     return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
 

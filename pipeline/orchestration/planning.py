@@ -119,10 +119,12 @@ class Planner:
         csv: str,
         title: str,
         breadcrumbs: list[tuple[str, str]],
+        stem: str = "",
     ) -> Planned:
-        """A job of `kind` (its output stem) run from notebooks/`notebook`.ipynb into `folder`
-        (relative to the output folder), reading the slice made of `context` and `tables` (file
-        name -> CSV text)."""
+        """A job of `kind` run from notebooks/`notebook`.ipynb into `folder` (relative to the
+        output folder), reading the slice made of `context` and `tables` (file name -> CSV
+        text). Its outputs' stem is `kind`, or `stem` for a kind of report made several times in
+        one folder (a group pack per group), whose slice is then a folder of its own."""
         out = self.s.out.resolve()
         if not (out / folder).resolve().is_relative_to(out) or folder.is_absolute():
             # codes are checked by the command line and the reference contract; this is the
@@ -131,15 +133,16 @@ class Planner:
         files = {"context.json": dumps_json(context).encode("utf-8")}
         files |= {name: text.encode("utf-8") for name, text in tables.items()}
         record = self.record(params["period"], window, params, csv, slice_sha256(files))
+        stem = stem or kind
         job = Job(
-            id=f"{folder.as_posix()}/{kind}",
+            id=f"{folder.as_posix()}/{stem}",
             kind=kind,
             notebook=str(self.s.notebooks / f"{notebook}.ipynb"),
             notebook_display=f"notebooks/{notebook}.ipynb",
             parameters=params,
-            slice_dir=str((self.work / folder).resolve()),
-            out_stem=str(self.s.out / folder / kind),
-            log=str(self.s.out / "logs" / folder / f"{kind}.ipynb"),
+            slice_dir=str((self.work / folder / (stem if stem != kind else "")).resolve()),
+            out_stem=str(self.s.out / folder / stem),
+            log=str(self.s.out / "logs" / folder / f"{stem}.ipynb"),
             title=title,
             banners=self.banners,
             footer=footer(prov.facts(record)),

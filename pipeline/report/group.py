@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.core.vocabulary import NOT_ACCEPTED, OK, STATUS_SYMBOLS
+from pipeline.core.wording import listed
 from pipeline.html import group as markup
 from pipeline.html.sections import BAND_RULE
 from pipeline.report.common import HTML, Report
@@ -164,13 +165,13 @@ class PeerChallengePack(Report):
         name, out = la["name"], []
         if la["strengths"]:
             out.append(
-                f"Strengths: {_listed(self._quoted(s) for s in la['strengths'])}. Ask {name} for "
+                f"Strengths: {listed(self._quoted(s) for s in la['strengths'])}. Ask {name} for "
                 "the evidence behind them beyond the figures (audits, children's and families' "
                 "views), what makes them work, and which of them the group could learn from."
             )
         if la["development"]:
             out.append(
-                f"Areas for development: {_listed(self._quoted(s) for s in la['development'])}. "
+                f"Areas for development: {listed(self._quoted(s) for s in la['development'])}. "
                 f"Test {name}'s plan for each: what is being done, by whom and by when, and "
                 "which figure will show it is working."
             )
@@ -195,7 +196,7 @@ class PeerChallengePack(Report):
             if peers:
                 out.append(
                     f"{self.catalogue[ind].label} is an area for development for {la['name']} "
-                    f"and a strength for {_listed(peers)}: ask what {la['name']} could take from "
+                    f"and a strength for {listed(peers)}: ask what {la['name']} could take from "
                     f"{'its' if len(peers) == 1 else 'their'} practice on the day."
                 )
         return out
@@ -264,12 +265,6 @@ def _area(ind, r: dict | None) -> str:
     if r["status"] == OK and pd.notna(r["value"]):
         return ind.format(r["value"])
     return r["status"] if r["status"] in STATUS_SYMBOLS else ""
-
-
-def _listed(items) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _count(n: int, word: str) -> str:

@@ -15,7 +15,6 @@ import pandas as pd
 from pipeline.core.periods import parse_slug
 from pipeline.core.vocabulary import MISSING
 from pipeline.edges.peer_challenge import Group, PeerChallenge
-from pipeline.orchestration.cache import job_key
 from pipeline.orchestration.jobs import JobResult
 from pipeline.orchestration.planning import Planned
 from pipeline.orchestration.products.quarterly_jobs import (
@@ -130,8 +129,8 @@ def group_job(
     params = {"group_id": g.id, "region_code": region_code, "period": period, "slice_dir": "."}
     tables = {"figures.csv": plan.text["las"].csv(figures)}
     tables["areas.csv"] = plan.text["areas"].csv(areas)
-    planned = plan.job(
-        group_stem(g.id),
+    return plan.job(
+        GROUP,
         GROUP_NOTEBOOK,
         Path(period, region_code),
         params,
@@ -144,14 +143,8 @@ def group_job(
             ("All reports", "../../index.html"),
             (f"{region_name}: regional benchmark, {p.label}", f"{REGIONAL}.html"),
         ],
+        stem=group_stem(g.id),
     )
-    # one kind for every group (its report facade), and a slice of its own beside the
-    # regional report's
-    job = planned.job
-    job.kind = GROUP
-    job.slice_dir = str((plan.work / period / region_code / group_stem(g.id)).resolve())
-    job.key = job_key(job, planned.files)
-    return planned
 
 
 def _la_context(
