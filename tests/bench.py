@@ -214,6 +214,26 @@ def _timed(cmd: list[str]) -> dict:
     return {"wall": wall, "peak_mb": peak / 2**20, "code": proc.returncode, "out": out + err}
 
 
+def print_profile(what: str, path: Path) -> None:
+    """Where a run's time went, from its profile (``--profile``): the driver's stages, then the
+    workers' stages summed over the reports that ran, largest first."""
+    p = json.loads(path.read_text("utf-8"))
+    print(f"{what}: profile of the cold run, {p['wall_s']:.1f} s from preparing to the manifest")
+    driver = sorted(p["driver"].items(), key=lambda kv: -kv[1])
+    print(f"{what}:   driver {sum(p['driver'].values()):7.1f} s")
+    for name, seconds in driver:
+        print(f"{what}:     {name:<40} {seconds:7.1f} s")
+    n = p["jobs_run"]
+    workers = sorted(p["workers"].items(), key=lambda kv: -kv[1])
+    total = sum(p["workers"].values())
+    print(f"{what}:   workers {total:6.1f} s over {n} reports ({total / max(n, 1):.2f} s each)")
+    for name, seconds in workers:
+        print(f"{what}:     {name:<40} {seconds:7.1f} s  {seconds / max(n, 1):6.3f} s each")
+    for kind, k in p["by_kind"].items():
+        each = sum(k["workers"].values()) / max(k["jobs"], 1)
+        print(f"{what}:   {kind}: {k['jobs']} reports, {each:.2f} s each in their workers")
+
+
 def _resubmit_one(data: Path) -> str:
     """One LA resubmits its latest return with one figure corrected (its re-referrals, a
     percentage to one decimal); returns the LA's code."""
@@ -273,7 +293,7 @@ def bench_reports(sample: int | None = None) -> dict[str, float]:
         cmd = [sys.executable, "-m", "pipeline", "report", "--data", str(data)]
         cmd += ["--contracts", str(folder / "contracts"), "--out", str(out)]
         cmd += ["--period", "latest", "--no-progress"]
-        cold = _timed(cmd)
+        cold = _timed([*cmd, "--profile"])
         jobs = json.loads((out / "manifest.json").read_text("utf-8"))["jobs"]
         built = sum(j["status"] == "ok" for j in jobs)
         print(
@@ -281,6 +301,7 @@ def bench_reports(sample: int | None = None) -> dict[str, float]:
             f"({cold['wall'] / max(len(jobs), 1):.2f} s each), peak memory "
             f"{cold['peak_mb']:.0f} MB (driver, workers and kernels together)"
         )
+        print_profile("reports", out / "logs" / "profile.json")
         again = _timed(cmd)
         print(f"reports: unchanged re-run {again['wall']:.2f} s ({again['out'].splitlines()[0]})")
         la = _resubmit_one(data)
@@ -350,7 +371,8 @@ def bench_datapack() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "pipeline", "datapack", "--source", str(PUBLIC_DATA)]
         cmd += ["--out", tmp, "--no-progress"]
-        cold, again = _timed(cmd), _timed(cmd)
+        cold, again = _timed([*cmd, "--profile"]), _timed(cmd)
+        print_profile("datapack", Path(tmp) / "logs" / "datapack" / "profile.json")
         print(
             f"datapack: cold {cold['wall']:.1f} s, peak {cold['peak_mb']:.0f} MB "
             f"({cold['out'].splitlines()[0]})"

@@ -4,6 +4,9 @@ SVG gives the same bytes."""
 
 from __future__ import annotations
 
+#: the stage of a run's profile that making pictures of charts counts to
+PICTURES = "chart pictures"
+
 
 def png(svg: str, scale: float = 1.5) -> bytes:
     """A chart's SVG (as drawn for the page) as a PNG picture on white, `scale` times its size
@@ -13,9 +16,12 @@ def png(svg: str, scale: float = 1.5) -> bytes:
     import vl_convert as vlc
     from PIL import Image
 
-    image = Image.open(io.BytesIO(vlc.svg_to_png(svg, scale=scale))).convert("RGBA")
-    if image.getextrema()[3][0] < 255:  # not all opaque: on white, as the page shows it
-        image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
-    out = io.BytesIO()
-    image.convert("RGB").save(out, "PNG", compress_level=1)  # the deck's zip compresses it again
-    return out.getvalue()
+    from pipeline.core.stopwatch import stage
+
+    with stage(PICTURES):
+        image = Image.open(io.BytesIO(vlc.svg_to_png(svg, scale=scale))).convert("RGBA")
+        if image.getextrema()[3][0] < 255:  # not all opaque: on white, as the page shows it
+            image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
+        out = io.BytesIO()
+        image.convert("RGB").save(out, "PNG", compress_level=1)  # the zip compresses it again
+        return out.getvalue()

@@ -38,6 +38,8 @@ _THIS_LA = "__this_la__"
 DATA = "table"
 #: the kinds of chart, each specified once per process (see _template)
 KINDS = ("trend", "ranking", "pack-trend", "neighbours", "funnel")
+#: the stage of a run's profile that drawing charts counts to
+DRAWING = "chart drawing"
 
 
 def _ordered(data: pd.DataFrame) -> pd.DataFrame:
@@ -54,12 +56,16 @@ def _render(kind: str, data: pd.DataFrame, names: dict[str, str] | None = None) 
     """One chart of `kind` with `data`; `names` fills placeholders of the specification."""
     import vl_convert as vlc
 
+    from pipeline.core.stopwatch import stage
+
     text = _template(kind)
     for placeholder, value in (names or {}).items():
         text = text.replace(json.dumps(placeholder), json.dumps(value))
     spec = json.loads(text)
     spec["datasets"] = {DATA: json.loads(_ordered(data).to_json(orient="records"))}
-    return _clean(vlc.vegalite_to_svg(spec))
+    with stage(DRAWING):
+        svg = vlc.vegalite_to_svg(spec)
+    return _clean(svg)
 
 
 def warm_up() -> None:

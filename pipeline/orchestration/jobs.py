@@ -56,9 +56,13 @@ class JobResult:
     log: str = ""  # the executed notebook kept for a failed job
     output_sha256: dict[str, str] = field(default_factory=dict)  # output path -> SHA-256
     cached: bool = False  # skipped: its key and outputs were unchanged
+    #: seconds its worker spent in each stage (see `STAGES`), for the run's profile only: not in
+    #: the manifest, whose bytes stay the same from run to run
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k not in ("cached", "output_sha256")}
+        hidden = ("cached", "output_sha256", "timings")
+        return {k: v for k, v in asdict(self).items() if k not in hidden}
 
     @property
     def where(self) -> str:
@@ -153,12 +157,34 @@ def _timeout_source(message: str) -> str:
     return _first_line(parts[1]) if len(parts) > 2 else ""
 
 
+#: the stages of a job in its worker, as the run's profile names them
+LAYOUT, KERNEL, NOTEBOOK, RENDERING, ARTEFACTS, WRITING = (
+    "layout",
+    "kernel (cells)",
+    "notebook run (kernel start, papermill)",
+    "rendering",
+    "workbooks, slides, briefings",
+    "writing",
+)
+
+
 def run_job(job: Job) -> JobResult:
     """Execute one job in this process. Never raises for a notebook error: it is reported, and
-    the executed notebook, up to the failing cell, is kept at `job.log`."""
+    the executed notebook, up to the failing cell, is kept at `job.log`. The result carries
+    the seconds each stage took (see `stopwatch`)."""
+    from pipeline.core import stopwatch
+
+    stopwatch.take()  # what an earlier job left
+    res = _run_job(job)
+    res.timings = stopwatch.take()
+    return res
+
+
+def _run_job(job: Job) -> JobResult:
     import contextlib
     import logging
 
+    from pipeline.core.stopwatch import stage
     from pipeline.report import REPORTS
 
     ensure_kernel()  # on a Dask worker of another machine too
@@ -169,9 +195,10 @@ def run_job(job: Job) -> JobResult:
     # job, and the kernel shows it (see pipeline.report.prepared). Should that fail, the
     # notebook meets the same error in its own cell and reports it there.
     if job.kind in REPORTS:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), stage(LAYOUT):
             REPORTS[job.kind].prepare(job.slice_dir)
-    nb, failure = _execute(job, executed)
+    with stage(NOTEBOOK):
+        nb, failure = _execute(job, executed)
     if failure is not None:
         return failure
     return _write_outputs(job, nb)
@@ -234,6 +261,7 @@ def _execute(job: Job, executed: Path) -> tuple[Any, JobResult | None]:
                 # every output is in by then: no need to wait for a polite exit
                 shutdown_kernel="immediate",
             )
+            _kernel_time(nb)
             return nb, None
         except PapermillExecutionError as exc:
             return None, _notebook_error(job, exc, executed)
@@ -251,6 +279,15 @@ def _execute(job: Job, executed: Path) -> tuple[Any, JobResult | None]:
                 attempt += 1
                 continue
             return None, JobResult(job.id, "failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def _kernel_time(nb: Any) -> None:
+    """Count the time the notebook's cells ran, as papermill recorded it, to the kernel rather
+    than to the notebook's run around them."""
+    from pipeline.core import stopwatch
+
+    cells = (c.get("metadata", {}).get("papermill", {}).get("duration") for c in nb.cells)
+    stopwatch.part(KERNEL, sum(d for d in cells if isinstance(d, int | float)))
 
 
 def _keep_what_ran(job: Job, exc: Exception, ename: str, evalue: str, executed: Path) -> str:
@@ -340,20 +377,30 @@ def _artefacts(job: Job) -> dict[str, bytes] | JobResult:
 def _write_outputs(job: Job, nb: Any) -> JobResult:
     """The executed notebook, its figures, the files it is also published as and its HTML
     page, each written atomically (the page last); an earlier failure's log is removed."""
+    from pipeline.core.stopwatch import stage
+    from pipeline.edges.render import dumps, normalise, to_html
+
+    with stage(RENDERING):
+        nb = normalise(nb, job.notebook_display)
+        html = to_html(nb, job.title, job.banners, job.footer, job.breadcrumbs)
+        texts = {".ipynb": dumps(nb).encode("utf-8"), ".csv": job.csv.encode("utf-8")}
+    stem = Path(job.out_stem)
+    with stage(ARTEFACTS):
+        extra = _artefacts(job)
+    if isinstance(extra, JobResult):
+        return extra
+    with stage(WRITING):
+        return _write(job, stem, texts | extra | {".html": html.encode("utf-8")})
+
+
+def _write(job: Job, stem: Path, files: dict[str, bytes]) -> JobResult:
+    """Each of `files` (suffix or name -> bytes) beside `stem`, atomically, in order."""
     import hashlib
 
     from pipeline.edges.files import remove_file, write_bytes_atomic
-    from pipeline.edges.render import dumps, normalise, to_html
 
-    nb = normalise(nb, job.notebook_display)
-    html = to_html(nb, job.title, job.banners, job.footer, job.breadcrumbs)
-    stem = Path(job.out_stem)
-    extra = _artefacts(job)
-    if isinstance(extra, JobResult):
-        return extra
     outputs, digests = [], {}
-    texts = {".ipynb": dumps(nb).encode("utf-8"), ".csv": job.csv.encode("utf-8")}
-    for name, data in (texts | extra | {".html": html.encode("utf-8")}).items():
+    for name, data in files.items():
         path = artefact_path(stem, name)
         try:
             write_bytes_atomic(path, data)

@@ -19,11 +19,13 @@ import ctypes
 import gc
 import os
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pipeline.core import stopwatch
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import parse_slug
 from pipeline.edges.files import (
@@ -37,7 +39,7 @@ from pipeline.edges.files import (
     sha256_file,
     write_text_atomic,
 )
-from pipeline.orchestration import cache
+from pipeline.orchestration import cache, profile
 from pipeline.orchestration import provenance as prov
 from pipeline.orchestration.jobs import Job, JobResult, execute, kernel_spec
 from pipeline.orchestration.planning import WORK, Planned
@@ -45,6 +47,8 @@ from pipeline.orchestration.progress import Progress
 from pipeline.orchestration.records import dumps_json
 from pipeline.orchestration.settings import Settings
 
+#: the run's profile (--profile), in the product's logs folder
+PROFILE = "profile.json"
 #: the outputs of a job, by suffix
 OUTPUT_SUFFIXES = (".html", ".ipynb", ".csv", ".xlsx", ".pptx")
 #: the outputs of a job that are whole files in its folder (a report's ARTEFACTS naming a file,
@@ -184,13 +188,37 @@ def _run(product: Product, s: Settings, work: Path) -> Any:
     if not product.notebooks:
         prepared = product.prepare(Context(s, work))
         return product.summary(prepared, [], product.write_site(prepared, []))
+    started = time.perf_counter()
+    stopwatch.take()
     base = s.out / product.folder
     earlier = _earlier_by_id(base)
     with _engine(s, work) as (kernel_server, executor):
         # the workers load what every job uses while the driver prepares
-        prepared = product.prepare(Context(s, work, kernel_server))
-        _release_memory()  # what preparing used and no longer needs, while the jobs run
+        with stopwatch.stage("preparing (other)"):
+            prepared = product.prepare(Context(s, work, kernel_server))
+            _release_memory()  # what preparing used and no longer needs, while the jobs run
         planned, results = schedule(product, prepared, executor, earlier, base, s)
+    with stopwatch.stage("site and manifest"):
+        summary = _finish(product, prepared, planned, results, base, s)
+    if s.profile:
+        kinds: dict[str, list[JobResult]] = {}
+        for p in planned:
+            kinds.setdefault(p.job.kind, []).append(results[p.job.id])
+        where = s.out / "logs" / product.folder / PROFILE
+        profile.write(where, time.perf_counter() - started, stopwatch.take(), kinds)
+    return summary
+
+
+def _finish(
+    product: Product,
+    prepared: Any,
+    planned: list[Planned],
+    results: dict[str, JobResult],
+    base: Path,
+    s: Settings,
+) -> Any:
+    """The jobs' manifest entries (a failed job's outputs removed), merged with the earlier
+    run's, the product's site and its manifest: what the command reports back."""
     jobs = [p.job for p in planned]
     ordered = discard_failed(jobs, results)
     entries = [manifest_entry(j, r, base, s.out) for j, r in zip(jobs, ordered, strict=True)]
@@ -261,13 +289,15 @@ def schedule(
 
     def start(sp: Spec) -> Job | None:
         """The job, when it has to run (its slice written); None when its outputs stand."""
-        p = product.plan(prepared, sp, {n: results[n] for n in sp.needs})
+        with stopwatch.stage("planning"):
+            p = product.plan(prepared, sp, {n: results[n] for n in sp.needs})
         if p.job.id != sp.id:
             raise ValueError(f"{product.name}: job {p.job.id!r} planned for {sp.id!r}")
         order.append(p)
         hit = None if s.force else p.cached(earlier.get(p.job.id), base)
         if hit is None:
-            p.write_slice()
+            with stopwatch.stage("planning"):
+                p.write_slice()
             return p.job
         done(p.job, hit)
         return None

@@ -292,6 +292,14 @@ _RUNNING = (
         setting="cell_timeout",
     ),
     Option(
+        "--profile",
+        "write where the run's time went (the driver's stages, and each stage of the reports in "
+        "their workers, summed) to profile.json in the output folder's logs",
+        False,
+        action="store_true",
+        setting="profile",
+    ),
+    Option(
         "--no-progress",
         "no progress bar or progress lines",
         False,
@@ -433,6 +441,8 @@ class Settings:
     #: the confidence level of comparisons and tests, 95 or 99.8; None: the dataset's
     #: (dataset.yaml significance_level), else 95
     level: float | None = None
+    #: write the run's profile (where its time went) to logs/profile.json in the output folder
+    profile: bool = False
 
 
 def settings_for(command: str, values: Mapping[str, Any]) -> Settings:

@@ -10,6 +10,7 @@ from pipeline.core.benchmark import benchmark
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import parse_slug
 from pipeline.core.significance import judge
+from pipeline.core.stopwatch import stage
 from pipeline.core.vocabulary import MISSING
 from pipeline.edges import commentary, peer_challenge, question_bank
 from pipeline.edges import contracts as ct
@@ -174,12 +175,14 @@ def prepare(ctx: Context) -> Plan:
     """Validate, write the validation pages, benchmark everything once: what every job reads."""
     s = ctx.s
     key = cache.run_key(s)
-    v, inputs = validate(s)
-    reference = inputs.reference
-    check_source(reference, s.contracts)
+    with stage("validation"):
+        v, inputs = validate(s)
+        reference = inputs.reference
+        check_source(reference, s.contracts)
     # Disclosure control first: nothing below sees a withheld figure, bar the areas' totals.
-    grid, sdc = published(s, v, inputs)
-    v = v.published(sdc.removed)
+    with stage("disclosure control"):
+        grid, sdc = published(s, v, inputs)
+        v = v.published(sdc.removed)
     available = sorted(grid["period"].unique(), key=parse_slug)
     _check_request(s, reference, available)
     las = reference.local_authorities
@@ -188,19 +191,21 @@ def prepare(ctx: Context) -> Plan:
     level = s.level or reference.level
     site_footer = footer(prov.facts(run_prov), "About these pages' data")
     page_banners = banners(s, reference)
-    vjson = _validation_written(s, v, inputs, sdc.removed, site_footer, page_banners)
-    bench = benchmark(
-        sdc.published,
-        reference.local_authorities,
-        inputs.catalogue,
-        reference.statistical_neighbours,
-        totals=grid,
-        withheld_areas=sdc.withheld_areas,
-        level=level,
-    )
-    del grid
-    bench, chosen = choose(reference, bench, inputs.catalogue, s.contracts)
-    bench["las"], bench["areas"] = judge(bench["las"], bench["areas"], inputs.catalogue, level)
+    with stage("validation pages"):
+        vjson = _validation_written(s, v, inputs, sdc.removed, site_footer, page_banners)
+    with stage("benchmark"):
+        bench = benchmark(
+            sdc.published,
+            reference.local_authorities,
+            inputs.catalogue,
+            reference.statistical_neighbours,
+            totals=grid,
+            withheld_areas=sdc.withheld_areas,
+            level=level,
+        )
+        del grid
+        bench, chosen = choose(reference, bench, inputs.catalogue, s.contracts)
+        bench["las"], bench["areas"] = judge(bench["las"], bench["areas"], inputs.catalogue, level)
     run_prov["comparators"] = chosen.to_json()
     # the index's footer names the reports' comparators (the validation pages' was written above)
     site_footer = footer(prov.facts(run_prov), "About these pages' data")
