@@ -365,9 +365,9 @@ class RegionalBenchmark(Report):
 
     def _trend_table(self, theme, inds, data, periods, labels) -> str:
         fmt = {i.short_label: i for i in inds}
-        keyed = data.assign(
-            area=data["la"].where(data["series"] == "LA", data["series"])
-        ).set_index(["indicator", "area", "period"])["value"]
+        area = data["la"].where(data["series"] == "LA", data["series"])
+        cols = (data["indicator"], area, data["period"], data["value"])
+        keyed = {(i, a, p): v for i, a, p, v in zip(*cols, strict=True)}
         areas = [*sorted(self.la_names.values()), "Region", "England"]
         trows = []
         for ind in inds:
