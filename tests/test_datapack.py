@@ -339,6 +339,32 @@ def test_source_files_are_never_modified(small_datapack):
     assert {p: p.read_bytes() for p in source.rglob("*") if p.is_file()} == small_datapack["before"]
 
 
+@e2e
+@small_build
+def test_an_unchanged_datapack_stops_before_reading_the_source(small_datapack, tmp_path, capfd):
+    """A run whose source files, contracts, notebook, code and settings are the last run's (in
+    another folder, too) reads nothing and says its reports are unchanged; another file in the
+    source folder reads the files again, and the reports stay unchanged."""
+    from pipeline.orchestration.products import datapack as product
+
+    source, out = tmp_path / "source", tmp_path / "out"
+    shutil.copytree(small_datapack["source"], source)
+    shutil.copytree(small_datapack["out"], out)
+    contracts = small_datapack["source"].parent / "contracts"
+    prepared = []
+    prepare = product.prepare
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(product, "prepare", lambda ctx: prepared.append(ctx.s) or prepare(ctx))
+        r = _build(capfd, source, out, contracts=contracts)
+        assert r.returncode == 0 and "0 run, 2 unchanged" in r.stdout, r.stdout + r.stderr
+        assert prepared == []
+        (source / "notes.txt").write_text("downloaded again\n", encoding="utf-8")
+        again = _build(capfd, source, out, contracts=contracts)
+    assert again.returncode == 0 and "0 run, 2 unchanged" in again.stdout
+    assert len(prepared) == 1
+    assert again.stdout.splitlines()[-2] == r.stdout.splitlines()[-2]  # the cross-check
+
+
 # ------------------------------------------------------------------------- the parts
 
 

@@ -34,6 +34,7 @@ from pipeline.orchestration.planning import (
     neighbour_lists,
     select_regions,
 )
+from pipeline.orchestration.products.datapack_runs import run_key, up_to_date
 from pipeline.orchestration.products.published import (
     Published,
     area_figures,
@@ -60,6 +61,10 @@ AS_PUBLISHED = (
     "A figure DfE withheld (c, low) or did not publish (x, z) stays without a value; Tartan "
     "works out nothing DfE did not publish."
 )
+
+
+#: the columns of ees.Extract.left_out, as the manifest records them
+LEFT_OUT = ["file", "la_code", "la_name", "reason", "rows", "indicators"]
 
 
 @dataclass
@@ -96,6 +101,7 @@ class Prepared(Planner):
     checked: pd.DataFrame
     digests: dict[str, str]  # every file read (relative to the source folder) -> SHA-256
     as_at: dict[str, str]  # indicator id -> the year its figure for `year` is of
+    run_key: str  # run_key: what the run read and was shaped by
 
     @cached_property
     def dates(self) -> dict[str, dict]:
@@ -178,6 +184,13 @@ class Datapack(Product):
     what = "Datapack"
     folder = FOLDER
 
+    def up_to_date(self, s: Settings) -> dict | None:
+        self._settings = s
+        return up_to_date(s, FOLDER, NOTEBOOK)
+
+    def nothing_to_do(self, manifest: dict) -> DatapackSummary:
+        return unchanged_summary(self._settings, manifest)
+
     def prepare(self, ctx: Context) -> Prepared:
         return prepare(ctx)
 
@@ -221,6 +234,7 @@ def prepare(ctx: Context) -> Prepared:
     """Read the source folder through the mapping, benchmark every year once and cross-check
     DfE's own area figures: what every region's datapack reads."""
     s = ctx.s
+    key = run_key(s, NOTEBOOK)
     mapping = s.contracts / MAPPING
     pub = load_published(_source_folder(s.data), mapping, s.contracts / "reference.yaml")
     ref, catalogue, x = pub.reference, pub.catalogue, pub.extract
@@ -268,7 +282,25 @@ def prepare(ctx: Context) -> Prepared:
         ),
         digests=digests,
         as_at=years_of,
+        run_key=key,
     )
+
+
+def unchanged_summary(s: Settings, manifest: dict) -> DatapackSummary:
+    """What an up-to-date run reports: the last run's reports of its year (those asked for),
+    unchanged, and its cross-check as its CSV holds it."""
+    year, folder = manifest["year"], s.out / FOLDER
+    results = [
+        JobResult(j["id"], "ok", j["outputs"], output_sha256=j["output_sha256"], cached=True)
+        for j in manifest["jobs"]
+        if j["parameters"]["period"] == year
+        and (not s.regions or j["parameters"]["region_code"] in s.regions)
+    ]
+    checked = pd.read_csv(
+        folder / "crosscheck.csv", dtype={"period": str}, keep_default_na=False, na_values=[""]
+    )
+    left_out = pd.DataFrame(manifest.get("left_out", []), columns=LEFT_OUT)
+    return DatapackSummary(year, results, checked, folder / "index.html", left_out)
 
 
 def _run_provenance(s: Settings, pub: Published, digests: dict[str, str]) -> dict:
@@ -413,9 +445,9 @@ def write_site(dp: Prepared, entries: list[dict]) -> Site:
         home="../index.html" if (s.out / "index.html").is_file() else None,
     )
     write_text_atomic(folder / "index.html", html)
-    return Site(
-        [folder / "index.html", folder / "crosscheck.csv"], {"year": dp.year, "crosscheck": counts}
-    )
+    facts = {"year": dp.year, "crosscheck": counts, "run_key": dp.run_key}
+    facts["left_out"] = dp.pub.extract.left_out.to_dict(orient="records")
+    return Site([folder / "index.html", folder / "crosscheck.csv"], facts)
 
 
 def _index_row(dp: Prepared, e: dict) -> dict:
