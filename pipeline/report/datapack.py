@@ -137,12 +137,12 @@ class AnnualDatapack(RegionalBenchmark):
         return HTML("".join(out))
 
     @cached_property
-    def _la_frames(self) -> tuple[pd.Series, pd.DataFrame]:
-        """The areas' values and the LAs' figures, keyed for look-up by (code, indicator,
-        period)."""
-        a = self.areas.set_index(["area_code", "indicator_id", "period"])["value"]
-        f = self.figures.set_index(["la_code", "indicator_id", "period"])
-        return a, f
+    def _la_frames(self) -> tuple[dict, dict]:
+        """The areas' values and the LAs' figures (each row a dict), keyed for look-up by
+        (code, indicator, period): a dict look-up per cell, not a MultiIndex row."""
+        a, f = self.areas, self.figures
+        values = dict(zip(_keys(a, "area_code"), a["value"], strict=True))
+        return values, dict(zip(_keys(f, "la_code"), f.to_dict("records"), strict=True))
 
     def _la_rows(self, code: str) -> list[list[str]]:
         """One LA's table: per indicator, its figure (or why none), its neighbours' mean and
@@ -153,8 +153,7 @@ class AnnualDatapack(RegionalBenchmark):
         notes = self._column_notes()
         rows = []
         for ind in self.catalogue:
-            key = (code, ind.id, self.period)
-            r = f.loc[key] if key in f.index else None
+            r = f.get((code, ind.id, self.period))
             if r is None:
                 value, status = "", "no figure"
             else:
@@ -162,12 +161,8 @@ class AnnualDatapack(RegionalBenchmark):
                 if value and isinstance(r.get("shared"), str) and r["shared"]:
                     value += f" (joint: {self.context['shared'].get(r['shared'], r['shared'])})"
                 status = STATUS_TEXT.get(r["status"], r["status"])
-            earlier = [
-                ind.format(f.at[(code, ind.id, p), "value"])
-                if (code, ind.id, p) in f.index and f.at[(code, ind.id, p), "status"] == OK
-                else ""
-                for p in periods[:-1]
-            ]
+            before = (f.get((code, ind.id, p)) for p in periods[:-1])
+            earlier = [ind.format(e["value"]) if e and e["status"] == OK else "" for e in before]
             trend = ""
             if r is not None and isinstance(r["trend"], str) and pd.notna(r["trend_from"]):
                 trend = f"{r['trend']} (from {ind.format(r['trend_from'])})"
@@ -236,6 +231,11 @@ class AnnualDatapack(RegionalBenchmark):
                 self.level,
             )
         )
+
+
+def _keys(frame: pd.DataFrame, code: str) -> list[tuple]:
+    """Each row's (code, indicator, period)."""
+    return list(zip(frame[code], frame["indicator_id"], frame["period"], strict=True))
 
 
 def _versus(ind, r, england) -> list[str]:
