@@ -175,6 +175,11 @@ class Prepared(Planner):
         )
 
     @cached_property
+    def spread(self) -> dict[str, float]:
+        """Each indicator's national spread in the year (every region's narrative reads it)."""
+        return narrative.national_spread(self.bench, self.year)
+
+    @cached_property
     def regions(self) -> dict[str, str]:
         return dict(self.pub.reference.regions.itertuples(index=False))
 
@@ -404,7 +409,7 @@ def _story(dp: Prepared, region_code, region_name, las, la_rows, areas) -> list[
         region_name,
         dp.pub.reference.la_names,
         {c: "accepted" for c in las["la_code"]},
-        narrative.national_spread(dp.bench, dp.year),
+        dp.spread,
         "England",
         first_period=dp.years[0],
         returns=False,
