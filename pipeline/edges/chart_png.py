@@ -17,11 +17,16 @@ def png(svg: str, scale: float = 1.5) -> bytes:
     from PIL import Image
 
     from pipeline.core.stopwatch import stage
+    from pipeline.edges import chart_cache
 
+    k = chart_cache.key("png", svg, str(scale))
+    if (kept := chart_cache.get(k)) is not None:
+        return kept
     with stage(PICTURES):
         image = Image.open(io.BytesIO(vlc.svg_to_png(svg, scale=scale))).convert("RGBA")
         if image.getextrema()[3][0] < 255:  # not all opaque: on white, as the page shows it
             image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
         out = io.BytesIO()
         image.convert("RGB").save(out, "PNG", compress_level=1)  # the zip compresses it again
-        return out.getvalue()
+    chart_cache.put(k, out.getvalue())
+    return out.getvalue()

@@ -57,15 +57,20 @@ def _render(kind: str, data: pd.DataFrame, names: dict[str, str] | None = None) 
     import vl_convert as vlc
 
     from pipeline.core.stopwatch import stage
+    from pipeline.edges import chart_cache
 
     text = _template(kind)
     for placeholder, value in (names or {}).items():
         text = text.replace(json.dumps(placeholder), json.dumps(value))
     spec = json.loads(text)
     spec["datasets"] = {DATA: json.loads(_ordered(data).to_json(orient="records"))}
+    k = chart_cache.key("svg", json.dumps(spec, sort_keys=True))
+    if (kept := chart_cache.get(k)) is not None:
+        return kept.decode("utf-8")
     with stage(DRAWING):
-        svg = vlc.vegalite_to_svg(spec)
-    return _clean(svg)
+        svg = _clean(vlc.vegalite_to_svg(spec))
+    chart_cache.put(k, svg.encode("utf-8"))
+    return svg
 
 
 def warm_up() -> None:

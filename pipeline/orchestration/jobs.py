@@ -43,6 +43,8 @@ class Job:
     key: str = ""  # the content key (pipeline.orchestration.cache.job_key)
     log: str = ""  # where the executed notebook of a failed run is kept
     kernel_server: str = ""  # the run's kernel fork server (pipeline.orchestration.kernels)
+    chart_cache: str = ""  # where the product's charts are kept between runs (edges.chart_cache)
+    redraw: bool = False  # draw every chart again, finding none kept (--force)
 
 
 @dataclass
@@ -59,9 +61,11 @@ class JobResult:
     #: seconds its worker spent in each stage (see `STAGES`), for the run's profile only: not in
     #: the manifest, whose bytes stay the same from run to run
     timings: dict[str, float] = field(default_factory=dict)
+    #: the keys of the kept charts its report drew or found (see edges.chart_cache)
+    charts: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        hidden = ("cached", "output_sha256", "timings")
+        hidden = ("cached", "output_sha256", "timings", "charts")
         return {k: v for k, v in asdict(self).items() if k not in hidden}
 
     @property
@@ -173,10 +177,13 @@ def run_job(job: Job) -> JobResult:
     the executed notebook, up to the failing cell, is kept at `job.log`. The result carries
     the seconds each stage took (see `stopwatch`)."""
     from pipeline.core import stopwatch
+    from pipeline.edges import chart_cache
 
     stopwatch.take()  # what an earlier job left
+    chart_cache.use(job.chart_cache, find=not job.redraw)
     res = _run_job(job)
-    res.timings = stopwatch.take()
+    res.timings, res.charts = stopwatch.take(), chart_cache.used()
+    chart_cache.use(None)
     return res
 
 

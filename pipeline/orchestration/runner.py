@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from pipeline.core import stopwatch
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import parse_slug
+from pipeline.edges import chart_cache
 from pipeline.edges.files import (
     LOCK,
     confined,
@@ -166,7 +167,7 @@ def run(product: Product, s: Settings) -> Any:
     try:
         with folder_lock(s.out), confined(root):
             work = s.out / WORK
-            places = [*product.places(root), root / WORK]
+            places = [*product.places(root), root / WORK, root / chart_cache.FOLDER]
             remove_stale_temporaries(root, places)  # refusing first any link out of root
             remove_tree(work)  # nothing left from a killed run
             manifest = product.up_to_date(s)
@@ -229,6 +230,7 @@ def _finish(
     site = product.write_site(prepared, entries)
     if site is not None:
         write_manifest(base, prepared.run_prov, site, entries)
+    _keep_charts(s, product, results, entries)
     return product.summary(prepared, ordered, site)
 
 
@@ -256,6 +258,22 @@ def _release_memory() -> None:
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def charts_folder(s: Settings, product: Product) -> Path:
+    """Where `product` keeps the charts its reports drew, between runs (edges.chart_cache)."""
+    return s.out / chart_cache.FOLDER / product.name
+
+
+def _keep_charts(
+    s: Settings, product: Product, results: dict[str, JobResult], entries: list[dict]
+) -> None:
+    """Record which charts this run's reports used; keep only those the manifest's reports
+    use (a report not redone keeps what it used before)."""
+    ran = {job: r.charts for job, r in results.items() if not r.cached}
+    current = {e["id"] for e in entries if e.get("status") == "ok"}
+    with contextlib.suppress(OSError):
+        chart_cache.record(charts_folder(s, product), ran, current)
 
 
 def _earlier_by_id(base: Path) -> dict[str, dict]:
@@ -298,6 +316,7 @@ def schedule(
         if hit is None:
             with stopwatch.stage("planning"):
                 p.write_slice()
+            p.job.chart_cache, p.job.redraw = str(charts_folder(s, product)), s.force
             return p.job
         done(p.job, hit)
         return None
