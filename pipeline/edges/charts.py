@@ -52,8 +52,11 @@ def _ordered(data: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _render(kind: str, data: pd.DataFrame, names: dict[str, str] | None = None) -> str:
-    """One chart of `kind` with `data`; `names` fills placeholders of the specification."""
+def _render(
+    kind: str, data: pd.DataFrame, names: dict[str, str] | None = None, key: str = ""
+) -> str:
+    """One chart of `kind` with `data`; `names` fills placeholders of the specification. It is
+    kept by its specification's hash, or by `key` (see funnel_chart)."""
     import vl_convert as vlc
 
     from pipeline.core.stopwatch import stage
@@ -64,7 +67,7 @@ def _render(kind: str, data: pd.DataFrame, names: dict[str, str] | None = None) 
         text = text.replace(json.dumps(placeholder), json.dumps(value))
     spec = json.loads(text)
     spec["datasets"] = {DATA: json.loads(_ordered(data).to_json(orient="records"))}
-    k = chart_cache.key("svg", json.dumps(spec, sort_keys=True))
+    k = key or chart_cache.key("svg", json.dumps(spec, sort_keys=True))
     if (kept := chart_cache.get(k)) is not None:
         return kept.decode("utf-8")
     with stage(DRAWING):
@@ -408,8 +411,14 @@ def funnel_chart(
     `named` and `england` are the legend's words for the named LAs and England's line;
     `x_title` and `y_title` the axes' titles.
     """
+    from pipeline.edges import chart_cache
     from pipeline.edges.funnel_spec import label_anchors
 
+    # Kept by what it is drawn from: where the labels go is worked out only to draw it again.
+    fills = {_NAMED: named, _ENGLAND: england, _X_TITLE: x_title, _Y_TITLE: y_title}
+    k = chart_cache.key("funnel", data.to_csv(index=False), json.dumps(fills, sort_keys=True))
+    if (kept := chart_cache.get(k)) is not None:
+        return kept.decode("utf-8")
     names = {
         "LA": "Other LAs",
         "named": named,
@@ -425,8 +434,7 @@ def funnel_chart(
     )
     shown = shown.reset_index(drop=True)
     shown["anchor"] = label_anchors(shown.assign(series=data["series"].to_numpy()))
-    fills = {_NAMED: named, _ENGLAND: england, _X_TITLE: x_title, _Y_TITLE: y_title}
-    return _render("funnel", shown.assign(indicator=""), fills)
+    return _render("funnel", shown.assign(indicator=""), fills, key=k)
 
 
 def labelled(svg: str, title: str, desc: str) -> str:
