@@ -7,8 +7,9 @@ what the inner one spent. Totals accumulate in the process until `take` hands th
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 _totals: dict[str, float] = {}
 #: the stages running now, innermost last: [name, seconds spent in stages inside it]
@@ -28,6 +29,20 @@ def stage(name: str) -> Iterator[None]:
         add(name, spent - inner)
         if _running:
             _running[-1][1] += spent
+
+
+def timed(name: str) -> Callable:
+    """A decorator: each call of the function is timed as stage `name`."""
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            with stage(name):
+                return fn(*args, **kwargs)
+
+        return run
+
+    return decorate
 
 
 def add(name: str, seconds: float) -> None:

@@ -467,6 +467,7 @@ def warm_up(templates: str | None = None) -> None:
     when the driver wrote them, and vl-convert's JavaScript engine started), while the driver
     validates and benchmarks."""
     import papermill  # noqa: F401
+    import scipy.stats  # noqa: F401  (funnel limits and intervals: a second to import)
 
     import pipeline.report.datapack
     import pipeline.report.pack

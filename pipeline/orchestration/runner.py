@@ -305,17 +305,14 @@ def schedule(
         results[job.id] = res
         progress.update(res)
 
+    @stopwatch.timed("planning")
     def start(sp: Spec) -> Job | None:
         """The job, when it has to run (its slice written); None when its outputs stand."""
-        with stopwatch.stage("planning"):
-            p = product.plan(prepared, sp, {n: results[n] for n in sp.needs})
-        if p.job.id != sp.id:
-            raise ValueError(f"{product.name}: job {p.job.id!r} planned for {sp.id!r}")
+        p = _plan(product, prepared, sp, results)
         order.append(p)
         hit = None if s.force else p.cached(earlier.get(p.job.id), base)
         if hit is None:
-            with stopwatch.stage("planning"):
-                p.write_slice()
+            p.write_slice()
             p.job.chart_cache, p.job.redraw = str(charts_folder(s, product)), s.force
             return p.job
         done(p.job, hit)
@@ -346,6 +343,14 @@ def schedule(
         raise ValueError(f"{product.name}: jobs waiting on jobs never planned: {sorted(waiting)}")
     _say_cached(product, results, s)
     return order, results
+
+
+def _plan(product: Product, prepared: Any, sp: Spec, results: dict[str, JobResult]) -> Planned:
+    """The job of `sp`, planned with its needs' results."""
+    p = product.plan(prepared, sp, {n: results[n] for n in sp.needs})
+    if p.job.id != sp.id:
+        raise ValueError(f"{product.name}: job {p.job.id!r} planned for {sp.id!r}")
+    return p
 
 
 def _say_cached(product: Product, results: dict[str, JobResult], s: Settings) -> None:

@@ -194,18 +194,8 @@ def prepare(ctx: Context) -> Plan:
     with stage("validation pages"):
         vjson = _validation_written(s, v, inputs, sdc.removed, site_footer, page_banners)
     with stage("benchmark"):
-        bench = benchmark(
-            sdc.published,
-            reference.local_authorities,
-            inputs.catalogue,
-            reference.statistical_neighbours,
-            totals=grid,
-            withheld_areas=sdc.withheld_areas,
-            level=level,
-        )
-        del grid
-        bench, chosen = choose(reference, bench, inputs.catalogue, s.contracts)
-        bench["las"], bench["areas"] = judge(bench["las"], bench["areas"], inputs.catalogue, level)
+        bench, chosen = _benchmarked(s, inputs, sdc, grid, level)
+    del grid
     run_prov["comparators"] = chosen.to_json()
     # the index's footer names the reports' comparators (the validation pages' was written above)
     site_footer = footer(prov.facts(run_prov), "About these pages' data")
@@ -234,6 +224,24 @@ def prepare(ctx: Context) -> Plan:
         groups=groups,
         questions=question_bank.load(s.contracts / question_bank.QUESTIONS, inputs.catalogue),
     )
+
+
+def _benchmarked(s: Settings, inputs, sdc, grid, level: float) -> tuple[dict, object]:
+    """Every LA and area benchmarked on the published figures (`grid`: the areas' totals),
+    with the comparators chosen and each figure judged at `level`."""
+    reference = inputs.reference
+    bench = benchmark(
+        sdc.published,
+        reference.local_authorities,
+        inputs.catalogue,
+        reference.statistical_neighbours,
+        totals=grid,
+        withheld_areas=sdc.withheld_areas,
+        level=level,
+    )
+    bench, chosen = choose(reference, bench, inputs.catalogue, s.contracts)
+    bench["las"], bench["areas"] = judge(bench["las"], bench["areas"], inputs.catalogue, level)
+    return bench, chosen
 
 
 def _validation_written(
