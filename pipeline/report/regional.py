@@ -366,8 +366,9 @@ class RegionalBenchmark(Report):
     def _trend_table(self, theme, inds, data, periods, labels) -> str:
         fmt = {i.short_label: i for i in inds}
         area = data["la"].where(data["series"] == "LA", data["series"])
-        cols = (data["indicator"], area, data["period"], data["value"])
-        keyed = {(i, a, p): v for i, a, p, v in zip(*cols, strict=True)}
+        keyed: dict = {}
+        for i, a, p, v in zip(data["indicator"], area, data["period"], data["value"], strict=True):
+            keyed[i, a, p] = float("nan") if (i, a, p) in keyed else v  # a shared label: blank
         areas = [*sorted(self.la_names.values()), "Region", "England"]
         trows = []
         for ind in inds:
