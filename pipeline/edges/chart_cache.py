@@ -117,7 +117,7 @@ def record(folder: Path, used_by: dict[str, list[str]], current: set[str]) -> in
     if folder.is_dir() and not folder.is_symlink():
         for entry in folder.iterdir():
             if _ENTRY.fullmatch(entry.name) and entry.name not in keep:
-                remove_file(inside(entry, follow=False))
+                remove_file(entry)
                 removed += 1
     if jobs or index.exists():
         write_bytes_atomic(index, (json.dumps(jobs, indent=0, sort_keys=True) + "\n").encode())

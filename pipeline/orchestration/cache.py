@@ -176,18 +176,24 @@ def cached_job(earlier: dict | None, key: str, out: Path) -> dict | None:
 def up_to_date(s: Settings) -> dict | None:
     """The last run's manifest when this run would change nothing: same run key, every job
     built and every file it wrote intact. Otherwise None."""
-    m = read_manifest(s.out)
-    if not m or s.force or m.get("run_key") != run_key(s):
+    return unchanged(s.out, s.force, lambda: run_key(s))
+
+
+def unchanged(base: Path, force: bool, key) -> dict | None:
+    """The manifest in `base` when a run keyed `key()` (called only when there is one to
+    compare) would change nothing there: not `force`, the same run key, every job built and
+    every file it lists intact. Otherwise None."""
+    m = read_manifest(base)
+    if not m or force or m.get("run_key") != key():
         return None
-    jobs = m.get("jobs")
-    files = m.get("files")
+    jobs, files = m.get("jobs"), m.get("files")
     if not isinstance(jobs, list) or not isinstance(files, dict):
-        return None
-    if any(not isinstance(j, dict) or j.get("status") != "ok" for j in jobs):
         return None
     files = dict(files)
     for j in jobs:
+        if not isinstance(j, dict) or j.get("status") != "ok":
+            return None
         if not isinstance(j.get("output_sha256"), dict):
             return None
         files.update(j["output_sha256"])
-    return m if intact(s.out, files) else None
+    return m if intact(base, files) else None

@@ -49,18 +49,6 @@ def up_to_date(s: Settings, folder: str, notebook: str) -> dict | None:
     """The last run's manifest in the output folder's `folder` when this run would change
     nothing: the same run key, every report built and every file there intact. Otherwise
     None."""
-    base = s.out / folder
-    m = cache.read_manifest(base)
-    if not m or s.force or not Path(s.data).is_dir() or m.get("run_key") != run_key(s, notebook):
+    if not Path(s.data).is_dir():
         return None
-    jobs, files = m.get("jobs"), m.get("files")
-    if not isinstance(jobs, list) or not isinstance(files, dict):
-        return None
-    files = dict(files)
-    for j in jobs:
-        if not isinstance(j, dict) or j.get("status") != "ok":
-            return None
-        if not isinstance(j.get("output_sha256"), dict):
-            return None
-        files.update(j["output_sha256"])
-    return m if cache.intact(base, files) else None
+    return cache.unchanged(s.out / folder, s.force, lambda: run_key(s, notebook))
