@@ -67,7 +67,7 @@ def _salt() -> bytes:
 
     here = Path(__file__).parent
     h = hashlib.sha256()
-    for name in ("charts.py", "funnel_spec.py", "chart_png.py", "chart_cache.py"):
+    for name in ("charts.py", "svg_clean.py", "funnel_spec.py", "chart_png.py", "chart_cache.py"):
         h.update((here / name).read_bytes())
     for package in ("vl-convert-python", "pillow"):
         with contextlib.suppress(Exception):

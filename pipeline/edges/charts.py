@@ -13,6 +13,7 @@ from functools import cache
 
 import pandas as pd
 
+from pipeline.edges.svg_clean import clean
 from pipeline.html.base import BAND_COLOURS as RUG_BANDS
 from pipeline.html.base import esc
 
@@ -62,18 +63,55 @@ def _render(
     from pipeline.core.stopwatch import stage
     from pipeline.edges import chart_cache
 
-    text = _template(kind)
-    for placeholder, value in (names or {}).items():
-        text = text.replace(json.dumps(placeholder), json.dumps(value))
-    spec = json.loads(text)
-    spec["datasets"] = {DATA: json.loads(_ordered(data).to_json(orient="records"))}
-    k = key or chart_cache.key("svg", json.dumps(spec, sort_keys=True))
+    rows = _ordered(data).to_json(orient="records")
+    text = _filled(_vega(kind), names or {})
+    k = key or chart_cache.key("svg", text, rows)
     if (kept := chart_cache.get(k)) is not None:
         return kept.decode("utf-8")
     with stage(DRAWING):
-        svg = _clean(vlc.vegalite_to_svg(spec))
+        if text is None:  # a name the compiled specification cannot take: compiled with it
+            spec = _filled_lite(kind, names or {})
+            spec["datasets"] = {DATA: json.loads(rows)}
+            svg = vlc.vegalite_to_svg(spec)
+        else:
+            spec = json.loads(text)
+            next(d for d in spec["data"] if d.get("name") == DATA)["values"] = json.loads(rows)
+            svg = vlc.vega_to_svg(spec)
+        svg = clean(svg)
     chart_cache.put(k, svg.encode("utf-8"))
     return svg
+
+
+@cache
+def _vega(kind: str) -> str:
+    """The kind's specification compiled to Vega once per process, without data: the data and
+    the names are filled in chart by chart. Compiling is a fifth of drawing a chart, and its
+    result does not depend on the data."""
+    import vl_convert as vlc
+
+    spec = json.loads(_template(kind))
+    spec["datasets"] = {DATA: []}
+    return json.dumps(vlc.vegalite_to_vega(spec))
+
+
+def _filled(text: str, names: dict[str, str]) -> str | None:
+    """The compiled specification with each placeholder given its name: as a JSON string, and
+    as a string literal inside an expression (Vega-Lite writes a scale's domain into its
+    filters' tests). None if a placeholder is left anywhere else."""
+    for placeholder, value in names.items():
+        literal = json.dumps(placeholder)
+        text = text.replace(literal, json.dumps(value))
+        text = text.replace(json.dumps(literal)[1:-1], json.dumps(json.dumps(value))[1:-1])
+        if placeholder in text:
+            return None
+    return text
+
+
+def _filled_lite(kind: str, names: dict[str, str]) -> dict:
+    text = _template(kind)
+    for placeholder, value in names.items():
+        text = text.replace(json.dumps(placeholder), json.dumps(value))
+    return json.loads(text)
 
 
 def warm_up() -> None:
@@ -82,7 +120,7 @@ def warm_up() -> None:
     import vl_convert as vlc
 
     for kind in KINDS:
-        _template(kind)
+        _vega(kind)
     vlc.vegalite_to_svg({"mark": "point", "data": {"values": [{"x": 1}]}})
 
 
@@ -448,36 +486,3 @@ def labelled(svg: str, title: str, desc: str) -> str:
         raise ValueError("not an SVG document")
     tag = opening.group(0)[:-1] + ' role="img"'
     return f"{tag}><title>{esc(title)}</title><desc>{esc(desc)}</desc>{svg[opening.end() :]}"
-
-
-_NUMBER = re.compile(r"-?\d+\.\d+")
-_GEOMETRY = re.compile(r'(?<= )(?:d|transform|x|y|x1|y1|x2|y2)="[^"]*"')
-#: what vega writes for interactive viewers and screen readers mark by mark: the page describes
-#: each chart once (a title, a description and a table), so these only add weight
-_NOISE = re.compile(r' (?:aria-[a-z]+|class|pointer-events|role)="[^"]*"| opacity="1"')
-_EMPTY_PATH = re.compile(r'<path d="(?:M0,0h0v0h0Z)?"(?: display="none")?\s*(?:/>|></path>)')
-_FONT = re.compile(r' font-family="([^"]*)"')
-
-
-def _tenth(number: str) -> str:
-    """A coordinate to a tenth of a pixel: '10.625' -> '10.6', '3.0' -> '3', '-0.04' -> '0'."""
-    text = f"{float(number):.1f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def _round(match: re.Match) -> str:
-    return _NUMBER.sub(lambda n: _tenth(n.group(0)), match.group(0))
-
-
-def _clean(svg: str) -> str:
-    """The SVG, inline-ready and light: no XML prolog, coordinates to a tenth of a pixel, no
-    per-mark ARIA or classes, and the font set once on the root (every text used the same)."""
-    svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg.strip())
-    svg = _NOISE.sub("", svg)
-    svg = _EMPTY_PATH.sub("", svg)
-    svg = _GEOMETRY.sub(_round, svg)
-    fonts = set(_FONT.findall(svg))
-    if len(fonts) == 1:
-        svg = _FONT.sub("", svg)
-        svg = re.sub(r"^<svg\b", f'<svg font-family="{fonts.pop()}"', svg)
-    return svg

@@ -32,8 +32,23 @@ import sys
 
 from jupyter_client.provisioning import LocalProvisioner
 
-#: what every kernel imports before it answers (and the light report facade its notebook uses)
-PRELOAD = ("ipykernel.kernelapp", "IPython", "pipeline.report")
+#: what every kernel imports before it answers (and the light report facade its notebook uses):
+#: ipykernel's kernel class with its debugger (debugpy: half of a kernel's start-up) and what
+#: IPython's shell and jupyter_client's address lookup import when a kernel starts
+PRELOAD = (
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.debugger",
+    "IPython",
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
+    "psutil",
+    "sqlite3",
+    "tornado.platform.asyncio",
+    "pipeline.report",
+)
 #: seconds a worker waits for the server's answer before starting its kernel the usual way
 ANSWER_TIMEOUT = 30
 _PR_SET_PDEATHSIG = 1
@@ -104,6 +119,9 @@ def serve() -> None:
     listener.listen(64)
     sys.stdout.write("listening\n")
     sys.stdout.flush()
+    # debugpy checks, as it is imported, whether breakpoints could be missed, and says so on
+    # stderr, the driver's: kernels here are never debugged from outside
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     for name in PRELOAD:
         importlib.import_module(name)
     children: set[int] = set()
