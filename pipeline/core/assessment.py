@@ -44,7 +44,7 @@ import pandas as pd
 from pipeline.core.catalogue import Catalogue, Indicator
 from pipeline.core.periods import Period, parse_slug
 from pipeline.core.questions import DEVELOPMENT, STRENGTH, Asker, Bank, Reading
-from pipeline.core.scorecard import scorecard, value_table
+from pipeline.core.scorecard import rows_in, scorecard, scorecard_of, value_table
 from pipeline.core.significance import BETTER, DEFAULT_LEVEL, alpha, change_p, interval_columns
 from pipeline.core.statements import (
     BOTTOM,
@@ -80,6 +80,8 @@ WORSENING_PERIODS = 3
 MIN_COUNT = 10
 #: the benchmark columns a statement reads for its tests: the comparisons and the change
 TESTS = ("vs_sn", "vs_region", "vs_england", "change_previous_sig")
+#: a figure's counts (numerator, denominator) where it has none
+NO_COUNTS = (math.nan, math.nan)
 
 
 @dataclass
@@ -126,9 +128,11 @@ class _History:
 
 def _history(la_rows: pd.DataFrame) -> _History:
     """The LA's values, SN means, statuses and bands by (indicator, ordinal)."""
-    ordinal = {x: parse_slug(x).ordinal for x in set(la_rows["period"])}
-    ordinals = [ordinal[x] for x in la_rows["period"]]
-    keys = list(zip(la_rows["indicator_id"], ordinals, strict=True))
+    # text columns as lists: iterating a string column itself goes cell by cell through pandas
+    periods = la_rows["period"].tolist()
+    ordinal = {x: parse_slug(x).ordinal for x in set(periods)}
+    ordinals = [ordinal[x] for x in periods]
+    keys = list(zip(la_rows["indicator_id"].tolist(), ordinals, strict=True))
 
     def by_key(col: str) -> dict:
         return dict(zip(keys, la_rows[col], strict=True))
@@ -143,17 +147,34 @@ def _history(la_rows: pd.DataFrame) -> _History:
     return _History(value_table(la_rows), by_key("sn_mean"), by_key("status"), band_by, counts)
 
 
-def _worse_enough(fig: _Figure, h: _History, start: Period, now: Period, start_value) -> bool:
+def _run_tests(h: _History, catalogue: Catalogue, now: Period, level: float) -> dict[str, bool]:
+    """Indicator id -> whether the change over its run of worsening quarters ending at `now`
+    (``worsening_run``) is significant by the chi-squared test of the change from the run's
+    start, for each indicator with a run, a count model and counts at both ends: tested all at
+    once, one call per count model (a call per indicator was most of an LA's assessment)."""
+    ends: dict[str, list] = {}
+    for ind in catalogue:
+        run = worsening_run(h.values.get(ind.id, {}), now.ordinal, ind)
+        if run and ind.count_model != "none":
+            then = h.counts.get((ind.id, now.shifted(-run).ordinal), NO_COUNTS)
+            later = h.counts.get((ind.id, now.ordinal), NO_COUNTS)
+            ends.setdefault(ind.count_model, []).append((ind.id, *later, *then))
+    out = {}
+    for model, rows in ends.items():
+        ids, *counts = zip(*rows, strict=True)
+        p, _ = change_p(*counts, model)
+        out |= {i: bool(x < alpha(level)) for i, x in zip(ids, p, strict=True) if not math.isnan(x)}
+    return out
+
+
+def _worse_enough(fig: _Figure, tested: bool | None, start_value) -> bool:
     """Whether a run of worsening quarters adds up to a deterioration: significant by the
-    chi-squared test of the change from its start (a figure with counts and a count model), or
-    by TREND_THRESHOLD of its start in all (one without, which is said to be untested)."""
-    ind, v = fig.ind, fig.value
-    then = h.counts.get((ind.id, start.ordinal), (math.nan, math.nan))
-    later = h.counts.get((ind.id, now.ordinal), (math.nan, math.nan))
-    if ind.count_model != "none":
-        p, _ = change_p([later[0]], [later[1]], [then[0]], [then[1]], ind.count_model)
-        if not math.isnan(p[0]):
-            return bool(p[0] < alpha(fig.level))
+    chi-squared test of the change from its start (`tested`, by ``_run_tests``: None for a
+    figure without counts or a count model), or by TREND_THRESHOLD of its start in all (one
+    without, which is said to be untested)."""
+    v = fig.value
+    if tested is not None:
+        return tested
     if start_value:
         return abs(v - start_value) >= TREND_THRESHOLD * abs(start_value)
     return v != start_value
@@ -224,6 +245,7 @@ def assess(
     as_at: Mapping[str, str] | None = None,
     level: float = DEFAULT_LEVEL,
     bank: Bank | None = None,
+    now: dict[str, dict] | None = None,
 ) -> Assessment:
     """Strengths, areas for development, changes since last quarter and questions for one LA.
 
@@ -236,13 +258,14 @@ def assess(
     published comparators (SN mean, England and band; published comparators only), said beside
     each. `level`: the confidence level the rows were judged at, which the words state.
     `bank`: the closing questions (``pipeline.edges.question_bank``; None: the general ones).
-    """
+    `now`: the LA's rows in `period` (``scorecard.rows_in``), when the caller has them."""
     as_at = as_at or {}
     first = parse_slug(first_period) if first_period else None
     p = parse_slug(period)
-    card = scorecard(la_rows, areas, catalogue, period, region_code)
+    now = rows_in(la_rows, period) if now is None else now
+    card = scorecard_of(now, areas, catalogue, period, region_code)
     h = _history(la_rows)
-    now = {r["indicator_id"]: r for r in la_rows[la_rows["period"] == period].to_dict("records")}
+    tested = _run_tests(h, catalogue, p, level)
     strengths, development, changes, questions = [], [], [], []
     asker, readings = Asker(bank, catalogue, period, as_at), {}
     for row in card.to_dict(orient="records"):
@@ -256,7 +279,7 @@ def assess(
         kind = None
         if has_now and ind.judged:
             # areas for development first: an indicator that is one is never also a strength
-            statement = _for_development(fig, p, first, h)
+            statement = _for_development(fig, p, first, h, tested.get(ind.id))
             if statement:
                 development.append(statement)
                 questions.append(asker.development(ind, statement))
@@ -282,16 +305,16 @@ def _band_d_words(d_run: int, every: bool, bottom: str) -> str:
 
 
 def _for_development(
-    fig: _Figure, p: Period, first: Period | None, h: _History
+    fig: _Figure, p: Period, first: Period | None, h: _History, tested: bool | None
 ) -> Statement | None:
     """The area for development one judged figure is (band D, or worse in each of the last
     WORSENING_PERIODS quarters and significantly worse than at the start of the run in all:
-    ``_worse_enough``), or None."""
+    ``_worse_enough``, with the run's test `tested`), or None."""
     ind, row, band = fig.ind, fig.row, fig.band
     run = worsening_run(fig.values, p.ordinal, ind)
     start = p.shifted(-run)
     start_value = fig.values.get(start.ordinal, math.nan)
-    big = run and _worse_enough(fig, h, start, p, start_value)
+    big = run and _worse_enough(fig, tested, start_value)
     d_run = int(row["worst_band_run"]) if has(row["worst_band_run"]) else 0
     every = first is not None and d_run > 1 and p.shifted(1 - d_run) == first
     reasons, parts = [], []

@@ -46,13 +46,13 @@ def cut(ranked: int, percent: int) -> int:
     return max(1, min(math.floor(ranked * percent / 100), ranked // 2))
 
 
-def _reasons(row, ind, rule: ExceptionRule) -> list[str]:
+def _reasons(row: dict, ind, rule: ExceptionRule) -> list[str]:
     """Why one figure is an exception, in words ([] when it is not)."""
     out = []
-    band = row.band if isinstance(row.band, str) else ""
+    band = row["band"] if isinstance(row["band"], str) else ""
     if band and band in rule.bands:
         out.append(f"band {band}")
-    rank, of = row.rank_national, row.las_ranked_national
+    rank, of = row["rank_national"], row["las_ranked_national"]
     if rule.percent and pd.notna(rank) and pd.notna(of):
         n = cut(int(of), rule.percent)
         # rank 1 is the best by polarity, or the highest where there is no judgement
@@ -65,6 +65,17 @@ def _reasons(row, ind, rule: ExceptionRule) -> list[str]:
     return out
 
 
+def _first_rows(figures: pd.DataFrame) -> dict[str, dict]:
+    """Indicator id -> the cells the rule reads of its figure (one figure per indicator; the
+    first, should there be more)."""
+    columns = ["band", "rank_national", "las_ranked_national", "value"]
+    out: dict[str, dict] = {}
+    ids = figures["indicator_id"].tolist()
+    for ind, *cells in zip(ids, *(figures[c] for c in columns), strict=True):
+        out.setdefault(ind, dict(zip(columns, cells, strict=True)))
+    return out
+
+
 def exceptions(
     figures: pd.DataFrame, catalogue: Catalogue, period: str, rule: ExceptionRule
 ) -> list[dict]:
@@ -72,14 +83,12 @@ def exceptions(
     shown), band and why (reasons in words). `figures`: its rows with band, rank_national and
     las_ranked_national."""
     now = figures[figures["period"].eq(period) & figures["status"].eq(OK)]
-    now = now[now["value"].notna()].set_index("indicator_id")
+    now = _first_rows(now[now["value"].notna()])
     out = []
     for ind in catalogue:
-        if ind.id not in now.index:
+        row = now.get(ind.id)
+        if row is None:
             continue
-        row = now.loc[ind.id]
-        if isinstance(row, pd.DataFrame):  # one figure per indicator; keep the first
-            row = row.iloc[0]
         reasons = _reasons(row, ind, rule)
         if reasons:
             band = row["band"] if isinstance(row["band"], str) else ""

@@ -50,9 +50,27 @@ def scorecard(
     `la_rows`: the LA's rows from the benchmark core (any periods); `areas`: region and England
     rows ('england'). Indicators without a row are listed as missing.
     """
-    now = {r["indicator_id"]: r for r in la_rows[la_rows["period"] == period].to_dict("records")}
+    return scorecard_of(rows_in(la_rows, period), areas, catalogue, period, region_code)
+
+
+def rows_in(la_rows: pd.DataFrame, period: str) -> dict[str, dict]:
+    """Indicator id -> the LA's row in `period`, as a dict (the last, should one indicator have
+    two)."""
+    return {r["indicator_id"]: r for r in la_rows[la_rows["period"] == period].to_dict("records")}
+
+
+def scorecard_of(
+    now: dict[str, dict],
+    areas: pd.DataFrame,
+    catalogue: Catalogue,
+    period: str,
+    region_code: str,
+) -> pd.DataFrame:
+    """`scorecard` from the LA's rows in `period` (`rows_in`), for a caller that reads them
+    too."""
     a = areas[areas["period"] == period]
-    a = dict(zip(zip(a["area_code"], a["indicator_id"], strict=True), a["value"], strict=True))
+    codes = zip(a["area_code"].tolist(), a["indicator_id"].tolist(), strict=True)
+    a = dict(zip(codes, a["value"], strict=True))
     rows = []
     for ind in catalogue:
         r = now.get(ind.id)
@@ -74,9 +92,10 @@ def scorecard(
 def value_table(la_rows: pd.DataFrame) -> dict[str, dict[int, float]]:
     """Indicator id -> {period ordinal -> value}, for the periods where the LA has a figure."""
     r = la_rows[la_rows["status"].eq(OK) & la_rows["value"].notna()]
-    ordinal = {p: parse_slug(p).ordinal for p in set(r["period"])}
+    periods = r["period"].tolist()  # a string column's list: quicker to go through than itself
+    ordinal = {p: parse_slug(p).ordinal for p in set(periods)}
     out: dict[str, dict[int, float]] = {}
-    for ind, p, v in zip(r["indicator_id"], r["period"], r["value"], strict=True):
+    for ind, p, v in zip(r["indicator_id"].tolist(), periods, r["value"], strict=True):
         out.setdefault(ind, {})[ordinal[p]] = float(v)
     return out
 

@@ -52,9 +52,21 @@ ORDER = {"this LA": 0, "la": 0, "neighbour": 1, "region": 2, "england": 3}
 FLOATS = "%.12g"
 
 
+def _floats_as_text(frame: pd.DataFrame, float_format: str) -> pd.DataFrame:
+    """`frame` with each float column as the text `to_csv` writes of it with `float_format`
+    ('' for NaN): formatted in one pass, a few times faster than pandas' formatter, which
+    checks every value on its own."""
+    floats = [c for c, t in frame.dtypes.items() if isinstance(t, np.dtype) and t.kind == "f"]
+    return frame.assign(
+        **{c: [float_format % v if v == v else "" for v in frame[c].tolist()] for c in floats}
+    )
+
+
 def _lines(frame: pd.DataFrame, float_format: str | None = None) -> tuple[str, np.ndarray]:
     """The header and each row's text in `frame.to_csv`, by position (without line ends)."""
-    text = frame.to_csv(index=False, lineterminator="\n", float_format=float_format)
+    if float_format:
+        frame = _floats_as_text(frame, float_format)
+    text = frame.to_csv(index=False, lineterminator="\n")
     lines = text.split("\n")
     if len(lines) != len(frame) + 2:
         # a value spans lines: split record by record, as the csv module that wrote them reads
@@ -74,18 +86,19 @@ def _joined(header: str, lines) -> str:
 
 class RowsText:
     """A table's rows as CSV lines: `csv(subset)` is `subset.to_csv(index=False,
-    lineterminator="\\n")` for rows selected from the table, unmodified, with all its columns
-    (the rows are known by their index labels)."""
+    lineterminator="\\n", float_format=float_format)` for rows selected from the table,
+    unmodified, with all its columns (the rows are known by their index labels)."""
 
-    def __init__(self, frame: pd.DataFrame):
+    def __init__(self, frame: pd.DataFrame, float_format: str | None = None):
         if not frame.index.is_unique:
             raise ValueError("a table's rows need labels of their own")
         self.frame = frame
+        self.float_format = float_format
         self.at = pd.Series(np.arange(len(frame)), index=frame.index)
 
     @cached_property
     def _text(self) -> tuple[str, np.ndarray]:
-        return _lines(self.frame)
+        return _lines(self.frame, self.float_format)
 
     def csv(self, subset: pd.DataFrame) -> str:
         if not subset.columns.equals(self.frame.columns):

@@ -1,186 +1,24 @@
-"""The quarterly reports' jobs: what every job of a run shares (`Plan`), and the slice and
-page of each regional benchmarking report and self-assessment evidence pack."""
+"""The quarterly reports' jobs: the slice and page of each regional benchmarking report and
+self-assessment evidence pack, from what every job of a run shares (`Plan`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from pipeline.core import assessment, narrative, priorities
-from pipeline.core.exceptions import ExceptionRule, exceptions
+from pipeline.core.exceptions import exceptions
 from pipeline.core.findings import finding_place, group_findings
 from pipeline.core.periods import parse_slug
-from pipeline.core.questions import Bank
-from pipeline.core.significance import INTERVAL_COLUMNS
-from pipeline.core.vocabulary import MISSING, OK
-from pipeline.edges import briefing_config
-from pipeline.edges import reference as ref_io
-from pipeline.edges.peer_challenge import PeerChallenge
-from pipeline.orchestration.inputs import Inputs
-from pipeline.orchestration.planning import (
-    NEIGHBOUR_COLUMNS,
-    Planned,
-    Planner,
-    catalogue_records,
-    neighbour_lists,
-)
-from pipeline.orchestration.products.comparators import PUBLISHED, Chosen
-from pipeline.orchestration.tables import FiguresText, RowsText
-from pipeline.orchestration.validation import ACCEPTED, Validation
+from pipeline.core.vocabulary import MISSING
+from pipeline.orchestration.planning import Planned, neighbour_lists
+from pipeline.orchestration.products.quarterly_plan import Plan
+from pipeline.orchestration.validation import ACCEPTED
 
-#: the trend periods a report shows, at most
-TREND_PERIODS = 8
 #: the kinds of report, each its output file's stem and its notebook
 REGIONAL, REGIONAL_NOTEBOOK = "regional-benchmark", "regional_benchmark"
 PACK, PACK_NOTEBOOK = "self-assessment", "self_assessment_pack"
-#: what a regional report's funnel plots read of every LA's published figures
-FUNNEL_COLUMNS = ["la_code", "indicator_id", "numerator", "denominator", "value", "status"]
-
-
-@dataclass
-class Plan(Planner):
-    """What every job of a quarterly run shares: the validated, benchmarked figures."""
-
-    inputs: Inputs
-    v: Validation
-    bench: dict[str, pd.DataFrame]
-    state: dict[tuple[str, str], str]  # (LA, period) -> accepted | not accepted
-    available: list[str]  # periods with returns, in order
-    priorities: dict[str, list]
-    priorities_file: str
-    site_footer: str
-    summary: dict  # the validation's summary, as the index shows it
-    run_key: str  # cache.run_key: what the run read and was shaped by
-    comparators: Chosen = field(default_factory=Chosen)
-    #: the confidence level of comparisons and tests (95 or 99.8)
-    level: float = 95.0
-    #: the dataset's commentary: (period, region or LA code) -> ``edges.commentary.Commentary``
-    commentary: dict = field(default_factory=dict)
-    #: which figures an LA's pack asks it to explain (dataset.yaml commentary_exceptions)
-    exception_rule: ExceptionRule = field(default_factory=ExceptionRule)
-    #: the dataset's peer-challenge groups (peer_challenge.yaml), None without the file
-    groups: PeerChallenge | None = None
-    #: the questions for peer challenge (data_contracts/questions.yaml): their closing words
-    questions: Bank = field(default_factory=Bank)
-    #: the returns tracker: one entry per own LA and period (``orchestration.tracker``)
-    tracker: list[dict] = field(default_factory=list)
-
-    @property
-    def provisional(self) -> set[tuple[str, str]]:
-        """(LA, period) whose version the reports use is provisional (see `tracker`)."""
-        return {(e["la_code"], e["period"]) for e in self.tracker if e["provisional"]}
-
-    @property
-    def england_label(self) -> str:
-        if self.comparators.mode == PUBLISHED:
-            return self.comparators.england_label
-        return (
-            "England (all demonstration LAs)" if self.inputs.reference.demonstration else "England"
-        )
-
-    @property
-    def as_at(self) -> dict[str, str]:
-        """Indicator id -> the date its published comparators are as at (none from returns)."""
-        return self.comparators.dates if self.comparators.mode == PUBLISHED else {}
-
-    @cached_property
-    def briefing(self) -> dict:
-        """The member briefing's measures, plain names and glossary, as every pack's slice
-        carries them (``edges.briefing_config``): read when the first pack is planned, before
-        any job runs."""
-        s = self.s
-        return briefing_config.load(s.contracts, s.data, self.inputs.catalogue).to_json()
-
-    def record(self, period: str, window: list[str], params: dict, csv: str, inputs: str) -> dict:
-        """A job's provenance (``Planner.record``): with published comparators, only the
-        region is as at the report's quarter; the rest say their own dates (`comparators`)."""
-        out = super().record(period, window, params, csv, inputs)
-        if self.comparators.mode == PUBLISHED:
-            out["comparators_as_at"] = {"region": period}
-        return out
-
-    def common_context(self) -> dict:
-        """What every report's slice says of the catalogue, the contract and the comparators."""
-        return {
-            "catalogue": catalogue_records(self.inputs.catalogue),
-            "catalogue_version": self.inputs.catalogue.version,
-            "contract": self.inputs.contract.label,
-            "disclosure": self.run_prov.get("disclosure", ""),
-            "england_label": self.england_label,
-            "comparators": self.comparators.to_json(),
-            "level": self.level,
-        }
-
-    def window(self, period: str) -> list[str]:
-        """The trend periods of a report for `period`: up to TREND_PERIODS, those held."""
-        p = parse_slug(period)
-        window = [q.slug for q in (p.shifted(-k) for k in range(TREND_PERIODS - 1, -1, -1))]
-        return [w for w in window if w in self.available]
-
-    @cached_property
-    def published_areas(self) -> pd.DataFrame:
-        """The region and England figures reports publish. Their numerators and denominators
-        (sums over the LAs with figures) are left out: no report shows them, and with them one
-        LA's figure could be worked out from the total and the others' (see disclosure
-        control). Without them, an LA's resubmission changes a report elsewhere only when it
-        moves a figure that report shows. Their confidence intervals go too: an interval's
-        width gives away its denominator."""
-        hidden = ["numerator", "denominator", *INTERVAL_COLUMNS]
-        return self.bench["areas"].assign(**{c: float("nan") for c in hidden})
-
-    def areas(self, region_code: str, window: list[str]) -> pd.DataFrame:
-        """The region's and England's published figures over `window`."""
-        a = self.published_areas
-        return a[a["area_code"].isin([region_code, "england"]) & a["period"].isin(window)]
-
-    @cached_property
-    def funnel_rows(self) -> dict[str, pd.DataFrame]:
-        """Period -> every LA's published figure (status '', a value and a positive
-        denominator) of each indicator with a count model: what a funnel plot shows. A
-        withheld figure is never among them."""
-        las = self.bench["las"]
-        counted = [i.id for i in self.inputs.catalogue if i.count_model != "none"]
-        den = pd.to_numeric(las["denominator"], errors="coerce")
-        keep = las["status"].eq(OK) & las["value"].notna() & den.gt(0)
-        keep &= las["indicator_id"].isin(counted)
-        rows = las[keep]
-        return {p: g[FUNNEL_COLUMNS] for p, g in rows.groupby("period", sort=False)}
-
-    def funnel(self, period: str, la_codes) -> pd.DataFrame:
-        """The figures a regional report's funnel plots show for `period`: every LA's from the
-        returns; with published comparators, the region's own (`la_codes`: no other LA has a
-        figure for the quarter)."""
-        rows = self.funnel_rows.get(period, pd.DataFrame(columns=FUNNEL_COLUMNS))
-        if self.comparators.mode == PUBLISHED:
-            rows = rows[rows["la_code"].isin(list(la_codes))]
-        return rows
-
-    @cached_property
-    def text(self) -> dict[str, RowsText]:
-        """The CSV text of slices' tables, formatted once: LA figures, neighbours' figures and
-        areas' figures."""
-        las = self.bench["las"]
-        return {
-            "las": RowsText(las),
-            "neighbours": RowsText(las[NEIGHBOUR_COLUMNS]),
-            "areas": RowsText(self.published_areas),
-        }
-
-    @cached_property
-    def figures_text(self) -> FiguresText:
-        """Every report's figures CSV, formatted once."""
-        reference = self.inputs.reference
-        return FiguresText(
-            self.bench["las"],
-            self.published_areas,
-            reference.la_names,
-            dict(reference.regions.itertuples(index=False)),
-            self.inputs.catalogue,
-            NEIGHBOUR_COLUMNS,
-        )
 
 
 def _commentary(plan: Plan, period: str, code: str) -> dict | None:
@@ -223,8 +61,7 @@ def la_figures(
     its pack and every other page about it read. None for an LA whose return for the period
     was not accepted: never an older or partial return in their place."""
     window = plan.window(period)
-    figures = plan.bench["las"]
-    mine = figures[(figures["la_code"] == la) & figures["period"].isin(window)]
+    mine = plan.la_rows.rows([la], window)
     areas = plan.areas(region_code, window)
     if plan.state.get((la, period), MISSING) != ACCEPTED:
         mine, areas = mine.iloc[0:0], areas.iloc[0:0]
@@ -246,6 +83,7 @@ def la_assessment(
         as_at=plan.as_at,
         level=plan.level,
         bank=plan.questions,
+        now=plan.rows_in(mine, period),
     )
 
 
@@ -261,12 +99,11 @@ def regional_job(
     """The regional benchmarking report of one region and period, linking its LAs' packs built
     with it (`packs`: whether each is) and its peer-challenge group packs built (`groups`)."""
     reference, catalogue = plan.inputs.reference, plan.inputs.catalogue
-    bench, names = plan.bench, reference.la_names
+    names = plan.la_names
     p = parse_slug(period)
     window = plan.window(period)
     las = reference.local_authorities[reference.local_authorities["region_code"] == region_code]
-    mine = bench["las"]["la_code"].isin(las["la_code"]) & bench["las"]["period"].isin(window)
-    la_rows = bench["las"][mine]
+    la_rows = plan.la_rows.rows(las["la_code"], window)
     areas = plan.areas(region_code, window)
     tables, funnel_las = _regional_tables(plan, period, la_rows, areas, las["la_code"])
     return_status = {c: plan.state.get((c, period), MISSING) for c in las["la_code"]}
@@ -279,8 +116,7 @@ def regional_job(
         region_name,
         names,
         return_status,
-        # in published mode, how much all LAs' published figures differ
-        narrative.national_spread(bench["las"], period) | plan.comparators.spread,
+        plan.spread(period),
         plan.england_label,
         first_period=plan.available[0],
         as_at=plan.as_at,
@@ -324,11 +160,11 @@ def _regional_tables(
     and every LA's published figures for its funnel plots; and the names of the LAs in
     those."""
     funnel = plan.funnel(period, la_codes)
-    names = plan.inputs.reference.la_names
+    names = plan.la_names
     tables = {
         "figures.csv": plan.text["las"].csv(la_rows),
         "areas.csv": plan.text["areas"].csv(areas),
-        "funnel.csv": funnel.to_csv(index=False, lineterminator="\n", float_format="%.12g"),
+        "funnel.csv": plan.text["funnel"].csv(funnel),
     }
     return tables, {c: names.get(c, c) for c in sorted(set(funnel["la_code"]))}
 
@@ -354,22 +190,17 @@ def _las_context(
 def pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: str) -> Planned:
     """The self-assessment evidence pack of one LA and period. An LA whose return was not
     accepted, or that sent none, gets a pack that says so and shows no figures."""
-    reference = plan.inputs.reference
-    names = reference.la_names
+    names = plan.la_names
     p = parse_slug(period)
     window = plan.window(period)
     status = plan.state.get((la, period), MISSING)
-    sn = reference.statistical_neighbours
-    sn = sn[sn["la_code"] == la].sort_values("neighbour_rank")
+    sn = plan.neighbour_rows.rows([la]).sort_values("neighbour_rank")
     neighbours = list(sn["neighbour_la_code"])
     mine, areas = la_figures(plan, period, la, region_code)
     # The neighbours' own figures and bands, as their own packs publish them; not their own
     # comparators and ranks, which the pack does not show (and which change with LAs it is not
     # compared with).
-    figures = plan.bench["las"]
-    near = figures.loc[
-        figures["la_code"].isin(neighbours) & (figures["period"] == period), NEIGHBOUR_COLUMNS
-    ]
+    near = plan.neighbour_figures(neighbours, period)
     if status != ACCEPTED:  # no figures: never an older or partial return in their place
         near = near.iloc[0:0]
     assessed = la_assessment(plan, period, region_code, mine, areas)
@@ -380,13 +211,13 @@ def pack_job(plan: Plan, period: str, la: str, region_code: str, region_name: st
         "period": period,
         "periods": window,
         "first_period": plan.available[0],
-        "population": _population(reference, la, p),
+        "population": _population(plan, la, p),
         "neighbours": _neighbours_context(plan, sn, period),
         **plan.common_context(),
         "assessment": assessed.to_json(),
         "exceptions": la_exceptions(plan, period, la, mine),
         "briefing": plan.briefing,
-        "returns": _returns_of(plan.v, la, period),
+        "returns": _returns_of(plan, la, period),
         "links": _pack_links(plan, la, period),
     }
     params = {"la_code": la, "region_code": region_code, "period": period, "slice_dir": "."}
@@ -423,9 +254,7 @@ def _pack_links(plan: Plan, la: str, period: str) -> dict:
 
 def _neighbours_context(plan: Plan, sn: pd.DataFrame, period: str) -> list[dict]:
     """An LA's statistical neighbours as its pack lists them, closest first."""
-    reference = plan.inputs.reference
-    names, region_of = reference.la_names, reference.region_of
-    all_regions = dict(reference.regions.itertuples(index=False))
+    names, region_of, all_regions = plan.la_names, plan.region_of, plan.region_names
     return [
         {
             "rank": int(r.neighbour_rank),
@@ -439,11 +268,10 @@ def _neighbours_context(plan: Plan, sn: pd.DataFrame, period: str) -> list[dict]
     ]
 
 
-def _population(reference: ref_io.Reference, la: str, p) -> dict | None:
+def _population(plan: Plan, la: str, p) -> dict | None:
     """The LA's 0-17 population: the latest year not after the period's start, else the
     earliest held."""
-    pop = reference.population
-    pop = pop[pop["la_code"] == la].sort_values("year")
+    pop = plan.population_rows.rows([la]).sort_values("year")
     if pop.empty:
         return None
     before = pop[pop["year"] <= p.start_year]
@@ -451,15 +279,13 @@ def _population(reference: ref_io.Reference, la: str, p) -> dict | None:
     return {"value": int(row["population_0_17"]), "year": int(row["year"])}
 
 
-def _returns_of(v: Validation, la: str, period: str) -> list[dict]:
+def _returns_of(plan: Plan, la: str, period: str) -> list[dict]:
     """Each return the LA sent for the period, with what validation found in it."""
-    f, rows = v.findings, v.accepted_rows
+    findings, notes_by = plan.file_rows
     out = []
-    for o in v.outcomes:
-        if o.la_code != la or o.period != period:
-            continue
-        found = f[f["file"] == o.file] if len(f) else f
-        noted = rows[rows["file"].eq(o.file)] if "note" in rows else rows.iloc[:0]
+    for o in plan.outcomes.get((la, period), []):
+        found = findings.rows([o.file]) if findings else plan.v.findings
+        noted = notes_by.rows([o.file]) if notes_by else plan.v.accepted_rows.iloc[:0]
         notes = [
             {"indicator_id": str(ind), "note": str(note).strip()}
             for ind, note in zip(noted["indicator_id"], noted.get("note", []), strict=True)
