@@ -203,35 +203,41 @@ def _ranked(figures: pd.DataFrame, region_of: pd.Series, catalogue: Catalogue) -
     then copied to its other LAs."""
     f = figures.copy()
     f["region_code"] = f["la_code"].map(region_of)
-    f["band"] = None
-    f["rank_national"] = pd.array([pd.NA] * len(f), dtype="Int64")
-    f["rank_region"] = pd.array([pd.NA] * len(f), dtype="Int64")
-    pol = {i.id: i.polarity for i in catalogue}
-    dps = {i.id: i.decimals for i in catalogue}
+    pol = f["indicator_id"].map({i.id: i.polarity for i in catalogue}).fillna("neutral")
+    decimals = f["indicator_id"].map({i.id: i.decimals for i in catalogue}).fillna(1)
     copies = partner_rows(f)
     valued = f["value"].where(f["status"].eq(OK))
-    once = valued.where(~copies)
-    for (_period, ind), idx in f.groupby(["period", "indicator_id"], sort=False).groups.items():
-        p = pol.get(ind, "neutral")
-        v = shown(once.loc[idx], dps.get(ind, 1))
-        f.loc[idx, "band"] = bands(v, p)
-        f.loc[idx, "rank_national"] = ranks(v, p)
-        for _, ridx in f.loc[idx].groupby("region_code").groups.items():
-            f.loc[ridx, "rank_region"] = ranks(v.loc[ridx], p)
+    v = pd.Series(
+        [
+            round(x, int(d)) if pd.notna(x) else np.nan
+            for x, d in zip(valued, decimals, strict=True)
+        ],
+        index=f.index,
+        dtype=float,
+    ).where(~copies)  # each value as shown (``shown``), once
+    groups = [f["period"], f["indicator_id"]]
+    f["band"] = _bands_by_group(v, pol, groups)
+    best_first = v.where(pol.eq("low"), -v)  # ``ranks``: rank 1 the best, ties the lowest rank
+    for col, by in (("rank_national", groups), ("rank_region", [*groups, f["region_code"]])):
+        f[col] = best_first.groupby(by).rank(method="min", na_option="keep").astype("Int64")
     ranked = f["rank_national"].notna()
-    f["las_ranked_national"] = (
-        ranked.groupby([f["period"], f["indicator_id"]]).transform("sum").astype(int)
-    )
+    f["las_ranked_national"] = ranked.groupby(groups).transform("sum").astype(int)
     f["las_ranked_region"] = (
-        ranked.groupby([f["period"], f["indicator_id"], f["region_code"]])
-        .transform("sum")
-        .astype(int)
+        ranked.groupby([*groups, f["region_code"]]).transform("sum").astype(int)
     )
     if copies.any():
         _copy_to_partners(f, copies)
     # blank (not 0) where there is no figure to be in a band
     f["worst_band_run"] = worst_band_runs(f).astype("Int64").where(valued.notna())
     return f
+
+
+def _bands_by_group(v: pd.Series, polarity: pd.Series, groups: list[pd.Series]) -> pd.Series:
+    """Each value's band among the values of its group (``bands``), by its polarity."""
+    out = np.full(len(v), None, dtype=object)
+    for at in v.groupby(groups, sort=False).indices.values():
+        out[at] = bands(v.iloc[at], polarity.iloc[at[0]]).to_numpy()
+    return pd.Series(out, index=v.index, dtype=object)
 
 
 def _copy_to_partners(f: pd.DataFrame, copies: pd.Series) -> None:

@@ -263,6 +263,11 @@ def data_gaps(
     accepted = [c for c, s in return_status.items() if s == "accepted"]
     now = las[(las["period"] == period) & las["la_code"].isin(accepted)]
     gaps = now[now["status"].ne(OK) | now["value"].isna()]
+    missing: dict[str, list[str]] = {}  # each LA's indicators without a figure, by id
+    rows = zip(gaps["la_code"], gaps["indicator_id"], gaps["status"], strict=True)
+    for code, ind, status in sorted(rows, key=lambda r: r[:2]):
+        if ind in catalogue:
+            missing.setdefault(code, []).append(f"{catalogue[ind].label} ({_why(status)})")
     points = []
     for code in sorted(return_status, key=lambda c: (names.get(c, c), c)):
         status, name = return_status[code], names.get(code, code)
@@ -273,11 +278,7 @@ def data_gaps(
                 f"{name}: the return for {label} was not accepted by validation, so none of its "
                 "figures are used (see the validation report)."
             )
-        items = [
-            f"{catalogue[r.indicator_id].label} ({_why(r.status)})"
-            for r in gaps[gaps["la_code"] == code].sort_values("indicator_id").itertuples()
-            if r.indicator_id in catalogue
-        ]
+        items = missing.get(code, [])
         if items:
             n = len(items)
             points.append(

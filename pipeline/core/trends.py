@@ -209,11 +209,11 @@ def _tested(model: pd.Series, now_n, now_d, then_n: list, then_d: list):
 def _later(slugs: pd.Series, periods: dict, steps: int | None) -> list[str]:
     """Each period moved `steps` later (a year later when None): a value for period p is the
     'earlier' value of the period it is moved to."""
-    out = []
-    for p in slugs:
+    moved = {}
+    for p in pd.unique(slugs):
         period = periods[p]
-        out.append(period.shifted(steps or (4 if period.is_quarter else 1)).slug)
-    return out
+        moved[p] = period.shifted(steps or (4 if period.is_quarter else 1)).slug
+    return [moved[p] for p in slugs]
 
 
 def _trend(

@@ -16,7 +16,7 @@ import pandas as pd
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.periods import Period, parse_slug
 from pipeline.edges import contracts as ct
-from pipeline.edges import reference_consistency
+from pipeline.edges import reference_check, reference_consistency
 from pipeline.edges.contracts import load_yaml
 from pipeline.edges.files import read_text_csv
 
@@ -237,20 +237,7 @@ def checked(
     """The three reference tables (each with ``file`` and ``row``) checked against the reference
     contract when given, then cut to their columns and typed."""
     if contract is not None:
-        ctx = ct.Context(
-            lookups={
-                "reference.local_authorities.la_code": sorted(
-                    ref["local_authorities"].get("la_code", pd.Series(dtype=str))
-                )
-            }
-        )
-        found = ct.check_tables(contract, ref, ctx)
-        errors = found[found["severity"] == "error"]
-        if len(errors):
-            raise ConfigError(
-                f"{where}: the reference data breaks its contract "
-                f"{contract.label}:\n" + ct.problems_text(errors)
-            )
+        reference_check.raise_broken(reference_check.findings(ref, contract), contract, where)
     reference_consistency.check(ref, str(where))
     out = {}
     for name, cols in FILES.items():
@@ -319,21 +306,32 @@ def from_public(
     where: str = "data_contracts/datapack.yaml",
 ) -> Reference:
     """The reference data from DfE's and ONS's published lists, as the datapack mapping's
-    `reference` section names them: the LAs (with every code each is known by in the files),
-    former LAs, the statistical-neighbour model (one row per LA, neighbours in columns; turned
-    to one row per pair, closeness labels trimmed) and 0-17 populations from an EES file.
-    Checked against the same reference contract as a dataset's own reference files. Its
-    window is the years the populations span (the figures' own years replace it once read)."""
+    `reference` section names them (`public_tables`), checked against the same reference
+    contract as a dataset's own reference files (`from_tables`)."""
+    tables, aliases, former = public_tables(source, spec, where)
+    return from_tables(tables, aliases, former, contract, Path(source), name, where)
+
+
+def public_tables(
+    source: Path, spec: Mapping, where: str
+) -> tuple[dict[str, pd.DataFrame], dict[str, str], pd.DataFrame]:
+    """The published lists as read (each table with ``file`` and ``row``): the LAs (with every
+    code each is known by in the files), the statistical-neighbour model (one row per LA,
+    neighbours in columns; turned to one row per pair, closeness labels trimmed) and 0-17
+    populations from an EES file; every code an LA is known by -> its code; former LAs."""
     source = Path(source)
     las, aliases, las_path = _public_las(source, spec, where)
     former = _former_las(source, spec, where, las, aliases)
     sn = _public_neighbours(source, spec, where, aliases, las_path)
     pop = _public_population(source, spec, where, las, aliases)
-    ref = checked(
-        {"local_authorities": las, "statistical_neighbours": sn, "population": pop},
-        contract,
-        source,
-    )
+    tables = {"local_authorities": las, "statistical_neighbours": sn, "population": pop}
+    return tables, aliases, former
+
+
+def from_tables(tables, aliases, former, contract, source: Path, name: str, where: str):
+    """`public_tables`' reference, checked (against `contract` when given); its window is the
+    years the populations span (the figures' own years replace it once read)."""
+    ref = checked(tables, contract, source)
     years = sorted(ref["population"]["year"].unique()) or [0]
     return Reference(
         name=name,

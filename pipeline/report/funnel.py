@@ -9,6 +9,7 @@ with a value and a denominator): a withheld figure is never drawn, tabled or cou
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -143,10 +144,23 @@ def position(observed, limits: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def _limits(target: float, denominators, ind: Indicator) -> dict[str, np.ndarray]:
+    """The limits at both levels around `target` at each of `denominators` (columns as
+    `_columns` names them). Every region's report of a run plots the same LAs around the same
+    England figure, so a worker works them out once and its next reports reuse them."""
+    d = np.asarray(denominators, dtype=float)
+    return _limits_of(ind, float(target), d.tobytes())
+
+
+@functools.lru_cache(maxsize=256)
+def _limits_of(ind: Indicator, target: float, denominators: bytes) -> dict[str, np.ndarray]:
+    """`_limits` from what they are worked out from (the denominators as float64 bytes); the
+    arrays are read-only: every report that asks for them shares them."""
+    d = np.frombuffer(denominators, dtype=float)
     out = {}
     for level in LEVELS:
-        lo, hi = funnel_limits(target, denominators, ind, level)
-        out |= dict(zip(_columns(level), (lo, hi), strict=True))
+        for col, limit in zip(_columns(level), funnel_limits(target, d, ind, level), strict=True):
+            limit.flags.writeable = False
+            out[col] = limit
     return out
 
 

@@ -41,7 +41,7 @@ from pipeline.orchestration.products.published import (
     as_at,
     carried,
     choose_year,
-    load_published,
+    loading_published,
     trend_window,
 )
 from pipeline.orchestration.runner import Context, Product, Site, Spec
@@ -241,7 +241,13 @@ def prepare(ctx: Context) -> Prepared:
     s = ctx.s
     key = run_key(s, NOTEBOOK)
     mapping = s.contracts / MAPPING
-    pub = load_published(_source_folder(s.data), mapping, s.contracts / "reference.yaml")
+    with loading_published(_source_folder(s.data), mapping, s.contracts / "reference.yaml") as pub:
+        return _prepared(ctx, key, pub)
+
+
+def _prepared(ctx: Context, key: str, pub: Published) -> Prepared:
+    """`prepare`'s work on the published figures, while their reference's check runs aside."""
+    s = ctx.s
     ref, catalogue, x = pub.reference, pub.catalogue, pub.extract
     years = sorted(set(x.figures["period"]), key=parse_slug)
     year = choose_year(years, s.periods)

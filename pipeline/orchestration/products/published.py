@@ -10,7 +10,9 @@ them (see ``pipeline.edges.ees``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from pipeline.core.periods import parse_slug
 from pipeline.core.trends import movement
 from pipeline.core.vocabulary import MISSING, OK, ratio
 from pipeline.edges import contracts as ct
-from pipeline.edges import ees
+from pipeline.edges import ees, reference_check
 from pipeline.edges import reference as ref_io
 
 #: where an area's figure comes from (the `source` column of the areas table)
@@ -44,20 +46,34 @@ class Published:
 def load_published(source: Path, mapping: Path, reference_contract: Path) -> Published:
     """Read `source` as `mapping` says; the reference is checked against `reference_contract`
     and its window is the years the figures span."""
+    with loading_published(source, mapping, reference_contract, apart=False) as published:
+        return published
+
+
+@contextlib.contextmanager
+def loading_published(
+    source: Path, mapping: Path, reference_contract: Path, apart: bool = True
+) -> Iterator[Published]:
+    """`load_published`, with the reference's check against `reference_contract` running in a
+    process of its own (``reference_check.aside``, `apart`) until the block ends: a broken
+    reference's errors are raised then, before any error of the block's own."""
     source = Path(source)
     spec = ees.load_spec(mapping)
     lait = spec.reference.get("lait")
     catalogue = spec.catalogue(ees.lait_dictionary(source / str(lait)) if lait else {})
-    reference = ref_io.from_public(
-        source, spec.reference, ct.load_contract(reference_contract), spec.name, str(mapping)
-    )
-    extract = ees.extract(
-        spec, source, catalogue, reference.aliases, list(reference.local_authorities["la_code"])
-    )
-    years = sorted({parse_slug(p) for p in extract.figures["period"]})
-    if years:
-        reference = dataclasses.replace(reference, window=(years[0], years[-1]))
-    return Published(source, spec, catalogue, reference, extract)
+    contract = ct.load_contract(reference_contract)
+    tables, aliases, former = ref_io.public_tables(source, spec.reference, str(mapping))
+    with reference_check.aside(tables, contract, source, apart):
+        reference = ref_io.from_tables(
+            tables, aliases, former, None, source, spec.name, str(mapping)
+        )
+        extract = ees.extract(
+            spec, source, catalogue, reference.aliases, list(reference.local_authorities["la_code"])
+        )
+        years = sorted({parse_slug(p) for p in extract.figures["period"]})
+        if years:
+            reference = dataclasses.replace(reference, window=(years[0], years[-1]))
+        yield Published(source, spec, catalogue, reference, extract)
 
 
 def choose_year(years: list[str], wanted: list[str] | None) -> str:
