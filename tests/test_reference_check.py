@@ -53,3 +53,25 @@ def test_a_sound_reference_lets_the_block_run_and_its_own_error_through(demo_dat
     assert reference_check.findings(tables, contract).query("severity == 'error'").empty
     with pytest.raises(ValueError, match="own"), reference_check.aside(tables, contract, "ref"):
         raise ValueError("its own")
+
+
+def test_a_check_whose_process_fails_is_run_here_and_still_refuses(demo_data, monkeypatch):
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    class Broken:  # a pool whose process died before it answered
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def submit(self, *args):
+            found = Future()
+            found.set_exception(BrokenProcessPool("the process ended abruptly"))
+            return found
+
+        def shutdown(self, **kwargs):
+            pass
+
+    monkeypatch.setattr(reference_check, "_imported", lambda: False)
+    monkeypatch.setattr(reference_check, "ProcessPoolExecutor", Broken)
+    tables, contract = _tables(demo_data), ct.load_contract(CONTRACT)
+    assert "appears more than once" in _error(tables, contract, apart=True)

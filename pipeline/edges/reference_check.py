@@ -67,8 +67,19 @@ def aside(
         try:
             yield
         except Exception:
-            raise_broken(found.result(), contract, where)
+            raise_broken(_result(found, ref, contract), contract, where)
             raise
-        raise_broken(found.result(), contract, where)
+        raise_broken(_result(found, ref, contract), contract, where)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _result(found, ref: Mapping[str, pd.DataFrame], contract: ct.Contract) -> pd.DataFrame:
+    """The check's findings from its process; should that process have failed (it died, or
+    could not start), the check is run here instead."""
+    try:
+        return found.result()
+    except ConfigError:
+        raise
+    except Exception:
+        return findings(ref, contract)
