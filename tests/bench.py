@@ -215,27 +215,36 @@ def _pss(pid: int) -> int:
     return 0
 
 
+#: seconds between two samples of a run's memory. Reading a process's smaps_rollup walks its
+#: page tables (about 45 ms of CPU for a national run's dozen processes, and their page faults
+#: wait meanwhile): sampled every 0.1 s, that took a quarter of a core from the run it measured
+SAMPLE_EVERY = 0.5
+
+
 def _timed(cmd: list[str]) -> dict:
-    """Wall seconds, exit code and peak memory of the whole process tree (sampled every 0.1 s),
-    of one command in a fresh process."""
+    """Wall seconds, exit code and peak memory of the whole process tree (sampled every
+    SAMPLE_EVERY s), of one command in a fresh process; and the CPU seconds sampling took."""
     import psutil
 
-    t = time.perf_counter()
+    t, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ps, rss, pss = psutil.Process(proc.pid), 0, 0
     while proc.poll() is None:
         with contextlib.suppress(psutil.Error):
             now = _tree_memory(ps)
             rss, pss = max(rss, now[0]), max(pss, now[1])
-        time.sleep(0.1)
+        time.sleep(SAMPLE_EVERY)
     out, err = proc.communicate()
     wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    sampling = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if proc.returncode not in (0, 1):
         sys.exit(f"benchmark command failed ({proc.returncode}):\n{out}\n{err}")
     return {
         "wall": wall,
         "peak_mb": pss / 2**20,
         "peak_rss_mb": rss / 2**20,
+        "sampling_cpu": sampling,
         "code": proc.returncode,
         "out": out + err,
     }
@@ -327,7 +336,8 @@ def bench_reports(sample: int | None = None) -> dict[str, float]:
             f"reports: cold run {cold['wall']:.1f} s for {built} of {len(jobs)} reports "
             f"({cold['wall'] / max(len(jobs), 1):.2f} s each), peak memory "
             f"{cold['peak_mb']:.0f} MB (driver, workers and kernels together, PSS; their RSS "
-            f"summed, counting shared pages once per process: {cold['peak_rss_mb']:.0f} MB)"
+            f"summed, counting shared pages once per process: {cold['peak_rss_mb']:.0f} MB; "
+            f"sampling it every {SAMPLE_EVERY} s took {cold['sampling_cpu']:.1f} s of CPU)"
         )
         print_profile("reports", out / "logs" / "profile.json")
         again = _timed(cmd)
