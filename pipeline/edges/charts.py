@@ -85,8 +85,8 @@ def _render(
 @cache
 def _vega(kind: str) -> str:
     """The kind's specification compiled to Vega once per process, without data: the data and
-    the names are filled in chart by chart. Compiling is a fifth of drawing a chart, and its
-    result does not depend on the data."""
+    the names are filled in chart by chart. Compiling is a tenth to a fifth of drawing a
+    chart, and its result does not depend on the data."""
     import vl_convert as vlc
 
     spec = json.loads(_template(kind))
