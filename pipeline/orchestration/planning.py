@@ -6,13 +6,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.errors import ConfigError
 from pipeline.core.periods import parse_slug
-from pipeline.edges import reference as ref_io
 from pipeline.edges.files import write_bytes_atomic
 from pipeline.html.base import footer
 from pipeline.orchestration import cache
@@ -21,6 +19,11 @@ from pipeline.orchestration.cache import code_sha256, job_key, slice_sha256
 from pipeline.orchestration.jobs import Job, JobResult
 from pipeline.orchestration.records import dumps_json
 from pipeline.orchestration.settings import Settings
+
+if TYPE_CHECKING:  # loaded where a run plans, not by one with nothing to do
+    import pandas as pd
+
+    from pipeline.edges import reference as ref_io
 
 #: the run's work folder inside the output folder (slices), removed when the run ends
 WORK = ".tartan-work"

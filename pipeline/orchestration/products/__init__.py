@@ -10,7 +10,7 @@ from importlib import import_module
 
 #: product name -> "module:class"
 PRODUCTS = {
-    "quarterly": "pipeline.orchestration.products.quarterly:Quarterly",
+    "quarterly": "pipeline.orchestration.products.quarterly_product:Quarterly",
     "datapack": "pipeline.orchestration.products.datapack:Datapack",
     "validation": "pipeline.orchestration.products.validation:ValidationPages",
 }

@@ -3,11 +3,10 @@ each LA's self-assessment evidence pack, from the validated returns; the folder'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.core.benchmark import benchmark
-from pipeline.core.errors import ConfigError, DataError
+from pipeline.core.errors import ConfigError
 from pipeline.core.periods import parse_slug
 from pipeline.core.significance import judge
 from pipeline.core.stopwatch import stage
@@ -55,7 +54,8 @@ from pipeline.orchestration.products.quarterly_jobs import (
     pack_job,
     regional_job,
 )
-from pipeline.orchestration.runner import Context, Product, Site, Spec
+from pipeline.orchestration.products.quarterly_product import Quarterly, RunSummary
+from pipeline.orchestration.runner import Context, Site, Spec
 from pipeline.orchestration.settings import PROJECT, Settings
 from pipeline.orchestration.tracker import for_run as tracker_for_run
 from pipeline.orchestration.validation import ACCEPTED, Validation
@@ -64,111 +64,67 @@ from pipeline.orchestration.validation import ACCEPTED, Validation
 DATAPACK_INDEX = "datapack/index.html"
 
 
-@dataclass
-class RunSummary:
-    validation: Validation | None  # None when nothing had changed (see up_to_date)
-    results: list[JobResult] = field(default_factory=list)
-    up_to_date: dict | None = None  # the last run's manifest, when this run had nothing to do
-
-    @property
-    def failed(self) -> list[JobResult]:
-        return [r for r in self.results if r.status != "ok"]
-
-
-class Quarterly(Product):
-    name = "quarterly"
-    what = "Reports"
-
-    def places(self, out: Path) -> list[Path]:
-        """The folder's index and manifest, the validation pages, the logs, and each quarter's
-        reports."""
-        quarters = [p for p in out.iterdir() if _is_quarter(p.name)] if out.is_dir() else []
-        own = ["index.html", cache.MANIFEST, "validation", "logs"]
-        return [out / name for name in own] + sorted(quarters)
-
-    def up_to_date(self, s: Settings) -> dict | None:
-        return cache.up_to_date(s)
-
-    def prepare(self, ctx: Context) -> Plan:
-        return prepare(ctx)
-
-    def specs(self, plan: Plan) -> list[Spec]:
-        """What the settings ask for: each LA's pack, then each regional report, which needs
-        its LAs' packs of its period (it links only to those that were built)."""
-        s, reference = plan.s, plan.inputs.reference
-        periods = select_periods(plan.available, s.periods)
-        regions = list(select_regions(reference, s.regions).itertuples(index=False))
-        pack_periods = {"latest": periods[-1:], "all": periods, "none": []}[s.packs]
-        las = reference.local_authorities
-        region_las = {
-            code: sorted(las.loc[las["region_code"] == code, "la_code"]) for code, _ in regions
-        }
-        packs = [
-            Spec(pack_id(period, code, la), PACK, (period, la, code, name))
-            for period in pack_periods
-            for code, name in regions
-            for la in region_las[code]
-        ]
-        groups = group_specs(plan.groups, pack_periods, regions)
-        regional = [
-            Spec(
-                f"{period}/{code}/{REGIONAL}",
-                REGIONAL,
-                (period, code, name),
-                needs=tuple(
-                    pack_id(period, code, la) for la in region_las[code] if period in pack_periods
-                )
-                + tuple(
-                    g for g in region_groups(plan.groups, period, code) if period in pack_periods
-                ),
+def specs(plan: Plan) -> list[Spec]:
+    """What the settings ask for: each LA's pack, then each regional report, which needs
+    its LAs' packs of its period (it links only to those that were built)."""
+    s, reference = plan.s, plan.inputs.reference
+    periods = select_periods(plan.available, s.periods)
+    regions = list(select_regions(reference, s.regions).itertuples(index=False))
+    pack_periods = {"latest": periods[-1:], "all": periods, "none": []}[s.packs]
+    las = reference.local_authorities
+    region_las = {
+        code: sorted(las.loc[las["region_code"] == code, "la_code"]) for code, _ in regions
+    }
+    packs = [
+        Spec(pack_id(period, code, la), PACK, (period, la, code, name))
+        for period in pack_periods
+        for code, name in regions
+        for la in region_las[code]
+    ]
+    groups = group_specs(plan.groups, pack_periods, regions)
+    regional = [
+        Spec(
+            f"{period}/{code}/{REGIONAL}",
+            REGIONAL,
+            (period, code, name),
+            needs=tuple(
+                pack_id(period, code, la) for la in region_las[code] if period in pack_periods
             )
-            for period in periods
-            for code, name in regions
-        ]
-        return packs + groups + regional
-
-    def plan(self, plan: Plan, spec: Spec, needs: dict[str, JobResult]) -> Planned:
-        if spec.kind == PACK:
-            return pack_job(plan, *spec.params)
-        if spec.kind == GROUP:
-            return group_job(plan, *spec.params, needs)
-        period, code, _ = spec.params
-        las = plan.inputs.reference.local_authorities
-        built = {
-            (la, period): needs[pid].status == "ok"
-            for la in las.loc[las["region_code"] == code, "la_code"]
-            if (pid := pack_id(period, code, la)) in needs
-        }
-        return regional_job(plan, *spec.params, built, built_groups(plan, needs))
-
-    def keep(self, plan: Plan, entry: dict) -> bool:
-        params = entry["parameters"]
-        reference = plan.inputs.reference
-        known = params["region_code"] in set(reference.regions["region_code"])
-        known = known and parse_slug(params["period"])
-        if entry.get("kind", REGIONAL) == PACK:
-            known = known and params["la_code"] in reference.la_names
-        if entry.get("kind") == GROUP:
-            known = known and keep_group(plan, params)
-        return bool(known)
-
-    def write_site(self, plan: Plan, entries: list[dict]) -> Site:
-        return write_site(plan, entries)
-
-    def summary(self, plan: Plan, results: list[JobResult], site: Site | None) -> RunSummary:
-        return RunSummary(plan.v, results)
-
-    def nothing_to_do(self, manifest: dict) -> RunSummary:
-        return RunSummary(None, up_to_date=manifest)
+            + tuple(g for g in region_groups(plan.groups, period, code) if period in pack_periods),
+        )
+        for period in periods
+        for code, name in regions
+    ]
+    return packs + groups + regional
 
 
-def _is_quarter(name: str) -> bool:
-    """Whether a name in the output folder is a quarter's, as its reports' folder is named."""
-    try:
-        period = parse_slug(name)
-    except DataError:
-        return False
-    return period.is_quarter and period.slug == name
+def plan_job(plan: Plan, spec: Spec, needs: dict[str, JobResult]) -> Planned:
+    """The job of `spec`, its needs' results in hand."""
+    if spec.kind == PACK:
+        return pack_job(plan, *spec.params)
+    if spec.kind == GROUP:
+        return group_job(plan, *spec.params, needs)
+    period, code, _ = spec.params
+    las = plan.inputs.reference.local_authorities
+    built = {
+        (la, period): needs[pid].status == "ok"
+        for la in las.loc[las["region_code"] == code, "la_code"]
+        if (pid := pack_id(period, code, la)) in needs
+    }
+    return regional_job(plan, *spec.params, built, built_groups(plan, needs))
+
+
+def keep(plan: Plan, entry: dict) -> bool:
+    """Whether an earlier run's manifest entry, not redone, still names a known report."""
+    params = entry["parameters"]
+    reference = plan.inputs.reference
+    known = params["region_code"] in set(reference.regions["region_code"])
+    known = known and parse_slug(params["period"])
+    if entry.get("kind", REGIONAL) == PACK:
+        known = known and params["la_code"] in reference.la_names
+    if entry.get("kind") == GROUP:
+        known = known and keep_group(plan, params)
+    return bool(known)
 
 
 def prepare(ctx: Context) -> Plan:
