@@ -233,7 +233,9 @@ def _timed(cmd: list[str]) -> dict:
         with contextlib.suppress(psutil.Error):
             now = _tree_memory(ps)
             rss, pss = max(rss, now[0]), max(pss, now[1])
-        time.sleep(SAMPLE_EVERY)
+        # wait, not sleep: a run that ends between samples is timed to its end, not the next
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(SAMPLE_EVERY)
     out, err = proc.communicate()
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_SELF)
