@@ -57,15 +57,15 @@ def rug_table(
     """
     sn_as_at = sn_as_at or f"as at {period_label}"
     inds = [i for t in catalogue.themes for i in catalogue.in_theme(t)]
-    f = la_figures.set_index(["la_code", "indicator_id"])
+    f = _by_key(la_figures, "la_code")
     body = []
     names = zip(las["la_code"], las["la_name"], shown_names(las), strict=True)
     for la_code, la_name, shown in names:
         cells = []
         for ind in inds:
             key = (la_code, ind.id)
-            if key in f.index:
-                r = f.loc[key]
+            if key in f:
+                r = f[key]
                 joint = isinstance(r.get("shared"), str) and bool(r["shared"])
                 cells.append(_cell(ind, r["value"], r["status"], r["band"], joint))
             else:
@@ -73,11 +73,11 @@ def rug_table(
         body.append(f'<tr><th scope="row">{esc(shown)}</th>{"".join(cells)}</tr>')
         if "sn_mean" in la_figures.columns:
             body.append(_sn_row(la_code, la_name, inds, f, sn_as_at))
-    a = area_figures.set_index(["area_code", "indicator_id"])
+    a = _by_key(area_figures, "area_code")
     for code, label in comparators:
         cells = []
         for ind in inds:
-            r = a.loc[(code, ind.id)] if (code, ind.id) in a.index else None
+            r = a.get((code, ind.id))
             value = r["value"] if r is not None else None
             status = r["status"] if r is not None else MISSING
             cells.append(_cell(ind, value, status, None))
@@ -149,11 +149,15 @@ def _head(catalogue: Catalogue, inds, notes: dict[str, str]) -> str:
     )
 
 
-def _sn_row(la_code: str, la_name: str, inds, f: pd.DataFrame, as_at: str) -> str:
+def _by_key(frame: pd.DataFrame, code: str) -> dict[tuple, dict]:
+    """Each row of `frame` as a dict, by its (`code`, indicator_id): looked up cell by cell."""
+    return {(r[code], r["indicator_id"]): r for r in frame.to_dict("records")}
+
+
+def _sn_row(la_code: str, la_name: str, inds, f: dict[tuple, dict], as_at: str) -> str:
     cells = []
     for ind in inds:
-        key = (la_code, ind.id)
-        r = f.loc[key] if key in f.index else None
+        r = f.get((la_code, ind.id))
         if r is None or pd.isna(r["sn_mean"]):
             cells.append('<td class="st">–</td>')
             continue
@@ -277,12 +281,12 @@ def significance_table(
     row, blank when there is none: the cell says `missing`). `notes`: indicator id -> words
     under its heading. `label`: the scrolling region's name (unique on the page)."""
     inds = [i for t in catalogue.themes for i in catalogue.in_theme(t)]
-    f = figures.set_index(["key", "indicator_id"])
+    f = _by_key(figures, "key")
     body = []
     for key, row_label, kind in rows:
         cells = []
         for ind in inds:
-            r = f.loc[(key, ind.id)] if (key, ind.id) in f.index else None
+            r = f.get((key, ind.id))
             cells.append(_sig_cell(ind, r, missing, kind == "benchmark"))
         cls = "" if kind == "la" else ' class="comparator"'
         if kind == "benchmark":

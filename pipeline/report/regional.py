@@ -260,9 +260,10 @@ class RegionalBenchmark(Report):
         periods = self.context["periods"]
         labels = {p: parse_slug(p).label for p in periods}
         a = _own_year(self.areas[self.areas["period"].isin(periods)])
-        a = a.set_index(["area_code", "indicator_id", "period"])["value"]
+        a = a.set_index(["area_code", "indicator_id", "period"])["value"].to_dict()
         f = _own_year(self.figures[self.figures["period"].isin(periods)])
-        f = f.assign(shown=f["value"].where(f["status"] == OK))
+        shown = f[["period", "la_code"]].assign(shown=f["value"].where(f["status"] == OK))
+        f = {i: g.to_numpy().tolist() for i, g in shown.groupby(f["indicator_id"])}
         out = []
         for theme in self.catalogue.themes:
             inds = self.catalogue.in_theme(theme)
@@ -285,8 +286,8 @@ class RegionalBenchmark(Report):
                 for code, series in ((region, "Region"), ("england", "England")):
                     v = a.get((code, ind.id, p), float("nan"))
                     rows.append((ind.short_label, labels[p], series, "", v))
-            for r in f[f["indicator_id"] == ind.id].itertuples():
-                rows.append((ind.short_label, labels[r.period], "LA", names[r.la_code], r.shown))
+            for p, la, v in f.get(ind.id, []):
+                rows.append((ind.short_label, labels[p], "LA", names[la], v))
         data = pd.DataFrame(rows, columns=["indicator", "period", "series", "la", "value"])
         desc = (
             f"Line charts, one per indicator in {theme}: each local authority in the region "
@@ -423,12 +424,12 @@ class RegionalBenchmark(Report):
         """The ranking charts' points and their table's rows: each LA of the region this
         period, best first, then the region and England."""
         now = self.figures[self.figures["period"] == self.period]
-        a = self.areas[self.areas["period"] == self.period].set_index(["area_code", "indicator_id"])
+        a = self.areas[self.areas["period"] == self.period]
+        a = a.set_index(["area_code", "indicator_id"])["value"].to_dict()
         names = self.la_names
         rows, trows = [], []
         for ind in inds:
-            reg = a["value"].get((region, ind.id), float("nan"))
-            eng = a["value"].get(("england", ind.id), float("nan"))
+            reg, eng = (a.get((code, ind.id), float("nan")) for code in (region, "england"))
             mine = now[now["indicator_id"] == ind.id].sort_values(
                 ["rank_region", "la_code"], na_position="last"
             )
