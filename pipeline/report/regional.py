@@ -331,7 +331,7 @@ class RegionalBenchmark(Report):
                 f"funnel-{ind.id}",
                 f"{ind.short_label}: funnel plot, {self.period_label}",
             )
-            missing = [n for c, n in mine.items() if c not in set(f.points["la_code"])]
+            missing = [mine[c] for c in mine.keys() - set(f.points["la_code"])]  # sorted later
             desc = funnel.description(
                 f,
                 self.period_label,
