@@ -63,14 +63,15 @@ def _render(
     from pipeline.core.stopwatch import stage
     from pipeline.edges import chart_cache
 
-    rows = _ordered(data).to_json(orient="records")
-    text = _filled(_vega(kind), names or {})
+    rows, names = _ordered(data).to_json(orient="records"), names or {}
+    text = _filled(_vega(kind), names)
     k = key or chart_cache.key("svg", text, rows)
     if (kept := chart_cache.get(k)) is not None:
         return kept.decode("utf-8")
     with stage(DRAWING):
-        if text is None:  # a name the compiled specification cannot take: compiled with it
-            spec = _filled_lite(kind, names or {})
+        if any(placeholder in text for placeholder in names):
+            # a name the compiled specification cannot take: the chart compiled with it
+            spec = json.loads(_filled(_template(kind), names, in_expressions=False))
             spec["datasets"] = {DATA: json.loads(rows)}
             svg = vlc.vegalite_to_svg(spec)
         else:
@@ -94,24 +95,16 @@ def _vega(kind: str) -> str:
     return json.dumps(vlc.vegalite_to_vega(spec))
 
 
-def _filled(text: str, names: dict[str, str]) -> str | None:
-    """The compiled specification with each placeholder given its name: as a JSON string, and
-    as a string literal inside an expression (Vega-Lite writes a scale's domain into its
-    filters' tests). None if a placeholder is left anywhere else."""
+def _filled(text: str, names: dict[str, str], in_expressions: bool = True) -> str:
+    """A specification's text with each placeholder given its name: as a JSON string, and in
+    a compiled one also as a string literal inside an expression (Vega-Lite writes a scale's
+    domain into its filters' tests). A placeholder left anywhere else stays as it is."""
     for placeholder, value in names.items():
         literal = json.dumps(placeholder)
         text = text.replace(literal, json.dumps(value))
-        text = text.replace(json.dumps(literal)[1:-1], json.dumps(json.dumps(value))[1:-1])
-        if placeholder in text:
-            return None
+        if in_expressions:
+            text = text.replace(json.dumps(literal)[1:-1], json.dumps(json.dumps(value))[1:-1])
     return text
-
-
-def _filled_lite(kind: str, names: dict[str, str]) -> dict:
-    text = _template(kind)
-    for placeholder, value in names.items():
-        text = text.replace(json.dumps(placeholder), json.dumps(value))
-    return json.loads(text)
 
 
 def warm_up() -> None:
