@@ -3,7 +3,7 @@
 Per indicator, the mapping names its catalogue entry (id, label, theme, unit, polarity or a LAIT
 measure, decimals, ...), its file, the rows it reads (filter values) and the columns that are its
 numerator, denominator and published value; it also names the reference files
-(:func:`pipeline.edges.reference.from_public`). Every problem names the entry it is in.
+(:func:`pipeline.edges.reference_public.from_public`). Every problem names the entry it is in.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ import yaml
 from pipeline.core.errors import ConfigError
 from pipeline.core.periods import Period
 from pipeline.edges import contracts as ct
-from pipeline.edges import ees
+from pipeline.edges import ees, reference_public
 from pipeline.edges import reference as ref_io
 from pipeline.edges.files import TEMPORARY, confined, write_text_atomic
 
@@ -337,7 +337,7 @@ def write(
     mapping = Path(contracts) / "datapack.yaml"
     spec = ees.load_spec(mapping)
     check_source(source, spec)
-    ref = ref_io.from_public(
+    ref = reference_public.from_public(
         Path(source),
         spec.reference,
         ct.load_contract(Path(contracts) / "reference.yaml"),

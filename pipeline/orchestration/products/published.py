@@ -25,7 +25,7 @@ from pipeline.core.periods import parse_slug
 from pipeline.core.trends import movement
 from pipeline.core.vocabulary import MISSING, OK, ratio
 from pipeline.edges import contracts as ct
-from pipeline.edges import ees, reference_check
+from pipeline.edges import ees, reference_check, reference_public
 from pipeline.edges import reference as ref_io
 
 #: where an area's figure comes from (the `source` column of the areas table)
@@ -62,10 +62,10 @@ def loading_published(
     lait = spec.reference.get("lait")
     catalogue = spec.catalogue(ees.lait_dictionary(source / str(lait)) if lait else {})
     contract = ct.load_contract(reference_contract)
-    tables, aliases, former = ref_io.public_tables(source, spec.reference, str(mapping))
-    with reference_check.aside(tables, contract, source, apart):
-        reference = ref_io.from_tables(
-            tables, aliases, former, None, source, spec.name, str(mapping)
+    public = reference_public.public_tables(source, spec.reference, str(mapping))
+    with reference_check.aside(public.tables, contract, source, apart):
+        reference = reference_public.from_tables(
+            public, None, source, name=spec.name, where=str(mapping)
         )
         extract = ees.extract(
             spec, source, catalogue, reference.aliases, list(reference.local_authorities["la_code"])
