@@ -26,7 +26,8 @@ def stylesheet() -> str:
 
 
 @cache
-def _exporter():
+def exporter():
+    """nbconvert's HTML exporter with Tartan's template, made once per process."""
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
@@ -94,7 +95,7 @@ _ANCHOR_LINK = re.compile(r'<a class="anchor-link" href="#[^"]*"\s*(?:/>|>[^<]*<
 
 
 def notebook_body(nb: nbformat.NotebookNode) -> str:
-    body, _ = _exporter().from_notebook_node(nb)
+    body, _ = exporter().from_notebook_node(nb)
     return _ANCHOR_LINK.sub("", body).strip()
 
 

@@ -464,16 +464,19 @@ def execute(
 def warm_up(templates: str | None = None) -> None:
     """Load, in a worker process before its first job, what every job uses: papermill, the
     report facades with pandas, and the charts (their specifications, read from `templates`
-    when the driver wrote them, and vl-convert's JavaScript engine started), while the driver
-    validates and benchmarks."""
+    when the driver wrote them, and vl-convert's JavaScript engine started), nbconvert's
+    exporter and nbformat's notebook schema, while the driver validates and benchmarks."""
+    import nbformat
     import papermill  # noqa: F401
     import scipy.stats  # noqa: F401  (funnel limits and intervals: a second to import)
 
     import pipeline.report.datapack
     import pipeline.report.pack
     import pipeline.report.regional  # noqa: F401
-    from pipeline.edges import charts, render  # noqa: F401
+    from pipeline.edges import charts, render
 
     if templates:
         charts.use_templates(templates)
     charts.warm_up()
+    render.exporter()
+    nbformat.validate(nbformat.v4.new_notebook())  # the schema compiled once
