@@ -16,6 +16,7 @@ from pipeline.orchestration.settings import Settings
 from pipeline.orchestration.tables import (
     AREA_ONLY,
     COUNTS,
+    FLOATS,
     HEAD,
     LA_ONLY,
     LIMITS,
@@ -23,6 +24,7 @@ from pipeline.orchestration.tables import (
     ORDER,
     FiguresText,
     RowsText,
+    cells,
 )
 from tests.internals import NEIGHBOUR_COLUMNS, prepare_plan
 
@@ -55,6 +57,24 @@ def test_a_subset_of_rows_is_written_as_to_csv_writes_it():
     assert text.csv(shuffled) == _to_csv(shuffled), "in the subset's own order"
     with pytest.raises(ValueError):
         text.csv(frame[["code", "value"]])
+
+
+#: floats whose text is easy to get wrong: NaN (blank), infinities, a negative zero, the
+#: smallest and very large numbers, sums that are not what they look, whole numbers held as floats
+AWKWARD_FLOATS = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-300, 5e-324, 1e20, 1e16, 1e-5, 1e-4]
+AWKWARD_FLOATS += [0.1 + 0.2, 1 / 3, 3.0, -42.0, 2.0**53, 2.0**63, 123456789012345678.0, 12.5]
+AWKWARD_FLOATS += [1234567890123.0, 999999999999.5, -1.5e-7, 1.7976931348623157e308]
+
+
+@pytest.mark.parametrize("float_format", [FLOATS, None])
+def test_floats_are_the_text_to_csv_writes_for_them(float_format):
+    """A float column is formatted here (each distinct value once), as pandas writes it with
+    `float_format` (the figures CSV's %.12g) or without (the slices' tables)."""
+    frame = pd.DataFrame({"k": "a", "x": AWKWARD_FLOATS + AWKWARD_FLOATS[::-1]})
+    expected = frame.to_csv(index=False, lineterminator="\n", float_format=float_format)
+    mine = ["k,x", *("a," + cell for cell in cells(frame["x"], float_format))]
+    assert "\n".join(mine) + "\n" == expected
+    assert "-0" in expected and "inf" in expected and "a,\n" in expected
 
 
 def _pandas_figures(la_rows, areas, names, area_names, catalogue) -> str:

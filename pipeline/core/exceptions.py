@@ -16,6 +16,9 @@ import pandas as pd
 from pipeline.core.catalogue import Catalogue
 from pipeline.core.vocabulary import OK
 
+#: the cells of a figure the rule reads
+READ = ["band", "rank_national", "las_ranked_national", "value"]
+
 
 @dataclass(frozen=True)
 class ExceptionRule:
@@ -68,11 +71,10 @@ def _reasons(row: dict, ind, rule: ExceptionRule) -> list[str]:
 def _first_rows(figures: pd.DataFrame) -> dict[str, dict]:
     """Indicator id -> the cells the rule reads of its figure (one figure per indicator; the
     first, should there be more)."""
-    columns = ["band", "rank_national", "las_ranked_national", "value"]
     out: dict[str, dict] = {}
     ids = figures["indicator_id"].tolist()
-    for ind, *cells in zip(ids, *(figures[c] for c in columns), strict=True):
-        out.setdefault(ind, dict(zip(columns, cells, strict=True)))
+    for ind, *cells in zip(ids, *(figures[c] for c in READ), strict=True):
+        out.setdefault(ind, dict(zip(READ, cells, strict=True)))
     return out
 
 
@@ -82,8 +84,9 @@ def exceptions(
     """One LA's exceptions in `period`, in catalogue order: indicator_id, label, value (as
     shown), band and why (reasons in words). `figures`: its rows with band, rank_national and
     las_ranked_national."""
-    now = figures[figures["period"].eq(period) & figures["status"].eq(OK)]
-    now = _first_rows(now[now["value"].notna()])
+    # the columns read, then the rows: a few columns' values taken, not every column's
+    keep = figures["period"].eq(period) & figures["status"].eq(OK) & figures["value"].notna()
+    now = _first_rows(figures.loc[keep, ["indicator_id", *READ]])
     out = []
     for ind in catalogue:
         row = now.get(ind.id)

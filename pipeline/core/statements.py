@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from pipeline.core.catalogue import Indicator
 from pipeline.core.significance import NOT_SIGNIFICANT, SIGNIFICANT, SIMILAR, level_name
@@ -60,7 +60,23 @@ class Statement:
     figures: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        """The statement as a slice carries it: what ``dataclasses.asdict`` gives, its lists and
+        dicts copied, without deep-copying each number and word in them (immutable)."""
+        return {
+            "indicator_id": self.indicator_id,
+            "reasons": list(self.reasons),
+            "text": self.text,
+            "figures": _copied(self.figures),
+        }
+
+
+def _copied(x):
+    """`x` with each dict, list and tuple in it copied."""
+    if isinstance(x, dict):
+        return {k: _copied(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return type(x)(_copied(v) for v in x)
+    return x
 
 
 def has(x) -> bool:

@@ -32,5 +32,9 @@ class Grouped:
 
     def rows(self, *values: Iterable) -> pd.DataFrame:
         """The rows whose key columns take the values given (one iterable per column), in the
-        frame's order."""
-        return self.frame.iloc[self.positions(*values)]
+        frame's order. Rows that follow one another in the frame (an LA's, in a table in
+        order of LA) are a slice of it, not a copy of each column's values."""
+        at = self.positions(*values)
+        if len(at) and at[-1] - at[0] == len(at) - 1:
+            return self.frame.iloc[at[0] : at[-1] + 1]
+        return self.frame.iloc[at]

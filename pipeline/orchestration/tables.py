@@ -52,20 +52,20 @@ ORDER = {"this LA": 0, "la": 0, "neighbour": 1, "region": 2, "england": 3}
 FLOATS = "%.12g"
 
 
-def _floats_as_text(frame: pd.DataFrame, float_format: str) -> pd.DataFrame:
-    """`frame` with each float column as the text `to_csv` writes of it with `float_format`
-    ('' for NaN): formatted in one pass, a few times faster than pandas' formatter, which
-    checks every value on its own."""
-    floats = [c for c, t in frame.dtypes.items() if isinstance(t, np.dtype) and t.kind == "f"]
-    return frame.assign(
-        **{c: [float_format % v if v == v else "" for v in frame[c].tolist()] for c in floats}
-    )
+def _float_cells(values: np.ndarray, float_format: str | None) -> list[str]:
+    """A float64 column's cells as `to_csv` writes them: '' for NaN, else the value with
+    `float_format`, or without one as Python's repr (numpy's text of a float64, which pandas
+    writes, is the same). Each distinct value (bit for bit: -0.0 is not 0.0) is formatted
+    once, in one pass: a few times faster than pandas, which checks every value on its own;
+    the text of a number never needs quoting."""
+    codes, distinct = pd.factorize(values.view(f"i{values.itemsize}"))
+    fmt = (lambda v: float_format % v) if float_format else repr
+    text = [fmt(v) if v == v else "" for v in distinct.view(values.dtype).tolist()]
+    return np.array(text, dtype=object)[codes].tolist()
 
 
-def _lines(frame: pd.DataFrame, float_format: str | None = None) -> tuple[str, np.ndarray]:
+def _lines(frame: pd.DataFrame) -> tuple[str, np.ndarray]:
     """The header and each row's text in `frame.to_csv`, by position (without line ends)."""
-    if float_format:
-        frame = _floats_as_text(frame, float_format)
     text = frame.to_csv(index=False, lineterminator="\n")
     lines = text.split("\n")
     if len(lines) != len(frame) + 2:
@@ -80,31 +80,82 @@ def _lines(frame: pd.DataFrame, float_format: str | None = None) -> tuple[str, n
     return lines[0], np.array(lines[1:-1], dtype=object)
 
 
+def _written_cells(column: pd.Series) -> np.ndarray:
+    """Each value's text as `to_csv` writes it among other cells (alone on its line, the csv
+    module writes an empty value as \"\", to tell it from a blank line)."""
+    cells = _lines(column.to_frame())[1]
+    cells[cells == '""'] = ""
+    return cells
+
+
+def cells(column: pd.Series, float_format: str | None = None) -> list[str]:
+    """Each value's text as a cell of `to_csv(float_format=float_format)`, by position. Floats
+    are formatted here (`_float_cells`: float64 without a format, and any numpy float with
+    one); any other column is written by pandas, each distinct value once in a column whose
+    equal values are written alike (words, whole numbers, booleans; not floats, whose -0.0 is
+    0.0, nor objects, whose 1, 1.0 and True are equal)."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f" and (float_format or dtype.itemsize == 8):
+        return _float_cells(column.to_numpy(), float_format)
+    if dtype.kind not in "iub" and not isinstance(dtype, pd.StringDtype):
+        return _written_cells(column).tolist()
+    codes, _ = pd.factorize(column, use_na_sentinel=False)
+    first = np.unique(codes, return_index=True)[1]
+    return _written_cells(column.iloc[first])[codes].tolist()
+
+
+def _rows(columns: list[list[str]]) -> np.ndarray:
+    """Each row's line from its cells (a line of one empty cell is \"\", as the csv module
+    writes it)."""
+    return np.array([",".join(row) or '""' for row in zip(*columns, strict=True)], dtype=object)
+
+
 def _joined(header: str, lines) -> str:
-    return header + "\n" + "".join(line + "\n" for line in lines)
+    return "\n".join([header, *lines]) + "\n"
+
+
+def positions(labels: pd.Index, rows: pd.DataFrame) -> np.ndarray:
+    """The positions among a table's row `labels` of `rows` (known by their labels, each one
+    of the table's)."""
+    at = labels.get_indexer(rows.index)
+    if (at < 0).any():
+        raise KeyError(f"{list(rows.index[at < 0][:5])}: not a row of the table")
+    return at
 
 
 class RowsText:
     """A table's rows as CSV lines: `csv(subset)` is `subset.to_csv(index=False,
     lineterminator="\\n", float_format=float_format)` for rows selected from the table,
-    unmodified, with all its columns (the rows are known by their index labels)."""
+    unmodified, with all its columns (the rows are known by their index labels). Each
+    column is formatted once, when first needed, for the table and any of its `columns`."""
 
-    def __init__(self, frame: pd.DataFrame, float_format: str | None = None):
+    def __init__(self, frame: pd.DataFrame, float_format: str | None = None, done=None):
         if not frame.index.is_unique:
             raise ValueError("a table's rows need labels of their own")
         self.frame = frame
         self.float_format = float_format
-        self.at = pd.Series(np.arange(len(frame)), index=frame.index)
+        #: column -> its cells, shared with the text of the table's other columns
+        self.done: dict[str, list[str]] = {} if done is None else done
+
+    def columns(self, names: list[str]) -> RowsText:
+        """The text of the table's `names` columns, from the same cells."""
+        return RowsText(self.frame[names], self.float_format, self.done)
+
+    def cells(self, name: str) -> list[str]:
+        if name not in self.done:
+            self.done[name] = cells(self.frame[name], self.float_format)
+        return self.done[name]
 
     @cached_property
     def _text(self) -> tuple[str, np.ndarray]:
-        return _lines(self.frame, self.float_format)
+        header = _lines(self.frame.iloc[:0])[0]
+        return header, _rows([self.cells(c) for c in self.frame.columns])
 
     def csv(self, subset: pd.DataFrame) -> str:
         if not subset.columns.equals(self.frame.columns):
             raise ValueError("not a subset of the table's columns")
         header, rows = self._text
-        return _joined(header, rows[self.at.loc[subset.index].to_numpy()])
+        return _joined(header, rows[positions(self.frame.index, subset)].tolist())
 
 
 def layout(
@@ -138,6 +189,16 @@ def layout(
     return df
 
 
+def _sort_keys(columns: list[list], domains: list) -> np.ndarray:
+    """Each row's place in an order by `columns` (each a list of values, one a row, compared as
+    Python compares them), as one integer: each value ranked among its column's `domain`."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for values, domain in zip(columns, domains, strict=True):
+        rank = {v: i for i, v in enumerate(sorted(set(domain)))}
+        key = key * len(rank) + np.array([rank[v] for v in values], dtype=np.int64)
+    return key
+
+
 class FiguresText:
     """The figures CSV of any report, from the run's benchmarked `las` and published `areas`:
     one row per area, period and indicator, in order of period, then the LA (or every LA), its
@@ -155,40 +216,26 @@ class FiguresText:
     ):
         whole = layout(las, areas, la_names, area_names, catalogue)
         tail_columns = TAIL + [c for c in OPTIONAL if c in las.columns]
-        self.la_at = pd.Series(np.arange(len(las)), index=las.index)
-        self.area_at = pd.Series(np.arange(len(las), len(whole)), index=areas.index)
-        head = _lines(whole[HEAD], FLOATS)
-        tail = _lines(whole[tail_columns], FLOATS)
+        self.las, self.areas, n = las.index, areas.index, len(las)
+        text = {c: cells(whole[c], FLOATS) for c in HEAD + tail_columns}
+        self.head = _rows([text[c] for c in HEAD])
+        self.tail = _rows([text[c] for c in tail_columns])
         # a neighbour's row shows its own figures and band, not its comparisons: its other
         # cells are blank
-        n = len(las)
-        blank = np.full(n, "", dtype=object)
-        cells = [
-            self._cells(whole[col].iloc[:n]) if col in neighbour_columns else blank
-            for col in tail_columns
-        ]
-        self.near = np.array([",".join(row) for row in zip(*cells, strict=True)], dtype=object)
-        self.header = (head[0], tail[0])
-        self.head, self.tail = head[1], tail[1]
+        blank = [""] * n
+        self.near = _rows([text[c][:n] if c in neighbour_columns else blank for c in tail_columns])
+        self.header = (_lines(whole[HEAD].iloc[:0])[0], _lines(whole[tail_columns].iloc[:0])[0])
         self.area_type = whole["area_type"].to_numpy()
+        # each row's place by period, area type (an area type it does not know: an error), area
+        # and indicator; and each LA row's as a neighbour's
         ordinal = {p: parse_slug(p).ordinal for p in whole["period"].unique()}
-        self.key = list(
-            zip(
-                whole["period"].map(ordinal),
-                [ORDER[t] for t in whole["area_type"]],  # an area type it does not know: an error
-                whole["area_code"],
-                whole["indicator_id"],
-                strict=True,
-            )
-        )
-
-    @staticmethod
-    def _cells(column: pd.Series) -> np.ndarray:
-        """Each value's text as a cell among others (alone on its line, the csv module writes an
-        empty value as \"\", to tell it from a blank line)."""
-        cells = _lines(column.to_frame(), FLOATS)[1]
-        cells[cells == '""'] = ""
-        return cells
+        periods = whole["period"].map(ordinal).tolist()
+        codes, indicators = whole["area_code"].tolist(), whole["indicator_id"].tolist()
+        domains = [periods, ORDER.values(), codes, indicators]
+        orders = [ORDER[t] for t in whole["area_type"]]
+        self.key = _sort_keys([periods, orders, codes, indicators], domains)
+        near = [periods[:n], [ORDER["neighbour"]] * n, codes[:n], indicators[:n]]
+        self.near_key = _sort_keys(near, domains)
 
     def csv(
         self,
@@ -199,18 +246,19 @@ class FiguresText:
         """A regional report's CSV (`neighbours` None), or a pack's: then `la_rows` are the
         LA's own and a `relation` column says 'this LA', 'neighbour', 'region' or 'england'."""
         pack = neighbours is not None
-        rows = []
-        for i in self.la_at.loc[la_rows.index]:
-            rel = ",this LA" if pack else ""
-            rows.append((self.key[i], self.head[i] + rel + "," + self.tail[i]))
+        own = positions(self.las, la_rows)
+        at = positions(self.areas, areas) + len(self.las)
+        lines = [self.head[own] + (",this LA," if pack else ",") + self.tail[own]]
+        keys = [self.key[own]]
         if pack:
-            for i in self.la_at.loc[neighbours.index]:
-                period, _, code, ind = self.key[i]
-                key = (period, ORDER["neighbour"], code, ind)
-                rows.append((key, self.head[i] + ",neighbour," + self.near[i]))
-        for i in self.area_at.loc[areas.index]:
-            rel = "," + self.area_type[i] if pack else ""
-            rows.append((self.key[i], self.head[i] + rel + "," + self.tail[i]))
-        rows.sort(key=lambda r: r[0])
+            near = positions(self.las, neighbours)
+            lines.append(self.head[near] + ",neighbour," + self.near[near])
+            keys.append(self.near_key[near])
+        lines.append(
+            self.head[at] + ("," + self.area_type[at] + "," if pack else ",") + self.tail[at]
+        )
+        keys.append(self.key[at])
+        order = np.argsort(np.concatenate(keys), kind="stable")  # stable: as listed, when equal
         head, tail = self.header
-        return _joined(head + (",relation" if pack else "") + "," + tail, (r[1] for r in rows))
+        header = head + (",relation" if pack else "") + "," + tail
+        return _joined(header, np.concatenate(lines)[order].tolist())

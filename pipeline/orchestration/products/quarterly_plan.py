@@ -240,10 +240,10 @@ class Plan(Planner):
     def text(self) -> dict[str, RowsText]:
         """The CSV text of slices' tables, formatted once: LA figures, neighbours' figures,
         areas' figures and the funnel plots' figures."""
-        las = self.bench["las"]
+        las = RowsText(self.bench["las"])
         return {
-            "las": RowsText(las),
-            "neighbours": RowsText(las[NEIGHBOUR_COLUMNS]),
+            "las": las,
+            "neighbours": las.columns(NEIGHBOUR_COLUMNS),
             "areas": RowsText(self.published_areas),
             "funnel": RowsText(self.funnel_rows.frame[FUNNEL_COLUMNS], FLOATS),
         }

@@ -1,0 +1,63 @@
+"""What planning writes into every job's slice, made faster, is what the slower way made:
+JSON as ``json.dumps`` writes it, a statement's figures as ``dataclasses.asdict`` copies them,
+rows in a run as the rows a table's take."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.core.statements import Statement
+from pipeline.orchestration.grouped import Grouped
+from pipeline.orchestration.records import dumps_json
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+class Code(str):
+    pass
+
+
+AWKWARD = {
+    "empty": [[], {}, (), [[]], {"k": {}}],
+    "numbers": [0, -7, 10**30, 2.5, -0.0, 1e300, 5e-324, math.nan, math.inf, -math.inf],
+    "not json's own": [np.float64(0.1), np.int64(3), np.bool_(True), Path("/x"), Level.HIGH],
+    "words": ['é\n"\\\u2028\x00', Code("E09000"), "", True, False, None],
+    "keys": [{1: "a", 2: "b"}, {2.5: None, -1.0: 1}, {None: 1}, {True: 1}, {False: 0}],
+    "nested": {"z": [[], [{}], {"b": (1, {"c": [None]})}], "a": 1},
+}
+
+
+def test_json_is_what_json_dumps_writes():
+    for obj in [AWKWARD, *AWKWARD.values(), "s", 1, None, 2.0, math.nan, (), Path("p")]:
+        want = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+        assert dumps_json(obj) == want + "\n"
+
+
+def test_a_statement_s_json_is_its_fields_copied():
+    figures = {"combination": "c1", "indicators": {"a": {"value": 1.5, "band": None}}}
+    s = Statement("a", ["combination", "strength"], "Text.", figures)
+    out = s.to_json()
+    assert out == dataclasses.asdict(s)
+    out["figures"]["indicators"]["a"]["value"] = 0
+    out["reasons"].append("x")
+    assert s.figures["indicators"]["a"]["value"] == 1.5 and s.reasons[-1] == "strength"
+
+
+def test_rows_in_one_run_are_the_rows_a_take_gives():
+    t = pd.DataFrame(
+        {"la_code": ["A"] * 3 + ["B"] * 3 + ["A"], "value": np.arange(7.0)},
+        index=np.arange(10, 17),
+    ).astype({"la_code": "str"})
+    g = Grouped(t, ["la_code"])
+    pd.testing.assert_frame_equal(g.rows(["B"]), t.iloc[[3, 4, 5]])
+    pd.testing.assert_frame_equal(g.rows(["A"]), t.iloc[[0, 1, 2, 6]])
+    pd.testing.assert_frame_equal(g.rows(["A", "B"]), t)
