@@ -39,7 +39,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from pandas.core.dtypes.cast import maybe_box_native
 
 from pipeline.core.catalogue import Catalogue, Indicator
 from pipeline.core.periods import Period, parse_slug
@@ -268,7 +270,7 @@ def assess(
     tested = _run_tests(h, catalogue, p, level)
     strengths, development, changes, questions = [], [], [], []
     asker, readings = Asker(bank, catalogue, period, as_at), {}
-    for row in card.to_dict(orient="records"):
+    for row in _records(card):
         ind = catalogue[row["indicator_id"]]
         values = h.values.get(ind.id, {})
         has_now = p.ordinal in values
@@ -294,6 +296,20 @@ def assess(
             changes.append(c)
     questions += asker.combinations(readings)
     return Assessment(strengths, development, changes, questions)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """``frame.to_dict(orient="records")`` made a column at a time (pandas goes row by row, a
+    few times slower): each value a Python scalar, an object or extension column's as pandas
+    boxes it (NA as None)."""
+    columns = []
+    for _, column in frame.items():
+        values = column.tolist()
+        if not isinstance(column.dtype, np.dtype) or column.dtype.kind == "O":
+            values = [maybe_box_native(v) for v in values]
+        columns.append(values)
+    names = frame.columns.tolist()
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def _band_d_words(d_run: int, every: bool, bottom: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pipeline.core.catalogue import Catalogue
@@ -85,8 +86,9 @@ def exceptions(
     shown), band and why (reasons in words). `figures`: its rows with band, rank_national and
     las_ranked_national."""
     # the columns read, then the rows: a few columns' values taken, not every column's
-    keep = figures["period"].eq(period) & figures["status"].eq(OK) & figures["value"].notna()
-    now = _first_rows(figures.loc[keep, ["indicator_id", *READ]])
+    keep = (figures["period"].to_numpy() == period) & (figures["status"].to_numpy() == OK)
+    keep &= figures["value"].notna().to_numpy()
+    now = _first_rows(figures[["indicator_id", *READ]].iloc[np.flatnonzero(keep)])
     out = []
     for ind in catalogue:
         row = now.get(ind.id)

@@ -52,7 +52,7 @@ ORDER = {"this LA": 0, "la": 0, "neighbour": 1, "region": 2, "england": 3}
 FLOATS = "%.12g"
 
 
-def _float_cells(values: np.ndarray, float_format: str | None) -> list[str]:
+def _float_cells(values: np.ndarray, float_format: str | None) -> np.ndarray:
     """A float64 column's cells as `to_csv` writes them: '' for NaN, else the value with
     `float_format`, or without one as Python's repr (numpy's text of a float64, which pandas
     writes, is the same). Each distinct value (bit for bit: -0.0 is not 0.0) is formatted
@@ -61,7 +61,7 @@ def _float_cells(values: np.ndarray, float_format: str | None) -> list[str]:
     codes, distinct = pd.factorize(values.view(f"i{values.itemsize}"))
     fmt = (lambda v: float_format % v) if float_format else repr
     text = [fmt(v) if v == v else "" for v in distinct.view(values.dtype).tolist()]
-    return np.array(text, dtype=object)[codes].tolist()
+    return np.array(text, dtype=object)[codes]
 
 
 def _lines(frame: pd.DataFrame) -> tuple[str, np.ndarray]:
@@ -88,7 +88,7 @@ def _written_cells(column: pd.Series) -> np.ndarray:
     return cells
 
 
-def cells(column: pd.Series, float_format: str | None = None) -> list[str]:
+def cells(column: pd.Series, float_format: str | None = None) -> np.ndarray:
     """Each value's text as a cell of `to_csv(float_format=float_format)`, by position. Floats
     are formatted here (`_float_cells`: float64 without a format, and any numpy float with
     one); any other column is written by pandas, each distinct value once in a column whose
@@ -98,16 +98,34 @@ def cells(column: pd.Series, float_format: str | None = None) -> list[str]:
     if isinstance(dtype, np.dtype) and dtype.kind == "f" and (float_format or dtype.itemsize == 8):
         return _float_cells(column.to_numpy(), float_format)
     if dtype.kind not in "iub" and not isinstance(dtype, pd.StringDtype):
-        return _written_cells(column).tolist()
+        return _written_cells(column)
+    codes, first = _distinct(column)
+    return _written_cells(column.iloc[first])[codes]
+
+
+def _distinct(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's number among the column's distinct values (NA one of them), and the
+    position of each distinct value's first row."""
     codes, _ = pd.factorize(column, use_na_sentinel=False)
-    first = np.unique(codes, return_index=True)[1]
-    return _written_cells(column.iloc[first])[codes].tolist()
+    return codes, np.unique(codes, return_index=True)[1]
 
 
-def _rows(columns: list[list[str]]) -> np.ndarray:
+def _each_once(column: pd.Series, f) -> pd.Series:
+    """`column.map(f)`, `f` called once per distinct value in a column of words (on a row of
+    each, for pandas to make the same column of what it returns)."""
+    if not isinstance(column.dtype, pd.StringDtype):
+        return column.map(f)
+    codes, first = _distinct(column)
+    mapped = column.iloc[first].map(f)
+    return pd.Series(mapped.array.take(codes), index=column.index, name=column.name)
+
+
+def _rows(columns: list[np.ndarray]) -> np.ndarray:
     """Each row's line from its cells (a line of one empty cell is \"\", as the csv module
-    writes it)."""
-    return np.array([",".join(row) or '""' for row in zip(*columns, strict=True)], dtype=object)
+    writes it). Kept in arrays: a run holds millions of cells, which in lists the garbage
+    collector would go through again and again."""
+    rows = zip(*(c.tolist() for c in columns), strict=True)
+    return np.array([",".join(row) or '""' for row in rows], dtype=object)
 
 
 def _joined(header: str, lines) -> str:
@@ -135,13 +153,13 @@ class RowsText:
         self.frame = frame
         self.float_format = float_format
         #: column -> its cells, shared with the text of the table's other columns
-        self.done: dict[str, list[str]] = {} if done is None else done
+        self.done: dict[str, np.ndarray] = {} if done is None else done
 
     def columns(self, names: list[str]) -> RowsText:
         """The text of the table's `names` columns, from the same cells."""
         return RowsText(self.frame[names], self.float_format, self.done)
 
-    def cells(self, name: str) -> list[str]:
+    def cells(self, name: str) -> np.ndarray:
         if name not in self.done:
             self.done[name] = cells(self.frame[name], self.float_format)
         return self.done[name]
@@ -185,7 +203,7 @@ def layout(
     for col in COUNTS:
         df[col] = df[col].astype("Int64")
     for col in TEXT:  # names and labels come from outside: a spreadsheet must not run them
-        df[col] = df[col].map(inert)
+        df[col] = _each_once(df[col], inert)
     return df
 
 
@@ -222,7 +240,7 @@ class FiguresText:
         self.tail = _rows([text[c] for c in tail_columns])
         # a neighbour's row shows its own figures and band, not its comparisons: its other
         # cells are blank
-        blank = [""] * n
+        blank = np.full(n, "", dtype=object)
         self.near = _rows([text[c][:n] if c in neighbour_columns else blank for c in tail_columns])
         self.header = (_lines(whole[HEAD].iloc[:0])[0], _lines(whole[tail_columns].iloc[:0])[0])
         self.area_type = whole["area_type"].to_numpy()

@@ -220,8 +220,8 @@ class Plan(Planner):
         """``scorecard.rows_in``: an LA's rows (of the benchmarked figures) in `period`, by
         indicator, from every LA's rows in `period` made into dicts once."""
         records = self.per_period("records", period, lambda: self._records(period))
-        labels = la_rows.index[la_rows["period"].eq(period)]
-        return {(r := records[label])["indicator_id"]: r for label in labels}
+        labels = la_rows.index.to_numpy()[la_rows["period"].to_numpy() == period]
+        return {(r := records[label])["indicator_id"]: r for label in labels.tolist()}
 
     def _records(self, period: str) -> dict:
         """Row label -> the row as a dict, for every LA's row in `period`."""
