@@ -122,8 +122,7 @@ def _each_once(column: pd.Series, f) -> pd.Series:
 
 def _rows(columns: list[np.ndarray]) -> np.ndarray:
     """Each row's line from its cells (a line of one empty cell is \"\", as the csv module
-    writes it). Kept in arrays: a run holds millions of cells, which in lists the garbage
-    collector would go through again and again."""
+    writes it)."""
     rows = zip(*(c.tolist() for c in columns), strict=True)
     return np.array([",".join(row) or '""' for row in rows], dtype=object)
 
@@ -147,12 +146,18 @@ class RowsText:
     unmodified, with all its columns (the rows are known by their index labels). Each
     column is formatted once, when first needed, for the table and any of its `columns`."""
 
-    def __init__(self, frame: pd.DataFrame, float_format: str | None = None, done=None):
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        float_format: str | None = None,
+        done: dict[str, np.ndarray] | None = None,
+    ):
         if not frame.index.is_unique:
             raise ValueError("a table's rows need labels of their own")
         self.frame = frame
         self.float_format = float_format
-        #: column -> its cells, shared with the text of the table's other columns
+        #: column -> its cells, shared with the text of the table's other columns (in arrays,
+        #: which the garbage collector does not go through: a run holds millions of cells)
         self.done: dict[str, np.ndarray] = {} if done is None else done
 
     def columns(self, names: list[str]) -> RowsText:
@@ -210,9 +215,12 @@ def layout(
 def _sort_keys(columns: list[list], domains: list) -> np.ndarray:
     """Each row's place in an order by `columns` (each a list of values, one a row, compared as
     Python compares them), as one integer: each value ranked among its column's `domain`."""
-    key = np.zeros(len(columns[0]), dtype=np.int64)
+    key, size = np.zeros(len(columns[0]), dtype=np.int64), 1
     for values, domain in zip(columns, domains, strict=True):
         rank = {v: i for i, v in enumerate(sorted(set(domain)))}
+        size *= len(rank)
+        if size >= 2**63:
+            raise ValueError("too many distinct keys to order rows by one integer")
         key = key * len(rank) + np.array([rank[v] for v in values], dtype=np.int64)
     return key
 
