@@ -69,12 +69,12 @@ def _reasons(row: dict, ind, rule: ExceptionRule) -> list[str]:
     return out
 
 
-def _first_rows(figures: pd.DataFrame) -> dict[str, dict]:
-    """Indicator id -> the cells the rule reads of its figure (one figure per indicator; the
-    first, should there be more)."""
+def _first_rows(figures: pd.DataFrame, at: np.ndarray) -> dict[str, dict]:
+    """Indicator id -> the cells the rule reads of its figure, of the rows at positions `at`
+    (one figure per indicator; the first, should there be more)."""
     out: dict[str, dict] = {}
-    ids = figures["indicator_id"].tolist()
-    for ind, *cells in zip(ids, *(figures[c] for c in READ), strict=True):
+    ids = figures["indicator_id"].to_numpy()[at].tolist()
+    for ind, *cells in zip(ids, *(figures[c].iloc[at] for c in READ), strict=True):
         out.setdefault(ind, dict(zip(READ, cells, strict=True)))
     return out
 
@@ -85,10 +85,10 @@ def exceptions(
     """One LA's exceptions in `period`, in catalogue order: indicator_id, label, value (as
     shown), band and why (reasons in words). `figures`: its rows with band, rank_national and
     las_ranked_national."""
-    # the columns read, then the rows: a few columns' values taken, not every column's
+    # the rows' positions, then the cells read of them: not every column's values taken
     keep = (figures["period"].to_numpy() == period) & (figures["status"].to_numpy() == OK)
-    keep &= figures["value"].notna().to_numpy()
-    now = _first_rows(figures[["indicator_id", *READ]].iloc[np.flatnonzero(keep)])
+    keep &= pd.notna(figures["value"].to_numpy())
+    now = _first_rows(figures, np.flatnonzero(keep))
     out = []
     for ind in catalogue:
         row = now.get(ind.id)

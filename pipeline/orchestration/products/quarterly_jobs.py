@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.core import assessment, narrative, priorities
@@ -274,9 +275,10 @@ def _population(plan: Plan, la: str, p) -> dict | None:
     pop = plan.population_rows.rows([la]).sort_values("year")
     if pop.empty:
         return None
-    before = pop[pop["year"] <= p.start_year]
-    row = (before if len(before) else pop).iloc[-1 if len(before) else 0]
-    return {"value": int(row["population_0_17"]), "year": int(row["year"])}
+    years = pop["year"].to_numpy()
+    before = np.flatnonzero(years <= p.start_year)
+    at = before[-1] if len(before) else 0
+    return {"value": int(pop["population_0_17"].iloc[at]), "year": int(years[at])}
 
 
 def _returns_of(plan: Plan, la: str, period: str) -> list[dict]:

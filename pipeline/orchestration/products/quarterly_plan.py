@@ -56,8 +56,9 @@ class Plan(Planner):
     questions: Bank = field(default_factory=Bank)
     #: the returns tracker: one entry per own LA and period (``orchestration.tracker``)
     tracker: list[dict] = field(default_factory=list)
-    #: what is worked out once per period, for every job of it (`per_period`)
-    made: dict[tuple[str, str], dict] = field(default_factory=dict, init=False, repr=False)
+    #: what is worked out once per period (`per_period`), or region and window (`areas`), for
+    #: every job that reads it
+    made: dict[tuple, object] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def provisional(self) -> set[tuple[str, str]]:
@@ -123,8 +124,12 @@ class Plan(Planner):
         return self.bench["areas"].assign(**{c: float("nan") for c in hidden})
 
     def areas(self, region_code: str, window: list[str]) -> pd.DataFrame:
-        """The region's and England's published figures over `window`."""
-        return self.area_rows.rows([region_code, "england"], window)
+        """The region's and England's published figures over `window`: looked up once per
+        region and window, for each of its LAs' jobs (which read them, never change them)."""
+        key = ("areas", region_code, *window)
+        if key not in self.made:
+            self.made[key] = self.area_rows.rows([region_code, "england"], window)
+        return self.made[key]
 
     @cached_property
     def area_rows(self) -> Grouped:
