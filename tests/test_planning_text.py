@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.core.assessment import _records
+from pipeline.core.assessment import records
 from pipeline.core.statements import Statement
 from pipeline.orchestration.grouped import Grouped
 from pipeline.orchestration.records import dumps_json
@@ -64,7 +64,7 @@ def test_rows_in_one_run_are_the_rows_a_take_gives():
     pd.testing.assert_frame_equal(g.rows(["A", "B"]), t)
 
 
-def test_a_scorecard_s_records_are_what_to_dict_gives():
+def test_a_table_s_records_are_what_to_dict_gives():
     frame = pd.DataFrame(
         {
             "value": [1.5, np.nan, -0.0],
@@ -77,9 +77,9 @@ def test_a_scorecard_s_records_are_what_to_dict_gives():
             "when": pd.to_datetime(["2020-01-01", None, "2021-06-30"]),
         }
     )
-    mine, want = _records(frame), frame.to_dict(orient="records")
+    mine, want = records(frame), frame.to_dict(orient="records")
     assert repr(mine) == repr(want)
     assert [[type(v) for v in row.values()] for row in mine] == [
         [type(v) for v in row.values()] for row in want
     ]
-    assert _records(frame.iloc[0:0]) == []
+    assert records(frame.iloc[0:0]) == []

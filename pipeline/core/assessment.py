@@ -74,7 +74,7 @@ from pipeline.core.wording import (
 
 # what other modules read from here
 __all__ = ["MIN_COUNT", "STATUS_WORDS", "WORSENING_PERIODS", "Assessment", "Statement"]
-__all__ += ["assess", "scorecard", "worsening_run"]
+__all__ += ["assess", "records", "scorecard", "worsening_run"]
 
 WORSENING_PERIODS = 3
 #: No rule here uses a count any more: whether a figure could be chance is its confidence
@@ -270,7 +270,7 @@ def assess(
     tested = _run_tests(h, catalogue, p, level)
     strengths, development, changes, questions = [], [], [], []
     asker, readings = Asker(bank, catalogue, period, as_at), {}
-    for row in _records(card):
+    for row in records(card):
         ind = catalogue[row["indicator_id"]]
         values = h.values.get(ind.id, {})
         has_now = p.ordinal in values
@@ -298,7 +298,7 @@ def assess(
     return Assessment(strengths, development, changes, questions)
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
+def records(frame: pd.DataFrame) -> list[dict]:
     """``frame.to_dict(orient="records")`` made a column at a time (pandas goes row by row, a
     few times slower): each value a Python scalar, an object or extension column's as pandas
     boxes it (NA as None)."""

@@ -306,7 +306,7 @@ def _returns_of(plan: Plan, la: str, period: str) -> list[dict]:
                         "where": finding_place(g["rows"], g["column"]),
                         "message": g["message"],
                     }
-                    for g in group_findings(found.to_dict(orient="records"))
+                    for g in group_findings(assessment.records(found))
                 ],
             }
         )
