@@ -1,14 +1,10 @@
-"""What planning writes into every job's slice, made faster, is what the slower way made:
-JSON as ``json.dumps`` writes it, a statement's figures as ``dataclasses.asdict`` copies them,
-rows in a run as the rows a table's take."""
+"""What planning writes into every job's slice, made faster, is what the slower way made: a
+statement's figures as ``dataclasses.asdict`` copies them, rows in a run as the rows a table's
+take gives, a table's records as ``to_dict`` gives them."""
 
 from __future__ import annotations
 
 import dataclasses
-import enum
-import json
-import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,31 +12,6 @@ import pandas as pd
 from pipeline.core.assessment import records
 from pipeline.core.statements import Statement
 from pipeline.orchestration.grouped import Grouped
-from pipeline.orchestration.records import dumps_json
-
-
-class Level(enum.IntEnum):
-    HIGH = 3
-
-
-class Code(str):
-    pass
-
-
-AWKWARD = {
-    "empty": [[], {}, (), [[]], {"k": {}}],
-    "numbers": [0, -7, 10**30, 2.5, -0.0, 1e300, 5e-324, math.nan, math.inf, -math.inf],
-    "not json's own": [np.float64(0.1), np.int64(3), np.bool_(True), Path("/x"), Level.HIGH],
-    "words": ['é\n"\\\u2028\x00', Code("E09000"), "", True, False, None],
-    "keys": [{1: "a", 2: "b"}, {2.5: None, -1.0: 1}, {None: 1}, {True: 1}, {False: 0}],
-    "nested": {"z": [[], [{}], {"b": (1, {"c": [None]})}], "a": 1},
-}
-
-
-def test_json_is_what_json_dumps_writes():
-    for obj in [AWKWARD, *AWKWARD.values(), "s", 1, None, 2.0, math.nan, (), Path("p")]:
-        want = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-        assert dumps_json(obj) == want + "\n"
 
 
 def test_a_statement_s_json_is_its_fields_copied():
