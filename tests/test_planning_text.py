@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from pipeline.core.assessment import records
+from pipeline.core.frames import records
 from pipeline.core.statements import Statement
 from pipeline.orchestration.grouped import Grouped
 

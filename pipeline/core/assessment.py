@@ -39,11 +39,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
-from pandas.core.dtypes.cast import maybe_box_native
 
 from pipeline.core.catalogue import Catalogue, Indicator
+from pipeline.core.frames import records
 from pipeline.core.periods import Period, parse_slug
 from pipeline.core.questions import DEVELOPMENT, STRENGTH, Asker, Bank, Reading
 from pipeline.core.scorecard import rows_in, scorecard, scorecard_of, value_table
@@ -74,7 +73,7 @@ from pipeline.core.wording import (
 
 # what other modules read from here
 __all__ = ["MIN_COUNT", "STATUS_WORDS", "WORSENING_PERIODS", "Assessment", "Statement"]
-__all__ += ["assess", "records", "scorecard", "worsening_run"]
+__all__ += ["assess", "scorecard", "worsening_run"]
 
 WORSENING_PERIODS = 3
 #: No rule here uses a count any more: whether a figure could be chance is its confidence
@@ -296,20 +295,6 @@ def assess(
             changes.append(c)
     questions += asker.combinations(readings)
     return Assessment(strengths, development, changes, questions)
-
-
-def records(frame: pd.DataFrame) -> list[dict]:
-    """``frame.to_dict(orient="records")`` made a column at a time (pandas goes row by row, a
-    few times slower): each value a Python scalar, an object or extension column's as pandas
-    boxes it (NA as None)."""
-    columns = []
-    for _, column in frame.items():
-        values = column.tolist()
-        if not isinstance(column.dtype, np.dtype) or column.dtype.kind == "O":
-            values = [maybe_box_native(v) for v in values]
-        columns.append(values)
-    names = frame.columns.tolist()
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def _band_d_words(d_run: int, every: bool, bottom: str) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 from pipeline.core import assessment, narrative, priorities
 from pipeline.core.exceptions import exceptions
 from pipeline.core.findings import finding_place, group_findings
+from pipeline.core.frames import records
 from pipeline.core.periods import parse_slug
 from pipeline.core.vocabulary import MISSING
 from pipeline.orchestration.planning import Planned, neighbour_lists
@@ -306,7 +307,7 @@ def _returns_of(plan: Plan, la: str, period: str) -> list[dict]:
                         "where": finding_place(g["rows"], g["column"]),
                         "message": g["message"],
                     }
-                    for g in group_findings(assessment.records(found))
+                    for g in group_findings(records(found))
                 ],
             }
         )

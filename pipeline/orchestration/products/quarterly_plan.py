@@ -8,8 +8,9 @@ from functools import cached_property
 
 import pandas as pd
 
-from pipeline.core import assessment, narrative
+from pipeline.core import narrative
 from pipeline.core.exceptions import ExceptionRule
+from pipeline.core.frames import records
 from pipeline.core.periods import parse_slug
 from pipeline.core.questions import Bank
 from pipeline.core.significance import INTERVAL_COLUMNS
@@ -232,7 +233,7 @@ class Plan(Planner):
         """Row label -> the row as a dict, for every LA's row in `period`."""
         las = self.bench["las"]
         rows = las[las["period"].eq(period)]
-        return dict(zip(rows.index, assessment.records(rows), strict=True))
+        return dict(zip(rows.index, records(rows), strict=True))
 
     def per_period(self, what: str, period: str, make) -> dict:
         """What `make()` gives, made for the first job of `period` that asks for `what` and kept
